@@ -1,0 +1,59 @@
+//! Scan plans: what packs ask the log collectors to look for while they read.
+//!
+//! Packs are data, so what they want from logs travels as data too: the engine turns a pack's
+//! signals and log kinds into a [`ScanPlan`], and the log collectors execute it in one pass per
+//! file. Neither side depends on the other.
+//!
+//! Each match becomes a fact under `signals.<signal id>`: a list of maps, one per matching
+//! **record**, with at least `line` (first line of the record), `match_line`, `text` (the
+//! record, capped at [`MAX_RECORD_TEXT`] bytes), `fields` (the record's parsed fields, e.g.
+//! `process`, `level`, `component`, `time`) and `captures` (named groups of the pattern), and a
+//! provenance pointing at the matching line.
+
+use serde::{Deserialize, Serialize};
+
+/// Longest record text kept in a signal match.
+pub const MAX_RECORD_TEXT: usize = 16 * 1024;
+
+/// Every log pattern and pack-defined log kind of the loaded packs.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ScanPlan {
+    pub signals: Vec<SignalSpec>,
+    pub log_kinds: Vec<LogKindSpec>,
+}
+
+/// One log pattern. `pattern` is a regex (Rust `regex` syntax) validated when the pack loaded.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SignalSpec {
+    /// Unique across packs: `<pack id>/<signal name>`.
+    pub id: String,
+    /// The log kind it applies to (`wsus`, `configmgr`, or a pack-defined kind).
+    pub log: String,
+    pub pattern: String,
+    /// Matches kept per input; later ones are counted in `signals_truncated.<id>` only.
+    pub max_matches: usize,
+}
+
+/// A text log format taught by a pack: which files, where a record starts, and its fields.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LogKindSpec {
+    /// Name used by signals' `log = …` and for facts under `logs.<name>`.
+    pub name: String,
+    /// File-name globs (`*` and `?`, case-insensitive), e.g. `u_ex*.log`.
+    pub files: Vec<String>,
+    /// A regex matched at the start of a line; a line that matches starts a new record.
+    pub record_start: String,
+    /// A regex with named groups applied to a record's first line; the groups become the
+    /// record's `fields`.
+    pub fields: Option<String>,
+}
+
+impl ScanPlan {
+    pub fn signals_for<'a>(&'a self, log: &'a str) -> impl Iterator<Item = &'a SignalSpec> + 'a {
+        self.signals.iter().filter(move |s| s.log == log)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.signals.is_empty() && self.log_kinds.is_empty()
+    }
+}
