@@ -1,0 +1,134 @@
+//! The record splitter: which lines of a log belong together.
+//!
+//! A log **record** is a header line plus its continuation lines (stack frames, inner-exception
+//! separators, blank lines, the rest of a multi-line message). Where a record starts depends on
+//! the format, and for ConfigMgr's SMS framing on where the previous one *ended*, so the
+//! splitter is a small state machine fed one line at a time ([`Splitter::starts_record`]).
+//!
+//! The splitter never drops a byte: [`split_records`] returns contiguous ranges that cover the
+//! whole input, the first line always starts a record, and a line nobody can parse simply stays
+//! in the record before it (or, before any header was seen, becomes a record of its own).
+
+use std::sync::Arc;
+
+use super::{configmgr, softwaredistribution};
+
+/// The rule that tells where records start, per log format.
+#[derive(Clone, Debug)]
+pub enum Rules {
+    /// SoftwareDistribution.log: a record starts at a header line (timestamped, or a pasted
+    /// header that lost its leading columns).
+    Wsus,
+    /// ConfigMgr logs in the framing detected for the file.
+    ConfigMgr(configmgr::Framing),
+    /// A pack-defined kind: a record starts at a line matching this regex (anchored at the
+    /// line's start).
+    Custom(Arc<regex::bytes::Regex>),
+}
+
+/// Line-at-a-time record splitter. Feed every line, in order, without its line terminator.
+#[derive(Clone, Debug)]
+pub struct Splitter {
+    rules: Rules,
+    first: bool,
+    /// WSUS: a timestamped or column-lost header has been seen.
+    seen_header: bool,
+    /// ConfigMgr framed: the previous line closed its record (SMS `…<thread=…>` trailer).
+    after_end: bool,
+}
+
+impl Splitter {
+    pub fn new(rules: Rules) -> Self {
+        Splitter { rules, first: true, seen_header: false, after_end: true }
+    }
+
+    pub fn rules(&self) -> &Rules {
+        &self.rules
+    }
+
+    /// Whether `line` (without CR/LF) starts a new record. The first line always does.
+    pub fn starts_record(&mut self, line: &[u8]) -> bool {
+        let first = std::mem::replace(&mut self.first, false);
+        let starts = match &self.rules {
+            Rules::Wsus => {
+                if softwaredistribution::is_header_line(line) {
+                    self.seen_header = true;
+                    true
+                } else {
+                    // Before the first real header (a message-only excerpt, or a rotated file
+                    // that begins mid-record) every unindented line stands on its own.
+                    !self.seen_header && line.first().is_some_and(|b| !b.is_ascii_whitespace())
+                }
+            }
+            Rules::ConfigMgr(configmgr::Framing::Plain) => true,
+            Rules::ConfigMgr(_) => {
+                let starts = self.after_end || configmgr::is_cmtrace_start(line);
+                self.after_end = configmgr::is_record_end(line);
+                starts
+            }
+            Rules::Custom(re) => re.is_match(line),
+        };
+        starts || first
+    }
+}
+
+/// A record's place in the text: bytes `[start, end)` (terminators included) and its lines.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RecordRange {
+    pub start: usize,
+    pub end: usize,
+    /// 1-based.
+    pub first_line: u64,
+    pub last_line: u64,
+}
+
+/// Splits a whole text into records. Lines end at `\n`; a trailing `\r` is not part of the line
+/// content the rules see. Every byte of `text` lies in exactly one returned range.
+pub fn split_records(text: &[u8], splitter: &mut Splitter) -> Vec<RecordRange> {
+    let mut out: Vec<RecordRange> = Vec::new();
+    let mut pos = 0usize;
+    let mut line_no = 0u64;
+    while pos < text.len() {
+        let rest = &text[pos..];
+        let len = memchr::memchr(b'\n', rest).map_or(rest.len(), |i| i + 1);
+        let content = strip_eol(&rest[..len]);
+        line_no += 1;
+        let end = pos + len;
+        match out.last_mut() {
+            Some(last) if !splitter.starts_record(content) => {
+                last.end = end;
+                last.last_line = line_no;
+            }
+            _ => {
+                // The first line is always a start; make sure the splitter saw it too.
+                if out.is_empty() {
+                    let _ = splitter.starts_record(content);
+                }
+                out.push(RecordRange { start: pos, end, first_line: line_no, last_line: line_no });
+            }
+        }
+        pos = end;
+    }
+    out
+}
+
+/// A line without its `\n` / `\r\n` terminator.
+pub fn strip_eol(line: &[u8]) -> &[u8] {
+    let line = line.strip_suffix(b"\n").unwrap_or(line);
+    line.strip_suffix(b"\r").unwrap_or(line)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wsus_continuations_join_their_header() {
+        let text = b"2020-08-01 10:00:00.000 UTC\tError\tw3wp.5\tA.B\tboom\r\n   at X.Y()\r\n\r\n2020-08-01 10:00:01.000 UTC\tInfo\tw3wp.5\tA.B\tok\r\n";
+        let recs = split_records(text, &mut Splitter::new(Rules::Wsus));
+        assert_eq!(recs.len(), 2);
+        assert_eq!((recs[0].first_line, recs[0].last_line), (1, 3));
+        assert_eq!((recs[1].first_line, recs[1].last_line), (4, 4));
+        assert_eq!(recs[1].end, text.len());
+    }
+}

@@ -1,0 +1,358 @@
+//! SoftwareDistribution.log, the WSUS server's log (collector `wsus-log`, kind `wsus`).
+//!
+//! A record starts with a TAB-separated header
+//! `YYYY-MM-DD HH:MM:SS.mmm UTC <TAB> Level <TAB> Process.Thread <TAB> Class.Method <TAB> Message`
+//! and continues over stack frames, inner-exception separators and blank lines until the next
+//! header. Pasted copies that lost their TABs are split on whitespace; copies that lost their
+//! leading columns (`<Date> <Time> Error WsusService.25 Class.Method …`, `UTC Error w3wp.130 …`)
+//! are still recognised as headers. Facts: see the [module overview](super) — `logs.wsus`,
+//! `signals.<id>`.
+
+use std::sync::Arc;
+
+use triage_facts::{
+    Artifact, CollectContext, CollectorInfo, CollectorOutput, Fact, Provenance, Recognition, Timestamp, Value,
+};
+
+use super::{fixed_digits, parse_hms, Extracted, Fields, Record};
+
+pub const COLLECTOR: &str = "wsus-log";
+pub const KIND: &str = "wsus";
+
+static INFO: CollectorInfo = CollectorInfo {
+    name: COLLECTOR,
+    version: "1",
+    reads: "WSUS server log (SoftwareDistribution.log and rotated copies), UTF-8 or UTF-16",
+    typical_names: &["SoftwareDistribution.log", "SoftwareDistribution.log.1"],
+    provides: &["logs.wsus", "signals"],
+};
+
+/// The `wsus-log` collector.
+#[derive(Debug)]
+pub struct WsusLog;
+
+impl triage_facts::Collector for WsusLog {
+    fn info(&self) -> &'static CollectorInfo {
+        &INFO
+    }
+
+    fn recognise(&self, artifact: &Artifact<'_>) -> Recognition {
+        let name = super::file_name_lower(artifact.rel_path);
+        if name.starts_with("softwaredistribution") && name.contains(".log") {
+            return Recognition::ByNameAndContent;
+        }
+        let head = crate::text::decode(artifact.head);
+        let timestamped = crate::text::lines_with_offsets(&head.text)
+            .take(50)
+            .any(|(_, _, l)| parse_header_time(l.as_bytes()).is_some());
+        if timestamped {
+            Recognition::ByContent
+        } else {
+            Recognition::No
+        }
+    }
+
+    fn collect(&self, artifact: &Artifact<'_>, ctx: &CollectContext<'_>) -> CollectorOutput {
+        super::scan::collect_artifact(super::Format::Wsus, artifact, ctx)
+    }
+}
+
+/// Parses the `YYYY-MM-DD HH:MM:SS[.f…] UTC` header at the start of a line; returns the time
+/// and the byte index just after `UTC`.
+pub fn parse_header_time(line: &[u8]) -> Option<(Timestamp, usize)> {
+    let y = fixed_digits(line, 4)?;
+    if line.get(4) != Some(&b'-') || line.get(7) != Some(&b'-') {
+        return None;
+    }
+    let mo = fixed_digits(line.get(5..)?, 2)?;
+    let d = fixed_digits(line.get(8..)?, 2)?;
+    if !matches!(line.get(10), Some(b' ' | b'T')) {
+        return None;
+    }
+    let (h, mi, s, ms, n) = parse_hms(line.get(11..)?)?;
+    let mut i = 11 + n;
+    let ws = line.get(i..)?.iter().take_while(|c| matches!(c, b' ' | b'\t')).count();
+    i += ws;
+    if ws == 0 || line.get(i..i + 3) != Some(b"UTC") {
+        return None;
+    }
+    let t = Timestamp::from_civil(i64::from(y), mo, d, h, mi, s.min(59), ms)?;
+    Some((t, i + 3))
+}
+
+/// Whether a line starts a record: a timestamped header, or a header that lost its leading
+/// columns (level, `Process.Thread`, `Class.Method` still present).
+pub fn is_header_line(line: &[u8]) -> bool {
+    match line.first() {
+        None => false,
+        Some(b) if b.is_ascii_digit() => parse_header_time(line).is_some(),
+        Some(b) if b.is_ascii_whitespace() => false,
+        Some(_) => std::str::from_utf8(line).is_ok_and(|l| column_lost_header(l).is_some()),
+    }
+}
+
+const PLACEHOLDERS: &[&str] = &["<date>", "<time>", "utc"];
+
+/// `<Date> <Time> Error WsusService.25 Class.Method message` → the text from the level on.
+fn column_lost_header(line: &str) -> Option<&str> {
+    let mut rest = line.trim_start();
+    loop {
+        let tok_end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+        if PLACEHOLDERS.iter().any(|p| rest[..tok_end].eq_ignore_ascii_case(p)) {
+            rest = rest[tok_end..].trim_start();
+        } else {
+            break;
+        }
+    }
+    let mut toks = rest.split_whitespace();
+    let (l, p, c) = (toks.next()?, toks.next()?, toks.next()?);
+    (is_level(l) && split_process(p).is_some() && is_component(c)).then_some(rest)
+}
+
+fn is_level(t: &str) -> bool {
+    (2..=12).contains(&t.len())
+        && t.bytes().all(|b| b.is_ascii_alphabetic())
+        && t.bytes().next().is_some_and(|b| b.is_ascii_uppercase())
+}
+
+/// `w3wp.126` → (`w3wp`, 126).
+fn split_process(t: &str) -> Option<(&str, i64)> {
+    let (name, thread) = t.rsplit_once('.')?;
+    let ok_name = name.bytes().next().is_some_and(|b| b.is_ascii_alphabetic())
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'));
+    if !ok_name || thread.is_empty() || thread.len() > 9 || !thread.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some((name, thread.parse().ok()?))
+}
+
+/// `Class.Method` (namespaces and generic ticks allowed).
+fn is_component(t: &str) -> bool {
+    t.contains('.')
+        && !t.ends_with('.')
+        && t.bytes().next().is_some_and(|b| b.is_ascii_alphabetic())
+        && t.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'`' | b'<' | b'>' | b'+'))
+}
+
+/// The parsed header of a record.
+#[derive(Debug, Default, PartialEq)]
+pub struct Header<'a> {
+    pub time: Option<Timestamp>,
+    pub level: Option<&'a str>,
+    pub process: Option<&'a str>,
+    pub thread: Option<i64>,
+    pub component: Option<&'a str>,
+    pub message: &'a str,
+}
+
+/// Parses a record's first line, as tolerantly as pasted copies need.
+pub fn parse_header(line: &str) -> Header<'_> {
+    let mut h = Header::default();
+    let mut rest = line;
+    if let Some((t, end)) = parse_header_time(line.as_bytes()) {
+        h.time = Some(t);
+        rest = line.get(end..).unwrap_or("");
+    } else if let Some(r) = column_lost_header(line) {
+        rest = r;
+    }
+    let trimmed = rest.trim_start_matches([' ', '\t']);
+    // Real files: TAB-separated columns.
+    let cols: Vec<&str> = trimmed.splitn(4, '\t').collect();
+    if cols.len() >= 3 {
+        let (l, p, c) = (cols[0].trim(), cols[1].trim(), cols[2].trim());
+        if let Some((process, thread)) = split_process(p) {
+            h.level = (!l.is_empty()).then_some(l);
+            h.process = Some(process);
+            h.thread = Some(thread);
+            h.component = (!c.is_empty()).then_some(c);
+            h.message = cols.get(3).map_or("", |m| m.trim());
+            return h;
+        }
+    }
+    // Whitespace-separated (TABs lost): level? process.thread component message…
+    let mut toks = Tokens { rest: trimmed };
+    let save = toks.rest;
+    let t1 = toks.next();
+    let t2 = toks.next();
+    match (t1, t2) {
+        (Some(l), Some(p)) if is_level(l) && split_process(p).is_some() => {
+            h.level = Some(l);
+            (h.process, h.thread) = split_process(p).map_or((None, None), |(a, b)| (Some(a), Some(b)));
+        }
+        (Some(p), _) if split_process(p).is_some() => {
+            (h.process, h.thread) = split_process(p).map_or((None, None), |(a, b)| (Some(a), Some(b)));
+            toks.rest = save;
+            toks.next();
+        }
+        _ => {
+            // Only a component and a message (`Class.Method<TAB>message`), or just a message.
+            toks.rest = save;
+            let cols: Vec<&str> = save.splitn(2, '\t').collect();
+            if cols.len() == 2 && is_component(cols[0].trim()) {
+                h.component = Some(cols[0].trim());
+                h.message = cols[1].trim();
+            } else {
+                h.message = save.trim();
+            }
+            return h;
+        }
+    }
+    let before_comp = toks.rest;
+    match toks.next() {
+        Some(c) if is_component(c) => h.component = Some(c),
+        _ => toks.rest = before_comp,
+    }
+    h.message = toks.rest.trim();
+    h
+}
+
+struct Tokens<'a> {
+    rest: &'a str,
+}
+
+impl<'a> Tokens<'a> {
+    fn next(&mut self) -> Option<&'a str> {
+        let s = self.rest.trim_start();
+        if s.is_empty() {
+            return None;
+        }
+        let end = s.find(char::is_whitespace).unwrap_or(s.len());
+        self.rest = &s[end..];
+        Some(&s[..end])
+    }
+}
+
+/// `EventId=384,Type=Information,Category=Synchronization,Message=…` → its parts.
+pub fn parse_event(message: &str) -> Option<(i64, Option<&str>, Option<&str>, Option<&str>)> {
+    let at = message.find("EventId=")?;
+    let rest = &message[at..];
+    let (head, msg) = match rest.find(",Message=") {
+        Some(i) => (&rest[..i], Some(rest[i + ",Message=".len()..].trim())),
+        None => (rest, None),
+    };
+    let (mut id, mut ty, mut cat) = (None, None, None);
+    for part in head.split(',') {
+        match part.split_once('=') {
+            Some(("EventId", v)) => id = v.trim().parse::<i64>().ok(),
+            Some(("Type", v)) => ty = Some(v.trim()),
+            Some(("Category", v)) => cat = Some(v.trim()),
+            _ => {}
+        }
+    }
+    Some((id?, ty, cat, msg))
+}
+
+/// What a sync-related EventId means.
+pub fn event_kind(id: i64) -> &'static str {
+    match id {
+        381 | 382 => "started",
+        384 => "completed",
+        386 | 387 => "failed",
+        _ => "other",
+    }
+}
+
+/// The record's time, cheaply, for the file's time range.
+pub fn record_time(first_line: &[u8]) -> Option<Timestamp> {
+    parse_header_time(first_line).map(|(t, _)| t)
+}
+
+/// The record's `fields` map.
+pub fn fields(rec: &Record<'_>) -> Fields {
+    let mut m = Fields::new();
+    if rec.continued {
+        return m;
+    }
+    let Some(first) = rec.lines.first() else { return m };
+    let h = parse_header(first.text);
+    if let Some(t) = h.time {
+        m.insert("time".into(), Fact::new(t));
+    }
+    let mut put = |k: &str, v: Option<&str>| {
+        if let Some(v) = v {
+            m.insert(k.into(), Fact::new(v));
+        }
+    };
+    put("level", h.level);
+    put("process", h.process);
+    put("component", h.component);
+    put("message", Some(h.message));
+    if let Some(t) = h.thread {
+        m.insert("thread".into(), Fact::new(t));
+    }
+    let is_event = h.component.is_some_and(|c| c.starts_with("EventLogEventReporter"))
+        || h.message.starts_with("EventId=");
+    if is_event {
+        if let Some((id, ty, cat, _)) = parse_event(h.message) {
+            m.insert("event_id".into(), Fact::new(id));
+            if let Some(t) = ty {
+                m.insert("event_type".into(), Fact::new(t));
+            }
+            if let Some(c) = cat {
+                m.insert("event_category".into(), Fact::new(c));
+            }
+        }
+    }
+    m
+}
+
+/// Patterns whose hits feed [`extract`].
+pub const BUILTIN_PATTERNS: &[&str] = &["SCHANNEL Protocol", "https://", "EventLogEventReporter", "EventId="];
+
+/// Gathers the built-in facts of one record.
+pub fn extract(rec: &Record<'_>, fields: &Fields, out: &mut Extracted, src: &dyn Fn(u64) -> Arc<Provenance>) {
+    let time = match fields.get("time").map(|f| &f.value) {
+        Some(Value::Timestamp(t)) => Some(*t),
+        _ => None,
+    };
+    for line in &rec.lines {
+        if line.text.contains("SCHANNEL Protocol") {
+            let _ = out.schannel_in(line, time, src(line.number));
+        }
+        if line.text.contains("https://") {
+            out.endpoints_in(line);
+        }
+    }
+    if let (Some(Value::Int(id)), Some(first)) = (fields.get("event_id").map(|f| &f.value), rec.lines.first()) {
+        let mut m = Fields::new();
+        m.insert("event_id".into(), Fact::new(*id));
+        m.insert("kind".into(), Fact::new(event_kind(*id)));
+        m.insert("line".into(), Fact::new(first.number as i64));
+        if let Some(t) = time {
+            m.insert("time".into(), Fact::new(t));
+        }
+        if let Some((_, _, _, Some(msg))) = parse_event(first.text) {
+            m.insert("message".into(), Fact::new(msg));
+        }
+        let f = Fact::with_source(Value::Map(m), src(first.number));
+        Extracted::push(&mut out.sync_events, &mut out.truncated, "sync_events", f);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tabbed_header() {
+        let h = parse_header("2020-08-01 10:00:00.123 UTC\tError\tw3wp.126\tA.B\tboom\tmore");
+        assert_eq!(h.time, Timestamp::from_civil(2020, 8, 1, 10, 0, 0, 123));
+        assert_eq!(
+            (h.level, h.process, h.thread, h.component, h.message),
+            (Some("Error"), Some("w3wp"), Some(126), Some("A.B"), "boom\tmore")
+        );
+    }
+
+    #[test]
+    fn whitespace_and_lost_columns() {
+        let h = parse_header("2014-01-16 18:53:56.168 UTC  Info         WsusService.15 EventLogEventReporter.ReportEvent  EventId=382,Type=Information");
+        assert_eq!(h.process, Some("WsusService"));
+        assert_eq!(h.component, Some("EventLogEventReporter.ReportEvent"));
+        assert_eq!(h.message, "EventId=382,Type=Information");
+        let h = parse_header("UTC Error w3wp.130 DBConnection.LogSqlException DBLAYER: x");
+        assert_eq!((h.level, h.thread, h.message), (Some("Error"), Some(130), "DBLAYER: x"));
+        assert!(is_header_line(b"<Date> <Time> Error WsusService.25 SoapUtilities.LogException USS"));
+        assert!(!is_header_line(b"Synchronization manually started"));
+        assert!(!is_header_line(b"   at X.Y()"));
+    }
+}

@@ -1,0 +1,344 @@
+//! The `registry` collector: `.reg` exports (`reg export`, regedit) turned into a typed registry
+//! tree, plus the OS facts found in `Windows NT\CurrentVersion`.
+//!
+//! Recognised by content — the `Windows Registry Editor Version 5.00` or `REGEDIT4` header —
+//! whatever the file is called (a `.reg` name makes the bid stronger; a `.reg` file whose first
+//! line is a `[HKEY_…]` key is also taken, and its missing header reported).
+//!
+//! # Fact layout
+//!
+//! ```text
+//! registry                          Map, keyed by key path
+//!   "HKLM\SOFTWARE\Microsoft\.NETFramework\v4.0.30319"   Map (empty if the key has no values)
+//!     "SchUseStrongCrypto"          Int     dword, hex(4), hex(b) (QWORD, as i64 bits)
+//!     "(default)"                   …       the `@` value
+//!     "Path"                        Str     "string", hex(1), hex(2) (REG_EXPAND_SZ, decoded)
+//!     "Functions"                   List of Str   hex(7) (REG_MULTI_SZ)
+//!     "Blob"                        Bytes   hex:, hex(3), any other hex(N)
+//! registry_deletions                List of Str: `[-KEY]` → key path, `"Name"=-` → `KEY\Name`
+//! os.build                          Int     CurrentBuild (or CurrentBuildNumber)
+//! os.product                        Str     from the build table in `system::os_builds`
+//! os.product_name                   Str     ProductName as written
+//! os.ubr                            Int     UBR
+//! os.version                        Version major.minor.build (CurrentMajorVersionNumber and
+//!                                           CurrentMinorVersionNumber, else CurrentVersion)
+//! ```
+//!
+//! Key paths: the hive is abbreviated and upper-case (`HKLM`, `HKCU`, `HKCR`, `HKU`, `HKCC`;
+//! `HKEY_LOCAL_MACHINE` ≡ `HKLM`), the rest `\`-separated, each segment **in the case first seen
+//! in that file**; value names likewise. The registry is case-insensitive and two files may
+//! spell a key differently, so **lookups must be case-insensitive** (the engine's `reg()` helper
+//! does this). Deletions apply within the file, in order; across files, facts merge through
+//! [`triage_facts::FactMap::merge`], which records a value set differently by two files as a
+//! conflict.
+//!
+//! Provenance: every value fact has the artifact, collector `registry`, `line` (its first line),
+//! `end_line` when continued, `span` (bytes of the decoded text, from the name to the end of the
+//! data) and `key` = `<key path>\<value name>`. A key's map has the line and span of the first
+//! `[KEY]` line that opened it. OS facts carry the provenance of the value they come from.
+
+pub mod reg_file;
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use triage_facts::{
+    Artifact, CollectContext, CollectionError, Collector, CollectorInfo, CollectorOutput, Fact, FactMap,
+    Provenance, Recognition, Value, Version,
+};
+
+use crate::system::os_builds;
+use crate::text;
+use reg_file::{Entry, Location, RegData};
+
+pub const NAME: &str = "registry";
+
+/// The registry collector.
+#[derive(Debug)]
+pub struct RegistryCollector;
+
+static INFO: CollectorInfo = CollectorInfo {
+    name: NAME,
+    version: "1",
+    reads: "registry exports (`reg export`, regedit): Windows Registry Editor Version 5.00 and REGEDIT4",
+    typical_names: &["*.reg"],
+    provides: &["registry", "registry_deletions", "os"],
+};
+
+pub static COLLECTORS: &[&dyn Collector] = &[&RegistryCollector];
+
+impl Collector for RegistryCollector {
+    fn info(&self) -> &'static CollectorInfo {
+        &INFO
+    }
+
+    fn recognise(&self, artifact: &Artifact<'_>) -> Recognition {
+        let head = text::decode(artifact.head);
+        let first = head.text.lines().map(|l| l.trim_start_matches('\u{feff}').trim()).find(|l| !l.is_empty());
+        let named = artifact.file_name_lower().ends_with(".reg");
+        match first {
+            Some(l) if reg_file::header_of(l).is_some() => {
+                if named {
+                    Recognition::ByNameAndContent
+                } else {
+                    Recognition::ByContent
+                }
+            }
+            Some(l) if named && l.get(..6).is_some_and(|p| p.eq_ignore_ascii_case("[HKEY_")) => {
+                Recognition::ByContent
+            }
+            _ => Recognition::No,
+        }
+    }
+
+    fn collect(&self, artifact: &Artifact<'_>, _ctx: &CollectContext<'_>) -> CollectorOutput {
+        match std::fs::read(artifact.path) {
+            Ok(bytes) => collect_bytes(artifact.rel_path, &bytes),
+            Err(e) => CollectorOutput {
+                errors: vec![CollectionError::new(artifact.rel_path, NAME, format!("cannot read: {e}"))],
+                ..Default::default()
+            },
+        }
+    }
+}
+
+/// Reads one `.reg` file's bytes (any encoding) into facts. `rel_path` goes into provenance.
+pub fn collect_bytes(rel_path: &str, bytes: &[u8]) -> CollectorOutput {
+    let decoded = text::decode(bytes);
+    let mut out = CollectorOutput { encoding: Some(decoded.encoding.name().to_owned()), ..Default::default() };
+    if let Some(offset) = decoded.first_malformed {
+        out.errors.push(
+            CollectionError::new(
+                rel_path,
+                NAME,
+                format!("malformed {} text (replaced with U+FFFD)", decoded.encoding),
+            )
+            .at_offset(offset),
+        );
+    }
+    let parsed = reg_file::parse(&decoded.text);
+    for e in &parsed.errors {
+        out.errors.push(CollectionError::new(rel_path, NAME, e.message.clone()).at_line(e.line));
+    }
+    let mut tree = Tree::new(rel_path);
+    for entry in parsed.entries {
+        if let Some(err) = tree.apply(entry, &mut out.items) {
+            out.errors.push(err);
+        }
+    }
+    out.facts = tree.into_facts();
+    out
+}
+
+/// Canonical form of a hive name (`HKEY_LOCAL_MACHINE` → `HKLM`), or `None` if unknown.
+pub fn hive_abbreviation(hive: &str) -> Option<&'static str> {
+    const HIVES: &[(&str, &str)] = &[
+        ("HKEY_LOCAL_MACHINE", "HKLM"),
+        ("HKEY_CURRENT_USER", "HKCU"),
+        ("HKEY_CLASSES_ROOT", "HKCR"),
+        ("HKEY_USERS", "HKU"),
+        ("HKEY_CURRENT_CONFIG", "HKCC"),
+        ("HKEY_PERFORMANCE_DATA", "HKPD"),
+        ("HKEY_DYN_DATA", "HKDD"),
+    ];
+    HIVES
+        .iter()
+        .find(|(long, short)| hive.eq_ignore_ascii_case(long) || hive.eq_ignore_ascii_case(short))
+        .map(|(_, short)| *short)
+}
+
+/// Splits a key path as written into its abbreviated hive and segments (empty segments from
+/// doubled or trailing `\` dropped). `None` for an unknown hive.
+pub fn split_key_path(path: &str) -> Option<(&'static str, Vec<&str>)> {
+    let mut it = path.split('\\').filter(|s| !s.is_empty());
+    let hive = hive_abbreviation(it.next()?.trim())?;
+    Some((hive, it.collect()))
+}
+
+/// Case-insensitive comparison key for key paths and value names.
+fn fold(s: &str) -> String {
+    s.to_lowercase()
+}
+
+struct Key {
+    path: String,
+    source: Arc<Provenance>,
+    /// folded name → (name as first seen, value)
+    values: BTreeMap<String, (String, Fact)>,
+}
+
+/// One file's registry tree, built by applying its entries in order.
+struct Tree<'a> {
+    rel_path: &'a str,
+    /// folded path → key
+    keys: BTreeMap<String, Key>,
+    /// folded path prefix → that prefix in the case first seen
+    case: HashMap<String, String>,
+    /// folded value name per key → name as first seen (survives value deletion)
+    deletions: Vec<Fact>,
+    /// folded path of the key values currently go to
+    current: Option<String>,
+}
+
+impl<'a> Tree<'a> {
+    fn new(rel_path: &'a str) -> Self {
+        Tree { rel_path, keys: BTreeMap::new(), case: HashMap::new(), deletions: Vec::new(), current: None }
+    }
+
+    fn provenance(&self, at: &Location) -> Provenance {
+        Provenance::new(self.rel_path, NAME).lines(at.line, at.end_line).span(at.span.start as u64, at.span.end as u64)
+    }
+
+    fn error(&self, at: &Location, message: String) -> CollectionError {
+        CollectionError::new(self.rel_path, NAME, message).at_line(at.line)
+    }
+
+    /// Canonical (first-seen case) and folded forms of a key path.
+    fn canonical(&mut self, raw: &str) -> Option<(String, String)> {
+        let (hive, segments) = split_key_path(raw)?;
+        let mut canonical = hive.to_owned();
+        let mut folded = hive.to_ascii_lowercase();
+        for seg in segments {
+            folded.push('\\');
+            folded.push_str(&fold(seg));
+            let candidate = format!("{canonical}\\{seg}");
+            canonical = self.case.entry(folded.clone()).or_insert(candidate).clone();
+        }
+        Some((canonical, folded))
+    }
+
+    /// Applies one entry; returns an error to record, if any.
+    fn apply(&mut self, entry: Entry, items: &mut u64) -> Option<CollectionError> {
+        match entry {
+            Entry::Key { path, at } => {
+                let Some((canonical, folded)) = self.canonical(&path) else {
+                    self.current = None;
+                    return Some(self.error(&at, format!("unknown hive in key `{path}`; its values are skipped")));
+                };
+                if !self.keys.contains_key(&folded) {
+                    let source = Arc::new(self.provenance(&at).key(canonical.clone()));
+                    self.keys.insert(folded.clone(), Key { path: canonical, source, values: BTreeMap::new() });
+                }
+                self.current = Some(folded);
+                None
+            }
+            Entry::DeleteKey { path, at } => {
+                self.current = None;
+                let Some((canonical, folded)) = self.canonical(&path) else {
+                    return Some(self.error(&at, format!("unknown hive in deleted key `{path}`")));
+                };
+                let below = format!("{folded}\\");
+                self.keys.retain(|k, _| *k != folded && !k.starts_with(&below));
+                let src = Arc::new(self.provenance(&at).key(canonical.clone()));
+                self.deletions.push(Fact::with_source(canonical, src));
+                None
+            }
+            Entry::Value { name, data, at } => {
+                let Some(key) = self.current.as_ref().and_then(|c| self.keys.get_mut(c)) else {
+                    return Some(
+                        CollectionError::new(self.rel_path, NAME, "value outside any key is skipped")
+                            .at_line(at.line),
+                    );
+                };
+                *items += 1;
+                let name = name.unwrap_or_else(|| "(default)".to_owned());
+                let folded = fold(&name);
+                let shown = key.values.get(&folded).map(|(n, _)| n.clone()).unwrap_or(name);
+                let src = Provenance::new(self.rel_path, NAME)
+                    .lines(at.line, at.end_line)
+                    .span(at.span.start as u64, at.span.end as u64)
+                    .key(format!("{}\\{shown}", key.path));
+                let fact = Fact::with_source(reg_value(data), Arc::new(src));
+                key.values.insert(folded, (shown, fact));
+                None
+            }
+            Entry::DeleteValue { name, at } => {
+                let Some(key) = self.current.as_ref().and_then(|c| self.keys.get_mut(c)) else {
+                    return Some(
+                        CollectionError::new(self.rel_path, NAME, "value deletion outside any key is skipped")
+                            .at_line(at.line),
+                    );
+                };
+                let name = name.unwrap_or_else(|| "(default)".to_owned());
+                let removed = key.values.remove(&fold(&name));
+                let shown = removed.map(|(n, _)| n).unwrap_or(name);
+                let full = format!("{}\\{shown}", key.path);
+                let src = Arc::new(self.provenance(&at).key(full.clone()));
+                self.deletions.push(Fact::with_source(full, src));
+                None
+            }
+        }
+    }
+
+    fn into_facts(self) -> FactMap {
+        let mut facts = FactMap::new();
+        let mut registry = BTreeMap::new();
+        for key in self.keys.into_values() {
+            let values: BTreeMap<String, Fact> = key.values.into_values().collect();
+            registry.insert(key.path, Fact { value: Value::Map(values), source: Some(key.source) });
+        }
+        os_facts(&registry, &mut facts);
+        facts.insert(&["registry"], Fact::new(Value::Map(registry)));
+        if !self.deletions.is_empty() {
+            facts.insert(&["registry_deletions"], Fact::new(self.deletions));
+        }
+        facts
+    }
+}
+
+/// The fact value of a registry value.
+pub fn reg_value(data: RegData) -> Value {
+    match data {
+        RegData::Sz(s) | RegData::ExpandSz(s) => Value::Str(s),
+        RegData::MultiSz(l) => Value::List(l.into_iter().map(Fact::new).collect()),
+        RegData::Dword(d) => Value::Int(i64::from(d)),
+        RegData::Qword(q) => Value::Int(i64::from_ne_bytes(q.to_ne_bytes())),
+        RegData::Binary(b) | RegData::Other { bytes: b, .. } => Value::Bytes(b),
+    }
+}
+
+const CURRENT_VERSION: &str = "hklm\\software\\microsoft\\windows nt\\currentversion";
+
+/// `os.*` from `HKLM\SOFTWARE\Microsoft\Windows NT\CurrentVersion`, when the file has it.
+fn os_facts(registry: &BTreeMap<String, Fact>, facts: &mut FactMap) {
+    let Some(values) = registry.iter().find(|(k, _)| fold(k) == CURRENT_VERSION).and_then(|(_, f)| f.as_map())
+    else {
+        return;
+    };
+    let get = |name: &str| values.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, f)| f);
+    let str_of = |name: &str| get(name).and_then(|f| f.value.as_str().map(|s| (s.trim(), f)));
+    let int_of = |name: &str| {
+        get(name).and_then(|f| match &f.value {
+            Value::Int(i) => Some((*i, f)),
+            Value::Str(s) => s.trim().parse::<i64>().ok().map(|i| (i, f)),
+            _ => None,
+        })
+    };
+    let with = |v: Value, f: &Fact| Fact { value: v, source: f.source.clone() };
+
+    let product_name = str_of("ProductName");
+    if let Some((name, f)) = product_name {
+        facts.insert(&["os", "product_name"], with(Value::Str(name.to_owned()), f));
+    }
+    let build = int_of("CurrentBuild").or_else(|| int_of("CurrentBuildNumber"));
+    if let Some((build, f)) = build {
+        facts.insert(&["os", "build"], with(Value::Int(build), f));
+        let hint = str_of("InstallationType").or(product_name).map(|(s, _)| s);
+        let product = os_builds::product_for_build(build.unsigned_abs(), os_builds::is_server_name(hint));
+        facts.insert(&["os", "product"], with(Value::Str(product), f));
+        let major_minor = match (int_of("CurrentMajorVersionNumber"), int_of("CurrentMinorVersionNumber")) {
+            (Some((a, _)), Some((b, _))) => Some((a.unsigned_abs(), b.unsigned_abs())),
+            _ => str_of("CurrentVersion").and_then(|(s, _)| {
+                let (a, b) = s.split_once('.')?;
+                Some((a.parse().ok()?, b.parse().ok()?))
+            }),
+        };
+        if let Some((major, minor)) = major_minor {
+            let v = Version(vec![major, minor, build.unsigned_abs()]);
+            facts.insert(&["os", "version"], with(Value::Version(v), f));
+        }
+    }
+    if let Some((ubr, f)) = int_of("UBR") {
+        facts.insert(&["os", "ubr"], with(Value::Int(ubr), f));
+    }
+}

@@ -1,0 +1,373 @@
+//! Evaluation: a pack against one input's facts, giving one [`Finding`] per rule.
+//!
+//! Per input and pack: signal matches are filtered by their `where` conditions, derived facts
+//! are computed once in order, then each rule goes requires → applicability → condition.
+//! A rule that fails (a runtime error, a limit) ends in `error`; the other rules still run.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::time::Instant;
+
+use rhai::{Dynamic, Engine, Scope};
+use triage_facts::{Fact, FactMap};
+
+use crate::convert::{describe_dynamic, render_dynamic};
+use crate::finding::{ClauseTrace, Evidence, Explanation, Finding, MissingFact, Outcome, RequirementTrace, Source};
+use crate::pack::{Combine, Expr, Pack, Rule, TemplatePart};
+use crate::sandbox::{self, EvalState, InputFacts, Limits, Read};
+
+/// Evidence entries kept per signal.
+const SIGNAL_EVIDENCE_CAP: usize = 5;
+
+/// Options for one evaluation.
+#[derive(Debug, Clone, Default)]
+pub struct EvalOptions {
+    /// Attach an [`Explanation`] to every finding.
+    pub explain: bool,
+    /// Fact path prefix → the artifact that provides it (from the collectors' descriptions),
+    /// used to say what to collect when a rule's facts are missing.
+    pub providers: BTreeMap<String, String>,
+}
+
+/// The sandboxed interpreter. Build one and share it: it holds no per-input state.
+pub struct Evaluator {
+    engine: Engine,
+    limits: Limits,
+}
+
+impl Default for Evaluator {
+    fn default() -> Self {
+        Evaluator::new(Limits::default())
+    }
+}
+
+struct Value {
+    result: Result<Dynamic, String>,
+    reads: Vec<Read>,
+}
+
+impl Evaluator {
+    pub fn new(limits: Limits) -> Self {
+        Evaluator { engine: sandbox::build_engine(&limits), limits }
+    }
+
+    /// The engine packs must be compiled with (see [`crate::pack::load_pack`]).
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// Evaluates every rule of `pack` on one input.
+    pub fn evaluate(&self, pack: &Pack, input: &Arc<InputFacts>, input_name: &str, opts: &EvalOptions) -> Vec<Finding> {
+        let signals = Arc::new(self.filter_signals(pack, input));
+        let state = EvalState {
+            input: input.clone(),
+            signals,
+            reads: Vec::new(),
+            deadline: Instant::now() + self.limits.max_time,
+        };
+        let (findings, _) = sandbox::with_state(state, || {
+            let mut scope = Scope::new();
+            scope.push_constant_dynamic("facts", input.dynamic.clone());
+            scope.push_constant_dynamic("data", pack.data.clone());
+            let mut derived: Vec<Value> = Vec::with_capacity(pack.derived.len());
+            for d in &pack.derived {
+                let mut v = self.eval(&mut scope, &d.expr, input);
+                for &i in &d.expr.derived_refs {
+                    if let Some(prev) = derived.get(i) {
+                        v.reads.extend(prev.reads.iter().cloned());
+                    }
+                }
+                scope.push_constant_dynamic(d.name.as_str(), v.result.clone().unwrap_or(Dynamic::UNIT));
+                derived.push(v);
+            }
+            pack.rules.iter().map(|r| self.rule(pack, r, &mut scope, &derived, input, input_name, opts)).collect()
+        });
+        findings
+    }
+
+    fn eval(&self, scope: &mut Scope<'_>, expr: &Expr, input: &InputFacts) -> Value {
+        sandbox::restart_clock(self.limits.max_time);
+        let result = self.engine.eval_ast_with_scope::<Dynamic>(scope, &expr.ast).map_err(|e| e.to_string());
+        let mut reads = sandbox::restart_clock(self.limits.max_time);
+        for path in &expr.fact_paths {
+            let f = input.facts.get(path);
+            reads.push(Read {
+                what: path.clone(),
+                value: f.map(|f| f.value.to_string()),
+                source: f.and_then(|f| f.source.clone()),
+                text: None,
+            });
+        }
+        Value { result, reads }
+    }
+
+    /// Filters each signal's matches by its `where` condition; returns name → (matches, evidence).
+    fn filter_signals(&self, pack: &Pack, input: &InputFacts) -> HashMap<String, (Dynamic, Vec<Read>)> {
+        let all = input.facts.root.get("signals").and_then(Fact::as_map);
+        let mut out = HashMap::new();
+        for s in &pack.signals {
+            let id = pack.signal_id(s);
+            let matches: Vec<&Fact> = all
+                .and_then(|m| m.get(&id))
+                .and_then(|f| match &f.value {
+                    triage_facts::Value::List(l) => Some(l.iter().collect()),
+                    _ => None,
+                })
+                .unwrap_or_default();
+            let kept: Vec<&Fact> = match &s.filter {
+                None => matches,
+                Some(filter) => matches
+                    .into_iter()
+                    .filter(|m| {
+                        let mut scope = Scope::new();
+                        scope.push_constant_dynamic("record", crate::convert::fact_to_dynamic(m));
+                        scope.push_constant_dynamic("data", pack.data.clone());
+                        let st = EvalState {
+                            input: Arc::new(InputFacts::new(Arc::new(FactMap::new()))),
+                            signals: Arc::new(HashMap::new()),
+                            reads: Vec::new(),
+                            deadline: Instant::now() + self.limits.max_time,
+                        };
+                        let (r, _) = sandbox::with_state(st, || {
+                            self.engine.eval_ast_with_scope::<Dynamic>(&mut scope, &filter.ast)
+                        });
+                        r.ok().and_then(|d| d.as_bool().ok()).unwrap_or(false)
+                    })
+                    .collect(),
+            };
+            let reads = sandbox::match_reads(&s.name, &kept, SIGNAL_EVIDENCE_CAP);
+            let dynamic: rhai::Array = kept.iter().map(|f| crate::convert::fact_to_dynamic(f)).collect();
+            out.insert(s.name.clone(), (Dynamic::from_array(dynamic), reads));
+        }
+        out
+    }
+
+    #[allow(clippy::too_many_arguments)] // each argument is a distinct piece of evaluation context
+    fn rule(
+        &self,
+        pack: &Pack,
+        rule: &Rule,
+        scope: &mut Scope<'_>,
+        derived: &[Value],
+        input: &InputFacts,
+        input_name: &str,
+        opts: &EvalOptions,
+    ) -> Finding {
+        let mut finding = Finding {
+            rule: rule.id.clone(),
+            pack: pack.manifest.id.clone(),
+            pack_version: pack.manifest.version.to_string(),
+            input: input_name.to_owned(),
+            outcome: Outcome::NotDetected,
+            severity: rule.severity,
+            title: rule.title.clone(),
+            evidence: Vec::new(),
+            resolution: None,
+            missing: Vec::new(),
+            error: None,
+            explain: None,
+        };
+        let mut explain = opts.explain.then(|| Explanation {
+            requires: Vec::new(),
+            derived: Vec::new(),
+            clauses: Vec::new(),
+            combine: match rule.combine {
+                Combine::Single => "single",
+                Combine::All => "all",
+                Combine::Any => "any",
+            }
+            .to_owned(),
+        });
+
+        // 1. Requirements: a missing fact is never a pass.
+        for req in &rule.requires {
+            let present = req.alternatives.iter().any(|a| input.facts.has(a));
+            if let Some(x) = explain.as_mut() {
+                x.requires.push(RequirementTrace { fact: req.alternatives.join(" | "), present });
+            }
+            if !present {
+                let artifact = req.artifact.clone().or_else(|| {
+                    let hints: Vec<String> = req.alternatives.iter().filter_map(|a| provider(opts, a)).collect();
+                    (!hints.is_empty()).then(|| hints.join(", or "))
+                });
+                finding.missing.push(MissingFact { fact: req.alternatives.join(" | "), artifact });
+            }
+        }
+        if !finding.missing.is_empty() {
+            finding.outcome = Outcome::MissingFacts;
+            finding.explain = explain;
+            return finding;
+        }
+
+        // Derived facts referenced anywhere in the rule, for explanations.
+        if let Some(x) = explain.as_mut() {
+            let mut refs: Vec<usize> =
+                rule.clauses.iter().chain(rule.applies_if.iter()).flat_map(|c| c.derived_refs.iter().copied()).collect();
+            refs.sort_unstable();
+            refs.dedup();
+            for i in refs {
+                let (d, v) = (&pack.derived[i], &derived[i]);
+                x.derived.push(trace(pack, format!("derive.{}", d.name), &d.expr, v));
+            }
+        }
+
+        // 2. Applicability.
+        if let Some(a) = &rule.applies_if {
+            let v = self.eval(scope, a, input);
+            if let Some(x) = explain.as_mut() {
+                x.clauses.push(trace(pack, "applies_if".into(), a, &v));
+            }
+            match as_bool(&v, a, pack, derived) {
+                Ok(true) => {}
+                Ok(false) => {
+                    finding.outcome = Outcome::NotApplicable;
+                    finding.explain = explain;
+                    return finding;
+                }
+                Err(e) => {
+                    finding.outcome = Outcome::Error;
+                    finding.error = Some(e);
+                    finding.explain = explain;
+                    return finding;
+                }
+            }
+        }
+
+        // 3. The condition: every clause is evaluated, so explanations show them all.
+        let mut results = Vec::with_capacity(rule.clauses.len());
+        let mut evidence: Vec<Read> = Vec::new();
+        for (i, c) in rule.clauses.iter().enumerate() {
+            let v = self.eval(scope, c, input);
+            let role = match rule.combine {
+                Combine::Single => "when".to_owned(),
+                Combine::All => format!("when.all[{i}]"),
+                Combine::Any => format!("when.any[{i}]"),
+            };
+            if let Some(x) = explain.as_mut() {
+                x.clauses.push(trace(pack, role, c, &v));
+            }
+            let b = as_bool(&v, c, pack, derived);
+            if matches!(b, Ok(true)) || rule.combine != Combine::Any {
+                evidence.extend(v.reads.iter().cloned());
+                for &d in &c.derived_refs {
+                    evidence.extend(derived[d].reads.iter().cloned());
+                }
+            }
+            results.push(b);
+        }
+        let first_error = results.iter().find_map(|r| r.as_ref().err().cloned());
+        let outcome = match rule.combine {
+            Combine::Single | Combine::All => {
+                if results.iter().any(|r| matches!(r, Ok(false))) {
+                    Outcome::NotDetected
+                } else if first_error.is_some() {
+                    Outcome::Error
+                } else {
+                    Outcome::Detected
+                }
+            }
+            Combine::Any => {
+                if results.iter().any(|r| matches!(r, Ok(true))) {
+                    Outcome::Detected
+                } else if first_error.is_some() {
+                    Outcome::Error
+                } else {
+                    Outcome::NotDetected
+                }
+            }
+        };
+        finding.outcome = outcome;
+        match outcome {
+            Outcome::Detected => {
+                finding.evidence = dedup_evidence(evidence);
+                match self.render(scope, pack, rule, input) {
+                    Ok(text) => finding.resolution = Some(text),
+                    Err(e) => {
+                        finding.outcome = Outcome::Error;
+                        finding.error = Some(e);
+                    }
+                }
+            }
+            Outcome::Error => finding.error = first_error,
+            _ => {}
+        }
+        finding.explain = explain;
+        finding
+    }
+
+    fn render(&self, scope: &mut Scope<'_>, pack: &Pack, rule: &Rule, input: &InputFacts) -> Result<String, String> {
+        let mut out = String::new();
+        for part in &rule.resolution.parts {
+            match part {
+                TemplatePart::Text(t) => out.push_str(t),
+                TemplatePart::Expr(e) => match self.eval(scope, e, input).result {
+                    Ok(d) => out.push_str(&render_dynamic(&d)),
+                    Err(err) => return Err(format!("resolution {{{{ {} }}}} at {}: {err}", e.text, location(pack, e))),
+                },
+            }
+        }
+        Ok(out.trim().to_owned())
+    }
+}
+
+fn provider(opts: &EvalOptions, path: &str) -> Option<String> {
+    let mut p = path;
+    loop {
+        if let Some(h) = opts.providers.get(p) {
+            return Some(h.clone());
+        }
+        p = &p[..p.rfind('.')?];
+    }
+}
+
+fn as_bool(v: &Value, e: &Expr, pack: &Pack, derived: &[Value]) -> Result<bool, String> {
+    match &v.result {
+        Ok(d) => d.as_bool().map_err(|t| {
+            format!("{} returned {t} ({}), expected a bool: {}", location(pack, e), describe_dynamic(d), e.text)
+        }),
+        Err(err) => {
+            // A failing derived fact explains a failing clause better than the clause does.
+            let cause = e
+                .derived_refs
+                .iter()
+                .find_map(|&i| derived[i].result.as_ref().err().map(|de| (i, de.clone())))
+                .map(|(i, de)| {
+                    format!(" (derived fact `{}` failed at {}: {de})", pack.derived[i].name, location(pack, &pack.derived[i].expr))
+                })
+                .unwrap_or_default();
+            Err(format!("{}: {err}{cause}", location(pack, e)))
+        }
+    }
+}
+
+fn location(pack: &Pack, e: &Expr) -> String {
+    let (file, line) = pack.line_of(e.loc);
+    format!("{file}:{line}")
+}
+
+fn trace(pack: &Pack, role: String, e: &Expr, v: &Value) -> ClauseTrace {
+    ClauseTrace {
+        role,
+        expression: e.text.clone(),
+        value: v.result.as_ref().ok().map(describe_dynamic),
+        error: v.result.as_ref().err().cloned(),
+        location: location(pack, e),
+        reads: dedup_evidence(v.reads.clone()),
+    }
+}
+
+fn dedup_evidence(reads: Vec<Read>) -> Vec<Evidence> {
+    let mut out: Vec<Evidence> = Vec::with_capacity(reads.len());
+    for r in reads {
+        let e = Evidence {
+            fact: r.what,
+            value: r.value,
+            source: r.source.as_deref().map(Source::from),
+            text: r.text,
+        };
+        if !out.contains(&e) {
+            out.push(e);
+        }
+    }
+    out
+}

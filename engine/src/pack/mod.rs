@@ -1,0 +1,189 @@
+//! Rule packs: the loaded, validated form (this module) and the loader that builds it from TOML
+//! ([`load`]), with every problem reported at once ([`diagnostic`]).
+//!
+//! A pack is a folder: `pack.toml` (manifest, and anything else) plus any `rules/*.toml`
+//! (derived facts, signals, log kinds, rules). The engine does no I/O: callers read the files and
+//! hand their text to [`load::load_pack`].
+
+pub mod diagnostic;
+pub mod load;
+
+use std::sync::Arc;
+
+use rhai::AST;
+use serde::{Deserialize, Serialize};
+use triage_facts::{FactMap, LogKindSpec};
+
+pub use diagnostic::{Code, Level, PackDiagnostic};
+pub use load::{load_pack, LoadResult, SourceFile};
+
+/// A loaded, valid pack: every regex and condition compiled.
+#[derive(Debug, Clone)]
+pub struct Pack {
+    pub manifest: Manifest,
+    /// The pack's `[data]` table, visible to conditions as `data`.
+    pub data: rhai::Dynamic,
+    /// The same data as facts, for docs and JSON.
+    pub data_json: serde_json::Value,
+    pub derived: Vec<Derived>,
+    pub signals: Vec<Signal>,
+    pub log_kinds: Vec<LogKindSpec>,
+    pub rules: Vec<Rule>,
+    /// The files it was loaded from, for diagnostics and docs.
+    pub files: Vec<SourceFile>,
+}
+
+/// `[pack]`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Manifest {
+    pub id: String,
+    pub version: semver::Version,
+    pub engine: semver::VersionReq,
+    pub title: String,
+    pub source: Option<String>,
+    pub description: Option<String>,
+    /// Rule IDs this pack used once and must never use again.
+    pub retired_ids: Vec<String>,
+}
+
+/// Where something was declared: file index into [`Pack::files`] and byte span.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Loc {
+    pub file: usize,
+    pub start: usize,
+    pub end: usize,
+}
+
+/// A compiled Rhai expression with its text.
+#[derive(Debug, Clone)]
+pub struct Expr {
+    pub text: String,
+    pub ast: Arc<AST>,
+    pub loc: Loc,
+    /// `facts.a.b` chains named literally in the text, resolved for evidence.
+    pub fact_paths: Vec<String>,
+    /// Indexes of derived facts the text refers to.
+    pub derived_refs: Vec<usize>,
+}
+
+/// `[derive] name = 'expr'`: a named value computed once per input, before the rules.
+#[derive(Debug, Clone)]
+pub struct Derived {
+    pub name: String,
+    pub expr: Expr,
+}
+
+/// `[signals.name]`: a log pattern, scanned by the log collectors in one pass per file.
+#[derive(Debug, Clone)]
+pub struct Signal {
+    pub name: String,
+    pub log: String,
+    pub pattern: String,
+    /// A condition over one match (`record`), applied after the scan.
+    pub filter: Option<Expr>,
+    pub max_matches: usize,
+    pub description: Option<String>,
+}
+
+/// Severity of a rule's finding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Warning,
+    Error,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
+}
+
+/// How the clauses of `when` combine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Combine {
+    /// `when = '…'`: one expression.
+    Single,
+    /// `when.all = [...]`: every clause true.
+    All,
+    /// `when.any = [...]`: at least one clause true.
+    Any,
+}
+
+/// One entry of `requires`: a fact path, or alternatives (`"registry | dotnet_config"`), with
+/// an optional hint naming the artifact that provides it.
+#[derive(Debug, Clone)]
+pub struct Requirement {
+    pub alternatives: Vec<String>,
+    pub artifact: Option<String>,
+}
+
+/// A `[[rule]]`.
+#[derive(Debug, Clone)]
+pub struct Rule {
+    pub id: String,
+    pub title: String,
+    pub severity: Severity,
+    pub tags: Vec<String>,
+    pub description: Option<String>,
+    pub requires: Vec<Requirement>,
+    pub applies_if: Option<Expr>,
+    pub combine: Combine,
+    pub clauses: Vec<Expr>,
+    pub resolution: Template,
+    pub references: Vec<String>,
+    pub tests: Vec<RuleTest>,
+    pub loc: Loc,
+}
+
+/// Resolution text with `{{ expression }}` holes.
+#[derive(Debug, Clone, Default)]
+pub struct Template {
+    pub parts: Vec<TemplatePart>,
+}
+
+#[derive(Debug, Clone)]
+pub enum TemplatePart {
+    Text(String),
+    Expr(Expr),
+}
+
+/// A `[[rule.test]]` case.
+#[derive(Debug, Clone)]
+pub struct RuleTest {
+    pub name: String,
+    pub input: TestInput,
+    pub expect: crate::Outcome,
+    pub loc: Loc,
+}
+
+#[derive(Debug, Clone)]
+pub enum TestInput {
+    /// An artifact folder, relative to the pack folder.
+    Folder(String),
+    /// Inline facts (`facts = { … }`), as JSON-shaped TOML.
+    Facts(FactMap),
+}
+
+impl Pack {
+    /// The signal's ID as it appears in scan plans and in `signals.<id>` facts.
+    pub fn signal_id(&self, signal: &Signal) -> String {
+        format!("{}/{}", self.manifest.id, signal.name)
+    }
+
+    pub fn rule(&self, id: &str) -> Option<&Rule> {
+        self.rules.iter().find(|r| r.id == id)
+    }
+
+    /// File name and 1-based line of a location.
+    pub fn line_of(&self, loc: Loc) -> (String, usize) {
+        let f = &self.files[loc.file.min(self.files.len().saturating_sub(1))];
+        let line = f.text.get(..loc.start.min(f.text.len())).map(|t| t.matches('\n').count() + 1).unwrap_or(1);
+        (f.name.clone(), line)
+    }
+}
