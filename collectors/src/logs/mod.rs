@@ -78,7 +78,7 @@ use triage_facts::{Collector, Fact, Provenance, Timestamp, Value};
 
 pub use configmgr::ConfigMgrLog;
 pub use custom::{CustomKind, CustomLog};
-pub use scan::{scan_file, scan_reader, Format, ScanOutput};
+pub use scan::{scan_file, scan_reader, scan_reader_with, Format, ScanLimits, ScanOutput};
 pub use softwaredistribution::WsusLog;
 
 /// The log collectors, in tie-breaking order.

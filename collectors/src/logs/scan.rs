@@ -35,6 +35,20 @@ pub const MAX_RECORD_BYTES: usize = 4 << 20;
 /// Collection errors kept per file; the rest are counted in one last error.
 pub const MAX_ERRORS_PER_FILE: usize = 50;
 
+/// Buffer sizes of a scan; the defaults are [`CHUNK`] and [`MAX_RECORD_BYTES`]. Tests shrink
+/// them to exercise every chunk boundary.
+#[derive(Clone, Copy, Debug)]
+pub struct ScanLimits {
+    pub chunk: usize,
+    pub max_record_bytes: usize,
+}
+
+impl Default for ScanLimits {
+    fn default() -> Self {
+        ScanLimits { chunk: CHUNK, max_record_bytes: MAX_RECORD_BYTES }
+    }
+}
+
 /// Which log format a file is read as.
 #[derive(Clone, Debug)]
 pub enum Format {
@@ -186,9 +200,22 @@ pub fn scan_file(path: &Path, rel: &str, format: &Format, plan: Option<&ScanPlan
 }
 
 /// Scans a stream of raw bytes (`total` is its size if known, for progress only).
-pub fn scan_reader<R: Read>(mut reader: R, rel: &str, total: u64, format: &Format, plan: Option<&ScanPlan>) -> ScanOutput {
+pub fn scan_reader<R: Read>(reader: R, rel: &str, total: u64, format: &Format, plan: Option<&ScanPlan>) -> ScanOutput {
+    scan_reader_with(reader, rel, total, format, plan, ScanLimits::default())
+}
+
+/// [`scan_reader`] with explicit buffer sizes.
+pub fn scan_reader_with<R: Read>(
+    mut reader: R,
+    rel: &str,
+    total: u64,
+    format: &Format,
+    plan: Option<&ScanPlan>,
+    limits: ScanLimits,
+) -> ScanOutput {
     let mut sc = Scanner::new(rel, format, plan, total);
-    let mut raw = vec![0u8; CHUNK];
+    sc.max_record = limits.max_record_bytes.max(1);
+    let mut raw = vec![0u8; limits.chunk.max(4)];
     let mut decoder: Option<encoding_rs::Decoder> = None;
     let mut raw_done = 0u64;
     loop {
@@ -271,6 +298,7 @@ struct Scanner<'a> {
     /// `text[..searched]` has been searched for hits.
     searched: usize,
     long_record_reported: bool,
+    max_record: usize,
     nul_lines_reported: u32,
 
     records: u64,
@@ -305,6 +333,7 @@ impl<'a> Scanner<'a> {
             starts: Vec::new(),
             searched: 0,
             long_record_reported: false,
+            max_record: MAX_RECORD_BYTES,
             nul_lines_reported: 0,
             records: 0,
             lines: 0,
@@ -369,7 +398,7 @@ impl<'a> Scanner<'a> {
         }
         let keep_from = self.starts.last().map_or(self.fed, |s| s.0).min(self.searched);
         let pending = self.text.len() - keep_from;
-        if pending > MAX_RECORD_BYTES {
+        if pending > self.max_record {
             self.flush_long_record(keep_from);
         } else {
             self.drain(keep_from);
@@ -540,8 +569,8 @@ impl<'a> Scanner<'a> {
             self.error_at_line(
                 record_line,
                 format!(
-                    "record longer than {} MiB, scanned in parts (a match across two parts can be missed)",
-                    MAX_RECORD_BYTES >> 20
+                    "record longer than {} bytes, scanned in parts (a match across two parts can be missed)",
+                    self.max_record
                 ),
             );
         }
