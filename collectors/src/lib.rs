@@ -5,12 +5,13 @@
 //! input and runs the right collector on each file. Collectors never depend on the engine.
 
 pub mod discover;
+pub mod logs;
 pub mod text;
 
 use triage_facts::Collector;
 
 /// Every built-in collector, in the order that breaks recognition ties.
 pub fn all() -> Vec<&'static dyn Collector> {
-    let lists: &[&[&'static dyn Collector]] = &[];
+    let lists: &[&[&'static dyn Collector]] = &[logs::COLLECTORS];
     lists.iter().flat_map(|l| l.iter().copied()).collect()
 }
