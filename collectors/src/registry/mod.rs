@@ -74,7 +74,8 @@ impl Collector for RegistryCollector {
 
     fn recognise(&self, artifact: &Artifact<'_>) -> Recognition {
         let head = text::decode(artifact.head);
-        let first = head.text.lines().map(|l| l.trim_start_matches('\u{feff}').trim()).find(|l| !l.is_empty());
+        let first =
+            head.text.lines().map(|l| l.trim_start_matches('\u{feff}').trim()).find(|l| !l.is_empty());
         let named = artifact.file_name_lower().ends_with(".reg");
         match first {
             Some(l) if reg_file::header_of(l).is_some() => {
@@ -105,7 +106,8 @@ impl Collector for RegistryCollector {
 /// Reads one `.reg` file's bytes (any encoding) into facts. `rel_path` goes into provenance.
 pub fn collect_bytes(rel_path: &str, bytes: &[u8]) -> CollectorOutput {
     let decoded = text::decode(bytes);
-    let mut out = CollectorOutput { encoding: Some(decoded.encoding.name().to_owned()), ..Default::default() };
+    let mut out =
+        CollectorOutput { encoding: Some(decoded.encoding.name().to_owned()), ..Default::default() };
     if let Some(offset) = decoded.first_malformed {
         out.errors.push(
             CollectionError::new(
@@ -186,7 +188,9 @@ impl<'a> Tree<'a> {
     }
 
     fn provenance(&self, at: &Location) -> Provenance {
-        Provenance::new(self.rel_path, NAME).lines(at.line, at.end_line).span(at.span.start as u64, at.span.end as u64)
+        Provenance::new(self.rel_path, NAME)
+            .lines(at.line, at.end_line)
+            .span(at.span.start as u64, at.span.end as u64)
     }
 
     fn error(&self, at: &Location, message: String) -> CollectionError {
@@ -213,11 +217,14 @@ impl<'a> Tree<'a> {
             Entry::Key { path, at } => {
                 let Some((canonical, folded)) = self.canonical(&path) else {
                     self.current = None;
-                    return Some(self.error(&at, format!("unknown hive in key `{path}`; its values are skipped")));
+                    return Some(
+                        self.error(&at, format!("unknown hive in key `{path}`; its values are skipped")),
+                    );
                 };
                 if !self.keys.contains_key(&folded) {
                     let source = Arc::new(self.provenance(&at).key(canonical.clone()));
-                    self.keys.insert(folded.clone(), Key { path: canonical, source, values: BTreeMap::new() });
+                    self.keys
+                        .insert(folded.clone(), Key { path: canonical, source, values: BTreeMap::new() });
                 }
                 self.current = Some(folded);
                 None
@@ -255,8 +262,12 @@ impl<'a> Tree<'a> {
             Entry::DeleteValue { name, at } => {
                 let Some(key) = self.current.as_ref().and_then(|c| self.keys.get_mut(c)) else {
                     return Some(
-                        CollectionError::new(self.rel_path, NAME, "value deletion outside any key is skipped")
-                            .at_line(at.line),
+                        CollectionError::new(
+                            self.rel_path,
+                            NAME,
+                            "value deletion outside any key is skipped",
+                        )
+                        .at_line(at.line),
                     );
                 };
                 let name = name.unwrap_or_else(|| "(default)".to_owned());
@@ -301,7 +312,8 @@ const CURRENT_VERSION: &str = "hklm\\software\\microsoft\\windows nt\\currentver
 
 /// `os.*` from `HKLM\SOFTWARE\Microsoft\Windows NT\CurrentVersion`, when the file has it.
 fn os_facts(registry: &BTreeMap<String, Fact>, facts: &mut FactMap) {
-    let Some(values) = registry.iter().find(|(k, _)| fold(k) == CURRENT_VERSION).and_then(|(_, f)| f.as_map())
+    let Some(values) =
+        registry.iter().find(|(k, _)| fold(k) == CURRENT_VERSION).and_then(|(_, f)| f.as_map())
     else {
         return;
     };
