@@ -4,13 +4,15 @@
 //! `triage collectors` command and the docs are generated from that list. [`discover`] walks an
 //! input and runs the right collector on each file. Collectors never depend on the engine.
 
+pub mod capture;
 pub mod discover;
+pub mod probe;
 pub mod text;
 
 use triage_facts::Collector;
 
 /// Every built-in collector, in the order that breaks recognition ties.
 pub fn all() -> Vec<&'static dyn Collector> {
-    let lists: &[&[&'static dyn Collector]] = &[];
+    let lists: &[&[&'static dyn Collector]] = &[capture::COLLECTORS, probe::COLLECTORS];
     lists.iter().flat_map(|l| l.iter().copied()).collect()
 }
