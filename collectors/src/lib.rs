@@ -4,7 +4,9 @@
 //! `triage collectors` command and the docs are generated from that list. [`discover`] walks an
 //! input and runs the right collector on each file. Collectors never depend on the engine.
 
+pub mod bundle;
 pub mod discover;
+pub mod live;
 pub mod text;
 
 use triage_facts::Collector;
