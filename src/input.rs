@@ -22,7 +22,8 @@ pub enum InputKind {
     Folder,
     /// One artifact file; provenance names it by its file name.
     File,
-    /// A fact map read from JSON; there are no artifacts to show.
+    /// A fact map read from JSON. Its provenance paths are taken relative to the JSON file's
+    /// folder, so a fact map saved beside its artifacts still shows them.
     FactMap,
 }
 
@@ -40,21 +41,21 @@ pub struct Input {
 impl Input {
     /// Where the artifact a provenance names is on disk, if it can be shown.
     pub fn artifact_path(&self, rel: &str) -> Option<PathBuf> {
-        match self.kind {
-            InputKind::FactMap => None,
+        let base = match self.kind {
             InputKind::File => {
                 let name = self.path.file_name()?.to_string_lossy();
-                (name == rel).then(|| self.path.clone())
+                return (name == rel).then(|| self.path.clone());
             }
-            InputKind::Folder => {
-                let rel_path = Path::new(rel);
-                // Provenance comes from the input's own facts; never follow it out of the folder.
-                if rel.is_empty() || rel_path.components().any(|c| !matches!(c, Component::Normal(_))) {
-                    return None;
-                }
-                Some(self.path.join(rel_path))
-            }
+            InputKind::Folder => self.path.clone(),
+            InputKind::FactMap => self.path.parent()?.to_path_buf(),
+        };
+        let rel_path = Path::new(rel);
+        // Provenance comes from the input's own facts; never follow it out of the folder.
+        if rel.is_empty() || rel_path.components().any(|c| !matches!(c, Component::Normal(_))) {
+            return None;
         }
+        let path = base.join(rel_path);
+        path.is_file().then_some(path)
     }
 }
 

@@ -9,9 +9,8 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use triage_engine::pack::{load_pack, Level, Pack, PackDiagnostic, SourceFile};
-use triage_engine::Evaluator;
-use triage_facts::{LogKindSpec, ScanPlan, SignalSpec};
+use triage_engine::{Evaluator, Level, Pack, PackDiagnostic, SourceFile};
+use triage_facts::ScanPlan;
 
 use crate::output::{Out, Ui};
 use crate::render;
@@ -37,12 +36,6 @@ impl std::fmt::Display for PackOrigin {
     }
 }
 
-/// The version packs' `engine` requirement is checked against.
-pub fn engine_version() -> semver::Version {
-    // CARGO_PKG_VERSION is the workspace's semver, so this parse cannot fail in practice.
-    semver::Version::parse(env!("CARGO_PKG_VERSION")).unwrap_or_else(|_| semver::Version::new(0, 0, 0))
-}
-
 /// The source files of every built-in pack.
 pub fn embedded_sources() -> Vec<(PackOrigin, Vec<SourceFile>)> {
     embedded::EMBEDDED_PACKS
@@ -50,7 +43,7 @@ pub fn embedded_sources() -> Vec<(PackOrigin, Vec<SourceFile>)> {
         .map(|(name, files)| {
             let files = files
                 .iter()
-                .map(|(rel, text)| SourceFile { name: (*rel).to_owned(), text: (*text).to_owned() })
+                .map(|(rel, text)| SourceFile::new(*rel, *text))
                 .collect();
             (PackOrigin::Embedded(name), files)
         })
@@ -64,7 +57,7 @@ pub fn read_pack_dir(dir: &Path) -> Result<Vec<SourceFile>, Failure> {
         let what = if dir.is_dir() { "cannot read its pack.toml" } else { "not a pack folder" };
         Failure::Message(miette::miette!("{}: {what}: {e}", dir.display()))
     })?;
-    let mut files = vec![SourceFile { name: "pack.toml".into(), text }];
+    let mut files = vec![SourceFile::new("pack.toml", text)];
     let mut more = Vec::new();
     collect_toml(&dir.join("rules"), "rules", &mut more)?;
     more.sort_by(|a, b| a.name.cmp(&b.name));
@@ -87,7 +80,7 @@ fn collect_toml(dir: &Path, rel: &str, out: &mut Vec<SourceFile>) -> Result<(), 
         } else if name.ends_with(".toml") {
             let text = std::fs::read_to_string(&path)
                 .map_err(|e| Failure::Message(miette::miette!("{}: {e}", path.display())))?;
-            out.push(SourceFile { name: format!("{rel}/{name}"), text });
+            out.push(SourceFile::new(format!("{rel}/{name}"), text));
         }
     }
     Ok(())
@@ -95,7 +88,7 @@ fn collect_toml(dir: &Path, rel: &str, out: &mut Vec<SourceFile>) -> Result<(), 
 
 /// Loads one pack from its sources. Returns the pack (when valid) and every diagnostic.
 pub fn load_one(files: Vec<SourceFile>, evaluator: &Evaluator) -> (Option<Pack>, Vec<PackDiagnostic>) {
-    let result = load_pack(files, evaluator.engine(), &engine_version());
+    let result = triage_engine::load_pack(files, evaluator);
     (result.pack, result.diagnostics)
 }
 
@@ -148,21 +141,7 @@ pub fn load_for_command(
 
 /// What the packs ask the log collectors to look for.
 pub fn scan_plan(packs: &[Pack]) -> ScanPlan {
-    let mut plan = ScanPlan::default();
-    for p in packs {
-        for s in &p.signals {
-            plan.signals.push(SignalSpec {
-                id: p.signal_id(s),
-                log: s.log.clone(),
-                pattern: s.pattern.clone(),
-                max_matches: s.max_matches,
-            });
-        }
-        plan.log_kinds.extend(p.log_kinds.iter().cloned());
-    }
-    plan.log_kinds.sort_by(|a: &LogKindSpec, b| a.name.cmp(&b.name));
-    plan.log_kinds.dedup_by(|a, b| a.name == b.name);
-    plan
+    triage_engine::scan_plan(packs)
 }
 
 /// Fact path prefix → the artifacts that provide it, from the collectors' descriptions; used to

@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use clap::{Args, Subcommand};
 use serde::Serialize;
-use triage_engine::pack::{Level, Pack, TestInput};
+use triage_engine::{Level, Pack, TestInput};
 use triage_engine::{EvalOptions, Evaluator, Finding, InputFacts, Outcome};
 
 use crate::output::{Out, Ui};

@@ -53,7 +53,7 @@ pub fn run(args: RunArgs, ui: &Ui, out: &mut Out, err: &mut Out) -> CmdResult {
 /// appear in the report's `inputs` with their error.
 pub fn evaluate(
     paths: &[PathBuf],
-    packs: &[triage_engine::pack::Pack],
+    packs: &[triage_engine::Pack],
     evaluator: &Evaluator,
     explain: bool,
     ui: &Ui,

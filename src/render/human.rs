@@ -19,7 +19,7 @@ use miette::{
     Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceCode,
     ThemeCharacters, ThemeStyles,
 };
-use triage_engine::pack::{Pack, Severity};
+use triage_engine::{Pack, Severity};
 use triage_engine::{ClauseTrace, Evidence, Finding, Outcome, Report};
 use triage_facts::{Fact, FactMap, Value};
 
