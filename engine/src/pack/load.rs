@@ -41,11 +41,11 @@ impl LoadResult {
 }
 
 const MAX_MATCHES_DEFAULT: usize = 1000;
-const TOP_KEYS: &[&str] = &["pack", "data", "derive", "signals", "log_kinds", "rule"];
-const PACK_KEYS: &[&str] = &["id", "version", "engine", "title", "source", "description", "retired"];
-const SIGNAL_KEYS: &[&str] = &["log", "pattern", "where", "max_matches", "description"];
-const LOG_KIND_KEYS: &[&str] = &["files", "record_start", "fields"];
-const RULE_KEYS: &[&str] = &[
+pub(crate) const TOP_KEYS: &[&str] = &["pack", "data", "derive", "signals", "log_kinds", "rule"];
+pub(crate) const PACK_KEYS: &[&str] = &["id", "version", "engine", "title", "source", "description", "retired"];
+pub(crate) const SIGNAL_KEYS: &[&str] = &["log", "pattern", "where", "max_matches", "description"];
+pub(crate) const LOG_KIND_KEYS: &[&str] = &["files", "record_start", "fields"];
+pub(crate) const RULE_KEYS: &[&str] = &[
     "id",
     "title",
     "severity",
@@ -58,7 +58,7 @@ const RULE_KEYS: &[&str] = &[
     "references",
     "test",
 ];
-const TEST_KEYS: &[&str] = &["name", "input", "facts", "expect"];
+pub(crate) const TEST_KEYS: &[&str] = &["name", "input", "facts", "expect"];
 const BUILTIN_LOGS: &[&str] = &["wsus", "configmgr"];
 
 /// Loads a pack from its files. `pack.toml` must be among them; other files may hold derived
@@ -238,7 +238,15 @@ pub fn load_pack(
         }
     }
 
-    // Phase 2c: rules.
+    // Phase 2c: rules. The retired list is read even when the manifest is broken.
+    let retired: BTreeSet<String> = parsed[0]
+        .get_ref()
+        .get("pack")
+        .and_then(|p| p.get_ref().as_table())
+        .and_then(|t| t.get("retired"))
+        .and_then(|r| r.get_ref().as_array())
+        .map(|a| a.iter().filter_map(|v| v.get_ref().as_str().map(str::to_owned)).collect())
+        .unwrap_or_default();
     let mut rules: Vec<Rule> = Vec::new();
     let mut ids: HashMap<String, Loc> = HashMap::new();
     for (i, t) in parsed.iter().enumerate() {
@@ -249,36 +257,50 @@ pub fn load_pack(
             continue;
         };
         for item in arr.iter() {
-            let Some(rule) = cx.rule(engine, &scope, item, &derived, &signals) else { continue };
-            if let Some(prev) = ids.get(&rule.id) {
-                let (pf, pl) = (files[prev.file].name.clone(), line_of(&files[prev.file].text, prev.start));
-                cx.error(
-                    Code::DuplicateRuleId,
-                    format!("rule ID {} is used twice", rule.id),
-                    rule.loc.start..rule.loc.end,
-                    "second use",
-                    Some(format!("first used at {pf}:{pl}; rule IDs are stable and unique")),
-                );
-                continue;
-            }
-            if let Some(m) = &manifest {
-                if m.retired.iter().any(|r| r == &rule.id) {
+            // IDs are checked even when the rest of the rule is broken, so every problem shows.
+            let declared = item
+                .get_ref()
+                .as_table()
+                .and_then(|t| t.get("id"))
+                .and_then(|v| v.get_ref().as_str().map(|s| (s.to_owned(), v.span())));
+            let mut id_ok = true;
+            if let Some((id, span)) = &declared {
+                if let Some(prev) = ids.get(id) {
+                    let (pf, pl) = (files[prev.file].name.clone(), line_of(&files[prev.file].text, prev.start));
+                    cx.error(
+                        Code::DuplicateRuleId,
+                        format!("rule ID {id} is used twice"),
+                        span.clone(),
+                        "second use",
+                        Some(format!("first used at {pf}:{pl}; rule IDs are stable and unique")),
+                    );
+                    id_ok = false;
+                } else {
+                    ids.insert(id.clone(), cx.loc(span.clone()));
+                }
+                if retired.contains(id) {
                     cx.error(
                         Code::RetiredRuleId,
-                        format!("rule ID {} was retired and must not be reused", rule.id),
-                        rule.loc.start..rule.loc.end,
+                        format!("rule ID {id} was retired and must not be reused"),
+                        span.clone(),
                         "retired ID",
-                        Some("give the rule a new ID".into()),
+                        Some("give the rule a new ID; retired IDs are listed in [pack] retired".into()),
                     );
                 }
             }
-            ids.insert(rule.id.clone(), rule.loc);
-            rules.push(rule);
+            let Some(rule) = cx.rule(engine, &scope, item, &derived, &signals) else { continue };
+            if id_ok {
+                rules.push(rule);
+            }
         }
     }
     rules.sort_by(|a, b| a.id.cmp(&b.id));
 
-    let diagnostics = cx.diags;
+    let mut diagnostics = cx.diags;
+    // By file (pack.toml first) and position, as a compiler lists them.
+    diagnostics.sort_by(|a, b| {
+        (&*a.file != "pack.toml", &a.file, a.span.start).cmp(&(&*b.file != "pack.toml", &b.file, b.span.start))
+    });
     let has_errors = diagnostics.iter().any(|d| d.level == Level::Error);
     let pack = match (has_errors, manifest) {
         (false, Some(manifest)) => Some(Pack {

@@ -6,6 +6,7 @@
 //! hand their text to [`load::load_pack`].
 
 pub mod diagnostic;
+pub mod format;
 pub mod load;
 
 use std::sync::Arc;
