@@ -825,6 +825,10 @@ def cases():
                          "sync.pcap": capture("proxy_tls10_fin")})
     c["proxy-tls10-fin"] = px
 
+    # Only the host's systeminfo and registry: no log, no configuration, no capture.
+    c["host-facts-only"] = {k: v for k, v in base("2016", HOTFIX_2016).items()
+                            if k in ("systeminfo.txt", "CurrentVersion.reg", "NETFramework.reg")}
+
     # Healthy.
     logh = sd_log(startup("2020-08-12 05:55:40", SCH_DEFAULT) + sync_started("2020-08-12 06:00:00.050")
                   + sync_ok("2020-08-12 06:04:10.330")
