@@ -741,7 +741,7 @@ def cases():
                      failure("2020-08-03 06:30:33.870", "WsusService.25", SEND_RESET, SEND_FRAMES),
                      failure("2020-08-03 06:31:05.004", "WsusService.25", SEND_RESET_FINAL, SEND_FRAMES, final=True)]
                   + sync_failed("2020-08-03 06:31:05.090"))
-    issue3 = base("2012r2", SECURITY_ONLY_2012R2, dotnet=ALL_ON)
+    issue3 = base("2012r2", SECURITY_ONLY_2012R2, dotnet=dict(strong64=1, sdtv64=1))
     issue3["SoftwareDistribution.log"] = utf8(log3)
     c["issue3-2012r2-no-rollup"] = issue3
     c["issue3-capture"] = dict(issue3, **{"sync.pcap": capture("tls10_rst")})
