@@ -644,6 +644,25 @@ def capture(kind):
     return cap.bytes()
 
 
+# ---------------------------------------------------------------- saved probe (triage probe tls -o probe.json)
+
+def probe_json(host_versions, host_suites, host_answer, would_succeed, source="registry_policy", build=14393):
+    import json
+    versions = [
+        {"version": "TLS 1.0", "answer": "rst", "accepted": False},
+        {"version": "TLS 1.1", "answer": "rst", "accepted": False},
+        {"version": "TLS 1.2", "answer": "server_hello", "accepted": True, "server_version": "TLS 1.2",
+         "suite": "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384"},
+        {"version": "TLS 1.3", "answer": "alert:protocol_version", "accepted": False, "alert": "protocol_version"},
+    ]
+    as_host = {"versions": host_versions, "suites": host_suites, "suite_source": source, "os_build": build,
+               "answer": host_answer, "would_succeed": would_succeed, "notes": []}
+    report = {"format": "triage-probe-tls/1", "target": "sws.update.microsoft.com:443",
+              "sni": "sws.update.microsoft.com", "connections": 9, "versions": versions,
+              "suites": {"TLS 1.2": ENDPOINT_SUITES}, "as_host": as_host, "errors": []}
+    return (json.dumps(report, indent=2) + "\n").encode("utf-8")
+
+
 # ---------------------------------------------------------------- the cases
 
 ROLLUP_2012R2 = "KB4025336"   # July 2017 Monthly Rollup for Windows Server 2012 R2
@@ -825,11 +844,22 @@ def cases():
                          "sync.pcap": capture("proxy_tls10_fin")})
     c["proxy-tls10-fin"] = px
 
+    # Saved live probes (`triage probe tls sws.update.microsoft.com --as-host`).
+    c["issue2-probe"] = dict(issue2, **{"probe.json": probe_json([], [], "no_hello", False, "os_default", 17763)})
+    c["issue5-probe"] = dict(issue5, **{"probe.json": probe_json(["TLS 1.2"], [x.replace("_P384", "").replace("_P256", "") for x in POLICY_NO_COMMON], "rst", False)})
+    c["healthy-probe"] = dict(healthy_case(), **{"probe.json": probe_json(["TLS 1.2"], TLS12_DEFAULT, "server_hello", True, "os_default", 17763)})
+
     # Only the host's systeminfo and registry: no log, no configuration, no capture.
     c["host-facts-only"] = {k: v for k, v in base("2016", HOTFIX_2016).items()
                             if k in ("systeminfo.txt", "CurrentVersion.reg", "NETFramework.reg")}
 
     # Healthy.
+    c["healthy"] = healthy_case()
+    c["healthy-capture"] = dict(c["healthy"], **{"sync.pcap": capture("tls12_ok")})
+    return c
+
+
+def healthy_case():
     logh = sd_log(startup("2020-08-12 05:55:40", SCH_DEFAULT) + sync_started("2020-08-12 06:00:00.050")
                   + sync_ok("2020-08-12 06:04:10.330")
                   + [import_attempt("2020-08-12 09:30:00.101"),
@@ -837,9 +867,7 @@ def cases():
                                "Update 4b2f6a1e-6c5f-4a5e-9c0f-2b1a7c4d9e31 imported")])
     healthy = base("2019", HOTFIX_2019, dotnet=ALL_ON)
     healthy["SoftwareDistribution.log"] = utf8(logh)
-    c["healthy"] = healthy
-    c["healthy-capture"] = dict(healthy, **{"sync.pcap": capture("tls12_ok")})
-    return c
+    return healthy
 
 
 EXAMPLES_FROM = {
