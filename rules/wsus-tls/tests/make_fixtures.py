@@ -803,6 +803,13 @@ def cases():
     c["issue5-capture"] = dict(issue5, **{"sync.pcap": capture("tls12_nocommon_rst")})
     # Registry policy only (no gpresult settings): still decided from the Functions value.
     c["issue5-registry-only"] = dict(issue5, **{"gpresult.xml": gpresult(None)})
+    # No policy; the local order (edited by a hardening tool) has none of the endpoint suites.
+    local = base("2016", HOTFIX_2016, dotnet=ALL_ON)
+    local["SoftwareDistribution.log"] = utf8(log5)
+    local["CipherSuiteLocal.reg"] = reg_file([(
+        r"HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Control\Cryptography\Configuration\Local\SSL\00010002",
+        [("Functions", hex7([x.replace("_P384", "").replace("_P256", "") for x in POLICY_NO_COMMON]))])])
+    c["issue5-local-order"] = local
     # 2012 R2 with a rollup, policy lists _P256/_P384 names of endpoint suites: normalised, so no mismatch.
     ok2012 = base("2012r2", SECURITY_ONLY_2012R2 + [ROLLUP_2012R2], dotnet=ALL_ON, policy=POLICY_2012_OK, gp=POLICY_2012_OK)
     ok2012["SoftwareDistribution.log"] = utf8(log5.replace("SCHANNEL Protocols subkey for 'TLS 1.0' not found", "SCHANNEL Protocols subkey for 'TLS 1.0' not found"))
