@@ -190,7 +190,7 @@ pub fn collect_bytes(rel_path: &str, bytes: &[u8]) -> CollectorOutput {
     let doc = match Document::parse_with_options(text, xml_options()) {
         Ok(doc) => doc,
         Err(e) => {
-            out.errors.push(xml_error(rel_path, NAME, &e));
+            out.errors.push(xml_error(rel_path, NAME, text, &e));
             return out;
         }
     };

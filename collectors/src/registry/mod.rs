@@ -38,6 +38,10 @@
 //! [`triage_facts::FactMap::merge`], which records a value set differently by two files as a
 //! conflict.
 //!
+//! Encoding: as [`crate::text::decode`] sniffs it, except that text without a BOM that is not
+//! valid UTF-8 is read as Windows-1252 (an ANSI `REGEDIT4` file); the summary then says
+//! `windows-1252` and spans are offsets into that decoding.
+//!
 //! Provenance: every value fact has the artifact, collector `registry`, `line` (its first line),
 //! `end_line` when continued, `span` (bytes of the decoded text, from the name to the end of the
 //! data) and `key` = `<key path>\<value name>`. A key's map has the line and span of the first
@@ -115,17 +119,26 @@ pub fn collect_bytes(rel_path: &str, bytes: &[u8]) -> CollectorOutput {
     let decoded = text::decode(bytes);
     let mut out =
         CollectorOutput { encoding: Some(decoded.encoding.name().to_owned()), ..Default::default() };
-    if let Some(offset) = decoded.first_malformed {
-        out.errors.push(
-            CollectionError::new(
-                rel_path,
-                NAME,
-                format!("malformed {} text (replaced with U+FFFD)", decoded.encoding),
-            )
-            .at_offset(offset),
-        );
-    }
-    let parsed = reg_file::parse(&decoded.text);
+    // REGEDIT4 files (and hand-saved 5.00 files) are often ANSI: text without a BOM that is not
+    // UTF-8 is read as Windows-1252, where every byte is a character.
+    let ansi = decoded.encoding == text::TextEncoding::Utf8 && decoded.first_malformed.is_some();
+    let text = if ansi {
+        out.encoding = Some("windows-1252".to_owned());
+        encoding_rs::WINDOWS_1252.decode_without_bom_handling(bytes).0.into_owned()
+    } else {
+        if let Some(offset) = decoded.first_malformed {
+            out.errors.push(
+                CollectionError::new(
+                    rel_path,
+                    NAME,
+                    format!("malformed {} text (replaced with U+FFFD)", decoded.encoding),
+                )
+                .at_offset(offset),
+            );
+        }
+        decoded.text
+    };
+    let parsed = reg_file::parse(&text);
     for e in &parsed.errors {
         out.errors.push(CollectionError::new(rel_path, NAME, e.message.clone()).at_line(e.line));
     }
