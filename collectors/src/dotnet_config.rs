@@ -121,24 +121,32 @@ pub fn xml_options() -> roxmltree::ParsingOptions {
     roxmltree::ParsingOptions { allow_dtd: false, nodes_limit: XML_NODES_LIMIT }
 }
 
-/// A parse error as a collection error with the line and column roxmltree reports (for a
-/// refused DTD, which roxmltree does not locate, those of the `<!DOCTYPE`).
+/// A parse error as a collection error with the line and column roxmltree reports; where it
+/// reports none, the `<!DOCTYPE` of a refused DTD, or the end of the text for a document that
+/// ends too early.
 pub fn xml_error(rel_path: &str, collector: &str, text: &str, e: &roxmltree::Error) -> CollectionError {
-    let (message, row, col) = match e {
-        roxmltree::Error::DtdDetected => {
-            let at = text.find("<!DOCTYPE").unwrap_or(0);
-            let before = text.get(..at).unwrap_or("");
-            let row = before.matches('\n').count() + 1;
-            let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-            (
-                "malformed XML: DTDs are refused (they allow entity expansion)".to_owned(),
-                row as u64,
-                col as u64,
-            )
+    let (row, col) = match e {
+        roxmltree::Error::DtdDetected => line_col(text, text.find("<!DOCTYPE").unwrap_or(0)),
+        roxmltree::Error::UnclosedRootNode | roxmltree::Error::UnexpectedEndOfStream => {
+            line_col(text, text.trim_end().len())
         }
-        other => (format!("malformed XML: {other}"), u64::from(other.pos().row), u64::from(other.pos().col)),
+        other => (u64::from(other.pos().row), u64::from(other.pos().col)),
+    };
+    let message = match e {
+        roxmltree::Error::DtdDetected => {
+            "malformed XML: DTDs are refused (they allow entity expansion)".to_owned()
+        }
+        other => format!("malformed XML: {other}"),
     };
     CollectionError::new(rel_path, collector, message).at_line(row).at_column(col)
+}
+
+/// 1-based line and column (in characters) of a byte offset.
+fn line_col(text: &str, offset: usize) -> (u64, u64) {
+    let before = text.get(..offset).unwrap_or("");
+    let row = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (row as u64, col as u64)
 }
 
 /// The fact key for a configuration file name (see the module docs).
