@@ -36,8 +36,8 @@
 //!
 //! Typing: from JSON, strings are Str (PowerShell 5.1's `"\/Date(ms)\/"` becomes a Timestamp),
 //! integers Int, other numbers Float, booleans Bool, arrays List, objects Map; `null` is left
-//! out. From list output, `True`/`False` are Bool, integers Int, `{}` an empty List, anything
-//! else Str (dates stay Str: their format depends on the culture); a value continued on indented
+//! out. From list output, `True`/`False` are Bool, integers Int, `{a, b}` a List of Str (`{}`
+//! empty; PowerShell may have cut a long one short with `...`), anything else Str (dates stay Str: their format depends on the culture); a value continued on indented
 //! lines is joined with `\n`, each line trimmed; an empty value is left out.
 //!
 //! Provenance: artifact, collector `wsus-config`, `line` and `span` of the property's value text
@@ -441,8 +441,8 @@ fn list_value(s: String) -> Value {
         Value::Bool(true)
     } else if s.eq_ignore_ascii_case("false") {
         Value::Bool(false)
-    } else if s == "{}" {
-        Value::List(Vec::new())
+    } else if let Some(inner) = s.strip_prefix('{').and_then(|r| r.strip_suffix('}')) {
+        Value::List(inner.split(',').map(str::trim).filter(|i| !i.is_empty()).map(Fact::new).collect())
     } else if let Ok(i) = s.parse::<i64>() {
         Value::Int(i)
     } else {
