@@ -10,11 +10,17 @@
 //! ```text
 //! registry                          Map, keyed by key path
 //!   "HKLM\SOFTWARE\Microsoft\.NETFramework\v4.0.30319"   Map (empty if the key has no values)
-//!     "SchUseStrongCrypto"          Int     dword, hex(4), hex(b) (QWORD, as i64 bits)
-//!     "(default)"                   …       the `@` value
-//!     "Path"                        Str     "string", hex(1), hex(2) (REG_EXPAND_SZ, decoded)
-//!     "Functions"                   List of Str   hex(7) (REG_MULTI_SZ)
-//!     "Blob"                        Bytes   hex:, hex(3), any other hex(N)
+//!     "SchUseStrongCrypto"          Int     dword:, 4-byte hex(4): unsigned (ffffffff is
+//!                                           4294967295); 8-byte hex(b) QWORD as the i64 with
+//!                                           the same bits
+//!     "(default)"                   …       the `@` value, typed like any other
+//!     "Functions"                   Str     "string", hex(1), hex(2) (REG_EXPAND_SZ, decoded,
+//!                                           not expanded) — e.g. the cipher-suite policy's one
+//!                                           comma-separated string
+//!     "Functions"                   List of Str   hex(7) (REG_MULTI_SZ) — e.g. the local
+//!                                           cipher-suite list under Control\Cryptography
+//!     "Blob"                        Bytes   hex:, hex(3), hex(0), any other hex(N), and a
+//!                                           hex(4)/hex(b) of the wrong length
 //! registry_deletions                List of Str: `[-KEY]` → key path, `"Name"=-` → `KEY\Name`
 //! os.build                          Int     CurrentBuild (or CurrentBuildNumber)
 //! os.product                        Str     from the build table in `system::os_builds`
@@ -33,8 +39,7 @@
 //! key; any other segment keeps **the case first seen in that file**. Value names likewise
 //! (`SchUseStrongCrypto`, `Enabled`, `Functions`, … are in the table). The registry is
 //! case-insensitive and two files may still spell an unknown name differently, so **lookups should
-//! be case-insensitive** (the engine's `reg()` helper
-//! does this). Deletions apply within the file, in order; across files, facts merge through
+//! be case-insensitive** (the engine's `reg()` helper does this). Deletions apply within the file, in order; across files, facts merge through
 //! [`triage_facts::FactMap::merge`], which records a value set differently by two files as a
 //! conflict.
 //!
