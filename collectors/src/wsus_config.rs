@@ -8,7 +8,8 @@
 //! with [`crate::text::decode`]. Recognised by content, whatever the file is called: a JSON object
 //! with configuration keys (`MUUrl`, `SyncFromMicrosoftUpdate`, `UpstreamWsusServerName`, …), or
 //! list output whose `Name : value` lines include such keys (configuration) or `WsusEventId` /
-//! `EventCategory` (events).
+//! `EventCategory` (events); and a `*wsus*.json` file holding a JSON object even when none of those
+//! keys is in its first bytes.
 //!
 //! # Fact layout
 //!
@@ -125,10 +126,19 @@ impl Collector for WsusConfigCollector {
 
     fn recognise(&self, artifact: &Artifact<'_>) -> Recognition {
         let head = text::decode(artifact.head);
-        match (kind_of(&head.text), artifact.file_name_lower().contains("wsus")) {
-            (Some(_), true) => Recognition::ByNameAndContent,
-            (Some(_), false) => Recognition::ByContent,
-            (None, _) => Recognition::No,
+        let name = artifact.file_name_lower();
+        let wsus_name = name.contains("wsus");
+        match kind_of(&head.text) {
+            Some(_) if wsus_name => Recognition::ByNameAndContent,
+            Some(_) => Recognition::ByContent,
+            // A long JSON export may have its telling keys past the head: trust a WSUS name.
+            None if wsus_name
+                && name.ends_with(".json")
+                && head.text.trim_start_matches('\u{feff}').trim_start().starts_with('{') =>
+            {
+                Recognition::ByNameAndContent
+            }
+            None => Recognition::No,
         }
     }
 

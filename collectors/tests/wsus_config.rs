@@ -208,6 +208,9 @@ fn recognition() {
         Recognition::ByNameAndContent
     );
     assert_eq!(rec("package.json", b"{\"name\": \"x\", \"version\": \"1.0.0\"}"), Recognition::No);
+    let long = format!("{{\"UpdateServer\": \"{}\"}}", "x".repeat(9000));
+    assert_eq!(rec("wsus-config.json", &long.as_bytes()[..8192]), Recognition::ByNameAndContent);
+    assert_eq!(rec("other.json", &long.as_bytes()[..8192]), Recognition::No);
     assert_eq!(
         rec("notes.txt", b"Host Name: WSUS01\r\nOS Name: Microsoft Windows Server 2019\r\n"),
         Recognition::No
