@@ -1,6 +1,8 @@
-//! The gpresult collector. No public `gpresult /x` sample exists, so the fixture
-//! (tests/data/gpresult) is built from Microsoft's documented Rsop schema and written here as
-//! `gpresult /x` writes it: UTF-16LE with a BOM and CRLF.
+//! The gpresult collector. No public `gpresult /x` sample of this policy exists, so the fixture
+//! (tests/data/gpresult) is built from Microsoft's documented Rsop schema, with the layout seen in
+//! public `gpresult /x` output of other policies (each setting's `GPO` and `Precedence` in the
+//! `…/Settings/Base` namespace, `Name` after each `Extension`), and written here as `gpresult /x`
+//! writes it: UTF-16LE with a BOM and CRLF.
 
 use std::path::Path;
 
