@@ -95,7 +95,7 @@ fn administrative_template_policies() {
     let suites = get(&out, &["gpo", "policies", "SSL Cipher Suite Order", "settings", "SSL Cipher Suites"]);
     assert_eq!(suites.value, s(CIPHERS));
     let src = suites.source.as_ref().expect("provenance");
-    assert_eq!(src.line, Some(139));
+    assert_eq!(src.line, Some(140));
     assert_eq!(src.key.as_deref(), Some("Computer/Policy/SSL Cipher Suite Order/SSL Cipher Suites"));
     let span = src.span.expect("span");
     let decoded = text::decode(&bytes).text;
