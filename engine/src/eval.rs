@@ -12,9 +12,7 @@ use rhai::{Dynamic, Engine, Scope};
 use triage_facts::{Fact, FactMap};
 
 use crate::convert::{describe_dynamic, render_dynamic};
-use crate::finding::{
-    ClauseTrace, Evidence, Explanation, Finding, MissingFact, Outcome, RequirementTrace, Source,
-};
+use crate::finding::{ClauseTrace, Evidence, Explanation, Finding, MissingFact, Outcome, RequirementTrace, Source};
 use crate::pack::{Combine, Expr, Pack, Rule, TemplatePart};
 use crate::sandbox::{self, EvalState, InputFacts, Limits, Read};
 
@@ -59,13 +57,7 @@ impl Evaluator {
     }
 
     /// Evaluates every rule of `pack` on one input.
-    pub fn evaluate(
-        &self,
-        pack: &Pack,
-        input: &Arc<InputFacts>,
-        input_name: &str,
-        opts: &EvalOptions,
-    ) -> Vec<Finding> {
+    pub fn evaluate(&self, pack: &Pack, input: &Arc<InputFacts>, input_name: &str, opts: &EvalOptions) -> Vec<Finding> {
         let signals = Arc::new(self.filter_signals(pack, input));
         let state = EvalState {
             input: input.clone(),
@@ -88,10 +80,7 @@ impl Evaluator {
                 scope.push_constant_dynamic(d.name.as_str(), v.result.clone().unwrap_or(Dynamic::UNIT));
                 derived.push(v);
             }
-            pack.rules
-                .iter()
-                .map(|r| self.rule(pack, r, &mut scope, &derived, input, input_name, opts))
-                .collect()
+            pack.rules.iter().map(|r| self.rule(pack, r, &mut scope, &derived, input, input_name, opts)).collect()
         });
         findings
     }
@@ -198,8 +187,7 @@ impl Evaluator {
             }
             if !present {
                 let artifact = req.artifact.clone().or_else(|| {
-                    let hints: Vec<String> =
-                        req.alternatives.iter().filter_map(|a| provider(opts, a)).collect();
+                    let hints: Vec<String> = req.alternatives.iter().filter_map(|a| provider(opts, a)).collect();
                     (!hints.is_empty()).then(|| hints.join(", or "))
                 });
                 finding.missing.push(MissingFact { fact: req.alternatives.join(" | "), artifact });
@@ -213,12 +201,8 @@ impl Evaluator {
 
         // Derived facts referenced anywhere in the rule, for explanations.
         if let Some(x) = explain.as_mut() {
-            let mut refs: Vec<usize> = rule
-                .clauses
-                .iter()
-                .chain(rule.applies_if.iter())
-                .flat_map(|c| c.derived_refs.iter().copied())
-                .collect();
+            let mut refs: Vec<usize> =
+                rule.clauses.iter().chain(rule.applies_if.iter()).flat_map(|c| c.derived_refs.iter().copied()).collect();
             refs.sort_unstable();
             refs.dedup();
             for i in refs {
@@ -311,26 +295,14 @@ impl Evaluator {
         finding
     }
 
-    fn render(
-        &self,
-        scope: &mut Scope<'_>,
-        pack: &Pack,
-        rule: &Rule,
-        input: &InputFacts,
-    ) -> Result<String, String> {
+    fn render(&self, scope: &mut Scope<'_>, pack: &Pack, rule: &Rule, input: &InputFacts) -> Result<String, String> {
         let mut out = String::new();
         for part in &rule.resolution.parts {
             match part {
                 TemplatePart::Text(t) => out.push_str(t),
                 TemplatePart::Expr(e) => match self.eval(scope, e, input).result {
                     Ok(d) => out.push_str(&render_dynamic(&d)),
-                    Err(err) => {
-                        return Err(format!(
-                            "resolution {{{{ {} }}}} at {}: {err}",
-                            e.text,
-                            location(pack, e)
-                        ))
-                    }
+                    Err(err) => return Err(format!("resolution {{{{ {} }}}} at {}: {err}", e.text, location(pack, e))),
                 },
             }
         }
@@ -351,12 +323,7 @@ fn provider(opts: &EvalOptions, path: &str) -> Option<String> {
 fn as_bool(v: &Value, e: &Expr, pack: &Pack, derived: &[Value]) -> Result<bool, String> {
     match &v.result {
         Ok(d) => d.as_bool().map_err(|t| {
-            format!(
-                "{} returned {t} ({}), expected a bool: {}",
-                location(pack, e),
-                describe_dynamic(d),
-                e.text
-            )
+            format!("{} returned {t} ({}), expected a bool: {}", location(pack, e), describe_dynamic(d), e.text)
         }),
         Err(err) => {
             // A failing derived fact explains a failing clause better than the clause does.
@@ -365,11 +332,7 @@ fn as_bool(v: &Value, e: &Expr, pack: &Pack, derived: &[Value]) -> Result<bool, 
                 .iter()
                 .find_map(|&i| derived[i].result.as_ref().err().map(|de| (i, de.clone())))
                 .map(|(i, de)| {
-                    format!(
-                        " (derived fact `{}` failed at {}: {de})",
-                        pack.derived[i].name,
-                        location(pack, &pack.derived[i].expr)
-                    )
+                    format!(" (derived fact `{}` failed at {}: {de})", pack.derived[i].name, location(pack, &pack.derived[i].expr))
                 })
                 .unwrap_or_default();
             Err(format!("{}: {err}{cause}", location(pack, e)))

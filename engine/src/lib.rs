@@ -58,8 +58,8 @@ pub use finding::{
     ClauseTrace, Evidence, Explanation, Finding, InputSummary, MissingFact, Outcome, PackRef, Report,
     RequirementTrace, Source, REPORT_FORMAT_VERSION,
 };
-pub use pack::load::LoadResult;
 pub use pack::{Code, Level, Pack, PackDiagnostic, PackTest, Severity, SourceFile, TestInput};
+pub use pack::load::LoadResult;
 pub use sandbox::{InputFacts, Limits};
 
 /// This engine's version, which packs' `engine` requirements are checked against.

@@ -243,12 +243,8 @@ fn register_helpers(engine: &mut Engine) {
         r
     });
     engine.register_fn("reg", |key: &str, name: &str| reg_lookup(key, name, |_| true));
-    engine.register_fn("reg_dword", |key: &str, name: &str| {
-        reg_lookup(key, name, |v| matches!(v, Value::Int(_)))
-    });
-    engine.register_fn("reg_str", |key: &str, name: &str| {
-        reg_lookup(key, name, |v| matches!(v, Value::Str(_)))
-    });
+    engine.register_fn("reg_dword", |key: &str, name: &str| reg_lookup(key, name, |v| matches!(v, Value::Int(_))));
+    engine.register_fn("reg_str", |key: &str, name: &str| reg_lookup(key, name, |v| matches!(v, Value::Str(_))));
     engine.register_fn("reg_key_exists", |key: &str| -> bool {
         let found = with(|st| st.input.registry_key(key).is_some()).unwrap_or(false);
         with(|st| {
@@ -265,12 +261,7 @@ fn register_helpers(engine: &mut Engine) {
         with(|st| {
             let input = st.input.clone();
             let Some((stored, fact)) = input.registry_key(key) else {
-                st.reads.push(Read {
-                    what: format!("registry key {key}"),
-                    value: None,
-                    source: None,
-                    text: None,
-                });
+                st.reads.push(Read { what: format!("registry key {key}"), value: None, source: None, text: None });
                 return unit();
             };
             if let Some(m) = fact.as_map() {

@@ -9,8 +9,8 @@ use std::sync::Arc;
 
 use miette::NamedSource;
 use rhai::{Engine, Scope};
-use toml::de::{DeArray, DeTable, DeValue};
 use toml::Spanned;
+use toml::de::{DeArray, DeTable, DeValue};
 use triage_facts::{Fact, FactMap, LogKindSpec, Value};
 
 use super::diagnostic::{Code, Level, PackDiagnostic};
@@ -64,11 +64,7 @@ const BUILTIN_LOGS: &[&str] = &["wsus", "configmgr"];
 /// Loads a pack from its files. `pack.toml` must be among them; other files may hold derived
 /// facts, signals, log kinds and rules. `engine_version` is this build's version, checked
 /// against the pack's `engine` requirement.
-pub fn load_pack(
-    mut files: Vec<SourceFile>,
-    engine: &Engine,
-    engine_version: &semver::Version,
-) -> LoadResult {
+pub fn load_pack(mut files: Vec<SourceFile>, engine: &Engine, engine_version: &semver::Version) -> LoadResult {
     // pack.toml first, the rest by name, so IDs and order are deterministic.
     files.sort_by(|a, b| (a.name != "pack.toml", &a.name).cmp(&(b.name != "pack.toml", &b.name)));
     let mut cx = Cx { files: &files, diags: Vec::new(), file: 0 };
@@ -125,8 +121,7 @@ pub fn load_pack(
             }
         }
     }
-    let data_fact =
-        Fact::from_json(serde_json::Value::Object(data_json.clone())).unwrap_or_else(|_| Fact::map());
+    let data_fact = Fact::from_json(serde_json::Value::Object(data_json.clone())).unwrap_or_else(|_| Fact::map());
     let data = crate::convert::fact_to_dynamic(&data_fact);
 
     // Phase 2b: derived facts, in file order; each may use the ones before it.
@@ -158,16 +153,8 @@ pub fn load_pack(
                     );
                     continue;
                 }
-                if derived.iter().any(|d| d.name == name)
-                    || ["facts", "data", "record"].contains(&name.as_str())
-                {
-                    cx.error(
-                        Code::DuplicateName,
-                        format!("derived fact `{name}` is defined twice"),
-                        k.span(),
-                        "again here",
-                        None,
-                    );
+                if derived.iter().any(|d| d.name == name) || ["facts", "data", "record"].contains(&name.as_str()) {
+                    cx.error(Code::DuplicateName, format!("derived fact `{name}` is defined twice"), k.span(), "again here", None);
                     continue;
                 }
                 if let Some(expr) = cx.expr(engine, &scope, v, &derived, "derived fact") {
@@ -181,16 +168,8 @@ pub fn load_pack(
                 Some(table) => {
                     for (k, v) in table.iter() {
                         if let Some(spec) = cx.log_kind(k, v) {
-                            if log_kinds.iter().any(|l| l.name == spec.name)
-                                || BUILTIN_LOGS.contains(&spec.name.as_str())
-                            {
-                                cx.error(
-                                    Code::DuplicateName,
-                                    format!("log kind `{}` already exists", spec.name),
-                                    k.span(),
-                                    "here",
-                                    None,
-                                );
+                            if log_kinds.iter().any(|l| l.name == spec.name) || BUILTIN_LOGS.contains(&spec.name.as_str()) {
+                                cx.error(Code::DuplicateName, format!("log kind `{}` already exists", spec.name), k.span(), "here", None);
                             } else {
                                 log_kinds.push(spec);
                             }
@@ -208,13 +187,7 @@ pub fn load_pack(
                 Some(table) => {
                     for (k, v) in table.iter() {
                         if signals.iter().any(|s| s.name == k.get_ref().as_ref()) {
-                            cx.error(
-                                Code::DuplicateName,
-                                format!("signal `{}` is defined twice", k.get_ref()),
-                                k.span(),
-                                "again here",
-                                None,
-                            );
+                            cx.error(Code::DuplicateName, format!("signal `{}` is defined twice", k.get_ref()), k.span(), "again here", None);
                             continue;
                         }
                         if let Some(sig) = cx.signal(engine, &data, k, v, &log_kinds) {
@@ -295,15 +268,7 @@ type Key<'i> = Spanned<toml::de::DeString<'i>>;
 type Val<'i> = Spanned<DeValue<'i>>;
 
 impl Cx<'_> {
-    fn push(
-        &mut self,
-        code: Code,
-        level: Level,
-        message: String,
-        span: Range<usize>,
-        label: &str,
-        help: Option<String>,
-    ) {
+    fn push(&mut self, code: Code, level: Level, message: String, span: Range<usize>, label: &str, help: Option<String>) {
         let f = &self.files[self.file];
         let src: Arc<str> = Arc::from(f.text.as_str());
         self.diags.push(PackDiagnostic {
@@ -334,13 +299,7 @@ impl Cx<'_> {
             .filter(|c| edit_distance(&name, c) <= 2)
             .map(|c| format!("did you mean `{c}`?"));
         let help = suggestion.unwrap_or_else(|| format!("known keys: {}", known.join(", ")));
-        self.error(
-            Code::UnknownKey,
-            format!("unknown key `{name}`"),
-            k.span(),
-            "not a known key",
-            Some(help),
-        );
+        self.error(Code::UnknownKey, format!("unknown key `{name}`"), k.span(), "not a known key", Some(help));
     }
 
     fn check_keys(&mut self, table: &DeTable<'_>, known: &[&str]) {
@@ -376,13 +335,7 @@ impl Cx<'_> {
         }
     }
 
-    fn required_string(
-        &mut self,
-        table: &DeTable<'_>,
-        key: &str,
-        what: &str,
-        at: Range<usize>,
-    ) -> Option<(String, Range<usize>)> {
+    fn required_string(&mut self, table: &DeTable<'_>, key: &str, what: &str, at: Range<usize>) -> Option<(String, Range<usize>)> {
         if table.get(key).is_none() {
             self.missing(at, what, key);
             return None;
@@ -420,26 +373,12 @@ impl Cx<'_> {
         let id = self.required_string(t, "id", "[pack]", at.clone());
         if let Some((id, span)) = &id {
             if !is_pack_id(id) {
-                self.error(
-                    Code::BadValue,
-                    format!("pack id `{id}` is not valid"),
-                    span.clone(),
-                    "invalid",
-                    Some("use lower-case letters, digits and `-`".into()),
-                );
+                self.error(Code::BadValue, format!("pack id `{id}` is not valid"), span.clone(), "invalid", Some("use lower-case letters, digits and `-`".into()));
             }
         }
         let version = self.required_string(t, "version", "[pack]", at.clone()).and_then(|(v, span)| {
             semver::Version::parse(&v)
-                .map_err(|e| {
-                    self.error(
-                        Code::BadValue,
-                        format!("version `{v}` is not semver: {e}"),
-                        span,
-                        "not semver",
-                        None,
-                    )
-                })
+                .map_err(|e| self.error(Code::BadValue, format!("version `{v}` is not semver: {e}"), span, "not semver", None))
                 .ok()
         });
         let engine = self.required_string(t, "engine", "[pack]", at.clone()).and_then(|(v, span)| {
@@ -496,13 +435,7 @@ impl Cx<'_> {
         if let Some((re, span)) = &fields {
             if let Some(r) = self.regex(re, span.clone()) {
                 if r.capture_names().flatten().next().is_none() {
-                    self.error(
-                        Code::BadValue,
-                        "`fields` has no named groups".into(),
-                        span.clone(),
-                        "no (?P<name>…) here",
-                        None,
-                    );
+                    self.error(Code::BadValue, "`fields` has no named groups".into(), span.clone(), "no (?P<name>…) here", None);
                 }
             }
         }
@@ -515,26 +448,13 @@ impl Cx<'_> {
             Err(e) => {
                 let msg = e.to_string();
                 let detail = msg.lines().last().unwrap_or(&msg).trim().to_owned();
-                self.error(
-                    Code::BadRegex,
-                    format!("invalid regex: {detail}"),
-                    span,
-                    "in this pattern",
-                    Some(msg),
-                );
+                self.error(Code::BadRegex, format!("invalid regex: {detail}"), span, "in this pattern", Some(msg));
                 None
             }
         }
     }
 
-    fn signal(
-        &mut self,
-        engine: &Engine,
-        data: &rhai::Dynamic,
-        k: &Key<'_>,
-        v: &Val<'_>,
-        log_kinds: &[LogKindSpec],
-    ) -> Option<Signal> {
+    fn signal(&mut self, engine: &Engine, data: &rhai::Dynamic, k: &Key<'_>, v: &Val<'_>, log_kinds: &[LogKindSpec]) -> Option<Signal> {
         let name = k.get_ref().to_string();
         let Some(t) = v.get_ref().as_table() else {
             self.wrong_type(v, "a table");
@@ -545,28 +465,15 @@ impl Cx<'_> {
         let log = self.required_string(t, "log", &what, k.span());
         if let Some((l, span)) = &log {
             if !BUILTIN_LOGS.contains(&l.as_str()) && !log_kinds.iter().any(|k| &k.name == l) {
-                let known: Vec<&str> =
-                    BUILTIN_LOGS.iter().copied().chain(log_kinds.iter().map(|k| k.name.as_str())).collect();
-                self.error(
-                    Code::UnknownLogKind,
-                    format!("unknown log kind `{l}`"),
-                    span.clone(),
-                    "not a log kind",
-                    Some(format!("known: {}", known.join(", "))),
-                );
+                let known: Vec<&str> = BUILTIN_LOGS.iter().copied().chain(log_kinds.iter().map(|k| k.name.as_str())).collect();
+                self.error(Code::UnknownLogKind, format!("unknown log kind `{l}`"), span.clone(), "not a log kind", Some(format!("known: {}", known.join(", "))));
             }
         }
         let pattern = self.required_string(t, "pattern", &what, k.span());
         if let Some((p, span)) = &pattern {
             if let Some(r) = self.regex(p, span.clone()) {
                 if r.is_match("") {
-                    self.error(
-                        Code::BadRegex,
-                        "pattern matches the empty string, so it matches every line".into(),
-                        span.clone(),
-                        "too broad",
-                        None,
-                    );
+                    self.error(Code::BadRegex, "pattern matches the empty string, so it matches every line".into(), span.clone(), "too broad", None);
                 }
             }
         }
@@ -590,14 +497,7 @@ impl Cx<'_> {
 
     /// Compiles a Rhai expression held in a TOML string, mapping Rhai's line/column back into
     /// the TOML file.
-    fn expr(
-        &mut self,
-        engine: &Engine,
-        scope: &Scope<'_>,
-        v: &Val<'_>,
-        derived: &[Derived],
-        what: &str,
-    ) -> Option<Expr> {
+    fn expr(&mut self, engine: &Engine, scope: &Scope<'_>, v: &Val<'_>, derived: &[Derived], what: &str) -> Option<Expr> {
         let Some(text) = v.get_ref().as_str() else {
             self.wrong_type(v, &format!("a string holding a {what} (Rhai expression)"));
             return None;
@@ -660,14 +560,7 @@ impl Cx<'_> {
         span
     }
 
-    fn rule(
-        &mut self,
-        engine: &Engine,
-        scope: &Scope<'_>,
-        item: &Val<'_>,
-        derived: &[Derived],
-        signals: &[Signal],
-    ) -> Option<Rule> {
+    fn rule(&mut self, engine: &Engine, scope: &Scope<'_>, item: &Val<'_>, derived: &[Derived], signals: &[Signal]) -> Option<Rule> {
         let Some(t) = item.get_ref().as_table() else {
             self.wrong_type(item, "a table");
             return None;
@@ -678,13 +571,7 @@ impl Cx<'_> {
         let id_span = id.as_ref().map(|i| i.1.clone()).unwrap_or(at.clone());
         if let Some((id, span)) = &id {
             if !is_rule_id(id) {
-                self.error(
-                    Code::BadValue,
-                    format!("rule ID `{id}` is not valid"),
-                    span.clone(),
-                    "invalid",
-                    Some("use upper-case letters and digits, e.g. WSUS001".into()),
-                );
+                self.error(Code::BadValue, format!("rule ID `{id}` is not valid"), span.clone(), "invalid", Some("use upper-case letters and digits, e.g. WSUS001".into()));
             }
         }
         let what = format!("rule {}", id.as_ref().map(|i| i.0.as_str()).unwrap_or("?"));
@@ -695,13 +582,7 @@ impl Cx<'_> {
                 "warning" => Some(Severity::Warning),
                 "error" => Some(Severity::Error),
                 _ => {
-                    self.error(
-                        Code::BadValue,
-                        format!("unknown severity `{s}`"),
-                        span,
-                        "here",
-                        Some("one of: info, warning, error".into()),
-                    );
+                    self.error(Code::BadValue, format!("unknown severity `{s}`"), span, "here", Some("one of: info, warning, error".into()));
                     None
                 }
             },
@@ -711,30 +592,21 @@ impl Cx<'_> {
         let description = self.string(t, "description").map(|s| s.0);
         let references = self.string_list(t, "references").into_iter().map(|s| s.0).collect();
         let requires = self.requires(t);
-        let applies_if =
-            t.get("applies_if").and_then(|v| self.expr(engine, scope, v, derived, "applicability condition"));
+        let applies_if = t.get("applies_if").and_then(|v| self.expr(engine, scope, v, derived, "applicability condition"));
         let (combine, clauses) = match t.get("when") {
             None => {
                 self.missing(at.clone(), &what, "when");
                 (Combine::Single, Vec::new())
             }
             Some(w) => match w.get_ref() {
-                DeValue::String(_) => {
-                    (Combine::Single, self.expr(engine, scope, w, derived, "condition").into_iter().collect())
-                }
+                DeValue::String(_) => (Combine::Single, self.expr(engine, scope, w, derived, "condition").into_iter().collect()),
                 DeValue::Table(wt) => {
                     self.check_keys(wt, &["all", "any"]);
                     let (combine, list) = match (wt.get("all"), wt.get("any")) {
                         (Some(a), None) => (Combine::All, a),
                         (None, Some(a)) => (Combine::Any, a),
                         _ => {
-                            self.error(
-                                Code::BadValue,
-                                "`when` needs exactly one of `all` or `any`".into(),
-                                w.span(),
-                                "here",
-                                None,
-                            );
+                            self.error(Code::BadValue, "`when` needs exactly one of `all` or `any`".into(), w.span(), "here", None);
                             return None;
                         }
                     };
@@ -743,20 +615,9 @@ impl Cx<'_> {
                         return None;
                     };
                     if arr.is_empty() {
-                        self.error(
-                            Code::BadValue,
-                            "an empty clause list is always true or always false".into(),
-                            list.span(),
-                            "empty",
-                            None,
-                        );
+                        self.error(Code::BadValue, "an empty clause list is always true or always false".into(), list.span(), "empty", None);
                     }
-                    (
-                        combine,
-                        arr.iter()
-                            .filter_map(|c| self.expr(engine, scope, c, derived, "condition"))
-                            .collect(),
-                    )
+                    (combine, arr.iter().filter_map(|c| self.expr(engine, scope, c, derived, "condition")).collect())
                 }
                 _ => {
                     self.wrong_type(w, "a string, or a table with `all` or `any`");
@@ -789,10 +650,7 @@ impl Cx<'_> {
             self.push(
                 Code::MissingTest,
                 Level::Warning,
-                format!(
-                    "{what} lacks a {} test case",
-                    if has(Outcome::Detected) { "not_detected" } else { "detected" }
-                ),
+                format!("{what} lacks a {} test case", if has(Outcome::Detected) { "not_detected" } else { "detected" }),
                 id_span.clone(),
                 "this rule",
                 Some("every rule needs a positive and a negative [[rule.test]]".into()),
@@ -829,11 +687,7 @@ impl Cx<'_> {
                     format!("unknown signal `{name}`"),
                     span,
                     "no such signal",
-                    Some(if known.is_empty() {
-                        "this pack defines no signals".into()
-                    } else {
-                        format!("signals: {}", known.join(", "))
-                    }),
+                    Some(if known.is_empty() { "this pack defines no signals".into() } else { format!("signals: {}", known.join(", ")) }),
                 );
             }
         }
@@ -861,8 +715,7 @@ impl Cx<'_> {
                     continue;
                 }
             };
-            let alternatives: Vec<String> =
-                facts.split('|').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect();
+            let alternatives: Vec<String> = facts.split('|').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect();
             if alternatives.is_empty() {
                 self.error(Code::BadValue, "empty requirement".into(), item.span(), "here", None);
                 continue;
@@ -872,13 +725,7 @@ impl Cx<'_> {
         out
     }
 
-    fn template(
-        &mut self,
-        engine: &Engine,
-        scope: &Scope<'_>,
-        v: &Val<'_>,
-        derived: &[Derived],
-    ) -> Option<Template> {
+    fn template(&mut self, engine: &Engine, scope: &Scope<'_>, v: &Val<'_>, derived: &[Derived]) -> Option<Template> {
         let Some(text) = v.get_ref().as_str() else {
             self.wrong_type(v, "a string");
             return None;
@@ -922,9 +769,7 @@ impl Cx<'_> {
                 Err(e) => {
                     let at = base.map(|b| b + inner_start..b + inner_start + inner.len()).unwrap_or(v.span());
                     let message = match &*e.0 {
-                        rhai::ParseErrorType::VariableUndefined(n) => {
-                            format!("unknown name `{n}` in resolution")
-                        }
+                        rhai::ParseErrorType::VariableUndefined(n) => format!("unknown name `{n}` in resolution"),
                         other => format!("resolution expression: {other}"),
                     };
                     self.error(Code::BadTemplate, message, at, "in this {{ … }}", None);
@@ -950,16 +795,7 @@ impl Cx<'_> {
         let name = self.required_string(t, "name", "a test", item.span());
         let expect = self.required_string(t, "expect", "a test", item.span()).and_then(|(e, span)| {
             Outcome::parse(&e).or_else(|| {
-                self.error(
-                    Code::BadValue,
-                    format!("unknown outcome `{e}`"),
-                    span,
-                    "here",
-                    Some(format!(
-                        "one of: {}",
-                        Outcome::ALL.iter().map(|o| o.as_str()).collect::<Vec<_>>().join(", ")
-                    )),
-                );
+                self.error(Code::BadValue, format!("unknown outcome `{e}`"), span, "here", Some(format!("one of: {}", Outcome::ALL.iter().map(|o| o.as_str()).collect::<Vec<_>>().join(", "))));
                 None
             })
         });
@@ -980,14 +816,7 @@ impl Cx<'_> {
                 }
             },
             _ => {
-                self.error(
-                    Code::BadValue,
-                    "a test needs exactly one of `input` (an artifact folder) or `facts` (inline facts)"
-                        .into(),
-                    item.span(),
-                    "this test",
-                    None,
-                );
+                self.error(Code::BadValue, "a test needs exactly one of `input` (an artifact folder) or `facts` (inline facts)".into(), item.span(), "this test", None);
                 None
             }
         };
@@ -1024,17 +853,14 @@ fn line_of(text: &str, offset: usize) -> usize {
 /// `signal("name")` calls with a literal name, and the byte range of the name.
 fn signal_refs(text: &str) -> Vec<(String, Range<usize>)> {
     static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
-    let re =
-        RE.get_or_init(|| regex::Regex::new(r#"\bsignal\s*\(\s*"([^"\\]*)"\s*\)"#).expect("static regex"));
+    let re = RE.get_or_init(|| regex::Regex::new(r#"\bsignal\s*\(\s*"([^"\\]*)"\s*\)"#).expect("static regex"));
     re.captures_iter(text).filter_map(|c| c.get(1)).map(|m| (m.as_str().to_owned(), m.range())).collect()
 }
 
 /// `facts.a.b.c` chains named literally (identifier segments only).
 fn fact_paths(text: &str) -> Vec<String> {
     static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
-    let re = RE.get_or_init(|| {
-        regex::Regex::new(r"\bfacts(?:\?)?((?:\??\.[A-Za-z_][A-Za-z0-9_]*)+)").expect("static regex")
-    });
+    let re = RE.get_or_init(|| regex::Regex::new(r"\bfacts(?:\?)?((?:\??\.[A-Za-z_][A-Za-z0-9_]*)+)").expect("static regex"));
     let mut out: BTreeSet<String> = BTreeSet::new();
     for c in re.captures_iter(text) {
         if let Some(m) = c.get(1) {
@@ -1057,21 +883,15 @@ fn mentions_identifier(text: &str, name: &str) -> bool {
 
 fn is_identifier(s: &str) -> bool {
     let mut chars = s.chars();
-    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_') && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 fn is_pack_id(s: &str) -> bool {
-    !s.is_empty()
-        && s.len() <= 64
-        && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-        && !s.starts_with('-')
+    !s.is_empty() && s.len() <= 64 && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-') && !s.starts_with('-')
 }
 
 fn is_rule_id(s: &str) -> bool {
-    !s.is_empty()
-        && s.len() <= 32
-        && s.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '-' || c == '_')
+    !s.is_empty() && s.len() <= 32 && s.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '-' || c == '_')
 }
 
 fn edit_distance(a: &str, b: &str) -> usize {
@@ -1104,9 +924,7 @@ fn de_to_json(v: &DeValue<'_>) -> serde_json::Value {
         DeValue::Boolean(b) => J::Bool(*b),
         DeValue::Datetime(d) => J::String(d.to_string()),
         DeValue::Array(a) => J::Array(de_array(a)),
-        DeValue::Table(t) => {
-            J::Object(t.iter().map(|(k, v)| (k.get_ref().to_string(), de_to_json(v.get_ref()))).collect())
-        }
+        DeValue::Table(t) => J::Object(t.iter().map(|(k, v)| (k.get_ref().to_string(), de_to_json(v.get_ref()))).collect()),
     }
 }
 
@@ -1116,10 +934,7 @@ fn de_array(a: &DeArray<'_>) -> Vec<serde_json::Value> {
 
 /// Used by docs: the data table in order.
 pub fn data_keys(pack: &Pack) -> BTreeMap<String, serde_json::Value> {
-    pack.data_json
-        .as_object()
-        .map(|o| o.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
-        .unwrap_or_default()
+    pack.data_json.as_object().map(|o| o.iter().map(|(k, v)| (k.clone(), v.clone())).collect()).unwrap_or_default()
 }
 
 #[cfg(test)]

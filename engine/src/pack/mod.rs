@@ -86,9 +86,7 @@ pub struct Signal {
 }
 
 /// Severity of a rule's finding.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     Info,
@@ -190,10 +188,7 @@ impl Pack {
     /// [`crate::Evaluator::evaluate`] directly; folder tests name an artifact folder relative to
     /// the pack folder, which the caller collects first.
     pub fn tests(&self) -> Vec<PackTest<'_>> {
-        self.rules
-            .iter()
-            .flat_map(|r| r.tests.iter().map(move |t| PackTest { rule: &r.id, test: t }))
-            .collect()
+        self.rules.iter().flat_map(|r| r.tests.iter().map(move |t| PackTest { rule: &r.id, test: t })).collect()
     }
 
     /// The signal's ID as it appears in scan plans and in `signals.<id>` facts.
@@ -208,8 +203,7 @@ impl Pack {
     /// File name and 1-based line of a location.
     pub fn line_of(&self, loc: Loc) -> (String, usize) {
         let f = &self.files[loc.file.min(self.files.len().saturating_sub(1))];
-        let line =
-            f.text.get(..loc.start.min(f.text.len())).map(|t| t.matches('\n').count() + 1).unwrap_or(1);
+        let line = f.text.get(..loc.start.min(f.text.len())).map(|t| t.matches('\n').count() + 1).unwrap_or(1);
         (f.name.clone(), line)
     }
 }
