@@ -215,18 +215,22 @@ pub fn scan_reader_with<R: Read>(
 ) -> ScanOutput {
     let mut sc = Scanner::new(rel, format, plan, total);
     sc.max_record = limits.max_record_bytes.max(1);
-    let mut raw = vec![0u8; limits.chunk.max(4)];
+    let chunk = limits.chunk.max(1);
+    // The first read is at least a recognition head, so the encoding is sniffed as
+    // `text::decode` and discovery sniff it, whatever the chunk size.
+    let mut raw = vec![0u8; chunk.max(Artifact::HEAD_LEN)];
     let mut decoder: Option<encoding_rs::Decoder> = None;
     let mut raw_done = 0u64;
     loop {
-        let n = match read_full(&mut reader, &mut raw) {
+        let want = if decoder.is_none() { raw.len() } else { chunk };
+        let n = match read_full(&mut reader, &mut raw[..want]) {
             Ok(n) => n,
             Err(e) => {
                 sc.error_at_offset(raw_done, format!("read error, rest of the file not scanned: {e}"));
                 0
             }
         };
-        let last = n < raw.len();
+        let last = n < want;
         let mut src = &raw[..n];
         let dec = decoder.get_or_insert_with(|| {
             let enc = sniff(src);
