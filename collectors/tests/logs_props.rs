@@ -20,7 +20,12 @@ fn all_rules() -> Vec<Rules> {
 }
 
 fn formats() -> Vec<Format> {
-    vec![Format::Wsus, Format::ConfigMgr(Framing::Cmtrace), Format::ConfigMgr(Framing::Sms), Format::ConfigMgr(Framing::Plain)]
+    vec![
+        Format::Wsus,
+        Format::ConfigMgr(Framing::Cmtrace),
+        Format::ConfigMgr(Framing::Sms),
+        Format::ConfigMgr(Framing::Plain),
+    ]
 }
 
 /// Bytes that look like log text more often than uniform noise would.
@@ -41,7 +46,12 @@ fn loggy() -> impl Strategy<Value = Vec<u8>> {
 }
 
 fn plan() -> ScanPlan {
-    let sig = |id: &str, log: &str, p: &str| SignalSpec { id: id.into(), log: log.into(), pattern: p.into(), max_matches: 5 };
+    let sig = |id: &str, log: &str, p: &str| SignalSpec {
+        id: id.into(),
+        log: log.into(),
+        pattern: p.into(),
+        max_matches: 5,
+    };
     ScanPlan {
         signals: vec![
             sig("p/a", "wsus", "forcibly closed"),

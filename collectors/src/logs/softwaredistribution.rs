@@ -131,7 +131,8 @@ fn is_component(t: &str) -> bool {
     t.contains('.')
         && !t.ends_with('.')
         && t.bytes().next().is_some_and(|b| b.is_ascii_alphabetic())
-        && t.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'`' | b'<' | b'>' | b'+'))
+        && t.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'`' | b'<' | b'>' | b'+'))
 }
 
 /// The parsed header of a record.
@@ -221,8 +222,17 @@ impl<'a> Tokens<'a> {
     }
 }
 
+/// The parts of an `EventLogEventReporter` message.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Event<'a> {
+    pub id: i64,
+    pub event_type: Option<&'a str>,
+    pub category: Option<&'a str>,
+    pub message: Option<&'a str>,
+}
+
 /// `EventId=384,Type=Information,Category=Synchronization,Message=…` → its parts.
-pub fn parse_event(message: &str) -> Option<(i64, Option<&str>, Option<&str>, Option<&str>)> {
+pub fn parse_event(message: &str) -> Option<Event<'_>> {
     let at = message.find("EventId=")?;
     let rest = &message[at..];
     let (head, msg) = match rest.find(",Message=") {
@@ -238,7 +248,7 @@ pub fn parse_event(message: &str) -> Option<(i64, Option<&str>, Option<&str>, Op
             _ => {}
         }
     }
-    Some((id?, ty, cat, msg))
+    Some(Event { id: id?, event_type: ty, category: cat, message: msg })
 }
 
 /// What a sync-related EventId means.
@@ -282,12 +292,12 @@ pub fn fields(rec: &Record<'_>) -> Fields {
     let is_event = h.component.is_some_and(|c| c.starts_with("EventLogEventReporter"))
         || h.message.starts_with("EventId=");
     if is_event {
-        if let Some((id, ty, cat, _)) = parse_event(h.message) {
-            m.insert("event_id".into(), Fact::new(id));
-            if let Some(t) = ty {
+        if let Some(ev) = parse_event(h.message) {
+            m.insert("event_id".into(), Fact::new(ev.id));
+            if let Some(t) = ev.event_type {
                 m.insert("event_type".into(), Fact::new(t));
             }
-            if let Some(c) = cat {
+            if let Some(c) = ev.category {
                 m.insert("event_category".into(), Fact::new(c));
             }
         }
@@ -295,8 +305,14 @@ pub fn fields(rec: &Record<'_>) -> Fields {
     m
 }
 
-/// Patterns whose hits feed [`extract`].
-pub const BUILTIN_PATTERNS: &[&str] = &["SCHANNEL Protocol", "https://", "EventLogEventReporter", "EventId="];
+/// Patterns (regexes) whose hits feed [`extract`]. Only the synchronization EventIds (38x) are
+/// looked at: routine events (364 content downloads, …) are a large share of a real log.
+pub const BUILTIN_PATTERNS: &[&str] = &["SCHANNEL Protocol", "https://", r"EventId=38\d\b"];
+
+/// Whether an EventId is one of the synchronization events `sync_events` lists.
+pub fn is_sync_event(id: i64) -> bool {
+    (380..=389).contains(&id)
+}
 
 /// Gathers the built-in facts of one record.
 pub fn extract(rec: &Record<'_>, fields: &Fields, out: &mut Extracted, src: &dyn Fn(u64) -> Arc<Provenance>) {
@@ -312,7 +328,11 @@ pub fn extract(rec: &Record<'_>, fields: &Fields, out: &mut Extracted, src: &dyn
             out.endpoints_in(line);
         }
     }
-    if let (Some(Value::Int(id)), Some(first)) = (fields.get("event_id").map(|f| &f.value), rec.lines.first()) {
+    if let (Some(Value::Int(id)), Some(first)) = (fields.get("event_id").map(|f| &f.value), rec.lines.first())
+    {
+        if !is_sync_event(*id) {
+            return;
+        }
         let mut m = Fields::new();
         m.insert("event_id".into(), Fact::new(*id));
         m.insert("kind".into(), Fact::new(event_kind(*id)));
@@ -320,7 +340,7 @@ pub fn extract(rec: &Record<'_>, fields: &Fields, out: &mut Extracted, src: &dyn
         if let Some(t) = time {
             m.insert("time".into(), Fact::new(t));
         }
-        if let Some((_, _, _, Some(msg))) = parse_event(first.text) {
+        if let Some(msg) = parse_event(first.text).and_then(|e| e.message) {
             m.insert("message".into(), Fact::new(msg));
         }
         let f = Fact::with_source(Value::Map(m), src(first.number));
