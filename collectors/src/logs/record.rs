@@ -37,11 +37,12 @@ pub struct Splitter {
     after_end: bool,
     /// WSUS: the time of the header line just fed, parsed once for the caller's time range.
     pub header_time: Option<triage_facts::Timestamp>,
+    day: softwaredistribution::DayCache,
 }
 
 impl Splitter {
     pub fn new(rules: Rules) -> Self {
-        Splitter { rules, first: true, seen_header: false, after_end: true, header_time: None }
+        Splitter { rules, first: true, seen_header: false, after_end: true, header_time: None, day: None }
     }
 
     pub fn rules(&self) -> &Rules {
@@ -54,9 +55,10 @@ impl Splitter {
         let starts = match &self.rules {
             Rules::Wsus => {
                 let digit = line.first().is_some_and(u8::is_ascii_digit);
-                let timed = digit.then(|| softwaredistribution::parse_header_time(line)).flatten();
-                self.header_time = timed.map(|(t, _)| t);
-                let header = if digit { timed.is_some() } else { softwaredistribution::is_header_line(line) };
+                self.header_time =
+                    if digit { softwaredistribution::header_time_cached(line, &mut self.day) } else { None };
+                let header =
+                    if digit { self.header_time.is_some() } else { softwaredistribution::is_header_line(line) };
                 if header {
                     self.seen_header = true;
                     true

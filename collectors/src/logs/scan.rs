@@ -204,19 +204,56 @@ pub struct ScanOutput {
     pub bytes: u64,
 }
 
-/// Scans the file at `path` (reported as `rel`).
+/// Scans the file at `path` (reported as `rel`). A helper thread reads ahead (a few chunks at
+/// most), so the kernel's copy overlaps with the search.
 pub fn scan_file(path: &Path, rel: &str, format: &Format, plan: Option<&ScanPlan>) -> ScanOutput {
     match std::fs::File::open(path) {
         Ok(f) => {
             let total = f.metadata().map_or(0, |m| m.len());
-            scan_reader(f, rel, total, format, plan)
+            let (tx, rx) = std::sync::mpsc::sync_channel::<std::io::Result<Vec<u8>>>(1);
+            let (back_tx, back_rx) = std::sync::mpsc::channel::<Vec<u8>>();
+            let reader = std::thread::Builder::new().name("triage-log-read".into()).spawn(move || {
+                let mut f = f;
+                loop {
+                    let mut buf = back_rx.try_recv().unwrap_or_else(|_| vec![0u8; CHUNK]);
+                    buf.resize(CHUNK, 0);
+                    match read_full(&mut f, &mut buf) {
+                        Ok(n) => {
+                            buf.truncate(n);
+                            let done = n < CHUNK;
+                            if tx.send(Ok(buf)).is_err() || done {
+                                return;
+                            }
+                        }
+                        Err(e) => {
+                            let _ = tx.send(Err(e));
+                            return;
+                        }
+                    }
+                }
+            });
+            match reader {
+                Ok(handle) => {
+                    let limits = ScanLimits::default();
+                    let out = scan_chunks(rx.into_iter(), Some(back_tx), rel, total, format, plan, limits);
+                    let _ = handle.join();
+                    out
+                }
+                // No thread to be had: read on this one.
+                Err(_) => match std::fs::File::open(path) {
+                    Ok(f) => scan_reader(f, rel, total, format, plan),
+                    Err(e) => open_error(rel, format, plan, &e),
+                },
+            }
         }
-        Err(e) => {
-            let mut out = Scanner::new(rel, format, plan, 0).finish();
-            out.errors.push(CollectionError::new(rel, format.collector(), format!("cannot open: {e}")));
-            out
-        }
+        Err(e) => open_error(rel, format, plan, &e),
     }
+}
+
+fn open_error(rel: &str, format: &Format, plan: Option<&ScanPlan>, e: &std::io::Error) -> ScanOutput {
+    let mut out = Scanner::new(rel, format, plan, 0).finish();
+    out.errors.push(CollectionError::new(rel, format.collector(), format!("cannot open: {e}")));
+    out
 }
 
 /// Scans a stream of raw bytes (`total` is its size if known, for progress only).
@@ -239,25 +276,56 @@ pub fn scan_reader_with<R: Read>(
     plan: Option<&ScanPlan>,
     limits: ScanLimits,
 ) -> ScanOutput {
+    let chunk = limits.chunk.max(1);
+    let mut first = true;
+    let mut finished = false;
+    let chunks = std::iter::from_fn(|| {
+        if finished {
+            return None;
+        }
+        // The first read is at least a recognition head, so the encoding is sniffed as
+        // `text::decode` and discovery sniff it, whatever the chunk size.
+        let want = if std::mem::take(&mut first) { chunk.max(Artifact::HEAD_LEN) } else { chunk };
+        let mut buf = vec![0u8; want];
+        Some(match read_full(&mut reader, &mut buf) {
+            Ok(n) => {
+                buf.truncate(n);
+                finished = n < want;
+                Ok(buf)
+            }
+            Err(e) => {
+                finished = true;
+                Err(e)
+            }
+        })
+    });
+    scan_chunks(chunks, None, rel, total, format, plan, limits)
+}
+
+/// The scan loop over raw chunks (the first at least [`Artifact::HEAD_LEN`] bytes unless the
+/// input is shorter). Spent chunks go back through `recycle` when given.
+fn scan_chunks<I: Iterator<Item = std::io::Result<Vec<u8>>>>(
+    chunks: I,
+    recycle: Option<std::sync::mpsc::Sender<Vec<u8>>>,
+    rel: &str,
+    total: u64,
+    format: &Format,
+    plan: Option<&ScanPlan>,
+    limits: ScanLimits,
+) -> ScanOutput {
     let mut sc = Scanner::new(rel, format, plan, total);
     sc.max_record = limits.max_record_bytes.max(1);
-    let chunk = limits.chunk.max(1);
-    // The first read is at least a recognition head, so the encoding is sniffed as
-    // `text::decode` and discovery sniff it, whatever the chunk size.
-    let mut raw = vec![0u8; chunk.max(Artifact::HEAD_LEN)];
     let mut decoder: Option<encoding_rs::Decoder> = None;
     let mut raw_done = 0u64;
-    loop {
-        let want = if decoder.is_none() { raw.len() } else { chunk };
-        let n = match read_full(&mut reader, &mut raw[..want]) {
-            Ok(n) => n,
+    for chunk in chunks {
+        let raw = match chunk {
+            Ok(raw) => raw,
             Err(e) => {
                 sc.error_at_offset(raw_done, format!("read error, rest of the file not scanned: {e}"));
-                0
+                break;
             }
         };
-        let last = n < want;
-        let mut src = &raw[..n];
+        let mut src = &raw[..];
         let dec = decoder.get_or_insert_with(|| {
             let enc = sniff(src);
             sc.encoding = enc;
@@ -266,14 +334,18 @@ pub fn scan_reader_with<R: Read>(
             raw_done += bom as u64;
             enc.encoding_rs().new_decoder_without_bom_handling()
         });
-        sc.decode(dec, src, last, raw_done);
+        sc.decode(dec, src, false, raw_done);
         raw_done += src.len() as u64;
-        sc.process(last);
+        sc.process(false);
         crate::discover::file_progress(raw_done);
-        if last {
-            break;
+        if let Some(r) = &recycle {
+            let _ = r.send(raw);
         }
     }
+    if let Some(dec) = decoder.as_mut() {
+        sc.decode(dec, &[], true, raw_done);
+    }
+    sc.process(true);
     sc.finish()
 }
 

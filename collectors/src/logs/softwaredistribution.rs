@@ -80,6 +80,46 @@ pub fn parse_header_time(line: &[u8]) -> Option<(Timestamp, usize)> {
     Some((t, i + 3))
 }
 
+/// The day of the last header [`header_time_cached`] read: its `YYYY-MM-DD` bytes and the
+/// timestamp of its midnight.
+pub type DayCache = Option<([u8; 10], Timestamp)>;
+
+/// [`parse_header_time`]'s time, fast for the shape real files write
+/// (`YYYY-MM-DD HH:MM:SS.mmm` then spaces or TABs and `UTC`): consecutive records share their
+/// day, so the calendar arithmetic runs once per day. Any other shape takes the general path;
+/// both give the same answer.
+pub fn header_time_cached(line: &[u8], day: &mut DayCache) -> Option<Timestamp> {
+    const SHAPE: &[u8; 23] = b"0000-00-00 00:00:00.000";
+    let fast = line.len() >= 27
+        && line[..23].iter().zip(SHAPE).all(|(c, s)| if *s == b'0' { c.is_ascii_digit() } else { c == s })
+        && matches!(line[23], b' ' | b'\t');
+    if !fast {
+        return parse_header_time(line).map(|(t, _)| t);
+    }
+    let rest = &line[23..];
+    let ws = rest.iter().take_while(|c| matches!(c, b' ' | b'\t')).count();
+    if rest.get(ws..ws + 3) != Some(b"UTC") {
+        return None;
+    }
+    let num = |a: usize, n: usize| line[a..a + n].iter().fold(0u32, |acc, c| acc * 10 + u32::from(c - b'0'));
+    let (h, mi, sec, ms) = (num(11, 2), num(14, 2), num(17, 2), num(20, 3));
+    if h > 23 || mi > 59 || sec > 60 {
+        return None;
+    }
+    let midnight = match day {
+        Some((d, t)) if d[..] == line[..10] => *t,
+        _ => {
+            let t = Timestamp::from_civil(i64::from(num(0, 4)), num(5, 2), num(8, 2), 0, 0, 0, 0)?;
+            let mut key = [0u8; 10];
+            key.copy_from_slice(&line[..10]);
+            *day = Some((key, t));
+            t
+        }
+    };
+    let secs = i64::from(h) * 3600 + i64::from(mi) * 60 + i64::from(sec.min(59));
+    Some(Timestamp(midnight.0 + secs * 1000 + i64::from(ms)))
+}
+
 /// Whether a line starts a record: a timestamped header, or a header that lost its leading
 /// columns (level, `Process.Thread`, `Class.Method` still present).
 pub fn is_header_line(line: &[u8]) -> bool {
@@ -360,6 +400,23 @@ mod tests {
             (h.level, h.process, h.thread, h.component, h.message),
             (Some("Error"), Some("w3wp"), Some(126), Some("A.B"), "boom\tmore")
         );
+    }
+
+    #[test]
+    fn cached_header_time_agrees_with_the_general_parser() {
+        let mut day = None;
+        for line in [
+            &b"2020-08-01 10:00:00.123 UTC\tError"[..],
+            b"2020-08-01 23:59:60.999  UTC x",
+            b"2020-08-02 00:00:00.000\tUTC",
+            b"2020-02-30 00:00:00.000 UTC",
+            b"2020-08-01 24:00:00.000 UTC",
+            b"2020-08-01 10:00:00.1234 UTC",
+            b"2020-08-01 10:00:00.123 UTX",
+            b"2021-13-01 10:00:00.123 UTC",
+        ] {
+            assert_eq!(header_time_cached(line, &mut day), parse_header_time(line).map(|(t, _)| t), "{line:?}");
+        }
     }
 
     #[test]
