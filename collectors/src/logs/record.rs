@@ -57,8 +57,11 @@ impl Splitter {
                 let digit = line.first().is_some_and(u8::is_ascii_digit);
                 self.header_time =
                     if digit { softwaredistribution::header_time_cached(line, &mut self.day) } else { None };
-                let header =
-                    if digit { self.header_time.is_some() } else { softwaredistribution::is_header_line(line) };
+                let header = if digit {
+                    self.header_time.is_some()
+                } else {
+                    softwaredistribution::is_header_line(line)
+                };
                 if header {
                     self.seen_header = true;
                     true

@@ -28,7 +28,7 @@ use super::{configmgr, softwaredistribution, Extracted, Fields, Line, Record};
 use crate::text::{sniff, TextEncoding};
 
 /// Raw bytes read at a time.
-pub const CHUNK: usize = 4 << 20;
+pub const CHUNK: usize = 128 << 10;
 /// A record (or a line) longer than this is scanned in parts of about this size; a match that
 /// straddles two parts can be missed, and the file gets a collection error saying so.
 pub const MAX_RECORD_BYTES: usize = 4 << 20;
@@ -204,56 +204,19 @@ pub struct ScanOutput {
     pub bytes: u64,
 }
 
-/// Scans the file at `path` (reported as `rel`). A helper thread reads ahead (a few chunks at
-/// most), so the kernel's copy overlaps with the search.
+/// Scans the file at `path` (reported as `rel`).
 pub fn scan_file(path: &Path, rel: &str, format: &Format, plan: Option<&ScanPlan>) -> ScanOutput {
     match std::fs::File::open(path) {
         Ok(f) => {
             let total = f.metadata().map_or(0, |m| m.len());
-            let (tx, rx) = std::sync::mpsc::sync_channel::<std::io::Result<Vec<u8>>>(1);
-            let (back_tx, back_rx) = std::sync::mpsc::channel::<Vec<u8>>();
-            let reader = std::thread::Builder::new().name("triage-log-read".into()).spawn(move || {
-                let mut f = f;
-                loop {
-                    let mut buf = back_rx.try_recv().unwrap_or_else(|_| vec![0u8; CHUNK]);
-                    buf.resize(CHUNK, 0);
-                    match read_full(&mut f, &mut buf) {
-                        Ok(n) => {
-                            buf.truncate(n);
-                            let done = n < CHUNK;
-                            if tx.send(Ok(buf)).is_err() || done {
-                                return;
-                            }
-                        }
-                        Err(e) => {
-                            let _ = tx.send(Err(e));
-                            return;
-                        }
-                    }
-                }
-            });
-            match reader {
-                Ok(handle) => {
-                    let limits = ScanLimits::default();
-                    let out = scan_chunks(rx.into_iter(), Some(back_tx), rel, total, format, plan, limits);
-                    let _ = handle.join();
-                    out
-                }
-                // No thread to be had: read on this one.
-                Err(_) => match std::fs::File::open(path) {
-                    Ok(f) => scan_reader(f, rel, total, format, plan),
-                    Err(e) => open_error(rel, format, plan, &e),
-                },
-            }
+            scan_reader(f, rel, total, format, plan)
         }
-        Err(e) => open_error(rel, format, plan, &e),
+        Err(e) => {
+            let mut out = Scanner::new(rel, format, plan, 0).finish();
+            out.errors.push(CollectionError::new(rel, format.collector(), format!("cannot open: {e}")));
+            out
+        }
     }
-}
-
-fn open_error(rel: &str, format: &Format, plan: Option<&ScanPlan>, e: &std::io::Error) -> ScanOutput {
-    let mut out = Scanner::new(rel, format, plan, 0).finish();
-    out.errors.push(CollectionError::new(rel, format.collector(), format!("cannot open: {e}")));
-    out
 }
 
 /// Scans a stream of raw bytes (`total` is its size if known, for progress only).
@@ -268,6 +231,9 @@ pub fn scan_reader<R: Read>(
 }
 
 /// [`scan_reader`] with explicit buffer sizes.
+///
+/// Chunks are small on purpose: a chunk that stays in the CPU cache between the read, the
+/// decoding, the line pass and the search is much faster than a large one.
 pub fn scan_reader_with<R: Read>(
     mut reader: R,
     rel: &str,
@@ -276,56 +242,25 @@ pub fn scan_reader_with<R: Read>(
     plan: Option<&ScanPlan>,
     limits: ScanLimits,
 ) -> ScanOutput {
-    let chunk = limits.chunk.max(1);
-    let mut first = true;
-    let mut finished = false;
-    let chunks = std::iter::from_fn(|| {
-        if finished {
-            return None;
-        }
-        // The first read is at least a recognition head, so the encoding is sniffed as
-        // `text::decode` and discovery sniff it, whatever the chunk size.
-        let want = if std::mem::take(&mut first) { chunk.max(Artifact::HEAD_LEN) } else { chunk };
-        let mut buf = vec![0u8; want];
-        Some(match read_full(&mut reader, &mut buf) {
-            Ok(n) => {
-                buf.truncate(n);
-                finished = n < want;
-                Ok(buf)
-            }
-            Err(e) => {
-                finished = true;
-                Err(e)
-            }
-        })
-    });
-    scan_chunks(chunks, None, rel, total, format, plan, limits)
-}
-
-/// The scan loop over raw chunks (the first at least [`Artifact::HEAD_LEN`] bytes unless the
-/// input is shorter). Spent chunks go back through `recycle` when given.
-fn scan_chunks<I: Iterator<Item = std::io::Result<Vec<u8>>>>(
-    chunks: I,
-    recycle: Option<std::sync::mpsc::Sender<Vec<u8>>>,
-    rel: &str,
-    total: u64,
-    format: &Format,
-    plan: Option<&ScanPlan>,
-    limits: ScanLimits,
-) -> ScanOutput {
     let mut sc = Scanner::new(rel, format, plan, total);
     sc.max_record = limits.max_record_bytes.max(1);
+    let chunk = limits.chunk.max(1);
+    // The first read is at least a recognition head, so the encoding is sniffed as
+    // `text::decode` and discovery sniff it, whatever the chunk size.
+    let mut raw = vec![0u8; chunk.max(Artifact::HEAD_LEN)];
     let mut decoder: Option<encoding_rs::Decoder> = None;
     let mut raw_done = 0u64;
-    for chunk in chunks {
-        let raw = match chunk {
-            Ok(raw) => raw,
+    loop {
+        let want = if decoder.is_none() { raw.len() } else { chunk };
+        let (n, failed) = match read_full(&mut reader, &mut raw[..want]) {
+            Ok(n) => (n, false),
             Err(e) => {
                 sc.error_at_offset(raw_done, format!("read error, rest of the file not scanned: {e}"));
-                break;
+                (0, true)
             }
         };
-        let mut src = &raw[..];
+        let last = failed || n < want;
+        let mut src = &raw[..n];
         let dec = decoder.get_or_insert_with(|| {
             let enc = sniff(src);
             sc.encoding = enc;
@@ -334,18 +269,16 @@ fn scan_chunks<I: Iterator<Item = std::io::Result<Vec<u8>>>>(
             raw_done += bom as u64;
             enc.encoding_rs().new_decoder_without_bom_handling()
         });
-        sc.decode(dec, src, false, raw_done);
+        sc.decode(dec, src, last, raw_done);
         raw_done += src.len() as u64;
-        sc.process(false);
-        crate::discover::file_progress(raw_done);
-        if let Some(r) = &recycle {
-            let _ = r.send(raw);
+        sc.process(last);
+        if raw_done & !0xF_FFFF != (raw_done - src.len() as u64) & !0xF_FFFF || last {
+            crate::discover::file_progress(raw_done);
+        }
+        if last {
+            break;
         }
     }
-    if let Some(dec) = decoder.as_mut() {
-        sc.decode(dec, &[], true, raw_done);
-    }
-    sc.process(true);
     sc.finish()
 }
 
@@ -514,16 +447,15 @@ impl<'a> Scanner<'a> {
 
     fn feed_lines(&mut self, last: bool) {
         let text = self.text.as_bytes();
-        let has_nul = memchr::memchr(0, &text[self.fed..]).is_some();
-        let mut pos = self.fed;
+        let from = self.fed;
+        let region = &text[from..];
+        let has_nul = memchr::memchr(0, region).is_some();
+        let is_wsus = matches!(self.format, Format::Wsus);
+        let mut pos = from;
         let mut nul_lines = Vec::new();
-        loop {
-            let rest = &text[pos..];
-            let end = match memchr::memchr(b'\n', rest) {
-                Some(i) => pos + i + 1,
-                None if last && !rest.is_empty() => text.len(),
-                None => break,
-            };
+        let (mut lo, mut hi) = (self.first_time, self.last_time);
+        let tail = (last && !text.ends_with(b"\n") && from < text.len()).then_some(text.len());
+        for end in memchr::memchr_iter(b'\n', region).map(|i| from + i + 1).chain(tail) {
             let content = strip_eol(&text[pos..end]);
             let line = self.next_line;
             let starts =
@@ -532,31 +464,29 @@ impl<'a> Scanner<'a> {
                 self.starts.push((pos, line));
                 self.records += 1;
             }
-            let time = match self.format {
-                Format::Wsus => self.splitter.header_time.take(),
-                _ => self.format.line_time(content, starts),
+            let time = if is_wsus {
+                self.splitter.header_time.take()
+            } else {
+                self.format.line_time(content, starts)
             };
             if let Some(t) = time {
-                self.first_time = Some(self.first_time.map_or(t, |f| f.min(t)));
-                self.last_time = Some(self.last_time.map_or(t, |l| l.max(t)));
+                lo = Some(lo.map_or(t, |f| f.min(t)));
+                hi = Some(hi.map_or(t, |l| l.max(t)));
             }
             if has_nul && memchr::memchr(0, content).is_some() {
                 nul_lines.push(line);
             }
-            self.lines += 1;
             self.next_line += 1;
             pos = end;
         }
+        self.lines = self.next_line - 1;
+        (self.first_time, self.last_time) = (lo, hi);
         self.fed = pos;
         for line in nul_lines {
             if self.nul_lines_reported < 10 {
                 self.error_at_line(line, "NUL bytes in the line (binary data or a wrong encoding)".into());
             }
             self.nul_lines_reported += 1;
-        }
-        // A file that begins mid-way (text before any line was fed) still has a first record.
-        if self.starts.is_empty() && pos > 0 {
-            self.starts.push((0, self.next_line - self.lines));
         }
     }
 

@@ -415,7 +415,11 @@ mod tests {
             b"2020-08-01 10:00:00.123 UTX",
             b"2021-13-01 10:00:00.123 UTC",
         ] {
-            assert_eq!(header_time_cached(line, &mut day), parse_header_time(line).map(|(t, _)| t), "{line:?}");
+            assert_eq!(
+                header_time_cached(line, &mut day),
+                parse_header_time(line).map(|(t, _)| t),
+                "{line:?}"
+            );
         }
     }
 
