@@ -28,7 +28,7 @@ use super::{configmgr, softwaredistribution, Extracted, Fields, Line, Record};
 use crate::text::{sniff, TextEncoding};
 
 /// Raw bytes read at a time.
-pub const CHUNK: usize = 4 << 20;
+pub const CHUNK: usize = 128 << 10;
 /// A record (or a line) longer than this is scanned in parts of about this size; a match that
 /// straddles two parts can be missed, and the file gets a collection error saying so.
 pub const MAX_RECORD_BYTES: usize = 4 << 20;
@@ -117,7 +117,7 @@ impl Format {
     /// header; ConfigMgr: the line that closes the record).
     fn line_time(&self, line: &[u8], starts: bool) -> Option<Timestamp> {
         match self {
-            Format::Wsus => starts.then(|| softwaredistribution::record_time(line)).flatten(),
+            Format::Wsus => starts.then(|| softwaredistribution::record_time(line)).flatten(), // (the scanner reads Splitter::header_time instead)
             Format::ConfigMgr(_) => {
                 if configmgr::is_record_end(line) {
                     configmgr::record_time(std::str::from_utf8(line).ok()?)
@@ -165,7 +165,7 @@ fn compile(
         }
     }
     let mut patterns: Vec<String> = signals.iter().map(|(s, _)| s.pattern.clone()).collect();
-    patterns.extend(format.builtin_patterns().iter().map(|p| regex::escape(p)));
+    patterns.extend(format.builtin_patterns().iter().map(|p| (*p).to_owned()));
     let any = if patterns.is_empty() {
         None
     } else {
@@ -231,6 +231,9 @@ pub fn scan_reader<R: Read>(
 }
 
 /// [`scan_reader`] with explicit buffer sizes.
+///
+/// Chunks are small on purpose: a chunk that stays in the CPU cache between the read, the
+/// decoding, the line pass and the search is much faster than a large one.
 pub fn scan_reader_with<R: Read>(
     mut reader: R,
     rel: &str,
@@ -241,18 +244,22 @@ pub fn scan_reader_with<R: Read>(
 ) -> ScanOutput {
     let mut sc = Scanner::new(rel, format, plan, total);
     sc.max_record = limits.max_record_bytes.max(1);
-    let mut raw = vec![0u8; limits.chunk.max(4)];
+    let chunk = limits.chunk.max(1);
+    // The first read is at least a recognition head, so the encoding is sniffed as
+    // `text::decode` and discovery sniff it, whatever the chunk size.
+    let mut raw = vec![0u8; chunk.max(Artifact::HEAD_LEN)];
     let mut decoder: Option<encoding_rs::Decoder> = None;
     let mut raw_done = 0u64;
     loop {
-        let n = match read_full(&mut reader, &mut raw) {
-            Ok(n) => n,
+        let want = if decoder.is_none() { raw.len() } else { chunk };
+        let (n, failed) = match read_full(&mut reader, &mut raw[..want]) {
+            Ok(n) => (n, false),
             Err(e) => {
                 sc.error_at_offset(raw_done, format!("read error, rest of the file not scanned: {e}"));
-                0
+                (0, true)
             }
         };
-        let last = n < raw.len();
+        let last = failed || n < want;
         let mut src = &raw[..n];
         let dec = decoder.get_or_insert_with(|| {
             let enc = sniff(src);
@@ -265,7 +272,9 @@ pub fn scan_reader_with<R: Read>(
         sc.decode(dec, src, last, raw_done);
         raw_done += src.len() as u64;
         sc.process(last);
-        crate::discover::file_progress(raw_done);
+        if raw_done & !0xF_FFFF != (raw_done - src.len() as u64) & !0xF_FFFF || last {
+            crate::discover::file_progress(raw_done);
+        }
         if last {
             break;
         }
@@ -438,16 +447,15 @@ impl<'a> Scanner<'a> {
 
     fn feed_lines(&mut self, last: bool) {
         let text = self.text.as_bytes();
-        let has_nul = memchr::memchr(0, &text[self.fed..]).is_some();
-        let mut pos = self.fed;
+        let from = self.fed;
+        let region = &text[from..];
+        let has_nul = memchr::memchr(0, region).is_some();
+        let is_wsus = matches!(self.format, Format::Wsus);
+        let mut pos = from;
         let mut nul_lines = Vec::new();
-        loop {
-            let rest = &text[pos..];
-            let end = match memchr::memchr(b'\n', rest) {
-                Some(i) => pos + i + 1,
-                None if last && !rest.is_empty() => text.len(),
-                None => break,
-            };
+        let (mut lo, mut hi) = (self.first_time, self.last_time);
+        let tail = (last && !text.ends_with(b"\n") && from < text.len()).then_some(text.len());
+        for end in memchr::memchr_iter(b'\n', region).map(|i| from + i + 1).chain(tail) {
             let content = strip_eol(&text[pos..end]);
             let line = self.next_line;
             let starts =
@@ -456,27 +464,29 @@ impl<'a> Scanner<'a> {
                 self.starts.push((pos, line));
                 self.records += 1;
             }
-            if let Some(t) = self.format.line_time(content, starts) {
-                self.first_time = Some(self.first_time.map_or(t, |f| f.min(t)));
-                self.last_time = Some(self.last_time.map_or(t, |l| l.max(t)));
+            let time = if is_wsus {
+                self.splitter.header_time.take()
+            } else {
+                self.format.line_time(content, starts)
+            };
+            if let Some(t) = time {
+                lo = Some(lo.map_or(t, |f| f.min(t)));
+                hi = Some(hi.map_or(t, |l| l.max(t)));
             }
             if has_nul && memchr::memchr(0, content).is_some() {
                 nul_lines.push(line);
             }
-            self.lines += 1;
             self.next_line += 1;
             pos = end;
         }
+        self.lines = self.next_line - 1;
+        (self.first_time, self.last_time) = (lo, hi);
         self.fed = pos;
         for line in nul_lines {
             if self.nul_lines_reported < 10 {
                 self.error_at_line(line, "NUL bytes in the line (binary data or a wrong encoding)".into());
             }
             self.nul_lines_reported += 1;
-        }
-        // A file that begins mid-way (text before any line was fed) still has a first record.
-        if self.starts.is_empty() && pos > 0 {
-            self.starts.push((0, self.next_line - self.lines));
         }
     }
 
@@ -489,16 +499,18 @@ impl<'a> Scanner<'a> {
         };
         let mut at = self.searched;
         while at < end {
-            let input = Input::new(self.text.as_bytes()).range(at..end);
-            let Some(m) = any.search(&input) else { break };
-            let (ri, rstart) = self.record_of(m.start());
+            // Where a match ends is enough to find its record: no reverse scan for its start.
+            let input = Input::new(self.text.as_bytes()).range(at..end).earliest(true);
+            let Some(m) = any.search_half(&input) else { break };
+            let hit = m.offset().saturating_sub(1).max(at);
+            let (ri, rstart) = self.record_of(hit);
             let rend = self.starts.get(ri + 1).map_or(self.text.len(), |s| s.0);
             let record_line = self.starts[ri].1;
             let continued = ri == 0 && self.continued;
             let part_line = if continued { self.part_line } else { record_line };
             self.handle_record(rstart, rend, record_line, part_line, continued);
             // Resume after the record: every pattern was tried on all of it.
-            at = rend.max(m.end()).max(at + 1);
+            at = rend.max(m.offset()).max(at + 1);
         }
         self.matcher.any = Some(any);
         self.searched = self.searched.max(end);
