@@ -222,6 +222,19 @@ impl Stream {
         self.chunks.get(i.checked_sub(1)?).map(|&(_, f)| f)
     }
 
+    /// The frame that completed stream bytes `start..end` (the latest frame delivering any of
+    /// them: with segments out of order, that is not the frame holding the last byte), as
+    /// Wireshark names the frame of a reassembled message.
+    pub fn completing_frame(&self, start: usize, end: usize) -> Option<u64> {
+        let first = self.chunks.partition_point(|&(s, _)| s <= start).checked_sub(1)?;
+        self.chunks
+            .iter()
+            .skip(first)
+            .take_while(|&&(s, _)| s < end.max(start + 1))
+            .map(|&(_, f)| f)
+            .max()
+    }
+
     /// Whether any payload was seen, including payload still waiting behind a gap.
     pub fn has_data(&self) -> bool {
         !self.bytes.is_empty() || !self.pending.is_empty()
@@ -369,6 +382,8 @@ mod tests {
         assert_eq!(conn.streams[0].bytes, b"hellworld");
         assert_eq!(conn.streams[0].frame_of(0), Some(3));
         assert_eq!(conn.streams[0].frame_of(8), Some(2));
+        assert_eq!(conn.streams[0].completing_frame(0, 9), Some(3));
+        assert_eq!(conn.streams[0].completing_frame(4, 9), Some(2));
         assert_eq!(conn.syn_dir, Some(0));
         assert_eq!(conn.closes, vec![CloseEvent { frame: 5, dir: 1, kind: CloseKind::Rst }]);
     }

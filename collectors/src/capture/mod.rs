@@ -278,7 +278,7 @@ fn connection_evidence(
     let mut client_hello = None;
     match tls::first_message(client_stream) {
         FirstMessage::Handshake { msg_type: HANDSHAKE_CLIENT_HELLO, body, end } => {
-            let frame = cs.frame_of(client_tls_start + end - 1).unwrap_or(conn.first_frame);
+            let frame = cs.completing_frame(client_tls_start, client_tls_start + end).unwrap_or(conn.first_frame);
             match tls::parse_client_hello(&body) {
                 Ok(h) => {
                     sni = h.sni.clone();
@@ -320,7 +320,7 @@ fn connection_evidence(
     let server_stream = ss.bytes.get(server_tls_start..).unwrap_or_default();
     let server_msg = match tls::first_message(server_stream) {
         FirstMessage::Handshake { msg_type: HANDSHAKE_SERVER_HELLO, body, end } => {
-            let frame = ss.frame_of(server_tls_start + end - 1).unwrap_or(0);
+            let frame = ss.completing_frame(server_tls_start, server_tls_start + end).unwrap_or(0);
             match tls::parse_server_hello(&body) {
                 Ok(h) => Some(AnswerSeen::ServerHello {
                     version: h.version(),
@@ -337,7 +337,7 @@ fn connection_evidence(
         FirstMessage::Alert { alert, end } => Some(AnswerSeen::Alert {
             level: alert.level,
             description: alert.description,
-            frame: ss.frame_of(server_tls_start + end - 1).unwrap_or(0),
+            frame: ss.completing_frame(server_tls_start, server_tls_start + end).unwrap_or(0),
         }),
         _ => None,
     };

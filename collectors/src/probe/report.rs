@@ -235,3 +235,60 @@ fn json_error_position(text: &str) -> Option<(u64, u64)> {
     let e = serde_json::from_str::<serde_json::Value>(text).err()?;
     Some((e.line() as u64, e.column() as u64))
 }
+
+impl ProbeReport {
+    /// The report for people: one line per version, the suites in the server's order, the
+    /// as-host verdict and its notes.
+    pub fn render_human(&self) -> String {
+        use std::fmt::Write as _;
+        let mut s = String::new();
+        let via = self.proxy.as_deref().map(|p| format!(" via proxy {p}")).unwrap_or_default();
+        let sni = self.sni.as_deref().map(|n| format!(", SNI {n}")).unwrap_or_default();
+        let _ = writeln!(s, "TLS probe of {}{via}{sni}: {} connection(s)", self.target, self.connections);
+        for e in &self.errors {
+            let _ = writeln!(s, "  error: {e}");
+        }
+        if let Some(st) = self.proxy_status {
+            let _ = writeln!(s, "  the proxy refused the tunnel with HTTP {st}");
+        }
+        for v in &self.versions {
+            let verdict = if v.accepted { "accepted" } else { "refused " };
+            let detail = match (&v.server_version, &v.suite) {
+                (Some(sv), Some(su)) => format!(" ({sv}, {su})"),
+                _ => String::new(),
+            };
+            let _ = writeln!(s, "  {:<8} {verdict}  {}{detail}", v.version, v.answer);
+        }
+        for (version, list) in &self.suites {
+            let _ = writeln!(s, "  cipher suites accepted with {version}, in the server's order:");
+            for (i, name) in list.iter().enumerate() {
+                let _ = writeln!(s, "    {}. {name}", i + 1);
+            }
+        }
+        if let Some(a) = &self.as_host {
+            let verdict = if a.would_succeed { "would succeed" } else { "would FAIL" };
+            let versions = if a.versions.is_empty() { "none".to_owned() } else { a.versions.join(", ") };
+            let _ = writeln!(
+                s,
+                "  as this host would (versions: {versions}; {} suite(s) from {}): {verdict} — {}",
+                a.suites.len(),
+                a.suite_source,
+                a.answer
+            );
+            if let (Some(v), Some(su)) = (&a.server_version, &a.suite) {
+                let _ = writeln!(s, "    server chose {v}, {su}");
+            }
+            for n in &a.notes {
+                let _ = writeln!(s, "    note: {n}");
+            }
+        }
+        s
+    }
+
+    /// Whether the endpoint accepted something (and, with an as-host check, that hello).
+    pub fn looks_healthy(&self) -> bool {
+        self.errors.is_empty()
+            && self.versions.iter().any(|v| v.accepted)
+            && self.as_host.as_ref().is_none_or(|a| a.would_succeed)
+    }
+}
