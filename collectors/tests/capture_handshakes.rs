@@ -151,17 +151,20 @@ fn connect_through_an_authenticating_proxy() {
     let deadline = std::time::Instant::now() + Duration::from_secs(5);
 
     // Right credentials: a tunnel, then TLS inside it.
-    let good = triage_collectors::probe::proxy::ProxyConfig::parse(&format!("http://wsus:S3cret@{}", proxy.addr))
-        .expect("proxy url");
+    let good =
+        triage_collectors::probe::proxy::ProxyConfig::parse(&format!("http://wsus:S3cret@{}", proxy.addr))
+            .expect("proxy url");
     let mut s = TcpStream::connect(proxy.addr).expect("connect proxy");
     triage_collectors::probe::proxy::open_tunnel(&mut s, &good, &target, deadline).expect("tunnel");
     assert!(rustls_talk(Arc::clone(&cfg), "localhost", s));
 
     // Wrong credentials: 407, then the proxy hangs up.
-    let bad = triage_collectors::probe::proxy::ProxyConfig::parse(&format!("http://wsus:nope@{}", proxy.addr))
-        .expect("proxy url");
+    let bad =
+        triage_collectors::probe::proxy::ProxyConfig::parse(&format!("http://wsus:nope@{}", proxy.addr))
+            .expect("proxy url");
     let mut s = TcpStream::connect(proxy.addr).expect("connect proxy");
-    let err = triage_collectors::probe::proxy::open_tunnel(&mut s, &bad, &target, deadline).expect_err("refused");
+    let err =
+        triage_collectors::probe::proxy::open_tunnel(&mut s, &bad, &target, deadline).expect_err("refused");
     assert!(err.to_string().contains("407"), "{err}");
     drop(s);
 
@@ -182,7 +185,11 @@ fn connect_through_an_authenticating_proxy() {
     let refused = &all[1];
     assert_eq!(refused.proxy_connect.as_ref().and_then(|p| p.status), Some(407));
     assert!(refused.client_hello.is_none());
-    assert!(matches!(refused.answer, capture::AnswerSeen::Fin { from_server: true, .. }), "{:?}", refused.answer);
+    assert!(
+        matches!(refused.answer, capture::AnswerSeen::Fin { from_server: true, .. }),
+        "{:?}",
+        refused.answer
+    );
 }
 
 use std::sync::Arc;
@@ -209,7 +216,8 @@ fn every_container_link_type_and_split_hello_read_alike() {
         Container::PcapNg { big_endian: false },
         Container::PcapNg { big_endian: true },
     ];
-    let links = [Link::Ethernet, Link::EthernetVlan, Link::LinuxSll, Link::LinuxSll2, Link::RawIp, Link::Null];
+    let links =
+        [Link::Ethernet, Link::EthernetVlan, Link::LinuxSll, Link::LinuxSll2, Link::RawIp, Link::Null];
     for container in containers {
         for link in links {
             for ipv6 in [false, true] {
@@ -279,8 +287,12 @@ fn truncated_and_garbage_captures() {
     // Not a capture at all: not recognised.
     let path = write_file("notes.pcap", b"this is not a capture at all");
     let bytes = std::fs::read(&path).expect("read");
-    let artifact =
-        triage_facts::Artifact { rel_path: "notes.pcap", path: &path, head: &bytes, size: bytes.len() as u64 };
+    let artifact = triage_facts::Artifact {
+        rel_path: "notes.pcap",
+        path: &path,
+        head: &bytes,
+        size: bytes.len() as u64,
+    };
     assert_eq!(
         triage_facts::Collector::recognise(&CaptureCollector, &artifact),
         triage_facts::Recognition::No

@@ -227,12 +227,7 @@ impl Stream {
     /// Wireshark names the frame of a reassembled message.
     pub fn completing_frame(&self, start: usize, end: usize) -> Option<u64> {
         let first = self.chunks.partition_point(|&(s, _)| s <= start).checked_sub(1)?;
-        self.chunks
-            .iter()
-            .skip(first)
-            .take_while(|&&(s, _)| s < end.max(start + 1))
-            .map(|&(_, f)| f)
-            .max()
+        self.chunks.iter().skip(first).take_while(|&&(s, _)| s < end.max(start + 1)).map(|&(_, f)| f).max()
     }
 
     /// Whether any payload was seen, including payload still waiting behind a gap.

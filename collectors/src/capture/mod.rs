@@ -278,7 +278,8 @@ fn connection_evidence(
     let mut client_hello = None;
     match tls::first_message(client_stream) {
         FirstMessage::Handshake { msg_type: HANDSHAKE_CLIENT_HELLO, body, end } => {
-            let frame = cs.completing_frame(client_tls_start, client_tls_start + end).unwrap_or(conn.first_frame);
+            let frame =
+                cs.completing_frame(client_tls_start, client_tls_start + end).unwrap_or(conn.first_frame);
             match tls::parse_client_hello(&body) {
                 Ok(h) => {
                     sni = h.sni.clone();

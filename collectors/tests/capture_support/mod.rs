@@ -30,7 +30,8 @@ pub fn scratch(tag: &str) -> PathBuf {
 
 /// Whether `openssl` is installed; prints why a test is skipped when it is not.
 pub fn have_openssl(test: &str) -> bool {
-    let ok = Command::new("openssl").arg("version").stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok();
+    let ok =
+        Command::new("openssl").arg("version").stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok();
     if !ok {
         eprintln!("SKIPPED {test}: the `openssl` binary is not installed (Debian package `openssl`)");
     }
@@ -88,12 +89,16 @@ impl OpensslServer {
             .stderr(Stdio::null())
             .spawn()
             .expect("spawn openssl s_server");
+        // Owned by the guard from here on, so every path kills and reaps it.
+        let mut server = OpensslServer { child, addr: SocketAddr::from(([127, 0, 0, 1], 0)), _dir: dir };
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
             let text = std::fs::read_to_string(&out).unwrap_or_default();
-            if let Some(addr) = text.lines().find_map(|l| l.strip_prefix("ACCEPT ")).and_then(|a| a.trim().parse().ok())
+            if let Some(addr) =
+                text.lines().find_map(|l| l.strip_prefix("ACCEPT ")).and_then(|a| a.trim().parse().ok())
             {
-                return OpensslServer { child, addr, _dir: dir };
+                server.addr = addr;
+                return server;
             }
             assert!(Instant::now() < deadline, "openssl s_server did not start: {text}");
             std::thread::sleep(Duration::from_millis(20));
@@ -178,7 +183,8 @@ pub fn http_server() -> SocketAddr {
 }
 
 /// A self-signed ECDSA certificate for `localhost`.
-pub fn localhost_cert() -> (rustls::pki_types::CertificateDer<'static>, rustls::pki_types::PrivateKeyDer<'static>) {
+pub fn localhost_cert(
+) -> (rustls::pki_types::CertificateDer<'static>, rustls::pki_types::PrivateKeyDer<'static>) {
     let ck = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).expect("rcgen");
     let key = rustls::pki_types::PrivateKeyDer::Pkcs8(rustls::pki_types::PrivatePkcs8KeyDer::from(
         ck.key_pair.serialize_der(),
@@ -344,7 +350,8 @@ fn handle(mut client: TcpStream, mode: RelayMode, conv: Arc<Mutex<Conversation>>
             let Some(head) = read_head(&mut client) else { return };
             record(&conv, Ev::Data { from_client: true, bytes: head.clone() });
             let text = String::from_utf8_lossy(&head).into_owned();
-            let target = text.strip_prefix("CONNECT ").and_then(|r| r.split_whitespace().next()).unwrap_or("");
+            let target =
+                text.strip_prefix("CONNECT ").and_then(|r| r.split_whitespace().next()).unwrap_or("");
             let want = credentials.map(|c| format!("proxy-authorization: basic {}", base64(c.as_bytes())));
             let authorised = want.is_none_or(|w| text.lines().any(|l| l.trim().eq_ignore_ascii_case(&w)));
             let loopback = target.parse::<SocketAddr>().is_ok_and(|a| a.ip().is_loopback());
@@ -509,7 +516,15 @@ pub struct Written {
     pub frame_offsets: Vec<usize>,
 }
 
-fn ip_packet(spec: &CaptureSpec, src: SocketAddr, dst: SocketAddr, seq: u32, ack: u32, flags: u8, payload: &[u8]) -> Vec<u8> {
+fn ip_packet(
+    spec: &CaptureSpec,
+    src: SocketAddr,
+    dst: SocketAddr,
+    seq: u32,
+    ack: u32,
+    flags: u8,
+    payload: &[u8],
+) -> Vec<u8> {
     let mut tcp = Vec::new();
     tcp.extend(src.port().to_be_bytes());
     tcp.extend(dst.port().to_be_bytes());
@@ -662,6 +677,7 @@ fn container(spec: &CaptureSpec, packets: &[Vec<u8>]) -> (Vec<u8>, Vec<usize>) {
             out.extend(u16b(9));
             out.extend(u16b(1));
             out.extend([9, 0, 0, 0]);
+            out.extend([0, 0, 0, 0]); // opt_endofopt
             out.extend(u32b(32));
             for (i, p) in packets.iter().enumerate() {
                 offsets.push(out.len());
