@@ -178,8 +178,10 @@ pub fn host_hello(facts: &FactMap) -> HostHello {
         let by_default = on && dbd.map_or(os_on, |d| d == 0);
         if on {
             not_off.push(v);
-        } else {
+        } else if enabled.is_some() {
             h.notes.push(format!("{} is disabled for clients (Enabled = 0)", version_name(v)));
+        } else if v == 0x0304 {
+            h.notes.push(format!("{} is not on by default before Windows Server 2022", version_name(v)));
         }
         if by_default {
             enabled_by_default.push(v);
