@@ -191,3 +191,37 @@ fn saved_probe_of_the_article_endpoint() {
     let Some(Value::List(order)) = get(&["suites", "TLS 1.2"]) else { panic!("suites") };
     assert_eq!(order.len(), 4);
 }
+
+mod mutations {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+        /// Corrupting any bytes of a real capture, or cutting it anywhere, never panics and
+        /// never invents a hello that was not sent.
+        #[test]
+        fn corrupted_captures_never_panic(
+            which in 0usize..4,
+            flips in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 0..12),
+            cut in any::<prop::sample::Index>(),
+        ) {
+            let names = ["issue1_tls10_hello_rst.pcap", "issue2_fin_no_hello.pcapng",
+                "success_tls12.pcapng", "proxy_connect_ok.pcap"];
+            let mut bytes = std::fs::read(data_dir().join(names[which])).expect("fixture");
+            for (at, v) in flips {
+                let i = at.index(bytes.len());
+                bytes[i] = v;
+            }
+            let keep = cut.index(bytes.len() + 1);
+            bytes.truncate(keep.max(1));
+            let out = triage_collectors::capture::collect_bytes("m.pcap", &bytes);
+            let hellos = out
+                .facts
+                .get_segments(&["network", "tls", "summary", "m.pcap", "client_hellos"])
+                .and_then(|f| f.value.as_int())
+                .unwrap_or(0);
+            prop_assert!(hellos <= 1);
+        }
+    }
+}
