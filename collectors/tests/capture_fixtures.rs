@@ -225,3 +225,31 @@ mod mutations {
         }
     }
 }
+
+#[test]
+fn discovery_reads_every_fixture_with_the_capture_collector() {
+    let c = triage_collectors::discover::collect_path(
+        &data_dir(),
+        &triage_collectors::all(),
+        None,
+        &triage_collectors::discover::DiscoverOptions::default(),
+    )
+    .expect("collect");
+    let captures: Vec<&str> = c
+        .artifacts
+        .iter()
+        .filter(|a| a.collector.as_deref() == Some("capture"))
+        .map(|a| a.path.as_str())
+        .collect();
+    assert_eq!(captures.len(), 6, "{:?}", c.artifacts);
+    let Some(Value::List(conns)) = c.facts.get("network.tls.connections").map(|f| f.value.clone()) else {
+        panic!("connections")
+    };
+    assert_eq!(conns.len(), 6);
+    // Every connection's provenance names its own capture and a frame.
+    for conn in &conns {
+        let src = conn.source.as_ref().expect("provenance");
+        assert!(captures.contains(&src.artifact.as_str()), "{}", src.artifact);
+        assert!(src.frame.is_some_and(|f| f >= 1));
+    }
+}

@@ -278,3 +278,20 @@ fn saved_probes_that_are_broken_are_reported() {
         triage_facts::Recognition::No
     );
 }
+
+#[test]
+fn discovery_hands_a_saved_probe_to_the_probe_tls_collector() {
+    let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/probe/probe_article_issue5.json");
+    let c = triage_collectors::discover::collect_path(
+        &path,
+        &triage_collectors::all(),
+        None,
+        &triage_collectors::discover::DiscoverOptions::default(),
+    )
+    .expect("collect");
+    assert!(c.errors.is_empty(), "{:?}", c.errors);
+    assert_eq!(c.artifacts.len(), 1);
+    assert_eq!(c.artifacts[0].collector.as_deref(), Some("probe-tls"));
+    assert!(c.facts.has("probes.tls"));
+}
