@@ -14,6 +14,9 @@ use crate::capture::pcap::{linktype, Packet};
 /// Bytes kept per direction of a connection.
 pub const MAX_STREAM: usize = 256 * 1024;
 
+/// Segments held behind a gap per direction (bounds memory on captures that lost packets).
+const MAX_PENDING: usize = 1024;
+
 const TCP_FIN: u8 = 0x01;
 const TCP_SYN: u8 = 0x02;
 const TCP_RST: u8 = 0x04;
@@ -241,6 +244,11 @@ impl Stream {
         if offset >= MAX_STREAM || payload.is_empty() {
             // Retransmissions from before the base wrap to huge offsets: ignore them too.
             self.capped |= offset < u32::MAX as usize / 2 && !payload.is_empty();
+            return;
+        }
+        if self.pending.len() >= MAX_PENDING && !self.pending.contains_key(&offset) {
+            // Too many segments behind one gap: the capture lost data; keep what is contiguous.
+            self.capped = true;
             return;
         }
         self.pending.entry(offset).or_insert_with(|| (payload.to_vec(), frame));

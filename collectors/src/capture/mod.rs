@@ -33,6 +33,22 @@
 //!   artifact so several captures merge without conflict): `connections`, `client_hellos`, one
 //!   per answer kind (`server_hello`, `alert`, `rst`, `fin`, `none`), `proxy_connects`.
 //!
+//!   The artifact path contains dots (`trace.pcapng`): reach it with `FactMap::get_segments`
+//!   or index notation, not a dotted path.
+//!
+//! # The article's cases, as these facts show them
+//!
+//! | case | connection facts |
+//! | --- | --- |
+//! | issues 1 and 3: TLS 1.0 hello reset | `client_hello.version == "TLS 1.0"`, `answer.kind == "rst"`, `answer.from == "server"` |
+//! | issue 2: no hello at all | no `client_hello`, `answer.kind == "fin"`, `answer.from == "client"` |
+//! | issue 5: no common suite | `client_hello.version == "TLS 1.2"`, `answer.kind == "rst"` (or `alert` with `handshake_failure`); compare `client_hello.suites` with the endpoint's list |
+//! | success | `answer.kind == "server_hello"`, `answer.suite` |
+//! | proxy | `proxy_connect.target`, `proxy_connect.status` (≠ 200: the proxy refused; no status: it never answered) |
+//!
+//! Committed examples of each, recorded from real loopback handshakes, are in
+//! `collectors/tests/data/capture/` (see its README).
+//!
 //! A corrupt or truncated container becomes a [`CollectionError`] at its byte offset; frames
 //! before it are still read. A malformed packet is an error naming its frame.
 
