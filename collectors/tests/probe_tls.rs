@@ -216,8 +216,12 @@ fn resets_silence_hang_ups_and_non_tls_answers() {
     assert_eq!(answer, "not_tls");
     // Nothing listens: a connection error, reported, not a panic.
     let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr");
-    let (answer, _, _) = one(closed, 1000);
-    assert!(answer.starts_with("error:connect"), "{answer}");
+    let mut o = options(closed);
+    o.timeout = Duration::from_millis(1000);
+    let r = probe::probe(&o);
+    assert_eq!(r.connections, 1, "an unreachable target is tried once");
+    assert_eq!(r.versions.len(), 1);
+    assert!(r.versions[0].answer.starts_with("error:connect"), "{:?}", r.versions[0]);
 }
 
 #[test]
