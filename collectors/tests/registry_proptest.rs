@@ -9,10 +9,14 @@ use proptest::prelude::*;
 use triage_collectors::registry::{self, reg_file::RegData, reg_value};
 use triage_facts::Value;
 
+/// A key: index into [`HIVES`] and the segments below the hive.
+type KeyPath = (usize, Vec<String>);
+/// A value: its name (`None` for `@`) and data.
+type RegValue = (Option<String>, RegData);
+
 #[derive(Clone, Debug)]
 struct Tree {
-    /// (hive long name, hive short name, segments) → values (name or None for `@`)
-    keys: Vec<((usize, Vec<String>), Vec<(Option<String>, RegData)>)>,
+    keys: Vec<(KeyPath, Vec<RegValue>)>,
 }
 
 const HIVES: &[(&str, &str)] = &[
