@@ -19,8 +19,8 @@ use miette::{
     Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceCode,
     ThemeCharacters, ThemeStyles,
 };
-use triage_engine::{Pack, Severity};
 use triage_engine::{ClauseTrace, Evidence, Finding, Outcome, Report};
+use triage_engine::{Pack, Severity};
 use triage_facts::{Fact, FactMap, Value};
 
 use crate::input::Input;
@@ -45,6 +45,9 @@ pub fn write_diagnostic(
 ) -> io::Result<()> {
     let mut text = String::new();
     handler(color, width).render_report(&mut text, diag).map_err(|_| io::Error::other("rendering failed"))?;
+    if !text.ends_with("\n\n") {
+        text.push('\n');
+    }
     w.write_all(text.as_bytes())
 }
 
@@ -183,7 +186,14 @@ pub fn write_run(
             .iter()
             .map(|o| {
                 let n = findings.iter().filter(|f| f.outcome == *o).count();
-                format!("{n} {}", o.as_str().replace('_', " "))
+                let label = match o {
+                    Outcome::Error => "rule errors",
+                    Outcome::MissingFacts => "missing facts",
+                    Outcome::NotApplicable => "not applicable",
+                    Outcome::NotDetected => "not detected",
+                    Outcome::Detected => "detected",
+                };
+                format!("{n} {label}")
             })
             .collect();
         writeln!(out)?;
