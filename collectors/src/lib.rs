@@ -4,10 +4,14 @@
 //! `triage collectors` command and the docs are generated from that list. [`discover`] walks an
 //! input and runs the right collector on each file. Collectors never depend on the engine.
 
+pub mod bundle;
+pub mod capture;
 pub mod discover;
 pub mod dotnet_config;
 pub mod gpresult;
+pub mod live;
 pub mod logs;
+pub mod probe;
 pub mod registry;
 pub mod system;
 pub mod text;
@@ -24,6 +28,8 @@ pub fn all() -> Vec<&'static dyn Collector> {
         gpresult::COLLECTORS,
         wsus_config::COLLECTORS,
         system::COLLECTORS,
+        capture::COLLECTORS,
+        probe::COLLECTORS,
     ];
     lists.iter().flat_map(|l| l.iter().copied()).collect()
 }
