@@ -8,6 +8,9 @@
 
 use std::io::Read;
 use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
+
+use indicatif::ProgressBar;
 
 use triage_collectors::discover::{collect_path, DiscoverOptions};
 use triage_engine::InputSummary;
@@ -67,24 +70,37 @@ pub fn load(path: &Path, plan: &ScanPlan, ui: &Ui) -> Result<Input, String> {
     let result = if meta.is_dir() {
         // A folder that cannot be listed is unreadable input, not a collection error.
         std::fs::read_dir(path).map_err(|e| format!("{name}: {e}"))?;
-        collect(path, &name, InputKind::Folder, plan)
+        collect(path, &name, InputKind::Folder, plan, &spinner)
     } else {
         let head = read_head(path).map_err(|e| format!("{name}: {e}"))?;
         if is_fact_map_candidate(path, &head, meta.len()) {
             read_fact_map(path, &name)
         } else {
-            collect(path, &name, InputKind::File, plan)
+            collect(path, &name, InputKind::File, plan, &spinner)
         }
     };
     spinner.finish_and_clear();
     result
 }
 
-fn collect(path: &Path, name: &str, kind: InputKind, plan: &ScanPlan) -> Result<Input, String> {
+fn collect(
+    path: &Path,
+    name: &str,
+    kind: InputKind,
+    plan: &ScanPlan,
+    bar: &ProgressBar,
+) -> Result<Input, String> {
     let collectors = triage_collectors::all();
     let plan = (!plan.is_empty()).then_some(plan);
-    let collected = collect_path(path, &collectors, plan, &DiscoverOptions::default())
-        .map_err(|e| format!("{name}: {e}"))?;
+    let mut options = DiscoverOptions::default();
+    if !bar.is_hidden() {
+        let bar = bar.clone();
+        options.progress = Some(Arc::new(move |done: u64, total: u64| {
+            bar.set_length(total);
+            bar.set_position(done);
+        }));
+    }
+    let collected = collect_path(path, &collectors, plan, &options).map_err(|e| format!("{name}: {e}"))?;
     let summary = InputSummary {
         input: name.to_owned(),
         artifacts: collected.artifacts.len() as u64,

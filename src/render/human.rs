@@ -69,6 +69,9 @@ pub fn write_report_error(w: &mut impl Write, ui: &Ui, diag: &dyn Diagnostic) {
     }
 }
 
+/// Labels longer than this (in bytes, on one line) point at their start instead of underlining.
+const LONG_LABEL: usize = 100;
+
 const RED_BOLD: &str = "1;31";
 const YELLOW_BOLD: &str = "1;33";
 const CYAN_BOLD: &str = "1;36";
@@ -300,7 +303,13 @@ fn write_detected(
         });
         match located {
             Some((artifact, text, range)) => {
-                let label = LabeledSpan::new(Some(label_for(e)), range.start, range.len());
+                // A whole long log record underlined is noise: point at its start instead.
+                let len = if range.len() > LONG_LABEL && !text[range.clone()].contains('\n') {
+                    0
+                } else {
+                    range.len()
+                };
+                let label = LabeledSpan::new(Some(label_for(e)), range.start, len);
                 match groups.iter_mut().find(|g| g.0 == artifact) {
                     Some(g) => g.2.push(label),
                     None => groups.push((artifact, text, vec![label])),
