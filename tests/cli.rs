@@ -323,6 +323,10 @@ fn facts_prints_collected_facts_and_round_trips_as_input() {
     };
     assert_eq!(outcomes(&from_facts.stdout), outcomes(&from_folder.stdout));
     assert_eq!(from_facts.code, 1);
+    // The saved collection summary comes along.
+    let inputs = &json(&from_facts.stdout)["inputs"][0];
+    assert_eq!(inputs["artifacts"], 3);
+    assert_eq!(inputs["unrecognised"], serde_json::json!(["notes.txt"]));
 
     let human = run(&["facts", "--pack", DEMO, SERVER]);
     assert!(

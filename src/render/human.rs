@@ -105,9 +105,14 @@ pub fn write_run(
         let input = inputs.iter().find(|x| x.name == summary.input);
         let header = match input {
             None => "could not be read".to_owned(),
-            Some(x) if x.kind == crate::input::InputKind::FactMap => "fact map".to_owned(),
-            Some(_) => {
+            Some(x) if x.kind == crate::input::InputKind::FactMap && summary.artifacts == 0 => {
+                "fact map".to_owned()
+            }
+            Some(x) => {
                 let mut h = format!("{} artifact(s)", summary.artifacts);
+                if x.kind == crate::input::InputKind::FactMap {
+                    h = format!("fact map of {h}");
+                }
                 if !summary.unrecognised.is_empty() {
                     h.push_str(&format!(", {} not recognised", summary.unrecognised.len()));
                 }
