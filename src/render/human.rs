@@ -386,7 +386,7 @@ fn note_for(e: &Evidence) -> String {
     }
     if let Some(t) = &e.text {
         let first = t.lines().next().unwrap_or_default();
-        s.push_str(&format!(": {first}"));
+        s.push_str(&format!(": {}", shorten(first, 160)));
     }
     s
 }
@@ -403,6 +403,14 @@ fn source_display(src: &triage_engine::Source) -> String {
         s.push_str(&format!(" frame {fr}"));
     }
     s
+}
+
+/// `text` cut to at most `max` characters, with `…` when cut.
+fn shorten(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((i, _)) => format!("{}…", &text[..i]),
+        None => text.to_owned(),
+    }
 }
 
 /// A byte range clamped into `text` and onto character boundaries.
@@ -550,6 +558,12 @@ fn write_fact(out: &mut impl Write, path: &str, f: &Fact) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn long_texts_are_shortened_on_char_boundaries() {
+        assert_eq!(shorten("abc", 3), "abc");
+        assert_eq!(shorten("ééé", 2), "éé…");
+    }
 
     #[test]
     fn ranges_are_clamped_to_char_boundaries() {
