@@ -8,10 +8,13 @@
 
 use std::io::Read;
 use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
+
+use indicatif::ProgressBar;
 
 use triage_collectors::discover::{collect_path, DiscoverOptions};
 use triage_engine::InputSummary;
-use triage_facts::{Artifact, FactMap, Recognition, ScanPlan};
+use triage_facts::{Artifact, FactMap, Recognition, ScanPlan, Value};
 
 use crate::output::Ui;
 
@@ -67,24 +70,37 @@ pub fn load(path: &Path, plan: &ScanPlan, ui: &Ui) -> Result<Input, String> {
     let result = if meta.is_dir() {
         // A folder that cannot be listed is unreadable input, not a collection error.
         std::fs::read_dir(path).map_err(|e| format!("{name}: {e}"))?;
-        collect(path, &name, InputKind::Folder, plan)
+        collect(path, &name, InputKind::Folder, plan, &spinner)
     } else {
         let head = read_head(path).map_err(|e| format!("{name}: {e}"))?;
         if is_fact_map_candidate(path, &head, meta.len()) {
             read_fact_map(path, &name)
         } else {
-            collect(path, &name, InputKind::File, plan)
+            collect(path, &name, InputKind::File, plan, &spinner)
         }
     };
     spinner.finish_and_clear();
     result
 }
 
-fn collect(path: &Path, name: &str, kind: InputKind, plan: &ScanPlan) -> Result<Input, String> {
+fn collect(
+    path: &Path,
+    name: &str,
+    kind: InputKind,
+    plan: &ScanPlan,
+    bar: &ProgressBar,
+) -> Result<Input, String> {
     let collectors = triage_collectors::all();
     let plan = (!plan.is_empty()).then_some(plan);
-    let collected = collect_path(path, &collectors, plan, &DiscoverOptions::default())
-        .map_err(|e| format!("{name}: {e}"))?;
+    let mut options = DiscoverOptions::default();
+    if !bar.is_hidden() {
+        let bar = bar.clone();
+        options.progress = Some(Arc::new(move |done: u64, total: u64| {
+            bar.set_length(total);
+            bar.set_position(done);
+        }));
+    }
+    let collected = collect_path(path, &collectors, plan, &options).map_err(|e| format!("{name}: {e}"))?;
     let summary = InputSummary {
         input: name.to_owned(),
         artifacts: collected.artifacts.len() as u64,
@@ -103,12 +119,7 @@ fn read_fact_map(path: &Path, name: &str) -> Result<Input, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("{name}: {e}"))?;
     let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
     let facts = FactMap::from_json_str(text).map_err(|e| format!("{name}: not a fact map: {e}"))?;
-    let summary = InputSummary {
-        input: name.to_owned(),
-        artifacts: 0,
-        unrecognised: vec![],
-        collection_errors: vec![],
-    };
+    let summary = summary_from_facts(name, &facts);
     Ok(Input { name: name.to_owned(), path: path.to_path_buf(), kind: InputKind::FactMap, facts, summary })
 }
 
@@ -128,4 +139,25 @@ fn read_head(path: &Path) -> std::io::Result<Vec<u8>> {
     let mut head = Vec::with_capacity(Artifact::HEAD_LEN);
     f.by_ref().take(Artifact::HEAD_LEN as u64).read_to_end(&mut head)?;
     Ok(head)
+}
+
+/// The collection summary of a saved fact map, from its `collection` namespace (absent for facts
+/// written by hand).
+fn summary_from_facts(name: &str, facts: &FactMap) -> InputSummary {
+    let strings = |path: &str| -> Vec<String> {
+        match facts.get(path).map(|f| &f.value) {
+            Some(Value::List(l)) => l.iter().filter_map(|f| f.value.as_str().map(str::to_owned)).collect(),
+            _ => Vec::new(),
+        }
+    };
+    let artifacts = match facts.get("collection.artifacts").map(|f| &f.value) {
+        Some(Value::Map(m)) => m.len() as u64,
+        _ => 0,
+    };
+    InputSummary {
+        input: name.to_owned(),
+        artifacts,
+        unrecognised: strings("collection.unrecognised"),
+        collection_errors: strings("collection.errors"),
+    }
 }

@@ -40,13 +40,16 @@ impl Ui {
         }
     }
 
-    /// A spinner on stderr, hidden unless stderr is a terminal.
+    /// A progress indicator on stderr, hidden unless stderr is a terminal: a spinner until the
+    /// collectors report sizes, then bytes read out of the input's total.
     pub fn spinner(&self, message: String) -> ProgressBar {
         if !self.progress {
             return ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden());
         }
         let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
-        if let Ok(style) = ProgressStyle::with_template("{spinner} {msg} ({elapsed})") {
+        if let Ok(style) =
+            ProgressStyle::with_template("{spinner} {msg} {binary_bytes}/{binary_total_bytes} ({elapsed})")
+        {
             bar.set_style(style);
         }
         bar.set_message(message);

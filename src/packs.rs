@@ -41,10 +41,7 @@ pub fn embedded_sources() -> Vec<(PackOrigin, Vec<SourceFile>)> {
     embedded::EMBEDDED_PACKS
         .iter()
         .map(|(name, files)| {
-            let files = files
-                .iter()
-                .map(|(rel, text)| SourceFile::new(*rel, *text))
-                .collect();
+            let files = files.iter().map(|(rel, text)| SourceFile::new(*rel, *text)).collect();
             (PackOrigin::Embedded(name), files)
         })
         .collect()

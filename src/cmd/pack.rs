@@ -13,8 +13,8 @@ use std::sync::Arc;
 
 use clap::{Args, Subcommand};
 use serde::Serialize;
-use triage_engine::{Level, Pack, TestInput};
 use triage_engine::{EvalOptions, Evaluator, Finding, InputFacts, Outcome};
+use triage_engine::{Level, Pack, TestInput};
 
 use crate::output::{Out, Ui};
 use crate::{input, packs, render, CmdResult, Exit, Failure, Format};

@@ -19,8 +19,8 @@ use miette::{
     Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceCode,
     ThemeCharacters, ThemeStyles,
 };
-use triage_engine::{Pack, Severity};
 use triage_engine::{ClauseTrace, Evidence, Finding, Outcome, Report};
+use triage_engine::{Pack, Severity};
 use triage_facts::{Fact, FactMap, Value};
 
 use crate::input::Input;
@@ -45,6 +45,9 @@ pub fn write_diagnostic(
 ) -> io::Result<()> {
     let mut text = String::new();
     handler(color, width).render_report(&mut text, diag).map_err(|_| io::Error::other("rendering failed"))?;
+    if !text.ends_with("\n\n") {
+        text.push('\n');
+    }
     w.write_all(text.as_bytes())
 }
 
@@ -65,6 +68,9 @@ pub fn write_report_error(w: &mut impl Write, ui: &Ui, diag: &dyn Diagnostic) {
         let _ = writeln!(w, "  help: {help}");
     }
 }
+
+/// Labels longer than this (in bytes, on one line) point at their start instead of underlining.
+const LONG_LABEL: usize = 100;
 
 const RED_BOLD: &str = "1;31";
 const YELLOW_BOLD: &str = "1;33";
@@ -99,9 +105,14 @@ pub fn write_run(
         let input = inputs.iter().find(|x| x.name == summary.input);
         let header = match input {
             None => "could not be read".to_owned(),
-            Some(x) if x.kind == crate::input::InputKind::FactMap => "fact map".to_owned(),
-            Some(_) => {
+            Some(x) if x.kind == crate::input::InputKind::FactMap && summary.artifacts == 0 => {
+                "fact map".to_owned()
+            }
+            Some(x) => {
                 let mut h = format!("{} artifact(s)", summary.artifacts);
+                if x.kind == crate::input::InputKind::FactMap {
+                    h = format!("fact map of {h}");
+                }
                 if !summary.unrecognised.is_empty() {
                     h.push_str(&format!(", {} not recognised", summary.unrecognised.len()));
                 }
@@ -183,7 +194,14 @@ pub fn write_run(
             .iter()
             .map(|o| {
                 let n = findings.iter().filter(|f| f.outcome == *o).count();
-                format!("{n} {}", o.as_str().replace('_', " "))
+                let label = match o {
+                    Outcome::Error => "rule errors",
+                    Outcome::MissingFacts => "missing facts",
+                    Outcome::NotApplicable => "not applicable",
+                    Outcome::NotDetected => "not detected",
+                    Outcome::Detected => "detected",
+                };
+                format!("{n} {label}")
             })
             .collect();
         writeln!(out)?;
@@ -290,7 +308,13 @@ fn write_detected(
         });
         match located {
             Some((artifact, text, range)) => {
-                let label = LabeledSpan::new(Some(label_for(e)), range.start, range.len());
+                // A whole long log record underlined is noise: point at its start instead.
+                let len = if range.len() > LONG_LABEL && !text[range.clone()].contains('\n') {
+                    0
+                } else {
+                    range.len()
+                };
+                let label = LabeledSpan::new(Some(label_for(e)), range.start, len);
                 match groups.iter_mut().find(|g| g.0 == artifact) {
                     Some(g) => g.2.push(label),
                     None => groups.push((artifact, text, vec![label])),
@@ -362,7 +386,7 @@ fn note_for(e: &Evidence) -> String {
     }
     if let Some(t) = &e.text {
         let first = t.lines().next().unwrap_or_default();
-        s.push_str(&format!(": {first}"));
+        s.push_str(&format!(": {}", shorten(first, 160)));
     }
     s
 }
@@ -379,6 +403,14 @@ fn source_display(src: &triage_engine::Source) -> String {
         s.push_str(&format!(" frame {fr}"));
     }
     s
+}
+
+/// `text` cut to at most `max` characters, with `…` when cut.
+fn shorten(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((i, _)) => format!("{}…", &text[..i]),
+        None => text.to_owned(),
+    }
 }
 
 /// A byte range clamped into `text` and onto character boundaries.
@@ -526,6 +558,12 @@ fn write_fact(out: &mut impl Write, path: &str, f: &Fact) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn long_texts_are_shortened_on_char_boundaries() {
+        assert_eq!(shorten("abc", 3), "abc");
+        assert_eq!(shorten("ééé", 2), "éé…");
+    }
 
     #[test]
     fn ranges_are_clamped_to_char_boundaries() {
