@@ -767,6 +767,15 @@ def cases():
     issue3_2012 = base("2012", ["KB2999226", "KB3172729", "KB4025343"], dotnet=ALL_ON, systeminfo_utf16=True)
     issue3_2012["SoftwareDistribution.log"] = utf8(log3)
     c["issue3-2012-no-rollup"] = issue3_2012
+    # 2012 R2 without the rollup and with TLS 1.0/1.1 disabled: sync refuses on receive.
+    log3r = sd_log([sd_record("2020-08-03 06:00:00.417", "Info", "w3wp.7", "WebService.Startup", "WSUS startup")]
+                   + sync_started("2020-08-03 06:30:00.100")
+                   + [failure("2020-08-03 06:30:01.522", "WsusService.25", RECV_ALGO, RECV_FRAMES),
+                      failure("2020-08-03 06:30:33.870", "WsusService.25", RECV_ALGO, RECV_FRAMES, final=True)]
+                   + sync_failed("2020-08-03 06:30:33.950"))
+    refused = base("2012r2", SECURITY_ONLY_2012R2, dotnet=ALL_ON, schannel=("SSL 3.0", "TLS 1.0", "TLS 1.1"))
+    refused["SoftwareDistribution.log"] = utf8(log3r)
+    c["issue3-sync-refused"] = refused
     # Same log on 2012 R2 with the July 2017 Monthly Rollup installed: not issue 3.
     with_rollup = dict(issue3, **{"systeminfo.txt": ansi(systeminfo("2012r2", SECURITY_ONLY_2012R2 + [ROLLUP_2012R2]))})
     c["issue3-rollup-installed"] = with_rollup
