@@ -801,6 +801,15 @@ def cases():
     c["issue4-wsyncmgr-only"] = {k: v for k, v in issue4.items() if k != "SoftwareDistribution.log"}
     c["issue4-fixed-registry"] = dict(issue4, **{"NETFramework.reg": dotnet_reg(**ALL_ON)})
 
+    # Look-alike for issue 4: ConfigMgr sync fails because the proxy wants credentials.
+    look4 = base("2016", HOTFIX_2016, proxy=("proxy.contoso.com", 8080))
+    look4["SoftwareDistribution.log"] = utf8(sd_log([failure("2020-08-12 10:14:22.771", "w3wp.31", PROXY_407, [])]))
+    look4["wsyncmgr.log"] = ansi(wsyncmgr([
+        ("10:14:21.990", "Calling ImportUpdateFromCatalogSite for driver update GUIDs"),
+        ("10:14:23.301", "Sync failed: UssCommunicationError: WebException: The remote server returned an error: (407) Proxy Authentication Required.. Source: Microsoft.UpdateServices.Administration.AdminProxy.ImportUpdateFromCatalogSite"),
+    ]))
+    c["lookalike-configmgr-proxy-407"] = look4
+
     # Issue 5: cipher suite GPO with no suite the endpoint accepts; sync reset on send.
     log5 = sd_log(startup("2020-08-12 05:55:40", SCH_DEFAULT) + sync_started("2020-08-12 06:00:00.050")
                   + [failure("2020-08-12 06:00:01.310", "WsusService.19", SEND_RESET, SEND_FRAMES),
