@@ -92,18 +92,30 @@ pub fn read(reader: impl Read, name: &str) -> Result<Unpacked> {
             }
             tar::EntryType::Regular | tar::EntryType::Continuous => {}
             tar::EntryType::Symlink | tar::EntryType::Link => {
-                return Err(Error::UnsafePath { path, reason: "links are not allowed in a pack archive".into() })
+                return Err(Error::UnsafePath {
+                    path,
+                    reason: "links are not allowed in a pack archive".into(),
+                })
             }
             other => {
-                return Err(Error::UnsafePath { path, reason: format!("entry type {other:?} is not allowed in a pack archive") })
+                return Err(Error::UnsafePath {
+                    path,
+                    reason: format!("entry type {other:?} is not allowed in a pack archive"),
+                })
             }
         }
         crate::files::check_path(&path)?;
         if size > MAX_FILE_BYTES {
-            return Err(Error::UnsafePath { path, reason: format!("entry is {size} bytes, more than the limit of {MAX_FILE_BYTES}") });
+            return Err(Error::UnsafePath {
+                path,
+                reason: format!("entry is {size} bytes, more than the limit of {MAX_FILE_BYTES}"),
+            });
         }
         let mut bytes = Vec::with_capacity(size as usize);
-        (&mut entry).take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes).map_err(|e| bad(format!("{path}: {e}")))?;
+        (&mut entry)
+            .take(MAX_FILE_BYTES + 1)
+            .read_to_end(&mut bytes)
+            .map_err(|e| bad(format!("{path}: {e}")))?;
         if bytes.len() as u64 != size {
             return Err(bad(format!("{path}: truncated entry")));
         }
@@ -116,7 +128,9 @@ pub fn read(reader: impl Read, name: &str) -> Result<Unpacked> {
             files.insert(&path, bytes)?;
         }
     }
-    let manifest = manifest.ok_or_else(|| bad(format!("no {MANIFEST_NAME}: not a pack archive (build one with `triage pack build`)")))?;
+    let manifest = manifest.ok_or_else(|| {
+        bad(format!("no {MANIFEST_NAME}: not a pack archive (build one with `triage pack build`)"))
+    })?;
     Ok(Unpacked { files, manifest })
 }
 

@@ -138,7 +138,11 @@ pub fn diff_packs(old: &PackInfo, new: &PackInfo) -> PackDiff {
             if a == b {
                 continue;
             }
-            let aspect = ASPECTS.iter().find(|(_, fields)| fields.contains(&key.as_str())).map(|(a, _)| *a).unwrap_or("other");
+            let aspect = ASPECTS
+                .iter()
+                .find(|(_, fields)| fields.contains(&key.as_str()))
+                .map(|(a, _)| *a)
+                .unwrap_or("other");
             changes.push(FieldChange {
                 aspect: aspect.to_owned(),
                 field: key.clone(),
@@ -146,7 +150,8 @@ pub fn diff_packs(old: &PackInfo, new: &PackInfo) -> PackDiff {
                 new: b.map(render_value),
             });
         }
-        let order = |c: &FieldChange| ASPECTS.iter().position(|(a, _)| *a == c.aspect).unwrap_or(ASPECTS.len());
+        let order =
+            |c: &FieldChange| ASPECTS.iter().position(|(a, _)| *a == c.aspect).unwrap_or(ASPECTS.len());
         changes.sort_by(|x, y| order(x).cmp(&order(y)).then(x.field.cmp(&y.field)));
         if !changes.is_empty() {
             changed.push(RuleChange { id: id.clone(), title: title_of(n), changes });
@@ -203,7 +208,12 @@ pub fn outcome_changes(
     keys.dedup();
     keys.into_iter()
         .filter(|k| old.get(*k) != new.get(*k))
-        .map(|k| OutcomeChange { input: k.0.clone(), rule: k.1.clone(), old: old.get(k).cloned(), new: new.get(k).cloned() })
+        .map(|k| OutcomeChange {
+            input: k.0.clone(),
+            rule: k.1.clone(),
+            old: old.get(k).cloned(),
+            new: new.get(k).cloned(),
+        })
         .collect()
 }
 
@@ -233,10 +243,16 @@ mod tests {
         assert_eq!(d.added, vec![RuleRef { id: "D003".into(), title: "Three".into() }]);
         assert_eq!(d.removed, vec![RuleRef { id: "D002".into(), title: "Two".into() }]);
         assert_eq!(d.changed.len(), 1);
-        let aspects: Vec<(&str, &str)> = d.changed[0].changes.iter().map(|c| (c.aspect.as_str(), c.field.as_str())).collect();
+        let aspects: Vec<(&str, &str)> =
+            d.changed[0].changes.iter().map(|c| (c.aspect.as_str(), c.field.as_str())).collect();
         assert_eq!(
             aspects,
-            [("condition", "when"), ("severity", "severity"), ("applicability", "applies_if"), ("resolution", "resolution")]
+            [
+                ("condition", "when"),
+                ("severity", "severity"),
+                ("applicability", "applies_if"),
+                ("resolution", "resolution")
+            ]
         );
         assert_eq!(d.changed[0].changes[0].old.as_deref(), Some("a > 1"));
         assert_eq!(d.changed[0].changes[2].old, None);
@@ -262,11 +278,21 @@ mod tests {
     #[test]
     fn outcome_changes_lists_differences_only() {
         let k = |i: &str, r: &str| (i.to_owned(), r.to_owned());
-        let old = BTreeMap::from([(k("b1", "D001"), "detected".to_owned()), (k("b1", "D002"), "not_detected".to_owned())]);
-        let new = BTreeMap::from([(k("b1", "D001"), "detected".to_owned()), (k("b1", "D002"), "detected".to_owned()), (k("b1", "D003"), "not_detected".to_owned())]);
+        let old = BTreeMap::from([
+            (k("b1", "D001"), "detected".to_owned()),
+            (k("b1", "D002"), "not_detected".to_owned()),
+        ]);
+        let new = BTreeMap::from([
+            (k("b1", "D001"), "detected".to_owned()),
+            (k("b1", "D002"), "detected".to_owned()),
+            (k("b1", "D003"), "not_detected".to_owned()),
+        ]);
         let c = outcome_changes(&old, &new);
         assert_eq!(c.len(), 2);
-        assert_eq!((c[0].rule.as_str(), c[0].old.as_deref(), c[0].new.as_deref()), ("D002", Some("not_detected"), Some("detected")));
+        assert_eq!(
+            (c[0].rule.as_str(), c[0].old.as_deref(), c[0].new.as_deref()),
+            ("D002", Some("not_detected"), Some("detected"))
+        );
         assert_eq!((c[1].rule.as_str(), c[1].old.as_deref()), ("D003", None));
     }
 }

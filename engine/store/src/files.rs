@@ -53,7 +53,10 @@ impl PackFiles {
             });
         }
         if self.files.len() >= MAX_FILES {
-            return Err(Error::UnsafePath { path: path.into(), reason: format!("more than {MAX_FILES} files") });
+            return Err(Error::UnsafePath {
+                path: path.into(),
+                reason: format!("more than {MAX_FILES} files"),
+            });
         }
         let total: u64 = self.total_bytes() + bytes.len() as u64;
         if total > MAX_TOTAL_BYTES {
@@ -70,7 +73,10 @@ impl PackFiles {
         if self.files.range(as_dir.clone()..).next().is_some_and(|(k, _)| k.starts_with(&as_dir))
             || ancestors(path).any(|dir| self.files.contains_key(dir))
         {
-            return Err(Error::UnsafePath { path: path.into(), reason: "a file and a folder share this name".into() });
+            return Err(Error::UnsafePath {
+                path: path.into(),
+                reason: "a file and a folder share this name".into(),
+            });
         }
         self.files.insert(path.to_owned(), bytes);
         Ok(())
@@ -112,7 +118,9 @@ impl PackFiles {
         for (path, hash) in &listed {
             match self.files.get(path) {
                 None => problems.push(format!("  missing: {path}")),
-                Some(bytes) if &hex(&Sha256::digest(bytes)) != hash => problems.push(format!("  changed: {path}")),
+                Some(bytes) if &hex(&Sha256::digest(bytes)) != hash => {
+                    problems.push(format!("  changed: {path}"))
+                }
                 Some(_) => {}
             }
         }
@@ -145,10 +153,16 @@ impl PackFiles {
                 .map(|c| c.as_os_str().to_str().map(str::to_owned))
                 .collect::<Option<Vec<_>>>()
                 .map(|v| v.join("/"))
-                .ok_or_else(|| Error::UnsafePath { path: rel.display().to_string(), reason: "not valid UTF-8".into() })?;
+                .ok_or_else(|| Error::UnsafePath {
+                    path: rel.display().to_string(),
+                    reason: "not valid UTF-8".into(),
+                })?;
             let ft = entry.file_type();
             if ft.is_symlink() {
-                return Err(Error::UnsafePath { path: rel_str, reason: "links are not allowed in a pack".into() });
+                return Err(Error::UnsafePath {
+                    path: rel_str,
+                    reason: "links are not allowed in a pack".into(),
+                });
             }
             if ft.is_dir() {
                 continue;
@@ -225,7 +239,8 @@ pub fn check_path(path: &str) -> Result<()> {
 /// Parses a manifest strictly: `<64 lowercase hex>  <path>` lines, sorted by path, no
 /// duplicates, every path valid.
 pub fn parse_manifest(bytes: &[u8]) -> Result<BTreeMap<String, String>> {
-    let text = std::str::from_utf8(bytes).map_err(|_| Error::BadManifest { line: 1, reason: "not UTF-8".into() })?;
+    let text =
+        std::str::from_utf8(bytes).map_err(|_| Error::BadManifest { line: 1, reason: "not UTF-8".into() })?;
     let mut out = BTreeMap::new();
     let mut prev: Option<&str> = None;
     for (i, line) in text.split_terminator('\n').enumerate() {

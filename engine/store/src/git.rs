@@ -43,7 +43,11 @@ fn git(args: &[&str], cwd: Option<&Path>) -> Result<String> {
     cmd.args(args).env("GIT_TERMINAL_PROMPT", "0").env("GIT_ASKPASS", "true");
     let out = cmd.output().map_err(|e| Error::Git(format!("cannot run git: {e} (is git installed?)")))?;
     if !out.status.success() {
-        return Err(Error::Git(format!("git {} failed: {}", args.first().unwrap_or(&""), String::from_utf8_lossy(&out.stderr).trim())));
+        return Err(Error::Git(format!(
+            "git {} failed: {}",
+            args.first().unwrap_or(&""),
+            String::from_utf8_lossy(&out.stderr).trim()
+        )));
     }
     Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
 }
@@ -59,7 +63,9 @@ pub fn fetch(src: &GitSource, into: &Path) -> Result<String> {
     let rev = src.rev.as_deref().unwrap_or("HEAD");
     // Resolve first so a branch name that exists only on the remote works too.
     let commit = git(&["rev-parse", "--verify", "--quiet", &format!("{rev}^{{commit}}")], Some(into))
-        .or_else(|_| git(&["rev-parse", "--verify", "--quiet", &format!("origin/{rev}^{{commit}}")], Some(into)))
+        .or_else(|_| {
+            git(&["rev-parse", "--verify", "--quiet", &format!("origin/{rev}^{{commit}}")], Some(into))
+        })
         .map_err(|_| Error::Git(format!("revision `{rev}` not found in {}", src.url)))?;
     git(&["-c", "advice.detachedHead=false", "checkout", "--quiet", "--detach", &commit], Some(into))?;
     Ok(commit)
@@ -71,7 +77,8 @@ mod tests {
 
     #[test]
     fn specs() {
-        let g = |url: &str, rev: Option<&str>| Some(GitSource { url: url.into(), rev: rev.map(str::to_owned) });
+        let g =
+            |url: &str, rev: Option<&str>| Some(GitSource { url: url.into(), rev: rev.map(str::to_owned) });
         assert_eq!(parse_spec("file:///tmp/repo"), g("file:///tmp/repo", None));
         assert_eq!(parse_spec("file:///tmp/repo@v1.2.0"), g("file:///tmp/repo", Some("v1.2.0")));
         assert_eq!(parse_spec("git+https://h/r@main"), g("https://h/r", Some("main")));

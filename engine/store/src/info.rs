@@ -55,17 +55,21 @@ impl PackInfo {
         };
         let root = parse("pack.toml", &pack_text)?;
         let bad = |reason: String| Error::Pack { file: "pack.toml".into(), reason };
-        let pack = root.get("pack").and_then(|v| v.as_table()).ok_or_else(|| bad("no [pack] table".into()))?;
+        let pack =
+            root.get("pack").and_then(|v| v.as_table()).ok_or_else(|| bad("no [pack] table".into()))?;
         let string = |key: &str| pack.get(key).and_then(|v| v.as_str()).map(str::to_owned);
         let id = string("id").ok_or_else(|| bad("[pack] has no `id`".into()))?;
         if !valid_id(&id) {
-            return Err(bad(format!("pack id `{id}` must be lowercase letters, digits, `.`, `_` or `-` (at most 64)")));
+            return Err(bad(format!(
+                "pack id `{id}` must be lowercase letters, digits, `.`, `_` or `-` (at most 64)"
+            )));
         }
         let version = string("version").ok_or_else(|| bad("[pack] has no `version`".into()))?;
-        let version = semver::Version::parse(&version).map_err(|e| bad(format!("version `{version}` is not semver: {e}")))?;
+        let version = semver::Version::parse(&version)
+            .map_err(|e| bad(format!("version `{version}` is not semver: {e}")))?;
         let engine = string("engine").ok_or_else(|| bad("[pack] has no `engine` requirement".into()))?;
-        let engine =
-            semver::VersionReq::parse(&engine).map_err(|e| bad(format!("engine requirement `{engine}` is not valid: {e}")))?;
+        let engine = semver::VersionReq::parse(&engine)
+            .map_err(|e| bad(format!("engine requirement `{engine}` is not valid: {e}")))?;
         let retired_ids = pack
             .get("retired_ids")
             .and_then(|v| v.as_array())
@@ -75,19 +79,26 @@ impl PackInfo {
         let mut rules = BTreeMap::new();
         let mut sources = vec![("pack.toml".to_owned(), root.clone())];
         for (path, _) in files.iter() {
-            if path.starts_with("rules/") && path.ends_with(".toml") && !path["rules/".len()..].contains('/') {
+            if path.starts_with("rules/") && path.ends_with(".toml") && !path["rules/".len()..].contains('/')
+            {
                 let t = text(path)?.unwrap_or_default();
                 sources.push((path.to_owned(), parse(path, &t)?));
             }
         }
         for (file, table) in sources {
             let Some(list) = table.get("rule") else { continue };
-            let list = list.as_array().ok_or_else(|| Error::Pack { file: file.clone(), reason: "`rule` must be [[rule]] tables".into() })?;
+            let list = list.as_array().ok_or_else(|| Error::Pack {
+                file: file.clone(),
+                reason: "`rule` must be [[rule]] tables".into(),
+            })?;
             for r in list {
                 let Some(t) = r.as_table() else { continue };
                 let Some(rid) = t.get("id").and_then(|v| v.as_str()) else { continue };
                 if rules.insert(rid.to_owned(), t.clone()).is_some() {
-                    return Err(Error::Pack { file: file.clone(), reason: format!("duplicate rule ID {rid}") });
+                    return Err(Error::Pack {
+                        file: file.clone(),
+                        reason: format!("duplicate rule ID {rid}"),
+                    });
                 }
             }
         }
@@ -129,7 +140,11 @@ impl PackInfo {
             None => out.push(format!("the pack has no {CHANGELOG_NAME}")),
             Some(text) => {
                 let v = self.version.to_string();
-                let has = text.lines().any(|l| l.starts_with('#') && l.split(|c: char| !(c.is_ascii_alphanumeric() || c == '.' || c == '-' || c == '+')).any(|w| w == v));
+                let has = text.lines().any(|l| {
+                    l.starts_with('#')
+                        && l.split(|c: char| !(c.is_ascii_alphanumeric() || c == '.' || c == '-' || c == '+'))
+                            .any(|w| w == v)
+                });
                 if !has {
                     out.push(format!("{CHANGELOG_NAME} has no heading for version {v}"));
                 }
@@ -158,7 +173,10 @@ mod tests {
     fn reads_header_and_rules_from_all_files() {
         let f = pack(
             &format!("{HEAD}[[rule]]\nid = \"DEMO001\"\nwhen = 'x'\n"),
-            &[("rules/more.toml", "[[rule]]\nid = \"DEMO003\"\nwhen = 'y'\n"), (CHANGELOG_NAME, "# Changelog\n\n## 1.2.0\n- x\n")],
+            &[
+                ("rules/more.toml", "[[rule]]\nid = \"DEMO003\"\nwhen = 'y'\n"),
+                (CHANGELOG_NAME, "# Changelog\n\n## 1.2.0\n- x\n"),
+            ],
         );
         let info = PackInfo::from_files(&f).expect("reads");
         assert_eq!((info.id.as_str(), info.version.to_string().as_str()), ("demo", "1.2.0"));
@@ -191,6 +209,8 @@ mod tests {
         ] {
             assert!(PackInfo::from_files(&pack(bad, &[])).is_err(), "{bad:?}");
         }
-        assert!(valid_id("wsus-tls") && valid_id("a.b_c") && !valid_id("A") && !valid_id("-x") && !valid_id(""));
+        assert!(
+            valid_id("wsus-tls") && valid_id("a.b_c") && !valid_id("A") && !valid_id("-x") && !valid_id("")
+        );
     }
 }

@@ -9,8 +9,13 @@ use crate::{io_err, Error, Result};
 /// The rule-ID prefix a new pack's rules get: the pack ID's letters and digits, uppercased,
 /// at most six (`wsus-tls` → `WSUSTL`).
 pub fn rule_prefix(id: &str) -> String {
-    let p: String = id.chars().filter(char::is_ascii_alphanumeric).take(6).collect::<String>().to_ascii_uppercase();
-    if p.starts_with(|c: char| c.is_ascii_digit()) { format!("R{p}") } else { p }
+    let p: String =
+        id.chars().filter(char::is_ascii_alphanumeric).take(6).collect::<String>().to_ascii_uppercase();
+    if p.starts_with(|c: char| c.is_ascii_digit()) {
+        format!("R{p}")
+    } else {
+        p
+    }
 }
 
 /// The files of a new pack, path → text. `schema` is the path or URL of `pack.schema.json`
@@ -57,7 +62,11 @@ expect = "not_detected"
 /// `0.1` for triage 0.1.x, `1` for 1.x: the caret requirement a new pack starts with.
 fn engine_caret() -> String {
     let v = crate::engine_version();
-    if v.major == 0 { format!("0.{}", v.minor) } else { v.major.to_string() }
+    if v.major == 0 {
+        format!("0.{}", v.minor)
+    } else {
+        v.major.to_string()
+    }
 }
 
 /// Creates `parent/id/` with the scaffold. Refuses an existing folder.

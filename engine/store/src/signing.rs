@@ -116,36 +116,63 @@ pub fn verify(data: &[u8], sig_text: &str, keys: &[TrustedKey], keys_dir: &str) 
         });
     };
     key.key.verify(data, &sig, false).map_err(|e| {
-        Error::BadSignature(format!("signature by key {} ({}) does not match the manifest: {e}", key.id, key.name))
+        Error::BadSignature(format!(
+            "signature by key {} ({}) does not match the manifest: {e}",
+            key.id, key.name
+        ))
     })?;
-    Ok(Signer { key_id: key.id.clone(), key_name: key.name.clone(), trusted_comment: sig.trusted_comment().to_owned() })
+    Ok(Signer {
+        key_id: key.id.clone(),
+        key_name: key.name.clone(),
+        trusted_comment: sig.trusted_comment().to_owned(),
+    })
 }
 
 /// Signs `data` with a minisign secret key file. An encrypted key needs `password`; without one,
 /// the password is asked on the terminal if there is one, else the key is taken as unencrypted.
-pub fn sign(data: &[u8], secret_key: &Path, password: Option<String>, trusted_comment: &str) -> Result<String> {
+pub fn sign(
+    data: &[u8],
+    secret_key: &Path,
+    password: Option<String>,
+    trusted_comment: &str,
+) -> Result<String> {
     let key_err = |reason: String| Error::Key { path: secret_key.display().to_string(), reason };
     let text = std::fs::read_to_string(secret_key).map_err(io_err(secret_key))?;
     let sk_box = minisign::SecretKeyBox::from_string(&text).map_err(|e| key_err(e.to_string()))?;
     let sk = if !is_encrypted(&text) {
-        sk_box.into_unencrypted_secret_key()
+        // `minisign -G -W` leaves the checksum of an unencrypted key zeroed, which the crate's
+        // own loader rejects; read the key bytes directly. A damaged key is still caught: the
+        // signature is checked against the public half before it is returned.
+        let line = text.lines().nth(1).unwrap_or("").trim();
+        let raw = base64::engine::general_purpose::STANDARD
+            .decode(line)
+            .map_err(|e| key_err(format!("not a minisign secret key: {e}")))?;
+        minisign::SecretKey::from_bytes(&raw)
     } else {
         match password {
             Some(p) => sk_box.into_secret_key(Some(p)),
             None if std::io::stdin().is_terminal() => sk_box.into_secret_key(None),
-            None => return Err(key_err("the key is password-protected: pass its password (TRIAGE_SIGNING_PASSWORD)".into())),
+            None => {
+                return Err(key_err(
+                    "the key is password-protected: pass its password (TRIAGE_SIGNING_PASSWORD)".into(),
+                ))
+            }
         }
     }
     .map_err(|e| key_err(e.to_string()))?;
     let untrusted = "signature from triage pack sign";
-    let sig = minisign::sign(None, &sk, data, Some(trusted_comment), Some(untrusted)).map_err(|e| key_err(e.to_string()))?;
+    let pk = minisign::PublicKey::from_secret_key(&sk).map_err(|e| key_err(e.to_string()))?;
+    let sig = minisign::sign(Some(&pk), &sk, data, Some(trusted_comment), Some(untrusted))
+        .map_err(|e| key_err(e.to_string()))?;
     Ok(sig.into_string())
 }
 
 /// Whether a secret key file is password-protected (its KDF algorithm is scrypt, `Sc`).
 fn is_encrypted(text: &str) -> bool {
     let line = text.lines().nth(1).unwrap_or("");
-    base64::engine::general_purpose::STANDARD.decode(line.trim()).is_ok_and(|raw| raw.get(2..4) == Some(b"Sc"))
+    base64::engine::general_purpose::STANDARD
+        .decode(line.trim())
+        .is_ok_and(|raw| raw.get(2..4) == Some(b"Sc"))
 }
 
 /// Writes a new key pair, `<name>.key` (secret) and `<name>.pub`, into `dir`. With no password,
@@ -199,7 +226,10 @@ mod tests {
         // Both keys trusted: both signatures verify, each with its own key.
         let both = [k1.clone(), k2.clone()];
         let who = verify(data, &s1, &both, "d").expect("verifies");
-        assert_eq!((who.key_id.as_str(), who.trusted_comment.as_str()), (k1.id.as_str(), "triage pack x 1.0.0"));
+        assert_eq!(
+            (who.key_id.as_str(), who.trusted_comment.as_str()),
+            (k1.id.as_str(), "triage pack x 1.0.0")
+        );
         assert_eq!(verify(data, &s2, &both, "d").expect("verifies").key_name, "new.pub");
 
         // Old key removed: its signature is untrusted, the new one still verifies.
@@ -213,6 +243,21 @@ mod tests {
         lines[2] = "trusted comment: triage pack x 9.9.9".into();
         assert!(matches!(verify(data, &lines.join("\n"), &both, "d"), Err(Error::BadSignature(_))));
         assert!(verify(data, "garbage", &both, "d").is_err());
+    }
+
+    #[test]
+    fn damaged_unencrypted_key_refused() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (sk, _) = generate_keypair(dir.path(), "k", None).expect("keygen");
+        let text = std::fs::read_to_string(&sk).expect("read");
+        let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
+        let mut raw = base64::engine::general_purpose::STANDARD.decode(&lines[1]).expect("b64");
+        // Secret key bytes start after sig_alg, kdf_alg, chk_alg, salt, two limits and keynum.
+        raw[2 + 2 + 2 + 32 + 8 + 8 + 8] ^= 0x55;
+        lines[1] = base64::engine::general_purpose::STANDARD.encode(&raw);
+        std::fs::write(&sk, lines.join("\n") + "\n").expect("write");
+        let err = sign(b"x", &sk, None, "c").expect_err("damaged key");
+        assert!(matches!(err, Error::Key { .. }), "{err}");
     }
 
     #[test]

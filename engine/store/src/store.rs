@@ -101,7 +101,15 @@ pub struct InstallOptions {
 #[derive(Debug)]
 pub enum UpdatePlan {
     UpToDate(LockEntry),
-    Update { old: LockEntry, new: Box<Verified>, diff: PackDiff },
+    Update(Box<PendingUpdate>),
+}
+
+/// An update found by [`Store::prepare_update`], not applied yet.
+#[derive(Debug)]
+pub struct PendingUpdate {
+    pub old: LockEntry,
+    pub new: Verified,
+    pub diff: PackDiff,
 }
 
 /// Reads a pack from a folder, an archive (`.tar.gz`, with `ARCHIVE.minisig` beside it) or a
@@ -111,7 +119,9 @@ pub fn fetch(spec: &str) -> Result<Fetched> {
         let tmp = tempfile::tempdir().map_err(io_err(std::env::temp_dir()))?;
         let checkout = tmp.path().join("checkout");
         let commit = git::fetch(&src, &checkout)?;
-        let dir = find_pack_dir(&checkout).ok_or_else(|| Error::Git(format!("no pack.toml at the root of {} (or in one folder below it)", src.url)))?;
+        let dir = find_pack_dir(&checkout).ok_or_else(|| {
+            Error::Git(format!("no pack.toml at the root of {} (or in one folder below it)", src.url))
+        })?;
         let mut f = fetch_dir(&dir)?;
         f.source = spec.to_owned();
         f.commit = Some(commit);
@@ -147,7 +157,9 @@ fn read_optional(path: &Path) -> Result<Option<Vec<u8>>> {
 
 fn sig_text(path: &Path) -> Result<Option<String>> {
     read_optional(path)?
-        .map(|b| String::from_utf8(b).map_err(|_| Error::BadSignature(format!("{}: not UTF-8", path.display()))))
+        .map(|b| {
+            String::from_utf8(b).map_err(|_| Error::BadSignature(format!("{}: not UTF-8", path.display())))
+        })
         .transpose()
 }
 
@@ -181,7 +193,13 @@ pub fn signature_path_for_archive(archive: &Path) -> PathBuf {
 
 /// Checks a fetched pack: files against manifest, signature against trusted keys (unless
 /// `allow_unsigned` and it is unsigned or untrusted), engine requirement against `engine`.
-pub fn verify_fetched(f: Fetched, keys: &[TrustedKey], keys_dir: &str, opts: &InstallOptions, engine: &semver::Version) -> Result<Verified> {
+pub fn verify_fetched(
+    f: Fetched,
+    keys: &[TrustedKey],
+    keys_dir: &str,
+    opts: &InstallOptions,
+    engine: &semver::Version,
+) -> Result<Verified> {
     let manifest = match f.manifest {
         Some(m) => {
             f.files.verify(&m)?;
@@ -250,7 +268,9 @@ impl Store {
 
     fn read_lock(&self) -> Result<LockFile> {
         let path = self.lock_path();
-        let Some(bytes) = read_optional(&path)? else { return Ok(LockFile { format: LOCK_FORMAT, packs: Vec::new() }) };
+        let Some(bytes) = read_optional(&path)? else {
+            return Ok(LockFile { format: LOCK_FORMAT, packs: Vec::new() });
+        };
         let bad = |reason: String| Error::Lock { path: path.display().to_string(), reason };
         let text = String::from_utf8(bytes).map_err(|_| bad("not UTF-8".into()))?;
         let lock: LockFile = toml::from_str(&text).map_err(|e| bad(e.to_string()))?;
@@ -263,8 +283,10 @@ impl Store {
     fn write_lock(&self, mut lock: LockFile) -> Result<()> {
         lock.packs.sort_by(|a, b| a.id.cmp(&b.id));
         lock.format = LOCK_FORMAT;
-        let body = toml::to_string(&lock).map_err(|e| Error::Other(format!("cannot write the lock file: {e}")))?;
-        let text = format!("# Written by triage: the packs in this store, by content hash. Do not edit.\n{body}");
+        let body =
+            toml::to_string(&lock).map_err(|e| Error::Other(format!("cannot write the lock file: {e}")))?;
+        let text =
+            format!("# Written by triage: the packs in this store, by content hash. Do not edit.\n{body}");
         std::fs::create_dir_all(&self.root).map_err(io_err(&self.root))?;
         let tmp = tempfile::NamedTempFile::new_in(&self.root).map_err(io_err(&self.root))?;
         std::fs::write(tmp.path(), text).map_err(io_err(tmp.path()))?;
@@ -284,7 +306,13 @@ impl Store {
     /// Fetches and verifies `spec` with this store's trusted keys.
     pub fn fetch_verified(&self, spec: &str, opts: &InstallOptions) -> Result<Verified> {
         let keys = self.trusted_keys()?;
-        verify_fetched(fetch(spec)?, &keys, &self.keys_dir().display().to_string(), opts, &crate::engine_version())
+        verify_fetched(
+            fetch(spec)?,
+            &keys,
+            &self.keys_dir().display().to_string(),
+            opts,
+            &crate::engine_version(),
+        )
     }
 
     /// Installs a pack that is not installed yet.
@@ -305,7 +333,8 @@ impl Store {
     fn put(&self, v: &Verified) -> Result<()> {
         let packs = self.packs_dir();
         std::fs::create_dir_all(&packs).map_err(io_err(&packs))?;
-        let stage = tempfile::Builder::new().prefix(".staging-").tempdir_in(&packs).map_err(io_err(&packs))?;
+        let stage =
+            tempfile::Builder::new().prefix(".staging-").tempdir_in(&packs).map_err(io_err(&packs))?;
         v.files.write_to(stage.path())?;
         std::fs::write(stage.path().join(MANIFEST_NAME), &v.manifest).map_err(io_err(stage.path()))?;
         if let Some(sig) = &v.signature {
@@ -327,7 +356,8 @@ impl Store {
     /// Removes an installed pack and its lock entry.
     pub fn remove(&self, id: &str) -> Result<LockEntry> {
         let mut lock = self.read_lock()?;
-        let pos = lock.packs.iter().position(|e| e.id == id).ok_or_else(|| Error::NotInstalled(id.to_owned()))?;
+        let pos =
+            lock.packs.iter().position(|e| e.id == id).ok_or_else(|| Error::NotInstalled(id.to_owned()))?;
         let entry = lock.packs.remove(pos);
         self.write_lock(lock)?;
         if valid_id(id) {
@@ -347,7 +377,8 @@ impl Store {
         }
         let dir = self.packs_dir().join(id);
         let corrupt = |reason: String| Error::Corrupt { id: id.to_owned(), reason };
-        let manifest = std::fs::read(dir.join(MANIFEST_NAME)).map_err(|e| corrupt(format!("{MANIFEST_NAME}: {e}")))?;
+        let manifest =
+            std::fs::read(dir.join(MANIFEST_NAME)).map_err(|e| corrupt(format!("{MANIFEST_NAME}: {e}")))?;
         let hash = content_hash(&manifest);
         if hash != entry.hash {
             return Err(corrupt(format!("manifest hash is {hash}, the lock file says {}", entry.hash)));
@@ -364,11 +395,19 @@ impl Store {
 
     /// Fetches the pack again from its recorded source (or `source`) and works out what would
     /// change. Nothing is written: pass the plan to [`Store::apply_update`].
-    pub fn prepare_update(&self, id: &str, source: Option<&str>, opts: &InstallOptions) -> Result<UpdatePlan> {
+    pub fn prepare_update(
+        &self,
+        id: &str,
+        source: Option<&str>,
+        opts: &InstallOptions,
+    ) -> Result<UpdatePlan> {
         let (old, old_files, _) = self.installed(id)?;
         let new = self.fetch_verified(source.unwrap_or(&old.source), opts)?;
         if new.info.id != old.id {
-            return Err(Error::Update(format!("the source now holds pack `{}`, not `{}`", new.info.id, old.id)));
+            return Err(Error::Update(format!(
+                "the source now holds pack `{}`, not `{}`",
+                new.info.id, old.id
+            )));
         }
         if new.hash == old.hash {
             return Ok(UpdatePlan::UpToDate(old));
@@ -387,16 +426,16 @@ impl Store {
             )));
         }
         let diff = diff_packs(&old_info, &new.info);
-        Ok(UpdatePlan::Update { old, new: Box::new(new), diff })
+        Ok(UpdatePlan::Update(Box::new(PendingUpdate { old, new, diff })))
     }
 
     /// Applies a plan from [`Store::prepare_update`].
     pub fn apply_update(&self, plan: UpdatePlan) -> Result<LockEntry> {
         match plan {
             UpdatePlan::UpToDate(e) => Ok(e),
-            UpdatePlan::Update { new, .. } => {
-                self.put(&new)?;
-                let entry = entry_of(&new);
+            UpdatePlan::Update(u) => {
+                self.put(&u.new)?;
+                let entry = entry_of(&u.new);
                 let mut lock = self.read_lock()?;
                 lock.packs.retain(|e| e.id != entry.id);
                 lock.packs.push(entry.clone());

@@ -47,7 +47,9 @@ impl Date {
         if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
             return None;
         }
-        let num = |r: std::ops::Range<usize>| s.get(r).filter(|t| t.bytes().all(|c| c.is_ascii_digit()))?.parse::<u16>().ok();
+        let num = |r: std::ops::Range<usize>| {
+            s.get(r).filter(|t| t.bytes().all(|c| c.is_ascii_digit()))?.parse::<u16>().ok()
+        };
         Date::new(num(0..4)?, u8::try_from(num(5..7)?).ok()?, u8::try_from(num(8..10)?).ok()?)
     }
 
@@ -164,7 +166,10 @@ pub fn parse_waivers(text: &str, file: &str) -> Result<Vec<Waiver>, Vec<WaiverEr
         let before = errors.len();
         for k in t.keys() {
             if !WAIVER_KEYS.contains(&k.as_str()) {
-                errors.push(err(line, format!("unknown key `{k}` in a waiver (expected one of: {})", WAIVER_KEYS.join(", "))));
+                errors.push(err(
+                    line,
+                    format!("unknown key `{k}` in a waiver (expected one of: {})", WAIVER_KEYS.join(", ")),
+                ));
             }
         }
         let mut string = |k: &str, required: bool| -> Option<String> {
@@ -205,7 +210,9 @@ pub fn parse_waivers(text: &str, file: &str) -> Result<Vec<Waiver>, Vec<WaiverEr
             errors.push(err(line, "`expires` must be a date such as 2027-03-31".into()));
         }
         if errors.len() == before {
-            if let (Some(rule), Some(justification), Some(owner), Some(expires)) = (rule, justification, owner, expires) {
+            if let (Some(rule), Some(justification), Some(owner), Some(expires)) =
+                (rule, justification, owner, expires)
+            {
                 out.push(Waiver { rule, input, evidence, justification, owner, expires, line });
             }
         }
@@ -259,7 +266,10 @@ impl WaiverReport {
         }
         for &w in &self.unused {
             let wv = &waivers[w];
-            out.push(format!("waiver for {} (line {}, owner {}) matched no finding; remove it if the problem is fixed", wv.rule, wv.line, wv.owner));
+            out.push(format!(
+                "waiver for {} (line {}, owner {}) matched no finding; remove it if the problem is fixed",
+                wv.rule, wv.line, wv.owner
+            ));
         }
         out
     }
@@ -392,9 +402,15 @@ expires = 2030-01-01
 
         // The last day of a waiver still counts; the next day it is expired.
         let mut again = vec![f("WSUS001", "a", "forcibly closed")];
-        assert_eq!(apply_waivers(&mut again, &waivers, Date::parse("2026-01-31").expect("d")).waived, vec![(0, 1)]);
+        assert_eq!(
+            apply_waivers(&mut again, &waivers, Date::parse("2026-01-31").expect("d")).waived,
+            vec![(0, 1)]
+        );
         let mut later = vec![f("WSUS001", "a", "forcibly closed")];
-        assert_eq!(apply_waivers(&mut later, &waivers, Date::parse("2026-02-01").expect("d")).resurfaced, vec![(0, 1)]);
+        assert_eq!(
+            apply_waivers(&mut later, &waivers, Date::parse("2026-02-01").expect("d")).resurfaced,
+            vec![(0, 1)]
+        );
     }
 
     #[test]
@@ -433,7 +449,9 @@ expires = 2026-01-01T10:00:00Z
         }
         assert_eq!(Date::from_unix(0).to_string(), "1970-01-01");
         assert_eq!(Date::from_unix(1_795_609_500).to_string(), "2026-11-25");
-        assert!(glob_match("fleet/*", "fleet/a/b") && glob_match("w?us*", "wsus-01") && !glob_match("a*b", "acd"));
+        assert!(
+            glob_match("fleet/*", "fleet/a/b") && glob_match("w?us*", "wsus-01") && !glob_match("a*b", "acd")
+        );
         assert!(glob_match("*", "") && !glob_match("?", ""));
     }
 
