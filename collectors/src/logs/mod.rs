@@ -72,45 +72,22 @@ pub mod scan;
 pub mod softwaredistribution;
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
 use triage_facts::{Collector, Fact, Provenance, Timestamp, Value};
 
 pub use configmgr::ConfigMgrLog;
 pub use custom::{CustomKind, CustomLog};
-pub use scan::{scan_file, scan_reader, Format, ScanOutput};
+pub use scan::{scan_file, scan_reader, scan_reader_with, Format, ScanLimits, ScanOutput};
 pub use softwaredistribution::WsusLog;
 
 /// The log collectors, in tie-breaking order.
 pub static COLLECTORS: &[&dyn Collector] = &[&WsusLog, &ConfigMgrLog, &CustomLog];
 
-/// Progress of one artifact being scanned: decoded so far and total, in raw bytes.
-#[derive(Clone, Copy, Debug)]
-pub struct Progress<'a> {
-    pub artifact: &'a str,
-    pub done: u64,
-    pub total: u64,
-}
-
-/// A progress callback, called after every chunk (a few MiB) of every log scanned.
-pub type ProgressHook = Arc<dyn Fn(Progress<'_>) + Send + Sync>;
-
-static PROGRESS: RwLock<Option<ProgressHook>> = RwLock::new(None);
-
-/// Installs (or, with `None`, removes) the process-wide progress callback used by the log
-/// collectors. The binary draws a progress bar with it; collectors never draw anything.
-pub fn set_progress(hook: Option<ProgressHook>) {
-    if let Ok(mut g) = PROGRESS.write() {
-        *g = hook;
-    }
-}
-
-pub(crate) fn report_progress(artifact: &str, done: u64, total: u64) {
-    if let Ok(g) = PROGRESS.read() {
-        if let Some(h) = g.as_ref() {
-            h(Progress { artifact, done, total });
-        }
-    }
+/// Whether a collector reads its artifacts streaming, with memory independent of their size
+/// (discovery exempts these from its file-size limit).
+pub fn is_streaming(collector: &str) -> bool {
+    matches!(collector, softwaredistribution::COLLECTOR | configmgr::COLLECTOR | custom::COLLECTOR)
 }
 
 /// One record handed to the format-specific parsers and extractors.

@@ -186,7 +186,6 @@ pub fn parse_header(line: &str) -> Header<'_> {
         }
         _ => {
             // Only a component and a message (`Class.Method<TAB>message`), or just a message.
-            toks.rest = save;
             let cols: Vec<&str> = save.splitn(2, '\t').collect();
             if cols.len() == 2 && is_component(cols[0].trim()) {
                 h.component = Some(cols[0].trim());
