@@ -186,6 +186,13 @@ impl PackFiles {
         Ok(out)
     }
 
+    /// Writes the files into a new temporary folder, removed when the result is dropped.
+    pub fn write_to_temp(&self) -> Result<tempfile::TempDir> {
+        let tmp = tempfile::tempdir().map_err(io_err(std::env::temp_dir()))?;
+        self.write_to(tmp.path())?;
+        Ok(tmp)
+    }
+
     /// Writes the files under `dir` (which must exist and be empty), creating folders.
     pub fn write_to(&self, dir: &Path) -> Result<()> {
         for (path, bytes) in &self.files {

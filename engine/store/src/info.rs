@@ -1,6 +1,6 @@
 //! The little of a pack's TOML the store needs, read without compiling anything: the `[pack]`
 //! table (id, version, engine requirement, retired rule IDs) and every `[[rule]]` as a plain
-//! TOML table, from `pack.toml` and `rules/*.toml`. Full validation (conditions, regexes,
+//! TOML table, from `pack.toml` and `rules/**/*.toml`. Full validation (conditions, regexes,
 //! references) is the engine's `load_pack`; this is enough to name, order, gate and diff packs.
 
 use std::collections::BTreeMap;
@@ -79,8 +79,7 @@ impl PackInfo {
         let mut rules = BTreeMap::new();
         let mut sources = vec![("pack.toml".to_owned(), root.clone())];
         for (path, _) in files.iter() {
-            if path.starts_with("rules/") && path.ends_with(".toml") && !path["rules/".len()..].contains('/')
-            {
+            if path.starts_with("rules/") && path.ends_with(".toml") {
                 let t = text(path)?.unwrap_or_default();
                 sources.push((path.to_owned(), parse(path, &t)?));
             }
