@@ -459,3 +459,130 @@ fn differential_run(
     }
     Ok(outcome_changes(&outcomes[0], &outcomes[1]))
 }
+
+// The waiver adapters below are for `triage run --waivers FILE`, which `run` wires in (the
+// findings need a place to show their waiver first); until then only the tests use them.
+
+/// A finding and the waiver that covers it, for `run --waivers FILE`: apply with
+/// [`triage_store::apply_waivers`], then render `waiver` beside the finding and leave waived
+/// findings out of the exit status.
+#[derive(Debug, Clone)]
+#[cfg_attr(not(test), allow(dead_code))] // see the note above
+pub struct WaiverTarget {
+    pub finding: triage_engine::Finding,
+    pub waiver: Option<triage_store::Waiver>,
+}
+
+impl triage_store::Waivable for WaiverTarget {
+    fn rule_id(&self) -> &str {
+        &self.finding.rule
+    }
+
+    fn input(&self) -> &str {
+        &self.finding.input
+    }
+
+    fn is_detected(&self) -> bool {
+        self.finding.outcome == triage_engine::Outcome::Detected
+    }
+
+    fn evidence_texts(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for e in &self.finding.evidence {
+            out.push(e.fact.clone());
+            out.extend(e.value.clone());
+            out.extend(e.text.clone());
+            if let Some(s) = &e.source {
+                out.push(s.artifact.clone());
+                out.extend(s.key.clone());
+            }
+        }
+        out
+    }
+
+    fn mark_waived(&mut self, waiver: &triage_store::Waiver) {
+        self.waiver = Some(waiver.clone());
+    }
+}
+
+/// Reads a waivers file. Every problem is printed to `err` and the command fails before
+/// anything runs (exit 2).
+#[cfg_attr(not(test), allow(dead_code))] // see the note above WaiverTarget
+pub fn read_waivers(path: &Path, err: &mut Out) -> Result<Vec<triage_store::Waiver>, Failure> {
+    let text = std::fs::read_to_string(path).map_err(|e| fail(format!("{}: {e}", path.display())))?;
+    match triage_store::parse_waivers(&text, &path.display().to_string()) {
+        Ok(w) => Ok(w),
+        Err(problems) => {
+            for p in &problems {
+                writeln!(err, "error: {p}")?;
+            }
+            writeln!(
+                err,
+                "error: {} is invalid ({} problem(s)); nothing was evaluated",
+                path.display(),
+                problems.len()
+            )?;
+            Err(Failure::Reported)
+        }
+    }
+}
+
+/// Today's UTC date from the clock: the "today" waivers expire against.
+#[cfg_attr(not(test), allow(dead_code))] // see the note above WaiverTarget
+pub fn today() -> triage_store::Date {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+        .unwrap_or(0);
+    triage_store::Date::from_unix(secs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use triage_store::{apply_waivers, parse_waivers, Date};
+
+    fn finding(rule: &str, input: &str, outcome: &str, artifact: &str) -> WaiverTarget {
+        let json = serde_json::json!({
+            "rule": rule, "pack": "wsus-tls", "pack_version": "1.0.0", "input": input,
+            "outcome": outcome, "severity": "error", "title": "t",
+            "evidence": [{ "fact": "wsus.mu_url", "value": "https://fe2.update.microsoft.com",
+                           "source": { "artifact": artifact, "collector": "wsus_config" } }]
+        });
+        WaiverTarget { finding: serde_json::from_value(json).expect("a finding"), waiver: None }
+    }
+
+    #[test]
+    fn waivers_apply_to_engine_findings() {
+        let waivers = parse_waivers(
+            "[[waiver]]\nrule = \"WSUS010\"\nevidence = \"fe2.update\"\ninput = \"fleet/*\"\n\
+             justification = \"CHG-1\"\nowner = \"ops\"\nexpires = 2027-01-01\n",
+            "w.toml",
+        )
+        .expect("valid");
+        let mut findings = vec![
+            finding("WSUS010", "fleet/a", "detected", "wsus-config.json"),
+            finding("WSUS010", "lab/b", "detected", "wsus-config.json"),
+            finding("WSUS010", "fleet/c", "not_detected", "wsus-config.json"),
+        ];
+        let today = Date::parse("2026-11-25").expect("date");
+        let report = apply_waivers(&mut findings, &waivers, today);
+        assert_eq!(report.waived, vec![(0, 0)]);
+        assert_eq!(findings[0].waiver.as_ref().map(|w| w.owner.as_str()), Some("ops"));
+        assert!(findings[1].waiver.is_none() && findings[2].waiver.is_none());
+        let later = Date::parse("2027-01-02").expect("date");
+        let mut again = vec![finding("WSUS010", "fleet/a", "detected", "x")];
+        assert_eq!(apply_waivers(&mut again, &waivers, later).resurfaced, vec![(0, 0)]);
+        let now = super::today();
+        assert_eq!(Date::parse(&now.to_string()), Some(now));
+    }
+
+    #[test]
+    fn malformed_waivers_stop_the_run() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("waivers.toml");
+        std::fs::write(&path, "[[waiver]]\nrule = \"X\"\n").expect("write");
+        let mut err = Out::new(Box::new(Vec::new()));
+        assert!(matches!(read_waivers(&path, &mut err), Err(Failure::Reported)));
+    }
+}
