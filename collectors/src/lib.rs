@@ -4,10 +4,12 @@
 //! `triage collectors` command and the docs are generated from that list. [`discover`] walks an
 //! input and runs the right collector on each file. Collectors never depend on the engine.
 
+pub mod bundle;
 pub mod capture;
 pub mod discover;
 pub mod dotnet_config;
 pub mod gpresult;
+pub mod live;
 pub mod logs;
 pub mod probe;
 pub mod registry;
