@@ -159,12 +159,12 @@ pub fn diff_packs(old: &PackInfo, new: &PackInfo) -> PackDiff {
     }
     let mut problems = Vec::new();
     for r in &removed {
-        if !new.retired_ids.contains(&r.id) {
-            problems.push(format!("rule {} was removed but is not listed in retired_ids", r.id));
+        if !new.retired.contains(&r.id) {
+            problems.push(format!("rule {} was removed but is not listed in [pack] retired", r.id));
         }
     }
     for r in &added {
-        if old.retired_ids.contains(&r.id) {
+        if old.retired.contains(&r.id) {
             problems.push(format!("rule ID {} was retired and is used again", r.id));
         }
     }
@@ -224,7 +224,7 @@ mod tests {
 
     fn info(version: &str, retired: &str, rules: &str) -> PackInfo {
         let mut f = PackFiles::new();
-        let text = format!("[pack]\nid = \"demo\"\nversion = \"{version}\"\nengine = \"^0.1\"\nretired_ids = [{retired}]\n{rules}");
+        let text = format!("[pack]\nid = \"demo\"\nversion = \"{version}\"\nengine = \"^0.1\"\nretired = [{retired}]\n{rules}");
         f.insert("pack.toml", text.into_bytes()).expect("ok");
         PackInfo::from_files(&f).expect("valid")
     }
@@ -269,7 +269,7 @@ mod tests {
         let new = info("1.0.0", "", &format!("{}{}", R1.replace("a > 1", "a"), R2.replace("D002", "D009")));
         let d = diff_packs(&old, &new);
         assert_eq!(d.problems.len(), 3, "{:?}", d.problems);
-        assert!(d.problems[0].contains("D002 was removed but is not listed in retired_ids"));
+        assert!(d.problems[0].contains("D002 was removed but is not listed in [pack] retired"));
         assert!(d.problems[1].contains("D009 was retired and is used again"));
         assert!(d.problems[2].contains("version is still 1.0.0"));
         assert!(diff_packs(&old, &old).is_empty());

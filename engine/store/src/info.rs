@@ -15,7 +15,7 @@ pub struct PackInfo {
     pub version: semver::Version,
     pub engine: semver::VersionReq,
     pub title: Option<String>,
-    pub retired_ids: Vec<String>,
+    pub retired: Vec<String>,
     /// Rule ID → the rule's table (as written, `test` included).
     pub rules: BTreeMap<String, toml::Table>,
     /// The changelog's text, if the pack has one (`CHANGELOG.md`).
@@ -70,8 +70,8 @@ impl PackInfo {
         let engine = string("engine").ok_or_else(|| bad("[pack] has no `engine` requirement".into()))?;
         let engine = semver::VersionReq::parse(&engine)
             .map_err(|e| bad(format!("engine requirement `{engine}` is not valid: {e}")))?;
-        let retired_ids = pack
-            .get("retired_ids")
+        let retired = pack
+            .get("retired")
             .and_then(|v| v.as_array())
             .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
             .unwrap_or_default();
@@ -106,7 +106,7 @@ impl PackInfo {
             version,
             engine,
             title: string("title"),
-            retired_ids,
+            retired,
             rules,
             changelog: text(CHANGELOG_NAME)?,
         })
@@ -130,9 +130,9 @@ impl PackInfo {
     /// changelog with no entry for this version.
     pub fn versioning_problems(&self) -> Vec<String> {
         let mut out = Vec::new();
-        for id in &self.retired_ids {
+        for id in &self.retired {
             if self.rules.contains_key(id) {
-                out.push(format!("rule ID {id} is retired (pack.retired_ids) and must not be reused"));
+                out.push(format!("rule ID {id} is retired ([pack] retired) and must not be reused"));
             }
         }
         match &self.changelog {
@@ -166,7 +166,7 @@ mod tests {
         f
     }
 
-    const HEAD: &str = "[pack]\nid = \"demo\"\nversion = \"1.2.0\"\nengine = \">=0.1, <0.2\"\ntitle = \"Demo\"\nretired_ids = [\"DEMO002\"]\n";
+    const HEAD: &str = "[pack]\nid = \"demo\"\nversion = \"1.2.0\"\nengine = \">=0.1, <0.2\"\ntitle = \"Demo\"\nretired = [\"DEMO002\"]\n";
 
     #[test]
     fn reads_header_and_rules_from_all_files() {
@@ -180,7 +180,7 @@ mod tests {
         let info = PackInfo::from_files(&f).expect("reads");
         assert_eq!((info.id.as_str(), info.version.to_string().as_str()), ("demo", "1.2.0"));
         assert_eq!(info.rules.keys().collect::<Vec<_>>(), ["DEMO001", "DEMO003"]);
-        assert_eq!(info.retired_ids, ["DEMO002"]);
+        assert_eq!(info.retired, ["DEMO002"]);
         assert!(info.versioning_problems().is_empty(), "{:?}", info.versioning_problems());
         info.check_engine(&semver::Version::new(0, 1, 5)).expect("matches");
         let err = info.check_engine(&semver::Version::new(0, 2, 0)).expect_err("too new");

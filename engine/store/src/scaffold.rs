@@ -31,7 +31,7 @@ version = "0.1.0"
 engine = "^{engine_minor}"
 title = "TODO: what this pack diagnoses"
 # Rule IDs this pack used once. They must never be used again.
-retired_ids = []
+retired = []
 
 [[rule]]
 id = "{rule}"

@@ -46,7 +46,7 @@ resolution = "Upgrade."
 
 fn write_pack(dir: &Path, version: &str, engine: &str, rules: &str) {
     std::fs::create_dir_all(dir.join("tests/case")).expect("mkdir");
-    let toml = format!("[pack]\nid = \"demo\"\nversion = \"{version}\"\nengine = \"{engine}\"\ntitle = \"Demo\"\nretired_ids = []\n{rules}");
+    let toml = format!("[pack]\nid = \"demo\"\nversion = \"{version}\"\nengine = \"{engine}\"\ntitle = \"Demo\"\nretired = []\n{rules}");
     std::fs::write(dir.join("pack.toml"), toml).expect("write");
     std::fs::write(dir.join("CHANGELOG.md"), format!("## {version}\n")).expect("write");
     std::fs::write(dir.join("tests/case/systeminfo.txt"), "OS Version: 6.1.7601\r\n").expect("write");
