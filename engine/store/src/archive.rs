@@ -218,4 +218,35 @@ mod tests {
         let err = read(bytes.as_slice(), "big").expect_err("refused");
         assert!(err.to_string().contains("limit"), "{err}");
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+        /// Damaged archives are refused or read, never a panic; whatever is read still has
+        /// only safe paths.
+        #[test]
+        fn damaged_archives_never_panic(flips in proptest::collection::vec((0usize..4096, 0u8..=255), 1..8)) {
+            let good = build(&sample()).expect("builds");
+            let mut raw = flate2::read::GzDecoder::new(good.as_slice());
+            let mut tar_bytes = Vec::new();
+            raw.read_to_end(&mut tar_bytes).expect("gunzip");
+            for (at, b) in flips {
+                let i = at % tar_bytes.len();
+                tar_bytes[i] = b;
+            }
+            let gz = GzBuilder::new().write(Vec::new(), Compression::fast());
+            let mut w = gz;
+            w.write_all(&tar_bytes).expect("gzip");
+            let bytes = w.finish().expect("gzip");
+            if let Ok(u) = read(bytes.as_slice(), "fuzz") {
+                for (p, _) in u.files.iter() {
+                    proptest::prop_assert!(crate::files::check_path(p).is_ok());
+                }
+            }
+        }
+
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..2048)) {
+            let _ = read(bytes.as_slice(), "junk");
+        }
+    }
 }

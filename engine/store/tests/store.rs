@@ -392,3 +392,17 @@ fn interoperates_with_the_minisign_tool() {
         .expect("runs");
     assert!(!out.status.success());
 }
+
+#[test]
+fn a_damaged_lock_file_is_an_error_naming_it() {
+    let e = env();
+    std::fs::create_dir_all(e.store.root()).expect("mkdir");
+    std::fs::write(e.store.lock_path(), "format = 1\n[[pack]]\nid = 3\n").expect("write");
+    let err = e.store.list().expect_err("damaged");
+    assert!(matches!(err, Error::Lock { .. }) && err.to_string().contains("triage.lock"), "{err}");
+    std::fs::write(e.store.lock_path(), "format = 2\n").expect("write");
+    assert!(e.store.list().expect_err("future format").to_string().contains("format 2 is not supported"));
+    std::fs::remove_file(e.store.lock_path()).expect("rm");
+    assert!(e.store.list().expect("no lock file is an empty store").is_empty());
+    assert!(matches!(e.store.remove("nothing"), Err(Error::NotInstalled(_))));
+}
