@@ -201,3 +201,21 @@ fn unsigned_needs_allow_unsigned_and_newer_engine_refused() {
         .code(2)
         .stderr(predicate::str::contains("pack demo 0.1.0 requires triage >=99.0, but this is triage"));
 }
+
+#[test]
+fn build_warns_about_versioning_mistakes() {
+    let e = Env::new();
+    e.triage().args(["pack", "new", "demo"]).assert().success();
+    e.triage().args(["pack", "build", "demo"]).assert().success().stderr(predicate::str::is_empty());
+    let toml = std::fs::read_to_string(e.path("demo/pack.toml")).expect("read");
+    write(
+        &e.path("demo/pack.toml"),
+        &toml
+            .replace("version = \"0.1.0\"", "version = \"0.2.0\"")
+            .replace("retired = []", "retired = [\"DEMO001\"]"),
+    );
+    e.triage().args(["pack", "build", "demo"]).assert().success().stderr(
+        predicate::str::contains("CHANGELOG.md has no heading for version 0.2.0")
+            .and(predicate::str::contains("rule ID DEMO001 is retired")),
+    );
+}

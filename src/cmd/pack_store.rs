@@ -3,7 +3,8 @@
 //! - `new ID` scaffolds a pack folder: `pack.toml` with its `#:schema` comment, one rule with a
 //!   `detected` and a `not_detected` test, and a `CHANGELOG.md`.
 //! - `build DIR` writes the deterministic archive `ID-VERSION.tar.gz` with its manifest of file
-//!   hashes; `--manifest-only` writes just `DIR/MANIFEST.sha256` (to sign with another tool).
+//!   hashes, warning when the changelog has no entry for the version or a retired rule ID is
+//!   used; `--manifest-only` writes just `DIR/MANIFEST.sha256` (to sign with another tool).
 //! - `sign PATH --key KEY` writes a detached minisign signature over the manifest
 //!   (`ARCHIVE.minisig`, or `DIR/MANIFEST.sha256.minisig`); `verify PATH` checks files, manifest
 //!   and signature against the trusted keys (or `--key`). `keygen NAME` makes a key pair.
@@ -166,7 +167,7 @@ pub struct DiffArgs {
 pub fn run(cmd: StoreCommand, ui: &Ui, out: &mut Out, err: &mut Out) -> CmdResult {
     match cmd {
         StoreCommand::New(a) => new(a, out),
-        StoreCommand::Build(a) => build(a, out),
+        StoreCommand::Build(a) => build(a, out, err),
         StoreCommand::Sign(a) => sign(a, out),
         StoreCommand::Verify(a) => verify(a, out),
         StoreCommand::Keygen(a) => keygen(a, out),
@@ -197,13 +198,16 @@ fn new(a: NewArgs, out: &mut Out) -> CmdResult {
     Ok(Exit::Clean)
 }
 
-fn build(a: BuildArgs, out: &mut Out) -> CmdResult {
+fn build(a: BuildArgs, out: &mut Out, err: &mut Out) -> CmdResult {
     if a.manifest_only {
         let path = store::write_manifest(&a.dir).map_err(fail)?;
         writeln!(out, "wrote {}", path.display())?;
         return Ok(Exit::Clean);
     }
     let (path, info) = store::build_pack(&a.dir, &a.out).map_err(fail)?;
+    for p in info.versioning_problems() {
+        writeln!(err, "warning: {}: {p}", a.dir.display())?;
+    }
     let manifest = triage_store::archive::read_file(&path).map_err(fail)?.manifest;
     let hash = triage_store::files::content_hash(&manifest);
     writeln!(out, "built {} ({} {}, content hash {hash})", path.display(), info.id, info.version)?;
