@@ -232,11 +232,14 @@ pub fn verify_fetched(
 }
 
 impl Store {
-    /// The store at `$TRIAGE_HOME`, else `$XDG_DATA_HOME/triage`, else `~/.local/share/triage`.
+    /// The store at `$TRIAGE_HOME`, else `$XDG_DATA_HOME/triage`, else (on Windows)
+    /// `%LOCALAPPDATA%\triage`, else `~/.local/share/triage`.
     pub fn locate() -> Result<Store> {
         let var = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty()).map(PathBuf::from);
         let root = var("TRIAGE_HOME")
             .or_else(|| var("XDG_DATA_HOME").map(|d| d.join("triage")))
+            // Windows has no HOME by default; its per-user data folder is LOCALAPPDATA.
+            .or_else(|| if cfg!(windows) { var("LOCALAPPDATA").map(|d| d.join("triage")) } else { None })
             .or_else(|| var("HOME").map(|h| h.join(".local/share/triage")))
             .ok_or(Error::NoHome)?;
         Ok(Store { root })
