@@ -7,4 +7,5 @@ pub mod collectors;
 pub mod explain;
 pub mod facts;
 pub mod pack;
+pub mod probe;
 pub mod run;
