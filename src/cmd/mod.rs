@@ -7,5 +7,6 @@ pub mod collectors;
 pub mod explain;
 pub mod facts;
 pub mod pack;
+pub mod pack_store;
 pub mod probe;
 pub mod run;
