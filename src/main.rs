@@ -52,6 +52,8 @@ pub enum Command {
     Pack(cmd::pack::PackCommand),
     /// List every collector: what it reads and which facts it provides.
     Collectors(cmd::collectors::CollectorsArgs),
+    /// Live checks of an endpoint: `probe tls HOST[:PORT]` (versions, suites, as this host would).
+    Probe(cmd::probe::ProbeArgs),
 }
 
 /// `--color`.
@@ -131,6 +133,7 @@ fn main() -> ExitCode {
         Command::Explain(args) => cmd::explain::run(args, &ui, &mut out, &mut err),
         Command::Pack(args) => cmd::pack::run(args, &ui, &mut out, &mut err),
         Command::Collectors(args) => cmd::collectors::run(args, &ui, &mut out, &mut err),
+        Command::Probe(args) => cmd::probe::run(args, &ui, &mut out, &mut err),
     };
     let _ = std::io::Write::flush(&mut out);
     let exit = match result {

@@ -8,4 +8,5 @@ pub mod explain;
 pub mod facts;
 pub mod pack;
 pub mod pack_store;
+pub mod probe;
 pub mod run;
