@@ -14,6 +14,7 @@ const INCOMPLETE: &str = "tests/data/packs/incomplete";
 const OLD_BUILD: &str = "tests/data/inputs/old-build/facts.json";
 const NEW_BUILD: &str = "tests/data/inputs/new-build/facts.json";
 const SERVER: &str = "tests/data/inputs/server";
+const UTF16: &str = "tests/data/inputs/utf16";
 
 /// The binary, run from the package root with colour off and no inherited `NO_COLOR` quirks.
 fn triage(args: &[&str]) -> Command {
@@ -180,7 +181,7 @@ fn run_json_has_the_documented_shape() {
         .collect();
     let expected: Vec<(String, String)> = [SERVER, OLD_BUILD]
         .iter()
-        .flat_map(|i| ["DEMO001", "DEMO002", "DEMO003"].map(|r| ((*i).to_owned(), r.to_owned())))
+        .flat_map(|i| ["DEMO001", "DEMO002", "DEMO003", "DEMO004"].map(|r| ((*i).to_owned(), r.to_owned())))
         .collect();
     assert_eq!(order, expected);
     for f in findings {
@@ -222,7 +223,7 @@ fn run_json_has_the_documented_shape() {
 
     assert_eq!(
         report["summary"],
-        serde_json::json!({ "detected": 2, "not_detected": 0, "not_applicable": 1, "missing_facts": 3, "error": 0 })
+        serde_json::json!({ "detected": 2, "not_detected": 1, "not_applicable": 1, "missing_facts": 4, "error": 0 })
     );
 }
 
@@ -268,6 +269,23 @@ fn human_run_renders_findings_as_diagnostics_with_snippets() {
 }
 
 #[test]
+fn snippets_of_utf16_artifacts_land_on_the_right_characters() {
+    // A UTF-16LE export with a BOM, CRLF and non-ASCII text before the value: provenance spans are
+    // offsets into the decoded text, and the renderer decodes the same way.
+    let r = run(&["run", "--pack", DEMO, UTF16]);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    let expected = [
+        "   ╭─[NETFramework.reg:6:1]",
+        " 5 │ \"Comment\"=\"café — non-ASCII before the value\"",
+        " 6 │ \"SchUseStrongCrypto\"=dword:00000000",
+        "   · ─────────────────┬─────────────────",
+        "   ·                  ╰── HKLM\\SOFTWARE\\Microsoft\\.NETFramework\\v4.0.30319\\SchUseStrongCrypto = 0",
+    ]
+    .join("\n");
+    assert!(r.stdout.contains(&expected), "{}", r.stdout);
+}
+
+#[test]
 fn colour_only_when_asked_and_never_with_no_color() {
     let r = run(&["--color", "always", "run", "--pack", DEMO, OLD_BUILD]);
     assert!(r.stdout.contains("\x1b["), "--color always colours");
@@ -290,7 +308,7 @@ fn explain_shows_every_clause_and_what_it_read() {
     let r = run(&["explain", "NOPE999", NEW_BUILD, "--pack", DEMO]);
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("no rule `NOPE999`"), "{}", r.stderr);
-    assert!(r.stderr.contains("DEMO001, DEMO002, DEMO003"), "{}", r.stderr);
+    assert!(r.stderr.contains("DEMO001, DEMO002, DEMO003, DEMO004"), "{}", r.stderr);
 }
 
 #[test]
@@ -407,7 +425,7 @@ fn pack_check_reports_every_problem_at_its_line() {
 fn pack_check_accepts_a_valid_pack() {
     let r = run(&["pack", "check", DEMO]);
     assert_eq!(r.code, 0, "{}", r.stdout);
-    assert_eq!(r.stdout, "pack `demo` 1.2.0: 3 rule(s), 1 signal(s), 1 derived fact(s); 0 warning(s)\n");
+    assert_eq!(r.stdout, "pack `demo` 1.2.0: 4 rule(s), 1 signal(s), 1 derived fact(s); 0 warning(s)\n");
     let r = run(&["pack", "check", "--format", "json", DEMO]);
     let report = json(&r.stdout);
     assert_eq!(report["valid"], true);
