@@ -511,3 +511,48 @@ fn pack_test_on_an_invalid_pack_is_an_error() {
     assert!(r.stdout.is_empty());
     assert!(r.stderr.contains("invalid pack; no test was run"), "{}", r.stderr);
 }
+
+// ---------------------------------------------------------------------------------------------
+// The README
+
+/// The README opens with exactly two commands: the main job on a shipped example, then the tests.
+/// The first one must do what the README says: find the problem (WSUS001) and exit 1, with the
+/// packs built into the binary.
+#[test]
+fn the_readme_quick_start_works() {
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).expect("README");
+    let block = readme
+        .split("```sh\n")
+        .nth(1)
+        .and_then(|b| b.split("```").next())
+        .expect("README starts with a sh code block");
+    let commands: Vec<&str> = block.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(
+        commands,
+        ["cargo run --release -- run examples/issue1-import-tls12", "cargo test --workspace"]
+    );
+    let args: Vec<&str> =
+        commands[0].strip_prefix("cargo run --release -- ").expect("cargo run").split_whitespace().collect();
+
+    let r = run(&args);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("WSUS001"), "{}", r.stdout);
+    assert!(r.stdout.contains("resolution:"), "{}", r.stdout);
+
+    let mut json_args = args.clone();
+    json_args.extend(["--format", "json"]);
+    let report = json(&run(&json_args).stdout);
+    let detected: Vec<&str> = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["outcome"] == "detected")
+        .map(|f| f["rule"].as_str().expect("rule"))
+        .collect();
+    assert_eq!(detected, ["WSUS001"]);
+    assert_eq!(report["packs"][0]["id"], "wsus-tls", "the built-in pack is used");
+
+    let healthy = run(&["run", "examples/healthy"]);
+    assert_eq!(healthy.code, 0, "{}", healthy.stdout);
+}
