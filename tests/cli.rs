@@ -228,6 +228,14 @@ fn run_json_has_the_documented_shape() {
 }
 
 #[test]
+fn the_same_input_twice_is_evaluated_once() {
+    let r = run(&["run", "--pack", DEMO, "--format", "json", NEW_BUILD, NEW_BUILD]);
+    let report = json(&r.stdout);
+    assert_eq!(report["inputs"].as_array().map(Vec::len), Some(1));
+    assert_eq!(report["findings"].as_array().map(Vec::len), Some(4));
+}
+
+#[test]
 fn run_json_with_explain_carries_the_trace() {
     let r = run(&["run", "--pack", DEMO, "--format", "json", "--explain", NEW_BUILD]);
     assert_eq!(r.code, 0, "{}", r.stderr);
@@ -237,7 +245,14 @@ fn run_json_with_explain_carries_the_trace() {
     assert_eq!(f["explain"]["combine"], "single");
     assert_eq!(f["explain"]["clauses"][0]["role"], "when");
     assert_eq!(f["explain"]["clauses"][0]["value"], "false");
-    assert_eq!(f["explain"]["clauses"][0]["expression"], "facts.os.build < 9600");
+    assert_eq!(f["explain"]["clauses"][0]["expression"], "old_build");
+    let derived = &f["explain"]["derived"][0];
+    assert_eq!(derived["role"], "derive.old_build");
+    assert_eq!(derived["expression"], "facts.os.build < 9600");
+    assert_eq!(derived["value"], "false");
+    assert_eq!(derived["location"], "pack.toml:9");
+    assert_eq!(derived["reads"][0]["fact"], "os.build");
+    assert_eq!(derived["reads"][0]["value"], "17763");
 }
 
 #[test]

@@ -64,7 +64,9 @@ pub fn evaluate(
     let mut summaries = Vec::new();
     let mut findings = Vec::new();
     let mut input_errors = Vec::new();
-    for path in paths {
+    let mut seen = std::collections::BTreeSet::new();
+    // The same path twice is one input: findings are keyed by the input's name.
+    for path in paths.iter().filter(|p| seen.insert(p.as_path())) {
         match input::load(path, &plan, ui) {
             Ok(mut input) => {
                 let facts = Arc::new(InputFacts::new(Arc::new(std::mem::take(&mut input.facts))));
