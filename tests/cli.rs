@@ -228,6 +228,21 @@ fn run_json_has_the_documented_shape() {
 }
 
 #[test]
+fn run_explain_in_human_form_shows_every_rule_and_clause() {
+    let r = run(&["run", "--explain", "--pack", DEMO, NEW_BUILD]);
+    assert_eq!(r.code, 0);
+    for expected in [
+        "not_detected DEMO001 The operating system build is older than 9600",
+        "  derived facts:\n    derive.old_build = false\n      pack.toml:9  facts.os.build < 9600\n      read os.build = 17763",
+        "  clauses (single):\n    when = false\n      rules/os.toml:6  old_build",
+        "missing facts DEMO003",
+        "    MISSING  registry",
+    ] {
+        assert!(r.stdout.contains(expected), "{expected:?} not in:\n{}", r.stdout);
+    }
+}
+
+#[test]
 fn the_same_input_twice_is_evaluated_once() {
     let r = run(&["run", "--pack", DEMO, "--format", "json", NEW_BUILD, NEW_BUILD]);
     let report = json(&r.stdout);
