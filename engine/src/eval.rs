@@ -102,6 +102,48 @@ impl Evaluator {
         findings
     }
 
+    /// Evaluates one ad-hoc expression on an input, with the pack's `data`, signals and derived
+    /// facts in scope, and returns its value rendered as explanations show it (`true`, `9600`,
+    /// `"text"`, `()`, `[1, 2]`). For `triage explain`-style probing and the docs' examples.
+    pub fn evaluate_expression(&self, pack: &Pack, input: &Arc<InputFacts>, text: &str) -> Result<String, String> {
+        let state = EvalState {
+            input: input.clone(),
+            signals: Arc::new(self.filter_signals(pack, input)),
+            reads: Vec::new(),
+            deadline: Instant::now() + self.limits.max_time,
+            ops: 0,
+        };
+        let (result, _) = sandbox::with_state(state, || {
+            // Compiled against names only, so no value is folded into the AST.
+            let mut names = Scope::new();
+            names.push("facts", ());
+            names.push("data", ());
+            let mut scope = Scope::new();
+            scope.push_constant_dynamic("facts", input.lend());
+            scope.push_constant_dynamic("data", pack.data.clone());
+            for d in &pack.derived {
+                let v = self.eval(&mut scope, &d.expr, input);
+                scope.push_constant_dynamic(d.name.as_str(), v.result.unwrap_or(Dynamic::UNIT));
+                names.push(d.name.as_str(), ());
+            }
+            let result = match self.engine.compile_expression_with_scope(&names, text) {
+                Ok(ast) => {
+                    sandbox::restart_clock(self.limits.max_time);
+                    self.engine
+                        .eval_ast_with_scope::<Dynamic>(&mut scope, &ast)
+                        .map(|d| describe_dynamic(&d))
+                        .map_err(|e| describe_error(&e))
+                }
+                Err(e) => Err(e.to_string()),
+            };
+            if let Some(d) = scope.get_mut("facts") {
+                input.give_back(std::mem::take(d));
+            }
+            result
+        });
+        result
+    }
+
     fn eval(&self, scope: &mut Scope<'_>, expr: &Expr, input: &InputFacts) -> Value {
         sandbox::restart_clock(self.limits.max_time);
         let result = self.engine.eval_ast_with_scope::<Dynamic>(scope, &expr.ast).map_err(|e| describe_error(&e));

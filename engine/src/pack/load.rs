@@ -71,7 +71,11 @@ pub fn load_pack(
 ) -> LoadResult {
     // pack.toml first, the rest by name, so IDs and order are deterministic.
     files.sort_by(|a, b| (a.name != "pack.toml", &a.name).cmp(&(b.name != "pack.toml", &b.name)));
-    let mut cx = Cx { files: &files, diags: Vec::new(), file: 0 };
+    let line_starts = files
+        .iter()
+        .map(|f| std::iter::once(0).chain(f.text.match_indices('\n').map(|(i, _)| i + 1)).collect())
+        .collect();
+    let mut cx = Cx { files: &files, line_starts, diags: Vec::new(), file: 0 };
     let mut parsed = Vec::new();
     for (i, f) in files.iter().enumerate() {
         cx.file = i;
@@ -320,6 +324,8 @@ pub fn load_pack(
 
 struct Cx<'a> {
     files: &'a [SourceFile],
+    /// Per file, the byte offset where each line starts (so line lookups are a binary search).
+    line_starts: Vec<Vec<usize>>,
     diags: Vec<PackDiagnostic>,
     file: usize,
 }
@@ -356,7 +362,9 @@ impl Cx<'_> {
     }
 
     fn loc(&self, span: Range<usize>) -> Loc {
-        Loc { file: self.file, start: span.start, end: span.end }
+        let starts = &self.line_starts[self.file];
+        let line = starts.partition_point(|&s| s <= span.start);
+        Loc { file: self.file, start: span.start, end: span.end, line }
     }
 
     fn unknown_key(&mut self, k: &Key<'_>, known: &[&str]) {
