@@ -243,6 +243,20 @@ fn run_explain_in_human_form_shows_every_rule_and_clause() {
 }
 
 #[test]
+fn run_jsonl_prints_one_finding_per_line() {
+    let r = run(&["run", "--pack", DEMO, "--format", "jsonl", SERVER, OLD_BUILD]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let lines: Vec<J> = r.stdout.lines().map(json).collect();
+    assert_eq!(lines.len(), 8, "4 rules × 2 inputs");
+    assert_eq!((&lines[0]["input"], &lines[0]["rule"]), (&J::from(SERVER), &J::from("DEMO001")));
+    assert_eq!((&lines[7]["input"], &lines[7]["rule"]), (&J::from(OLD_BUILD), &J::from("DEMO004")));
+    assert_eq!(lines.iter().filter(|f| f["outcome"] == "detected").count(), 2);
+    // The same findings as the JSON report, in the same order.
+    let report = json(&run(&["run", "--pack", DEMO, "--format", "json", SERVER, OLD_BUILD]).stdout);
+    assert_eq!(report["findings"], J::Array(lines));
+}
+
+#[test]
 fn the_same_input_twice_is_evaluated_once() {
     let r = run(&["run", "--pack", DEMO, "--format", "json", NEW_BUILD, NEW_BUILD]);
     let report = json(&r.stdout);
@@ -275,6 +289,7 @@ fn output_is_deterministic() {
     for args in [
         &["run", "--pack", DEMO, "--format", "json", "--explain", SERVER, OLD_BUILD, NEW_BUILD][..],
         &["run", "--pack", DEMO, SERVER, OLD_BUILD],
+        &["run", "--pack", DEMO, "--format", "jsonl", SERVER, OLD_BUILD, NEW_BUILD],
         &["facts", "--pack", DEMO, "--format", "json", SERVER],
         &["facts", "--pack", DEMO, SERVER],
         &["pack", "check", "--format", "json", INVALID],

@@ -11,7 +11,7 @@ use triage_engine::{EvalOptions, Evaluator, Finding, InputFacts, InputSummary, O
 
 use crate::input::{self, Input};
 use crate::output::{Out, Ui};
-use crate::{packs, render, CmdResult, Exit, Format};
+use crate::{packs, render, CmdResult, Exit};
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
@@ -21,11 +21,21 @@ pub struct RunArgs {
     /// A rule-pack folder; repeat for several. Without it, the packs built into triage are used.
     #[arg(long = "pack", value_name = "DIR")]
     pub packs: Vec<PathBuf>,
+    /// `jsonl` prints one finding per line (JSON Lines), for fleets and log tools.
     #[arg(long, value_enum, default_value_t)]
-    pub format: Format,
+    pub format: RunFormat,
     /// Show, for every rule, each clause, its value and the facts it read.
     #[arg(long)]
     pub explain: bool,
+}
+
+/// Output formats of `run`: those of every command, and JSON Lines.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum RunFormat {
+    #[default]
+    Human,
+    Json,
+    Jsonl,
 }
 
 /// A run's results: the report and the inputs it was made from (for showing artifacts).
@@ -44,8 +54,9 @@ pub fn run(args: RunArgs, ui: &Ui, out: &mut Out, err: &mut Out) -> CmdResult {
         writeln!(err, "error: {e}")?;
     }
     match args.format {
-        Format::Json => render::json::write(out, &result.report)?,
-        Format::Human => render::human::write_run(out, ui, &result.report, &result.inputs, args.explain)?,
+        RunFormat::Json => render::json::write(out, &result.report)?,
+        RunFormat::Jsonl => render::json::write_lines(out, &result.report.findings)?,
+        RunFormat::Human => render::human::write_run(out, ui, &result.report, &result.inputs, args.explain)?,
     }
     Ok(exit_status(&result))
 }
