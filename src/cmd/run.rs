@@ -1,4 +1,4 @@
-//! `triage run PATH… [--pack DIR]… [--format human|json] [--explain]`: collect each input,
+//! `triage run PATH… [--pack DIR]… [--format human|json|jsonl] [--explain]`: collect each input,
 //! evaluate every pack on it, and report one finding per rule and input.
 
 use std::io::Write;
