@@ -7,4 +7,5 @@ pub mod collectors;
 pub mod explain;
 pub mod facts;
 pub mod pack;
+pub mod pack_store;
 pub mod run;
