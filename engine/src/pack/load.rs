@@ -220,7 +220,7 @@ pub fn load_pack(
                     );
                     continue;
                 }
-                if scope.contains(name.as_str()) || name == "record" {
+                if scope.contains(name.as_str()) || name == "record" || name == "signals" {
                     cx.error(
                         Code::DuplicateName,
                         format!("derived fact `{name}` is defined twice"),
@@ -651,13 +651,8 @@ impl Cx<'_> {
                     .filter(|(_, d)| mentions_identifier(text, &d.name))
                     .map(|(i, _)| i)
                     .collect();
-                Some(Expr {
-                    text: text.to_owned(),
-                    ast: Arc::new(ast),
-                    loc: self.loc(span),
-                    fact_paths: fact_paths(text),
-                    derived_refs,
-                })
+                let (ast, signals) = with_signal_lookups(engine, scope, text, ast);
+                Some(Expr { text: text.to_owned(), ast, loc: self.loc(span), fact_paths: fact_paths(text), derived_refs, signals })
             }
             Err(e) => {
                 let err_span = self.map_position(span.clone(), text, e.1);
@@ -946,9 +941,11 @@ impl Cx<'_> {
                 Ok(ast) => {
                     let lead = inner.len() - inner.trim_start().len();
                     let start = base.map(|b| b + inner_start + lead).unwrap_or(v.span().start);
+                    let (ast, signals) = with_signal_lookups(engine, scope, inner.trim(), ast);
                     parts.push(TemplatePart::Expr(Expr {
                         text: inner.trim().to_owned(),
-                        ast: Arc::new(ast),
+                        ast,
+                        signals,
                         loc: self.loc(start..start + inner.trim().len()),
                         fact_paths: fact_paths(inner),
                         derived_refs: derived
@@ -1061,12 +1058,38 @@ fn line_of(text: &str, offset: usize) -> usize {
     text.get(..offset.min(text.len())).map(|t| t.matches('\n').count() + 1).unwrap_or(1)
 }
 
+fn signal_call() -> &'static regex::Regex {
+    static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    RE.get_or_init(|| regex::Regex::new(r#"\bsignal\s*\(\s*"([^"\\]*)"\s*\)"#).expect("static regex"))
+}
+
 /// `signal("name")` calls with a literal name, and the byte range of the name.
 fn signal_refs(text: &str) -> Vec<(String, Range<usize>)> {
-    static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
-    let re =
-        RE.get_or_init(|| regex::Regex::new(r#"\bsignal\s*\(\s*"([^"\\]*)"\s*\)"#).expect("static regex"));
-    re.captures_iter(text).filter_map(|c| c.get(1)).map(|m| (m.as_str().to_owned(), m.range())).collect()
+    signal_call().captures_iter(text).filter_map(|c| c.get(1)).map(|m| (m.as_str().to_owned(), m.range())).collect()
+}
+
+/// Signal lookups by literal name are rewritten to `signals["name"]`, which Rhai reads by
+/// reference from the scope, instead of a helper call that copies every match on each use.
+/// Expressions with closures keep the helper (closures cannot see outer names); so does any
+/// expression whose rewrite would not compile. Diagnostics always come from the original text.
+fn with_signal_lookups(engine: &Engine, scope: &Scope<'_>, text: &str, ast: rhai::AST) -> (Arc<rhai::AST>, Vec<String>) {
+    static CLOSURE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    let closure = CLOSURE.get_or_init(|| {
+        regex::Regex::new(r"\|\s*[A-Za-z_][A-Za-z0-9_]*(\s*,\s*[A-Za-z_][A-Za-z0-9_]*)*\s*\|").expect("static regex")
+    });
+    let mut names: Vec<String> = signal_refs(text).into_iter().map(|(n, _)| n).collect();
+    names.sort();
+    names.dedup();
+    if names.is_empty() || closure.is_match(text) {
+        return (Arc::new(ast), names);
+    }
+    let rewritten = signal_call().replace_all(text, |c: &regex::Captures<'_>| format!("signals[\"{}\"]", &c[1]));
+    let mut scope = scope.clone();
+    scope.push("signals", ());
+    match engine.compile_expression_with_scope(&scope, &rewritten) {
+        Ok(fast) => (Arc::new(fast), names),
+        Err(_) => (Arc::new(ast), names),
+    }
 }
 
 /// `facts.a.b.c` chains named literally (identifier segments only).
