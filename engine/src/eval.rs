@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use rhai::{Dynamic, Engine, Scope};
-use triage_facts::{Fact, FactMap};
+use triage_facts::Fact;
 
 use crate::convert::{describe_dynamic, render_dynamic};
 use crate::finding::{
@@ -160,44 +160,54 @@ impl Evaluator {
     }
 
     /// Filters each signal's matches by its `where` condition; returns name → (matches, evidence).
-    fn filter_signals(&self, pack: &Pack, input: &InputFacts) -> HashMap<String, (Dynamic, Vec<Read>)> {
+    fn filter_signals(&self, pack: &Pack, input: &Arc<InputFacts>) -> HashMap<String, (Dynamic, Vec<Read>)> {
         let all = input.facts.root.get("signals").and_then(Fact::as_map);
-        let mut out = HashMap::new();
-        for s in &pack.signals {
-            let id = pack.signal_id(s);
-            let matches: Vec<&Fact> = all
-                .and_then(|m| m.get(&id))
-                .and_then(|f| match &f.value {
-                    triage_facts::Value::List(l) => Some(l.iter().collect()),
-                    _ => None,
-                })
-                .unwrap_or_default();
-            let kept: Vec<&Fact> = match &s.filter {
-                None => matches,
-                Some(filter) => matches
-                    .into_iter()
-                    .filter(|m| {
-                        let mut scope = Scope::new();
-                        scope.push_constant_dynamic("record", crate::convert::fact_to_dynamic(m));
-                        scope.push_constant_dynamic("data", pack.data.clone());
-                        let st = EvalState {
-                            input: Arc::new(InputFacts::new(Arc::new(FactMap::new()))),
-                            signals: Arc::new(HashMap::new()),
-                            reads: Vec::new(),
-                            deadline: Instant::now() + self.limits.max_time,
-                            ops: 0,
-                        };
-                        let (r, _) = sandbox::with_state(st, || {
-                            self.engine.eval_ast_with_scope::<Dynamic>(&mut scope, &filter.ast)
-                        });
-                        r.ok().and_then(|d| d.as_bool().ok()).unwrap_or(false)
+        let state = EvalState {
+            input: input.clone(),
+            signals: Arc::new(HashMap::new()),
+            reads: Vec::new(),
+            deadline: Instant::now() + self.limits.max_time,
+            ops: 0,
+        };
+        let (out, _) = sandbox::with_state(state, || {
+            // One scope for every `where`: `data`, then `record` pushed and popped per match.
+            let mut scope = Scope::new();
+            scope.push_constant_dynamic("data", pack.data.clone());
+            let mut out = HashMap::new();
+            for s in &pack.signals {
+                let id = pack.signal_id(s);
+                let matches: Vec<&Fact> = all
+                    .and_then(|m| m.get(&id))
+                    .and_then(|f| match &f.value {
+                        triage_facts::Value::List(l) => Some(l.iter().collect()),
+                        _ => None,
                     })
-                    .collect(),
-            };
-            let reads = sandbox::match_reads(&s.name, &kept, SIGNAL_EVIDENCE_CAP);
-            let dynamic: rhai::Array = kept.iter().map(|f| crate::convert::fact_to_dynamic(f)).collect();
-            out.insert(s.name.clone(), (Dynamic::from_array(dynamic), reads));
-        }
+                    .unwrap_or_default();
+                let mut kept: Vec<(&Fact, Dynamic)> = Vec::with_capacity(matches.len());
+                for m in matches {
+                    let record = crate::convert::fact_to_dynamic(m);
+                    let keep = match &s.filter {
+                        None => true,
+                        Some(filter) => {
+                            scope.push_constant_dynamic("record", record.clone());
+                            sandbox::restart_clock(self.limits.max_time);
+                            // A `where` that fails to evaluate does not keep the match.
+                            let r = self.engine.eval_ast_with_scope::<Dynamic>(&mut scope, &filter.ast);
+                            scope.rewind(1);
+                            r.ok().and_then(|d| d.as_bool().ok()).unwrap_or(false)
+                        }
+                    };
+                    if keep {
+                        kept.push((m, record));
+                    }
+                }
+                let facts: Vec<&Fact> = kept.iter().map(|(f, _)| *f).collect();
+                let reads = sandbox::match_reads(&s.name, &facts, SIGNAL_EVIDENCE_CAP);
+                let dynamic: rhai::Array = kept.into_iter().map(|(_, d)| d).collect();
+                out.insert(s.name.clone(), (Dynamic::from_array(dynamic), reads));
+            }
+            out
+        });
         out
     }
 
