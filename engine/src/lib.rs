@@ -48,6 +48,7 @@ pub mod convert;
 pub mod eval;
 pub mod finding;
 pub mod pack;
+pub mod reference;
 pub mod sandbox;
 pub mod schema;
 

@@ -14,6 +14,9 @@ use crate::capture::pcap::{linktype, Packet};
 /// Bytes kept per direction of a connection.
 pub const MAX_STREAM: usize = 256 * 1024;
 
+/// Segments held behind a gap per direction (bounds memory on captures that lost packets).
+const MAX_PENDING: usize = 1024;
+
 const TCP_FIN: u8 = 0x01;
 const TCP_SYN: u8 = 0x02;
 const TCP_RST: u8 = 0x04;
@@ -59,7 +62,7 @@ pub enum Skip {
 }
 
 /// Decodes a packet down to its TCP segment.
-pub fn decode(packet: &Packet<'_>) -> Result<Segment<'_>, Skip> {
+pub fn decode<'a>(packet: &Packet<'a>) -> Result<Segment<'a>, Skip> {
     let d = packet.data;
     let (ethertype, ip) = match packet.linktype {
         linktype::ETHERNET => ethernet(d)?,
@@ -120,8 +123,10 @@ fn ipv4(ip: &[u8]) -> Result<Segment<'_>, Skip> {
     if frag & 0x3FFF != 0 {
         return Err(Skip::Fragment);
     }
-    let src = ip.get(12..16).and_then(|b| <[u8; 4]>::try_from(b).ok()).ok_or_else(|| bad("IPv4 truncated"))?;
-    let dst = ip.get(16..20).and_then(|b| <[u8; 4]>::try_from(b).ok()).ok_or_else(|| bad("IPv4 truncated"))?;
+    let src =
+        ip.get(12..16).and_then(|b| <[u8; 4]>::try_from(b).ok()).ok_or_else(|| bad("IPv4 truncated"))?;
+    let dst =
+        ip.get(16..20).and_then(|b| <[u8; 4]>::try_from(b).ok()).ok_or_else(|| bad("IPv4 truncated"))?;
     // Trailing Ethernet padding is not payload; a TSO capture may show total = 0: use what is there.
     let end = if total >= ihl { total.min(ip.len()) } else { ip.len() };
     let tcp_bytes = ip.get(ihl..end).ok_or_else(|| bad("IPv4 length shorter than header"))?;
@@ -134,8 +139,10 @@ fn ipv6(ip: &[u8]) -> Result<Segment<'_>, Skip> {
     }
     let payload_len = usize::from(be16(ip, 4)?);
     let mut next = *ip.get(6).ok_or_else(|| bad("IPv6 header truncated"))?;
-    let src = ip.get(8..24).and_then(|b| <[u8; 16]>::try_from(b).ok()).ok_or_else(|| bad("IPv6 truncated"))?;
-    let dst = ip.get(24..40).and_then(|b| <[u8; 16]>::try_from(b).ok()).ok_or_else(|| bad("IPv6 truncated"))?;
+    let src =
+        ip.get(8..24).and_then(|b| <[u8; 16]>::try_from(b).ok()).ok_or_else(|| bad("IPv6 truncated"))?;
+    let dst =
+        ip.get(24..40).and_then(|b| <[u8; 16]>::try_from(b).ok()).ok_or_else(|| bad("IPv6 truncated"))?;
     let end = if payload_len == 0 { ip.len() } else { (40 + payload_len).min(ip.len()) };
     let mut at = 40;
     loop {
@@ -218,6 +225,14 @@ impl Stream {
         self.chunks.get(i.checked_sub(1)?).map(|&(_, f)| f)
     }
 
+    /// The frame that completed stream bytes `start..end` (the latest frame delivering any of
+    /// them: with segments out of order, that is not the frame holding the last byte), as
+    /// Wireshark names the frame of a reassembled message.
+    pub fn completing_frame(&self, start: usize, end: usize) -> Option<u64> {
+        let first = self.chunks.partition_point(|&(s, _)| s <= start).checked_sub(1)?;
+        self.chunks.iter().skip(first).take_while(|&&(s, _)| s < end.max(start + 1)).map(|&(_, f)| f).max()
+    }
+
     /// Whether any payload was seen, including payload still waiting behind a gap.
     pub fn has_data(&self) -> bool {
         !self.bytes.is_empty() || !self.pending.is_empty()
@@ -229,6 +244,11 @@ impl Stream {
         if offset >= MAX_STREAM || payload.is_empty() {
             // Retransmissions from before the base wrap to huge offsets: ignore them too.
             self.capped |= offset < u32::MAX as usize / 2 && !payload.is_empty();
+            return;
+        }
+        if self.pending.len() >= MAX_PENDING && !self.pending.contains_key(&offset) {
+            // Too many segments behind one gap: the capture lost data; keep what is contiguous.
+            self.capped = true;
             return;
         }
         self.pending.entry(offset).or_insert_with(|| (payload.to_vec(), frame));
@@ -295,7 +315,9 @@ impl FlowTable {
         let is_syn = seg.flags & TCP_SYN != 0 && seg.flags & TCP_ACK == 0;
         let existing = self.index.get(&key).copied();
         let reuse = match existing.and_then(|i| self.connections.get(i)) {
-            Some(c) => !(is_syn && (!c.closes.is_empty() || c.syn_dir.is_some_and(|d| c.sender(d) != seg.src))),
+            Some(c) => {
+                !(is_syn && (!c.closes.is_empty() || c.syn_dir.is_some_and(|d| c.sender(d) != seg.src)))
+            }
             None => false,
         };
         let idx = match existing {
@@ -363,6 +385,8 @@ mod tests {
         assert_eq!(conn.streams[0].bytes, b"hellworld");
         assert_eq!(conn.streams[0].frame_of(0), Some(3));
         assert_eq!(conn.streams[0].frame_of(8), Some(2));
+        assert_eq!(conn.streams[0].completing_frame(0, 9), Some(3));
+        assert_eq!(conn.streams[0].completing_frame(4, 9), Some(2));
         assert_eq!(conn.syn_dir, Some(0));
         assert_eq!(conn.closes, vec![CloseEvent { frame: 5, dir: 1, kind: CloseKind::Rst }]);
     }

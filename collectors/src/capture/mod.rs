@@ -33,6 +33,22 @@
 //!   artifact so several captures merge without conflict): `connections`, `client_hellos`, one
 //!   per answer kind (`server_hello`, `alert`, `rst`, `fin`, `none`), `proxy_connects`.
 //!
+//!   The artifact path contains dots (`trace.pcapng`): reach it with `FactMap::get_segments`
+//!   or index notation, not a dotted path.
+//!
+//! # The article's cases, as these facts show them
+//!
+//! | case | connection facts |
+//! | --- | --- |
+//! | issues 1 and 3: TLS 1.0 hello reset | `client_hello.version == "TLS 1.0"`, `answer.kind == "rst"`, `answer.from == "server"` |
+//! | issue 2: no hello at all | no `client_hello`, `answer.kind == "fin"`, `answer.from == "client"` |
+//! | issue 5: no common suite | `client_hello.version == "TLS 1.2"`, `answer.kind == "rst"` (or `alert` with `handshake_failure`); compare `client_hello.suites` with the endpoint's list |
+//! | success | `answer.kind == "server_hello"`, `answer.suite` |
+//! | proxy | `proxy_connect.target`, `proxy_connect.status` (≠ 200: the proxy refused; no status: it never answered) |
+//!
+//! Committed examples of each, recorded from real loopback handshakes, are in
+//! `collectors/tests/data/capture/` (see its README).
+//!
 //! A corrupt or truncated container becomes a [`CollectionError`] at its byte offset; frames
 //! before it are still read. A malformed packet is an error naming its frame.
 
@@ -186,20 +202,31 @@ pub fn analyse(bytes: &[u8]) -> CaptureAnalysis {
                     out.errors.push((
                         Some(packet.offset),
                         Some(packet.frame),
-                        format!("frame {}: link type {lt} is not supported; its packets are skipped", packet.frame),
+                        format!(
+                            "frame {}: link type {lt} is not supported; its packets are skipped",
+                            packet.frame
+                        ),
                     ));
                 }
             }
             Err(Skip::Malformed(msg)) => {
                 packet_errors += 1;
                 if packet_errors <= MAX_PACKET_ERRORS {
-                    out.errors.push((Some(packet.offset), Some(packet.frame), format!("frame {}: {msg}", packet.frame)));
+                    out.errors.push((
+                        Some(packet.offset),
+                        Some(packet.frame),
+                        format!("frame {}: {msg}", packet.frame),
+                    ));
                 }
             }
         }
     }
     if packet_errors > MAX_PACKET_ERRORS {
-        out.errors.push((None, None, format!("{} more malformed packets", packet_errors - MAX_PACKET_ERRORS)));
+        out.errors.push((
+            None,
+            None,
+            format!("{} more malformed packets", packet_errors - MAX_PACKET_ERRORS),
+        ));
     }
     for e in read.errors {
         out.errors.push((Some(e.offset), None, e.message));
@@ -242,9 +269,9 @@ fn connection_evidence(
     errors: &mut Vec<(Option<u64>, Option<u64>, String)>,
 ) -> Option<TlsConnection> {
     let starts_tls = |d: usize| {
-        conn.streams.get(d).is_some_and(|s| {
-            matches!(s.bytes.first(), Some(&0x16)) || s.bytes.starts_with(b"CONNECT ")
-        })
+        conn.streams
+            .get(d)
+            .is_some_and(|s| matches!(s.bytes.first(), Some(&0x16)) || s.bytes.starts_with(b"CONNECT "))
     };
     // The client: the SYN's sender, else whoever starts with a hello or CONNECT, else `a`.
     let client_dir = conn.syn_dir.or_else(|| (0..2).find(|&d| starts_tls(d))).unwrap_or(0);
@@ -267,14 +294,17 @@ fn connection_evidence(
     let mut client_hello = None;
     match tls::first_message(client_stream) {
         FirstMessage::Handshake { msg_type: HANDSHAKE_CLIENT_HELLO, body, end } => {
-            let frame = cs.frame_of(client_tls_start + end - 1).unwrap_or(conn.first_frame);
+            let frame =
+                cs.completing_frame(client_tls_start, client_tls_start + end).unwrap_or(conn.first_frame);
             match tls::parse_client_hello(&body) {
                 Ok(h) => {
                     sni = h.sni.clone();
                     let suites = h.suites.iter().copied().filter(|s| !is_grease(*s)).collect();
                     client_hello = Some(HelloSeen { version: h.offered_version(), suites, frame });
                 }
-                Err(e) => errors.push((None, Some(frame), format!("frame {frame}: ClientHello unreadable: {e}"))),
+                Err(e) => {
+                    errors.push((None, Some(frame), format!("frame {frame}: ClientHello unreadable: {e}")))
+                }
             }
         }
         FirstMessage::NeedMore if !client_stream.is_empty() => {
@@ -282,7 +312,9 @@ fn connection_evidence(
             errors.push((
                 None,
                 Some(frame),
-                format!("frame {frame}: the capture ends inside a TLS record (missing segments or truncated)"),
+                format!(
+                    "frame {frame}: the capture ends inside a TLS record (missing segments or truncated)"
+                ),
             ));
         }
         _ => {}
@@ -305,7 +337,7 @@ fn connection_evidence(
     let server_stream = ss.bytes.get(server_tls_start..).unwrap_or_default();
     let server_msg = match tls::first_message(server_stream) {
         FirstMessage::Handshake { msg_type: HANDSHAKE_SERVER_HELLO, body, end } => {
-            let frame = ss.frame_of(server_tls_start + end - 1).unwrap_or(0);
+            let frame = ss.completing_frame(server_tls_start, server_tls_start + end).unwrap_or(0);
             match tls::parse_server_hello(&body) {
                 Ok(h) => Some(AnswerSeen::ServerHello {
                     version: h.version(),
@@ -322,7 +354,7 @@ fn connection_evidence(
         FirstMessage::Alert { alert, end } => Some(AnswerSeen::Alert {
             level: alert.level,
             description: alert.description,
-            frame: ss.frame_of(server_tls_start + end - 1).unwrap_or(0),
+            frame: ss.completing_frame(server_tls_start, server_tls_start + end).unwrap_or(0),
         }),
         _ => None,
     };
@@ -394,7 +426,10 @@ impl TlsConnection {
             }
             AnswerSeen::Alert { level, description, .. } => {
                 a.insert("alert_level".into(), leaf(tls::alert_level_name(*level).into(), &s));
-                a.insert("alert_description".into(), leaf(tls::alert_description_name(*description).into(), &s));
+                a.insert(
+                    "alert_description".into(),
+                    leaf(tls::alert_description_name(*description).into(), &s),
+                );
             }
             AnswerSeen::Rst { from_server, .. } | AnswerSeen::Fin { from_server, .. } => {
                 let from = if *from_server { "server" } else { "client" };
@@ -424,7 +459,8 @@ fn frame_int(f: u64) -> i64 {
 /// Collects a capture held in memory (what [`CaptureCollector::collect`] does after reading).
 pub fn collect_bytes(rel_path: &str, bytes: &[u8]) -> CollectorOutput {
     let analysis = analyse(bytes);
-    let mut out = CollectorOutput { encoding: Some("binary".into()), items: analysis.packets, ..Default::default() };
+    let mut out =
+        CollectorOutput { encoding: Some("binary".into()), items: analysis.packets, ..Default::default() };
     for (offset, _frame, message) in analysis.errors {
         // Frames are not lines: the frame number is in the message, the byte offset locates it.
         let mut e = CollectionError::new(rel_path, INFO.name, message);
@@ -432,7 +468,9 @@ pub fn collect_bytes(rel_path: &str, bytes: &[u8]) -> CollectorOutput {
         out.errors.push(e);
     }
     let mut counts: BTreeMap<&str, i64> = BTreeMap::new();
-    for key in ["connections", "client_hellos", "server_hello", "alert", "rst", "fin", "none", "proxy_connects"] {
+    for key in
+        ["connections", "client_hellos", "server_hello", "alert", "rst", "fin", "none", "proxy_connects"]
+    {
         counts.insert(key, 0);
     }
     let mut list = Vec::new();
@@ -453,7 +491,8 @@ pub fn collect_bytes(rel_path: &str, bytes: &[u8]) -> CollectorOutput {
         .map(|(k, v)| (k.to_owned(), Fact::with_source(Value::Int(v), Arc::clone(&whole))))
         .collect();
     let mut facts = FactMap::new();
-    facts.insert(&["network", "tls", "connections"], Fact::with_source(Value::List(list), Arc::clone(&whole)));
+    facts
+        .insert(&["network", "tls", "connections"], Fact::with_source(Value::List(list), Arc::clone(&whole)));
     facts.insert(&["network", "tls", "summary", rel_path], Fact::with_source(Value::Map(summary), whole));
     out.facts = facts;
     out

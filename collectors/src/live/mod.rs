@@ -1,0 +1,1 @@
+//! Live collection on Windows (drafted below).
