@@ -67,7 +67,8 @@ impl Evaluator {
         opts: &EvalOptions,
     ) -> Vec<Finding> {
         let signals = Arc::new(self.filter_signals(pack, input));
-        let signal_map: rhai::Map = signals.iter().map(|(k, (m, _))| (k.as_str().into(), m.clone())).collect();
+        let signal_map: rhai::Map =
+            signals.iter().map(|(k, (m, _))| (k.as_str().into(), m.clone())).collect();
         let state = EvalState {
             input: input.clone(),
             signals,
@@ -108,9 +109,15 @@ impl Evaluator {
     /// Evaluates one ad-hoc expression on an input, with the pack's `data`, signals and derived
     /// facts in scope, and returns its value rendered as explanations show it (`true`, `9600`,
     /// `"text"`, `()`, `[1, 2]`). For `triage explain`-style probing and the docs' examples.
-    pub fn evaluate_expression(&self, pack: &Pack, input: &Arc<InputFacts>, text: &str) -> Result<String, String> {
+    pub fn evaluate_expression(
+        &self,
+        pack: &Pack,
+        input: &Arc<InputFacts>,
+        text: &str,
+    ) -> Result<String, String> {
         let signals = Arc::new(self.filter_signals(pack, input));
-        let signal_map: rhai::Map = signals.iter().map(|(k, (m, _))| (k.as_str().into(), m.clone())).collect();
+        let signal_map: rhai::Map =
+            signals.iter().map(|(k, (m, _))| (k.as_str().into(), m.clone())).collect();
         let state = EvalState {
             input: input.clone(),
             signals,
@@ -154,7 +161,8 @@ impl Evaluator {
     /// text names are resolved only when needed ([`path_reads`]), for evidence or explanations.
     fn eval(&self, scope: &mut Scope<'_>, expr: &Expr) -> Value {
         sandbox::restart_clock(self.limits.max_time);
-        let result = self.engine.eval_ast_with_scope::<Dynamic>(scope, &expr.ast).map_err(|e| describe_error(&e));
+        let result =
+            self.engine.eval_ast_with_scope::<Dynamic>(scope, &expr.ast).map_err(|e| describe_error(&e));
         let reads = sandbox::restart_clock(self.limits.max_time);
         Value { result, reads }
     }
@@ -493,7 +501,7 @@ fn describe_error(e: &rhai::EvalAltResult) -> String {
     use rhai::EvalAltResult as E;
     match e {
         E::ErrorTerminated(reason, pos) => format!("{reason} ({pos})"),
-        E::ErrorInFunctionCall(_, _, inner, _) if matches!(terminated(inner), Some(_)) => describe_error(inner),
+        E::ErrorInFunctionCall(_, _, inner, _) if terminated(inner).is_some() => describe_error(inner),
         _ => e.to_string(),
     }
 }
