@@ -62,7 +62,10 @@ fn facts_json() -> String {
             );
         }
         values.insert("Name".into(), serde_json::json!(format!("n{k}")));
-        registry.insert(format!("HKEY_LOCAL_MACHINE\\SOFTWARE\\Vendor\\Key{k}"), serde_json::Value::Object(values));
+        registry.insert(
+            format!("HKEY_LOCAL_MACHINE\\SOFTWARE\\Vendor\\Key{k}"),
+            serde_json::Value::Object(values),
+        );
     }
     let mut signals = serde_json::Map::new();
     for g in 0..5 {

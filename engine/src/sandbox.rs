@@ -201,6 +201,27 @@ pub(crate) fn with_state<R>(state: EvalState, f: impl FnOnce() -> R) -> (R, Eval
     (r, state.expect("evaluation state present"))
 }
 
+/// The evidence of the named signals' matches (or "no match"), from the current evaluation.
+pub(crate) fn signal_evidence(names: &[String]) -> Vec<Read> {
+    with(|st| {
+        let mut out = Vec::new();
+        for name in names {
+            match st.signals.get(name) {
+                Some((_, reads)) if !reads.is_empty() => out.extend(reads.iter().cloned()),
+                Some(_) => out.push(Read {
+                    what: format!("signal {name}"),
+                    value: Some("no match".into()),
+                    source: None,
+                    text: None,
+                }),
+                None => {}
+            }
+        }
+        out
+    })
+    .unwrap_or_default()
+}
+
 /// Resets the deadline and read list between expressions of one evaluation.
 pub(crate) fn restart_clock(max_time: Duration) -> Vec<Read> {
     STATE.with(|s| {

@@ -67,6 +67,8 @@ pub struct Expr {
     pub fact_paths: Vec<String>,
     /// Indexes of derived facts the text refers to.
     pub derived_refs: Vec<usize>,
+    /// Signals named literally (`signal("name")`), for evidence.
+    pub signals: Vec<String>,
 }
 
 /// `[derive] name = 'expr'`: a named value computed once per input, before the rules.
