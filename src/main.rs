@@ -83,13 +83,6 @@ pub enum Exit {
     Error = 2,
 }
 
-impl Exit {
-    /// Combines two conclusions: an error wins over a detection, a detection over nothing.
-    pub fn and(self, other: Exit) -> Exit {
-        self.max(other)
-    }
-}
-
 /// A failure that ends a command with exit status 2. The message has been printed already
 /// when it is [`Failure::Reported`].
 #[derive(Debug)]

@@ -1,16 +1,17 @@
-//! `triage run PATH… [--pack DIR]… [--format human|json] [--explain]`: collect each input,
+//! `triage run PATH… [--pack DIR]… [--format human|json|jsonl] [--explain]`: collect each input,
 //! evaluate every pack on it, and report one finding per rule and input.
 
 use std::io::Write;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use clap::Args;
-use triage_engine::{EvalOptions, Evaluator, InputFacts, InputSummary, Outcome, PackRef, Report};
+use triage_engine::{EvalOptions, Evaluator, Finding, InputFacts, InputSummary, Outcome, PackRef, Report};
 
 use crate::input::{self, Input};
 use crate::output::{Out, Ui};
-use crate::{packs, render, CmdResult, Exit, Format};
+use crate::{packs, render, CmdResult, Exit};
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
@@ -20,11 +21,21 @@ pub struct RunArgs {
     /// A rule-pack folder; repeat for several. Without it, the packs built into triage are used.
     #[arg(long = "pack", value_name = "DIR")]
     pub packs: Vec<PathBuf>,
+    /// `jsonl` prints one finding per line (JSON Lines), for fleets and log tools.
     #[arg(long, value_enum, default_value_t)]
-    pub format: Format,
+    pub format: RunFormat,
     /// Show, for every rule, each clause, its value and the facts it read.
     #[arg(long)]
     pub explain: bool,
+}
+
+/// Output formats of `run`: those of every command, and JSON Lines.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum RunFormat {
+    #[default]
+    Human,
+    Json,
+    Jsonl,
 }
 
 /// A run's results: the report and the inputs it was made from (for showing artifacts).
@@ -43,8 +54,9 @@ pub fn run(args: RunArgs, ui: &Ui, out: &mut Out, err: &mut Out) -> CmdResult {
         writeln!(err, "error: {e}")?;
     }
     match args.format {
-        Format::Json => render::json::write(out, &result.report)?,
-        Format::Human => render::human::write_run(out, ui, &result.report, &result.inputs, args.explain)?,
+        RunFormat::Json => render::json::write(out, &result.report)?,
+        RunFormat::Jsonl => render::json::write_lines(out, &result.report.findings)?,
+        RunFormat::Human => render::human::write_run(out, ui, &result.report, &result.inputs, args.explain)?,
     }
     Ok(exit_status(&result))
 }
@@ -60,18 +72,26 @@ pub fn evaluate(
 ) -> RunResult {
     let plan = packs::scan_plan(packs);
     let opts = EvalOptions { explain, providers: packs::providers() };
+    let mut seen = std::collections::BTreeSet::new();
+    // The same path twice is one input: findings are keyed by the input's name.
+    let unique: Vec<&PathBuf> = paths.iter().filter(|p| seen.insert(p.as_path())).collect();
+    // Inputs are independent: collect and evaluate them in parallel, report them in order.
+    let results = parallel_map(&unique, |path| {
+        let mut input = input::load(path, &plan, ui)?;
+        let facts = Arc::new(InputFacts::new(Arc::new(std::mem::take(&mut input.facts))));
+        let findings: Vec<Finding> =
+            packs.iter().flat_map(|pack| evaluator.evaluate(pack, &facts, &input.name, &opts)).collect();
+        Ok::<_, String>((input, findings))
+    });
     let mut inputs = Vec::new();
     let mut summaries = Vec::new();
     let mut findings = Vec::new();
     let mut input_errors = Vec::new();
-    for path in paths {
-        match input::load(path, &plan, ui) {
-            Ok(mut input) => {
-                let facts = Arc::new(InputFacts::new(Arc::new(std::mem::take(&mut input.facts))));
-                for pack in packs {
-                    findings.extend(evaluator.evaluate(pack, &facts, &input.name, &opts));
-                }
+    for (path, result) in unique.iter().zip(results) {
+        match result {
+            Ok((input, found)) => {
                 summaries.push(input.summary.clone());
+                findings.extend(found);
                 inputs.push(input);
             }
             Err(message) => {
@@ -109,5 +129,52 @@ pub fn exit_status(result: &RunResult) -> Exit {
         Exit::Detected
     } else {
         Exit::Clean
+    }
+}
+
+/// `f` over `items` on up to one thread per core; results in the order of `items`.
+fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(items.len());
+    if workers <= 1 {
+        return items.iter().map(f).collect();
+    }
+    let next = AtomicUsize::new(0);
+    let mut done: Vec<(usize, R)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut out = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(item) = items.get(i) else { break };
+                        out.push((i, f(item)));
+                    }
+                    out
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+            .collect()
+    });
+    done.sort_by_key(|(i, _)| *i);
+    done.into_iter().map(|(_, r)| r).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parallel_map;
+
+    #[test]
+    fn parallel_map_keeps_the_order_of_its_items() {
+        let items: Vec<u64> = (0..200).collect();
+        let out = parallel_map(&items, |x| {
+            // Uneven work, so threads finish out of order.
+            std::thread::sleep(std::time::Duration::from_micros((x % 7) * 50));
+            x * 2
+        });
+        assert_eq!(out, items.iter().map(|x| x * 2).collect::<Vec<_>>());
+        assert!(parallel_map(&[] as &[u64], |x| *x).is_empty());
     }
 }
