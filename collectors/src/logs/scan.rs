@@ -137,6 +137,8 @@ struct Matcher {
     /// edge when their fingerprint buckets fill up: the pack's eight WSUS signals plus three
     /// built-ins in one regex scan 5× slower than the two apart (`BENCHMARKS.md`).
     any: Vec<meta::Regex>,
+    /// The built-in patterns alone: whether a record feeds the built-in facts.
+    builtin: Option<meta::Regex>,
     /// Which signals a record matches.
     set: regex::RegexSet,
     /// Per signal (same order as `set`): its spec and its regex for captures.
@@ -172,12 +174,18 @@ fn compile(
         format.builtin_patterns().to_vec(),
     ];
     let mut any = Vec::new();
-    for patterns in groups.iter().filter(|g| !g.is_empty()) {
+    let mut builtin = None;
+    for (gi, patterns) in groups.iter().enumerate().filter(|(_, g)| !g.is_empty()) {
         let built = meta::Builder::new()
             .syntax(regex_automata::util::syntax::Config::new().multi_line(true).crlf(true))
             .build_many(patterns);
         match built {
-            Ok(r) => any.push(r),
+            Ok(r) => {
+                if gi == 1 {
+                    builtin = Some(r.clone());
+                }
+                any.push(r);
+            }
             Err(e) => errors.push(CollectionError::new(
                 rel,
                 format.collector(),
@@ -190,7 +198,7 @@ fn compile(
         .crlf(true)
         .build()
         .unwrap_or_else(|_| regex::RegexSet::empty());
-    Matcher { any, set, signals }
+    Matcher { any, builtin, set, signals }
 }
 
 /// What one file gave.
@@ -546,23 +554,32 @@ impl<'a> Scanner<'a> {
             off += len;
         }
         let rec = Record { lines, continued };
+        let joined = rec.joined();
+        // Signals still under their cap (the others only count), and whether the built-in facts
+        // look at this record: when neither, the record is not parsed at all.
+        let mut hits = Vec::new();
+        for i in self.matcher.set.matches(&joined).into_iter() {
+            let max = self.matcher.signals[i].0.max_matches;
+            let max = if max == 0 { usize::MAX } else { max };
+            if self.matches[i].0.len() >= max {
+                self.matches[i].1 += 1;
+            } else {
+                hits.push(i);
+            }
+        }
+        let builtin = self.matcher.builtin.as_ref().is_some_and(|b| b.is_match(joined.as_bytes()));
+        if hits.is_empty() && !builtin {
+            return;
+        }
         let fields = self.format.fields(&rec);
         let rel = self.rel;
         let collector = self.format.collector();
-        let src = |line: u64| Arc::new(Provenance::new(rel, collector).at_line(line));
-        self.format.extract(&rec, &fields, &mut self.extracted, &src);
-        if self.matcher.signals.is_empty() {
-            return;
+        if builtin {
+            let src = |line: u64| Arc::new(Provenance::new(rel, collector).at_line(line));
+            self.format.extract(&rec, &fields, &mut self.extracted, &src);
         }
-        let joined = rec.joined();
-        let hits: Vec<usize> = self.matcher.set.matches(&joined).into_iter().collect();
         for i in hits {
-            let (spec, re) = &self.matcher.signals[i];
-            let max = if spec.max_matches == 0 { usize::MAX } else { spec.max_matches };
-            if self.matches[i].0.len() >= max {
-                self.matches[i].1 += 1;
-                continue;
-            }
+            let re = &self.matcher.signals[i].1;
             let Some(caps) = re.captures(&joined) else { continue };
             let whole = caps.get(0).map_or(0..0, |m| m.range());
             let line_idx = joined[..whole.start].bytes().filter(|b| *b == b'\n').count();
