@@ -2,12 +2,12 @@
 //! signal of the file's kind in one pass, widen each hit to its record, and gather the built-in
 //! facts. Memory is bounded by [`CHUNK`] + [`MAX_RECORD_BYTES`] whatever the file's size.
 //!
-//! The hot path per chunk is two linear passes over the decoded text: a line pass (memchr for
-//! `\n`, the [`Splitter`] on each line, the record's time on its header line) and one
-//! multi-pattern search (`regex-automata`'s meta regex over every signal pattern and the
-//! format's built-in literals; its literal prefilter skips most of the text). Only records with a
-//! hit are parsed into fields and matched pattern by pattern (a `RegexSet`, then captures), so
-//! the cost of a relevant record does not touch the other 99 %.
+//! The hot path per chunk is a line pass (memchr for `\n`, the [`Splitter`] on each line, the
+//! record's time from its header line) and the multi-pattern search over the chunk: one
+//! `regex-automata` meta regex over every signal pattern of the kind, and one over the format's
+//! built-in patterns (kept apart so that the literal prefilter of each stays selective). Only
+//! records with a hit are looked at closer: matched pattern by pattern (a `RegexSet`, then
+//! captures) and parsed into fields when a signal under its cap or a built-in fact wants them.
 
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -169,10 +169,8 @@ fn compile(
             }
         }
     }
-    let groups: [Vec<&str>; 2] = [
-        signals.iter().map(|(s, _)| s.pattern.as_str()).collect(),
-        format.builtin_patterns().to_vec(),
-    ];
+    let groups: [Vec<&str>; 2] =
+        [signals.iter().map(|(s, _)| s.pattern.as_str()).collect(), format.builtin_patterns().to_vec()];
     let mut any = Vec::new();
     let mut builtin = None;
     for (gi, patterns) in groups.iter().enumerate().filter(|(_, g)| !g.is_empty()) {
