@@ -103,7 +103,12 @@ fn stats(mut samples: Vec<Duration>) -> (Duration, Duration, Duration) {
 fn main() {
     // BENCH_NO_SIZE_LIMITS=1 turns off Rhai's string/array/map size checks, to see their cost.
     let evaluator = if std::env::var_os("BENCH_NO_SIZE_LIMITS").is_some() {
-        Evaluator::new(triage_engine::Limits { max_string_size: 0, max_array_size: 0, max_map_size: 0, ..Default::default() })
+        Evaluator::new(triage_engine::Limits {
+            max_string_size: 0,
+            max_array_size: 0,
+            max_map_size: 0,
+            ..Default::default()
+        })
     } else {
         Evaluator::default()
     };
@@ -139,7 +144,9 @@ fn main() {
             t.elapsed()
         })
         .collect();
-    let cpu_per_run = thread_cpu_ns().zip(cpu_start).map(|(end, start)| Duration::from_nanos((end - start) / u64::from(RUNS)));
+    let cpu_per_run = thread_cpu_ns()
+        .zip(cpu_start)
+        .map(|(end, start)| Duration::from_nanos((end - start) / u64::from(RUNS)));
     let (min, median, mean) = stats(samples);
     let explain = EvalOptions { explain: true, ..EvalOptions::default() };
     let samples: Vec<Duration> = (0..30)
@@ -158,6 +165,9 @@ fn main() {
     println!("evaluate all rules (explain): min {xmin:?}  median {xmedian:?}");
     println!("per rule (median):            {:?}", median / RULES as u32);
     if let Some(cpu) = cpu_per_run {
-        println!("evaluate all rules, CPU time: {cpu:?} per run (mean of {RUNS}); {:?} per rule", cpu / RULES as u32);
+        println!(
+            "evaluate all rules, CPU time: {cpu:?} per run (mean of {RUNS}); {:?} per rule",
+            cpu / RULES as u32
+        );
     }
 }
