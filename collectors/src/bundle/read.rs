@@ -204,6 +204,17 @@ fn read_zip(path: &Path, limits: &Limits) -> Result<(Vec<u8>, Vec<u8>), BundleEr
     if z.len() > limits.max_entries {
         return Err(too_large(path, "", format!("{} entries, more than {}", z.len(), limits.max_entries)));
     }
+    if let Some(n) = eocd_entries(path)? {
+        if n != z.len() {
+            return Err(corrupt(
+                path,
+                format!(
+                    "the central directory lists {n} entries but {} distinct names (duplicate entries?)",
+                    z.len()
+                ),
+            ));
+        }
+    }
     let mut names = BTreeSet::new();
     let mut total = 0u64;
     for i in 0..z.len() {
@@ -287,6 +298,24 @@ fn read_zip(path: &Path, limits: &Limits) -> Result<(Vec<u8>, Vec<u8>), BundleEr
     }
     let facts = read_zip_entry(&mut z, path, FACTS, limits.max_entry_size)?;
     Ok((manifest, facts))
+}
+
+/// The entry count the end-of-central-directory record declares (`None` for zip64, whose
+/// count lives elsewhere). The zip reader keeps one entry per name, so comparing the two is how
+/// duplicate names are seen.
+fn eocd_entries(path: &Path) -> Result<Option<usize>, BundleError> {
+    use std::io::{Seek, SeekFrom};
+    let mut f = File::open(path).map_err(|e| BundleError::io(path, e))?;
+    let len = f.metadata().map_err(|e| BundleError::io(path, e))?.len();
+    let tail = len.min(22 + 65_535);
+    f.seek(SeekFrom::Start(len - tail)).map_err(|e| BundleError::io(path, e))?;
+    let mut buf = Vec::with_capacity(tail as usize);
+    f.take(tail).read_to_end(&mut buf).map_err(|e| BundleError::io(path, e))?;
+    let Some(at) = buf.windows(4).rposition(|w| w == [0x50, 0x4b, 0x05, 0x06]) else { return Ok(None) };
+    let Some(count) = buf.get(at + 10..at + 12).map(|b| u16::from_le_bytes([b[0], b[1]])) else {
+        return Ok(None);
+    };
+    Ok((count != 0xFFFF).then_some(usize::from(count)))
 }
 
 /// Reads one entry, decompressing at most `limit` bytes and no more than it declared.

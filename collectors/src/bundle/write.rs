@@ -304,7 +304,7 @@ enum Sink {
 
 impl Sink {
     /// Stores `reader` under `name`, returning its size and SHA-256.
-    fn put(&mut self, name: &str, reader: &mut dyn Read) -> Result<FileRecord, BundleError> {
+    fn put(&mut self, name: &str, reader: &mut dyn Read, size_hint: u64) -> Result<FileRecord, BundleError> {
         let mut h = Sha256::new();
         let mut size = 0u64;
         let mut buf = vec![0u8; 1 << 16];
@@ -334,7 +334,8 @@ impl Sink {
                     .compression_method(zip::CompressionMethod::Deflated)
                     .last_modified_time(*time)
                     .unix_permissions(0o644)
-                    .large_file(true);
+                    // Zip64 headers only where needed: older unzip tools stumble on them.
+                    .large_file(size_hint >= u64::from(u32::MAX) / 2);
                 w.start_file(name, options).map_err(|e| zip_err(path, e))?;
                 copy(w.as_mut(), path)?;
             }
@@ -446,7 +447,8 @@ fn write_bundle(
                 continue;
             }
         };
-        let rec = sink.put(&format!("{ARTIFACTS_DIR}/{rel}"), &mut f)?;
+        let hint = f.metadata().map(|m| m.len()).unwrap_or(u64::MAX);
+        let rec = sink.put(&format!("{ARTIFACTS_DIR}/{rel}"), &mut f, hint)?;
         let summary = by_path.get(rel.as_str());
         records.push(ArtifactRecord {
             path: rel.clone(),
@@ -481,7 +483,7 @@ fn write_bundle(
     errors.dedup();
 
     let facts_json = collected.facts.to_json_pretty();
-    let facts_rec = sink.put(FACTS, &mut facts_json.as_bytes())?;
+    let facts_rec = sink.put(FACTS, &mut facts_json.as_bytes(), facts_json.len() as u64)?;
     let manifest = Manifest {
         format: "triage-bundle".into(),
         format_version: FORMAT_VERSION,
@@ -499,7 +501,7 @@ fn write_bundle(
     };
     let manifest_json =
         serde_json::to_string_pretty(&manifest).map_err(|e| BundleError::Other(e.to_string()))?;
-    sink.put(MANIFEST, &mut manifest_json.as_bytes())?;
+    sink.put(MANIFEST, &mut manifest_json.as_bytes(), manifest_json.len() as u64)?;
     sink.finish()?;
     Ok((manifest, collected.facts))
 }
