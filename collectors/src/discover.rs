@@ -1,6 +1,25 @@
 //! Artifact discovery: walk an input, offer each file to every collector, run the best bidder,
 //! and merge everything into one fact map. Best effort: a file that fails becomes a recorded
 //! collection error and every other file is still collected.
+//!
+//! - Files are visited in path order; symbolic links are followed only when their target lies
+//!   inside the input root (a link leading out of it is a collection error, never read).
+//! - Each collector bids on a file from its name and first bytes ([`Recognition`]); pack-defined
+//!   log kinds (`ScanPlan.log_kinds`) bid for the `custom-log` collector by file-name glob, after
+//!   the built-in collectors (a built-in collector's equal bid wins).
+//! - A file larger than [`DiscoverOptions::max_file_size`] is an error for every collector that
+//!   reads whole files; the streaming log collectors read any size.
+//! - [`DiscoverOptions::progress`] is called with (bytes done, bytes total) over all files, as
+//!   files are read (log collectors report within a file, every few MiB).
+//!
+//! # Fact layout (`collection`)
+//!
+//! - `collection.artifacts.<rel path>`: Map with `size` Int, `items` Int (records, values…),
+//!   `collector` Str (absent when nobody recognised the file), `encoding` Str, `sha256` Str
+//!   (with [`DiscoverOptions::hash`]);
+//! - `collection.unrecognised`: List of Str, the rel paths nobody recognised;
+//! - `collection.errors`: List of Str, each `artifact[:line | @offset]: [collector] message`,
+//!   sorted; the same errors, structured, are in [`Collected::errors`].
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -14,11 +33,60 @@ use triage_facts::{
     Value,
 };
 
+/// A progress callback: (bytes done, bytes total) over every file of one input.
+pub type ProgressFn = Arc<dyn Fn(u64, u64) + Send + Sync>;
+
+/// Largest file a whole-file collector is given by default (log collectors stream any size).
+pub const DEFAULT_MAX_FILE_SIZE: u64 = 256 << 20;
+
 /// Options for one collection.
-#[derive(Debug, Default, Clone)]
+#[derive(Clone)]
 pub struct DiscoverOptions {
     /// Compute the SHA-256 of every artifact (bundles need it; a plain run does not).
     pub hash: bool,
+    /// Files larger than this are a collection error for collectors that read whole files.
+    pub max_file_size: u64,
+    /// Called as files are read, with bytes done and the total size of all files.
+    pub progress: Option<ProgressFn>,
+}
+
+impl Default for DiscoverOptions {
+    fn default() -> Self {
+        DiscoverOptions { hash: false, max_file_size: DEFAULT_MAX_FILE_SIZE, progress: None }
+    }
+}
+
+impl std::fmt::Debug for DiscoverOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DiscoverOptions")
+            .field("hash", &self.hash)
+            .field("max_file_size", &self.max_file_size)
+            .field("progress", &self.progress.as_ref().map(|_| "callback"))
+            .finish()
+    }
+}
+
+/// The progress of the file being collected on this thread: callback, bytes before this file,
+/// total bytes, this file's size.
+struct CurrentProgress {
+    hook: ProgressFn,
+    before: u64,
+    total: u64,
+    size: u64,
+}
+
+thread_local! {
+    static PROGRESS: std::cell::RefCell<Option<CurrentProgress>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Called by streaming collectors with the raw bytes of the current file read so far. Does
+/// nothing outside [`collect_path`] or without a progress callback.
+pub(crate) fn file_progress(done_in_file: u64) {
+    PROGRESS.with(|p| {
+        if let Some(c) = p.borrow().as_ref() {
+            (c.hook)(c.before + done_in_file.min(c.size), c.total);
+        }
+    });
 }
 
 /// What one artifact gave, for the collection summary.
@@ -60,16 +128,40 @@ pub fn collect_path(
         let name = input.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         files.push((name, input.to_path_buf()));
     } else {
-        // Links are not followed: an input folder is data, not a map of the disk.
+        // Links are not followed blindly: an input folder is data, not a map of the disk. A link
+        // to a file inside the root is read; anything else is reported.
+        let root = std::fs::canonicalize(input)?;
         for entry in walkdir::WalkDir::new(input).follow_links(false).sort_by_file_name() {
             match entry {
-                Ok(e) if e.file_type().is_file() => {
+                Ok(e) if e.file_type().is_file() || e.file_type().is_symlink() => {
                     let rel = e.path().strip_prefix(input).unwrap_or(e.path());
                     let rel = rel
                         .components()
                         .map(|c| c.as_os_str().to_string_lossy())
                         .collect::<Vec<_>>()
                         .join("/");
+                    if e.file_type().is_symlink() {
+                        match std::fs::canonicalize(e.path()) {
+                            Ok(t) if t.starts_with(&root) && t.is_file() => {}
+                            Ok(t) if t.starts_with(&root) => continue,
+                            Ok(_) => {
+                                errors.push(CollectionError::new(
+                                    &rel,
+                                    "discover",
+                                    "symbolic link leading outside the input, not followed",
+                                ));
+                                continue;
+                            }
+                            Err(err) => {
+                                errors.push(CollectionError::new(
+                                    &rel,
+                                    "discover",
+                                    format!("broken link: {err}"),
+                                ));
+                                continue;
+                            }
+                        }
+                    }
                     files.push((rel, e.path().to_path_buf()));
                 }
                 Ok(_) => {}
@@ -83,8 +175,20 @@ pub fn collect_path(
     files.sort();
     let ctx = CollectContext { plan };
     let mut out = Collected { errors, ..Default::default() };
-    for (rel, path) in &files {
+    let sizes: Vec<u64> = files.iter().map(|(_, p)| std::fs::metadata(p).map_or(0, |m| m.len())).collect();
+    let total: u64 = sizes.iter().sum();
+    let mut before = 0u64;
+    for ((rel, path), size) in files.iter().zip(&sizes) {
+        if let Some(hook) = &options.progress {
+            let hook = hook.clone();
+            PROGRESS.with(|p| *p.borrow_mut() = Some(CurrentProgress { hook, before, total, size: *size }));
+        }
         collect_one(rel, path, collectors, &ctx, options, &mut out);
+        PROGRESS.with(|p| *p.borrow_mut() = None);
+        before += size;
+        if let Some(hook) = &options.progress {
+            hook(before, total);
+        }
     }
     finish(&mut out);
     Ok(out)
@@ -117,9 +221,15 @@ fn collect_one(
         None
     };
     let artifact = Artifact { rel_path: rel, path, head: &head, size };
+    // A pack's log kind claims files by name, after the built-in collectors.
+    let custom: Option<(Recognition, &dyn Collector)> = ctx
+        .plan
+        .filter(|p| crate::logs::CustomLog::kind_for(p, rel).is_some())
+        .map(|_| (Recognition::ByNameAndContent, &crate::logs::CustomLog as &dyn Collector));
     let best = collectors
         .iter()
         .map(|c| (c.recognise(&artifact), *c))
+        .chain(custom)
         .filter(|(r, _)| *r > Recognition::No)
         .fold(None::<(Recognition, &dyn Collector)>, |best, cur| match best {
             Some(b) if b.0 >= cur.0 => Some(b),
@@ -137,6 +247,22 @@ fn collect_one(
         return;
     };
     let name = collector.info().name;
+    if size > options.max_file_size && !crate::logs::is_streaming(name) {
+        out.errors.push(CollectionError::new(
+            rel,
+            name,
+            format!("file of {size} bytes is larger than the {} byte limit, not read", options.max_file_size),
+        ));
+        out.artifacts.push(ArtifactSummary {
+            path: rel.to_owned(),
+            size,
+            collector: Some(name.to_owned()),
+            encoding: None,
+            items: 0,
+            sha256,
+        });
+        return;
+    }
     // A collector must not panic on input; if one does anyway, the run goes on without it.
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| collector.collect(&artifact, ctx)));
     match result {

@@ -5,14 +5,31 @@
 //! input and runs the right collector on each file. Collectors never depend on the engine.
 
 pub mod bundle;
+pub mod capture;
 pub mod discover;
+pub mod dotnet_config;
+pub mod gpresult;
 pub mod live;
+pub mod logs;
+pub mod probe;
+pub mod registry;
+pub mod system;
 pub mod text;
+pub mod wsus_config;
 
 use triage_facts::Collector;
 
 /// Every built-in collector, in the order that breaks recognition ties.
 pub fn all() -> Vec<&'static dyn Collector> {
-    let lists: &[&[&'static dyn Collector]] = &[];
+    let lists: &[&[&'static dyn Collector]] = &[
+        logs::COLLECTORS,
+        registry::COLLECTORS,
+        dotnet_config::COLLECTORS,
+        gpresult::COLLECTORS,
+        wsus_config::COLLECTORS,
+        system::COLLECTORS,
+        capture::COLLECTORS,
+        probe::COLLECTORS,
+    ];
     lists.iter().flat_map(|l| l.iter().copied()).collect()
 }

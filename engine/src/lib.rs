@@ -1,1 +1,99 @@
-//! placeholder
+//! triage's rule interpreter: loads rule packs, runs their conditions in a hardened Rhai
+//! sandbox against one input's fact map, and reports findings. Does no I/O: callers read pack
+//! files and collect facts, then hand both over.
+//!
+//! The API the CLI uses:
+//!
+//! ```
+//! use std::sync::Arc;
+//! use triage_engine::{load_pack, EvalOptions, Evaluator, InputFacts, Outcome, SourceFile};
+//! use triage_facts::FactMap;
+//!
+//! let pack_toml = r#"
+//! [pack]
+//! id = "demo"
+//! version = "1.0.0"
+//! engine = ">=0.1"
+//! title = "Demo"
+//!
+//! [[rule]]
+//! id = "DEMO001"
+//! title = "Old build"
+//! severity = "warning"
+//! requires = ["os.build"]
+//! when = 'facts.os.build < 9600'
+//! resolution = "Build {{ facts.os.build }} is too old."
+//! "#;
+//! let evaluator = Evaluator::default();
+//! let loaded = load_pack(vec![SourceFile::new("pack.toml", pack_toml)], &evaluator);
+//! assert!(loaded.diagnostics.is_empty(), "{:?}", loaded.diagnostics);
+//! let pack = loaded.pack.expect("valid pack");
+//!
+//! let facts = FactMap::from_json_str(r#"{"os": {"build": 9200}}"#).expect("json");
+//! let input = Arc::new(InputFacts::new(Arc::new(facts)));
+//! let findings = evaluator.evaluate(&pack, &input, "server1", &EvalOptions::default());
+//! assert_eq!(findings[0].outcome, Outcome::Detected);
+//! assert_eq!(findings[0].resolution.as_deref(), Some("Build 9200 is too old."));
+//! ```
+//!
+//! - [`load_pack`]: `Vec<SourceFile>` → [`LoadResult`] (the [`Pack`] if valid, and every
+//!   [`PackDiagnostic`], each a [`miette::Diagnostic`] labelled in its TOML file).
+//! - [`Evaluator::evaluate`]: one pack on one input → one [`Finding`] per rule.
+//!   [`InputFacts`] converts a fact map once; share it (`Arc`) across packs and rules.
+//! - [`scan_plan`]: the signals and log kinds of the loaded packs, for the log collectors.
+//! - [`Pack::tests`]: the pack's test declarations ([`PackTest`]), for `triage pack test`.
+//! - [`Report`]: the JSON report (`triage run --format json`); [`schema`] has the JSON Schemas.
+
+pub mod convert;
+pub mod eval;
+pub mod finding;
+pub mod pack;
+pub mod sandbox;
+pub mod schema;
+
+use triage_facts::ScanPlan;
+
+pub use eval::{EvalOptions, Evaluator};
+pub use finding::{
+    ClauseTrace, Evidence, Explanation, Finding, InputSummary, MissingFact, Outcome, PackRef, Report,
+    RequirementTrace, Source, REPORT_FORMAT_VERSION,
+};
+pub use pack::{Code, Level, Pack, PackDiagnostic, PackTest, Severity, SourceFile, TestInput};
+pub use pack::load::LoadResult;
+pub use sandbox::{InputFacts, Limits};
+
+/// This engine's version, which packs' `engine` requirements are checked against.
+pub fn engine_version() -> semver::Version {
+    semver::Version::parse(env!("CARGO_PKG_VERSION")).unwrap_or_else(|_| semver::Version::new(0, 0, 0))
+}
+
+/// Loads a pack from its files (pack-relative names, `pack.toml` among them), compiling every
+/// regex and condition with `evaluator`'s sandboxed engine and checking the pack's engine
+/// requirement against [`engine_version`].
+pub fn load_pack(files: Vec<SourceFile>, evaluator: &Evaluator) -> LoadResult {
+    pack::load::load_pack(files, evaluator.engine(), &engine_version())
+}
+
+/// The scan plan for a set of loaded packs: every signal (as `<pack id>/<signal name>`) and
+/// every pack-defined log kind, sorted for determinism.
+pub fn scan_plan<'a>(packs: impl IntoIterator<Item = &'a Pack>) -> ScanPlan {
+    let mut plan = ScanPlan::default();
+    for p in packs {
+        for s in &p.signals {
+            plan.signals.push(triage_facts::SignalSpec {
+                id: p.signal_id(s),
+                log: s.log.clone(),
+                pattern: s.pattern.clone(),
+                max_matches: s.max_matches,
+            });
+        }
+        for k in &p.log_kinds {
+            if !plan.log_kinds.iter().any(|l| l.name == k.name) {
+                plan.log_kinds.push(k.clone());
+            }
+        }
+    }
+    plan.signals.sort_by(|a, b| a.id.cmp(&b.id));
+    plan.log_kinds.sort_by(|a, b| a.name.cmp(&b.name));
+    plan
+}

@@ -43,7 +43,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rhai::packages::{Package, StandardPackage};
-use rhai::{Array, Dynamic, Engine, ImmutableString, Map};
+use rhai::{Array, Dynamic, Engine, ImmutableString};
 use triage_facts::{Fact, FactMap, Provenance, Value};
 
 use crate::convert::fact_to_dynamic;
@@ -440,9 +440,4 @@ pub(crate) fn match_reads(signal: &str, matches: &[&Fact], cap: usize) -> Vec<Re
         });
     }
     reads
-}
-
-/// A Rhai map from key/value pairs (used for `record` in signal filters).
-pub(crate) fn map_of(pairs: impl IntoIterator<Item = (&'static str, Dynamic)>) -> Map {
-    pairs.into_iter().map(|(k, v)| (k.into(), v)).collect()
 }

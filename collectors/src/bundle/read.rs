@@ -399,7 +399,7 @@ impl OpenedBundle {
         if self.manifest.scan_plan_sha256.as_deref() == Some(plan_digest(plan).as_str()) {
             return Ok(self.facts.clone());
         }
-        let discover = DiscoverOptions { hash: false };
+        let discover = DiscoverOptions::default();
         let (fresh, tmp) = match self.artifacts_dir() {
             Some(dir) if dir.is_dir() => (collect_path(&dir, collectors, Some(plan), &discover), None),
             _ => {

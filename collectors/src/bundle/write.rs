@@ -39,6 +39,8 @@ pub struct CreateOptions<'a> {
     pub extra_errors: Vec<CollectionError>,
     /// Replace an existing bundle at the destination.
     pub overwrite: bool,
+    /// Discovery options (size limit, progress callback).
+    pub discover: DiscoverOptions,
 }
 
 impl std::fmt::Debug for CreateOptions<'_> {
@@ -64,6 +66,7 @@ impl<'a> CreateOptions<'a> {
             redact: None,
             extra_errors: Vec::new(),
             overwrite: false,
+            discover: DiscoverOptions::default(),
         }
     }
 }
@@ -123,9 +126,8 @@ pub fn create(input: &Path, out: &Path, opts: &CreateOptions<'_>) -> Result<Crea
     let timed: Vec<Timed<'_>> =
         opts.collectors.iter().map(|c| Timed { inner: *c, nanos: AtomicU64::new(0) }).collect();
     let timed_refs: Vec<&dyn Collector> = timed.iter().map(|t| t as &dyn Collector).collect();
-    let discover = DiscoverOptions { hash: false };
     let collected =
-        collect_path(input, &timed_refs, opts.plan, &discover).map_err(|e| BundleError::io(input, e))?;
+        collect_path(input, &timed_refs, opts.plan, &opts.discover).map_err(|e| BundleError::io(input, e))?;
     let input_is_file = std::fs::metadata(input).map(|m| m.is_file()).unwrap_or(false);
     let source_of = |rel: &str| -> PathBuf {
         if input_is_file {
@@ -142,7 +144,7 @@ pub fn create(input: &Path, out: &Path, opts: &CreateOptions<'_>) -> Result<Crea
                     collected.artifacts.iter().map(|a| (a.path.clone(), source_of(&a.path))).collect();
                 (collected, files, None)
             }
-            Some(key) => redact_collection(collected, &source_of, key, &timed_refs, opts.plan, &stage)?,
+            Some(key) => redact_collection(collected, &source_of, key, &timed_refs, opts, &stage)?,
         };
         write_bundle(
             &tmp,
@@ -200,9 +202,10 @@ fn redact_collection(
     source_of: &dyn Fn(&str) -> PathBuf,
     key: &RedactionKey,
     collectors: &[&dyn Collector],
-    plan: Option<&ScanPlan>,
+    opts: &CreateOptions<'_>,
     stage: &Path,
 ) -> Result<Redacted, BundleError> {
+    let plan = opts.plan;
     let mut r = Redactor::new(key.clone());
     r.learn_from_facts(&original.facts);
     let mut texts: Vec<(String, Option<Vec<u8>>)> = Vec::new();
@@ -249,7 +252,7 @@ fn redact_collection(
             }
         }
     }
-    let discover = DiscoverOptions { hash: false };
+    let discover = DiscoverOptions { progress: None, ..opts.discover.clone() };
     let mut collected =
         collect_path(&text_dir, collectors, plan, &discover).map_err(|e| BundleError::io(&text_dir, e))?;
     if has_binary {

@@ -59,7 +59,7 @@ pub enum Skip {
 }
 
 /// Decodes a packet down to its TCP segment.
-pub fn decode(packet: &Packet<'_>) -> Result<Segment<'_>, Skip> {
+pub fn decode<'a>(packet: &Packet<'a>) -> Result<Segment<'a>, Skip> {
     let d = packet.data;
     let (ethertype, ip) = match packet.linktype {
         linktype::ETHERNET => ethernet(d)?,
@@ -120,8 +120,10 @@ fn ipv4(ip: &[u8]) -> Result<Segment<'_>, Skip> {
     if frag & 0x3FFF != 0 {
         return Err(Skip::Fragment);
     }
-    let src = ip.get(12..16).and_then(|b| <[u8; 4]>::try_from(b).ok()).ok_or_else(|| bad("IPv4 truncated"))?;
-    let dst = ip.get(16..20).and_then(|b| <[u8; 4]>::try_from(b).ok()).ok_or_else(|| bad("IPv4 truncated"))?;
+    let src =
+        ip.get(12..16).and_then(|b| <[u8; 4]>::try_from(b).ok()).ok_or_else(|| bad("IPv4 truncated"))?;
+    let dst =
+        ip.get(16..20).and_then(|b| <[u8; 4]>::try_from(b).ok()).ok_or_else(|| bad("IPv4 truncated"))?;
     // Trailing Ethernet padding is not payload; a TSO capture may show total = 0: use what is there.
     let end = if total >= ihl { total.min(ip.len()) } else { ip.len() };
     let tcp_bytes = ip.get(ihl..end).ok_or_else(|| bad("IPv4 length shorter than header"))?;
@@ -134,8 +136,10 @@ fn ipv6(ip: &[u8]) -> Result<Segment<'_>, Skip> {
     }
     let payload_len = usize::from(be16(ip, 4)?);
     let mut next = *ip.get(6).ok_or_else(|| bad("IPv6 header truncated"))?;
-    let src = ip.get(8..24).and_then(|b| <[u8; 16]>::try_from(b).ok()).ok_or_else(|| bad("IPv6 truncated"))?;
-    let dst = ip.get(24..40).and_then(|b| <[u8; 16]>::try_from(b).ok()).ok_or_else(|| bad("IPv6 truncated"))?;
+    let src =
+        ip.get(8..24).and_then(|b| <[u8; 16]>::try_from(b).ok()).ok_or_else(|| bad("IPv6 truncated"))?;
+    let dst =
+        ip.get(24..40).and_then(|b| <[u8; 16]>::try_from(b).ok()).ok_or_else(|| bad("IPv6 truncated"))?;
     let end = if payload_len == 0 { ip.len() } else { (40 + payload_len).min(ip.len()) };
     let mut at = 40;
     loop {
@@ -295,7 +299,9 @@ impl FlowTable {
         let is_syn = seg.flags & TCP_SYN != 0 && seg.flags & TCP_ACK == 0;
         let existing = self.index.get(&key).copied();
         let reuse = match existing.and_then(|i| self.connections.get(i)) {
-            Some(c) => !(is_syn && (!c.closes.is_empty() || c.syn_dir.is_some_and(|d| c.sender(d) != seg.src))),
+            Some(c) => {
+                !(is_syn && (!c.closes.is_empty() || c.syn_dir.is_some_and(|d| c.sender(d) != seg.src)))
+            }
             None => false,
         };
         let idx = match existing {

@@ -186,20 +186,31 @@ pub fn analyse(bytes: &[u8]) -> CaptureAnalysis {
                     out.errors.push((
                         Some(packet.offset),
                         Some(packet.frame),
-                        format!("frame {}: link type {lt} is not supported; its packets are skipped", packet.frame),
+                        format!(
+                            "frame {}: link type {lt} is not supported; its packets are skipped",
+                            packet.frame
+                        ),
                     ));
                 }
             }
             Err(Skip::Malformed(msg)) => {
                 packet_errors += 1;
                 if packet_errors <= MAX_PACKET_ERRORS {
-                    out.errors.push((Some(packet.offset), Some(packet.frame), format!("frame {}: {msg}", packet.frame)));
+                    out.errors.push((
+                        Some(packet.offset),
+                        Some(packet.frame),
+                        format!("frame {}: {msg}", packet.frame),
+                    ));
                 }
             }
         }
     }
     if packet_errors > MAX_PACKET_ERRORS {
-        out.errors.push((None, None, format!("{} more malformed packets", packet_errors - MAX_PACKET_ERRORS)));
+        out.errors.push((
+            None,
+            None,
+            format!("{} more malformed packets", packet_errors - MAX_PACKET_ERRORS),
+        ));
     }
     for e in read.errors {
         out.errors.push((Some(e.offset), None, e.message));
@@ -242,9 +253,9 @@ fn connection_evidence(
     errors: &mut Vec<(Option<u64>, Option<u64>, String)>,
 ) -> Option<TlsConnection> {
     let starts_tls = |d: usize| {
-        conn.streams.get(d).is_some_and(|s| {
-            matches!(s.bytes.first(), Some(&0x16)) || s.bytes.starts_with(b"CONNECT ")
-        })
+        conn.streams
+            .get(d)
+            .is_some_and(|s| matches!(s.bytes.first(), Some(&0x16)) || s.bytes.starts_with(b"CONNECT "))
     };
     // The client: the SYN's sender, else whoever starts with a hello or CONNECT, else `a`.
     let client_dir = conn.syn_dir.or_else(|| (0..2).find(|&d| starts_tls(d))).unwrap_or(0);
@@ -274,7 +285,9 @@ fn connection_evidence(
                     let suites = h.suites.iter().copied().filter(|s| !is_grease(*s)).collect();
                     client_hello = Some(HelloSeen { version: h.offered_version(), suites, frame });
                 }
-                Err(e) => errors.push((None, Some(frame), format!("frame {frame}: ClientHello unreadable: {e}"))),
+                Err(e) => {
+                    errors.push((None, Some(frame), format!("frame {frame}: ClientHello unreadable: {e}")))
+                }
             }
         }
         FirstMessage::NeedMore if !client_stream.is_empty() => {
@@ -282,7 +295,9 @@ fn connection_evidence(
             errors.push((
                 None,
                 Some(frame),
-                format!("frame {frame}: the capture ends inside a TLS record (missing segments or truncated)"),
+                format!(
+                    "frame {frame}: the capture ends inside a TLS record (missing segments or truncated)"
+                ),
             ));
         }
         _ => {}
@@ -394,7 +409,10 @@ impl TlsConnection {
             }
             AnswerSeen::Alert { level, description, .. } => {
                 a.insert("alert_level".into(), leaf(tls::alert_level_name(*level).into(), &s));
-                a.insert("alert_description".into(), leaf(tls::alert_description_name(*description).into(), &s));
+                a.insert(
+                    "alert_description".into(),
+                    leaf(tls::alert_description_name(*description).into(), &s),
+                );
             }
             AnswerSeen::Rst { from_server, .. } | AnswerSeen::Fin { from_server, .. } => {
                 let from = if *from_server { "server" } else { "client" };
@@ -424,7 +442,8 @@ fn frame_int(f: u64) -> i64 {
 /// Collects a capture held in memory (what [`CaptureCollector::collect`] does after reading).
 pub fn collect_bytes(rel_path: &str, bytes: &[u8]) -> CollectorOutput {
     let analysis = analyse(bytes);
-    let mut out = CollectorOutput { encoding: Some("binary".into()), items: analysis.packets, ..Default::default() };
+    let mut out =
+        CollectorOutput { encoding: Some("binary".into()), items: analysis.packets, ..Default::default() };
     for (offset, _frame, message) in analysis.errors {
         // Frames are not lines: the frame number is in the message, the byte offset locates it.
         let mut e = CollectionError::new(rel_path, INFO.name, message);
@@ -432,7 +451,9 @@ pub fn collect_bytes(rel_path: &str, bytes: &[u8]) -> CollectorOutput {
         out.errors.push(e);
     }
     let mut counts: BTreeMap<&str, i64> = BTreeMap::new();
-    for key in ["connections", "client_hellos", "server_hello", "alert", "rst", "fin", "none", "proxy_connects"] {
+    for key in
+        ["connections", "client_hellos", "server_hello", "alert", "rst", "fin", "none", "proxy_connects"]
+    {
         counts.insert(key, 0);
     }
     let mut list = Vec::new();
@@ -453,7 +474,8 @@ pub fn collect_bytes(rel_path: &str, bytes: &[u8]) -> CollectorOutput {
         .map(|(k, v)| (k.to_owned(), Fact::with_source(Value::Int(v), Arc::clone(&whole))))
         .collect();
     let mut facts = FactMap::new();
-    facts.insert(&["network", "tls", "connections"], Fact::with_source(Value::List(list), Arc::clone(&whole)));
+    facts
+        .insert(&["network", "tls", "connections"], Fact::with_source(Value::List(list), Arc::clone(&whole)));
     facts.insert(&["network", "tls", "summary", rel_path], Fact::with_source(Value::Map(summary), whole));
     out.facts = facts;
     out

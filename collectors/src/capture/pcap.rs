@@ -85,7 +85,10 @@ pub fn read(bytes: &[u8]) -> ReadResult<'_> {
         Some(Container::PcapNg) => read_pcapng(bytes),
         None => ReadResult {
             packets: Vec::new(),
-            errors: vec![ContainerError { offset: 0, message: "not a pcap or pcapng file (unknown magic)".into() }],
+            errors: vec![ContainerError {
+                offset: 0,
+                message: "not a pcap or pcapng file (unknown magic)".into(),
+            }],
         },
     }
 }
@@ -93,7 +96,8 @@ pub fn read(bytes: &[u8]) -> ReadResult<'_> {
 fn read_pcap(bytes: &[u8], be: bool, nanos: bool) -> ReadResult<'_> {
     let mut out = ReadResult::default();
     let Some(linktype) = rd_u32(bytes, 20, be) else {
-        out.errors.push(ContainerError { offset: 0, message: "pcap header truncated (24 bytes expected)".into() });
+        out.errors
+            .push(ContainerError { offset: 0, message: "pcap header truncated (24 bytes expected)".into() });
         return out;
     };
     // The upper bits carry FCS information in some writers; the link type is the low 16 bits.
@@ -170,7 +174,8 @@ fn read_pcapng(bytes: &[u8]) -> ReadResult<'_> {
             break;
         };
         if block_len < 12 || block_len % 4 != 0 || block_len > MAX_PACKET + 64 {
-            out.errors.push(err(format!("block length {block_len} is invalid; the file is corrupt from here")));
+            out.errors
+                .push(err(format!("block length {block_len} is invalid; the file is corrupt from here")));
             break;
         }
         let Some(block) = bytes.get(pos..pos + block_len) else {
@@ -214,8 +219,12 @@ fn read_pcapng(bytes: &[u8]) -> ReadResult<'_> {
                             offset: pos as u64,
                         });
                     }
-                    (None, _) => out.errors.push(err(format!("frame {frame}: packet names an unknown interface"))),
-                    (_, None) => out.errors.push(err(format!("frame {frame}: captured length exceeds its block"))),
+                    (None, _) => {
+                        out.errors.push(err(format!("frame {frame}: packet names an unknown interface")))
+                    }
+                    (_, None) => {
+                        out.errors.push(err(format!("frame {frame}: captured length exceeds its block")))
+                    }
                 }
             }
             3 => {
@@ -232,7 +241,9 @@ fn read_pcapng(bytes: &[u8]) -> ReadResult<'_> {
                         data,
                         offset: pos as u64,
                     }),
-                    None => out.errors.push(err(format!("frame {frame}: simple packet before any interface"))),
+                    None => {
+                        out.errors.push(err(format!("frame {frame}: simple packet before any interface")))
+                    }
                 }
             }
             _ => {}
@@ -270,7 +281,10 @@ mod tests {
 
     #[test]
     fn recognises_every_magic() {
-        assert_eq!(sniff(&[0xD4, 0xC3, 0xB2, 0xA1]), Some(Container::Pcap { big_endian: false, nanos: false }));
+        assert_eq!(
+            sniff(&[0xD4, 0xC3, 0xB2, 0xA1]),
+            Some(Container::Pcap { big_endian: false, nanos: false })
+        );
         assert_eq!(sniff(&[0xA1, 0xB2, 0x3C, 0x4D]), Some(Container::Pcap { big_endian: true, nanos: true }));
         assert_eq!(sniff(&[0x0A, 0x0D, 0x0D, 0x0A]), Some(Container::PcapNg));
         assert_eq!(sniff(b"GIF8"), None);

@@ -31,8 +31,8 @@ const MAX_HANDSHAKE_LEN: usize = 1 << 16;
 
 /// The random value of a HelloRetryRequest (RFC 8446 §4.1.3): SHA-256 of "HelloRetryRequest".
 pub const HELLO_RETRY_REQUEST_RANDOM: [u8; 32] = [
-    0xCF, 0x21, 0xAD, 0x74, 0xE5, 0x9A, 0x61, 0x11, 0xBE, 0x1D, 0x8C, 0x02, 0x1E, 0x65, 0xB8, 0x91, 0xC2, 0xA2,
-    0x11, 0x16, 0x7A, 0xBB, 0x8C, 0x5E, 0x07, 0x9E, 0x09, 0xE2, 0xC8, 0xA8, 0x33, 0x9C,
+    0xCF, 0x21, 0xAD, 0x74, 0xE5, 0x9A, 0x61, 0x11, 0xBE, 0x1D, 0x8C, 0x02, 0x1E, 0x65, 0xB8, 0x91, 0xC2,
+    0xA2, 0x11, 0x16, 0x7A, 0xBB, 0x8C, 0x5E, 0x07, 0x9E, 0x09, 0xE2, 0xC8, 0xA8, 0x33, 0x9C,
 ];
 
 /// A protocol version's usual name: `TLS 1.2`, `SSL 3.0`, or `0xXXXX`.
@@ -50,7 +50,8 @@ pub fn version_name(v: u16) -> String {
 
 /// The wire value of a version name (`TLS 1.2` → 0x0303); case and spaces are not significant.
 pub fn version_from_name(name: &str) -> Option<u16> {
-    let squashed: String = name.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_ascii_uppercase();
+    let squashed: String =
+        name.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_ascii_uppercase();
     Some(match squashed.as_str() {
         "SSL3.0" | "SSL3" => 0x0300,
         "TLS1.0" | "TLS1" => 0x0301,
@@ -127,10 +128,20 @@ pub enum FirstMessage {
     /// The stream does not start with a TLS record.
     NotTls,
     /// A complete handshake message; `end` is the stream offset just past its last byte.
-    Handshake { msg_type: u8, body: Vec<u8>, end: usize },
-    Alert { alert: Alert, end: usize },
+    Handshake {
+        msg_type: u8,
+        body: Vec<u8>,
+        end: usize,
+    },
+    Alert {
+        alert: Alert,
+        end: usize,
+    },
     /// A record of another type (ChangeCipherSpec, application data) came first.
-    Other { content_type: u8, end: usize },
+    Other {
+        content_type: u8,
+        end: usize,
+    },
 }
 
 /// Reads the first handshake message (reassembled across records) or alert of a stream.
@@ -193,7 +204,8 @@ pub fn first_message(stream: &[u8]) -> FirstMessage {
 
 /// Whether bytes can start a TLS record: a known content type and major version 3.
 fn plausible_record_start(b: &[u8]) -> bool {
-    let type_ok = b.first().is_some_and(|t| (CONTENT_CHANGE_CIPHER_SPEC..=CONTENT_APPLICATION_DATA).contains(t));
+    let type_ok =
+        b.first().is_some_and(|t| (CONTENT_CHANGE_CIPHER_SPEC..=CONTENT_APPLICATION_DATA).contains(t));
     let major_ok = b.get(1).is_none_or(|&m| m == 3);
     let minor_ok = b.get(2).is_none_or(|&m| m <= 4);
     type_ok && major_ok && minor_ok
@@ -401,7 +413,10 @@ mod tests {
     #[test]
     fn alerts_and_garbage() {
         let stream = record(CONTENT_ALERT, &[2, 40]);
-        assert_eq!(first_message(&stream), FirstMessage::Alert { alert: Alert { level: 2, description: 40 }, end: 7 });
+        assert_eq!(
+            first_message(&stream),
+            FirstMessage::Alert { alert: Alert { level: 2, description: 40 }, end: 7 }
+        );
         assert_eq!(first_message(b"HTTP/1.1 200 OK\r\n"), FirstMessage::NotTls);
         assert_eq!(first_message(&[22, 3]), FirstMessage::NeedMore);
         assert_eq!(alert_description_name(40), "handshake_failure");

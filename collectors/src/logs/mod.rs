@@ -72,45 +72,22 @@ pub mod scan;
 pub mod softwaredistribution;
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
 use triage_facts::{Collector, Fact, Provenance, Timestamp, Value};
 
 pub use configmgr::ConfigMgrLog;
 pub use custom::{CustomKind, CustomLog};
-pub use scan::{scan_file, scan_reader, Format, ScanOutput};
+pub use scan::{scan_file, scan_reader, scan_reader_with, Format, ScanLimits, ScanOutput};
 pub use softwaredistribution::WsusLog;
 
 /// The log collectors, in tie-breaking order.
 pub static COLLECTORS: &[&dyn Collector] = &[&WsusLog, &ConfigMgrLog, &CustomLog];
 
-/// Progress of one artifact being scanned: decoded so far and total, in raw bytes.
-#[derive(Clone, Copy, Debug)]
-pub struct Progress<'a> {
-    pub artifact: &'a str,
-    pub done: u64,
-    pub total: u64,
-}
-
-/// A progress callback, called after every chunk (a few MiB) of every log scanned.
-pub type ProgressHook = Arc<dyn Fn(Progress<'_>) + Send + Sync>;
-
-static PROGRESS: RwLock<Option<ProgressHook>> = RwLock::new(None);
-
-/// Installs (or, with `None`, removes) the process-wide progress callback used by the log
-/// collectors. The binary draws a progress bar with it; collectors never draw anything.
-pub fn set_progress(hook: Option<ProgressHook>) {
-    if let Ok(mut g) = PROGRESS.write() {
-        *g = hook;
-    }
-}
-
-pub(crate) fn report_progress(artifact: &str, done: u64, total: u64) {
-    if let Ok(g) = PROGRESS.read() {
-        if let Some(h) = g.as_ref() {
-            h(Progress { artifact, done, total });
-        }
-    }
+/// Whether a collector reads its artifacts streaming, with memory independent of their size
+/// (discovery exempts these from its file-size limit).
+pub fn is_streaming(collector: &str) -> bool {
+    matches!(collector, softwaredistribution::COLLECTOR | configmgr::COLLECTOR | custom::COLLECTOR)
 }
 
 /// One record handed to the format-specific parsers and extractors.
@@ -172,7 +149,12 @@ pub struct Extracted {
 pub const MAX_LIST_ITEMS: usize = 2000;
 
 impl Extracted {
-    pub(crate) fn push(list: &mut Vec<Fact>, truncated: &mut BTreeMap<&'static str, i64>, name: &'static str, f: Fact) {
+    pub(crate) fn push(
+        list: &mut Vec<Fact>,
+        truncated: &mut BTreeMap<&'static str, i64>,
+        name: &'static str,
+        f: Fact,
+    ) {
         if list.len() < MAX_LIST_ITEMS {
             list.push(f);
         } else {
@@ -223,8 +205,7 @@ impl Extracted {
         } else {
             "unknown"
         };
-        let state =
-            if tail.contains("not found") { format!("not_found_{onoff}") } else { onoff.to_owned() };
+        let state = if tail.contains("not found") { format!("not_found_{onoff}") } else { onoff.to_owned() };
         let mut m = Fields::new();
         m.insert("protocol".into(), Fact::new(protocol));
         m.insert("state".into(), Fact::new(state));
@@ -287,7 +268,8 @@ pub(crate) fn parse_hms(b: &[u8]) -> Option<(u32, u32, u32, u32, usize)> {
 }
 
 pub(crate) fn month_from_name(m: &str) -> Option<u32> {
-    const NAMES: [&str; 12] = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
+    const NAMES: [&str; 12] =
+        ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
     let m = m.get(..3)?.to_ascii_lowercase();
     NAMES.iter().position(|n| *n == m).map(|i| i as u32 + 1)
 }

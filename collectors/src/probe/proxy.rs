@@ -63,10 +63,13 @@ impl ProxyConfig {
         let (user, password) = match userinfo {
             Some(u) => {
                 let (n, p) = u.split_once(':').map_or((u, None), |(n, p)| (n, Some(p)));
-                (Some(percent_decode(n).ok_or_else(|| bad("bad percent-encoding"))?), match p {
-                    Some(p) => Some(percent_decode(p).ok_or_else(|| bad("bad percent-encoding"))?),
-                    None => None,
-                })
+                (
+                    Some(percent_decode(n).ok_or_else(|| bad("bad percent-encoding"))?),
+                    match p {
+                        Some(p) => Some(percent_decode(p).ok_or_else(|| bad("bad percent-encoding"))?),
+                        None => None,
+                    },
+                )
             }
             None => (None, None),
         };
@@ -93,7 +96,12 @@ impl ProxyConfig {
 
 /// Asks the proxy on `stream` for a tunnel to `target` and reads its answer. On success the
 /// stream is the tunnel.
-pub fn open_tunnel(stream: &mut TcpStream, proxy: &ProxyConfig, target: &str, deadline: Instant) -> Result<(), ProxyError> {
+pub fn open_tunnel(
+    stream: &mut TcpStream,
+    proxy: &ProxyConfig,
+    target: &str,
+    deadline: Instant,
+) -> Result<(), ProxyError> {
     let io = |e: std::io::Error| match e.kind() {
         std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut => ProxyError::Timeout,
         _ => ProxyError::Io(e.to_string()),
@@ -137,7 +145,11 @@ pub fn base64(data: &[u8]) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
     for chunk in data.chunks(3) {
-        let b = [chunk.first().copied().unwrap_or(0), chunk.get(1).copied().unwrap_or(0), chunk.get(2).copied().unwrap_or(0)];
+        let b = [
+            chunk.first().copied().unwrap_or(0),
+            chunk.get(1).copied().unwrap_or(0),
+            chunk.get(2).copied().unwrap_or(0),
+        ];
         let n = u32::from(b[0]) << 16 | u32::from(b[1]) << 8 | u32::from(b[2]);
         for i in 0..4 {
             if i <= chunk.len() {
@@ -191,6 +203,8 @@ mod tests {
         assert_eq!(base64(b"ab"), "YWI=");
         assert_eq!(base64(b""), "");
         let p = ProxyConfig::parse("http://u:p@h:1").expect("parses");
-        assert!(p.connect_request("sws.update.microsoft.com:443").contains("Proxy-Authorization: Basic dTpw\r\n"));
+        assert!(p
+            .connect_request("sws.update.microsoft.com:443")
+            .contains("Proxy-Authorization: Basic dTpw\r\n"));
     }
 }

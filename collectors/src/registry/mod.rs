@@ -2,8 +2,8 @@
 //! tree, plus the OS facts found in `Windows NT\CurrentVersion`.
 //!
 //! Recognised by content — the `Windows Registry Editor Version 5.00` or `REGEDIT4` header —
-//! whatever the file is called (a `.reg` name makes the bid stronger; a `.reg` file whose first
-//! line is a `[HKEY_…]` key is also taken, and its missing header reported).
+//! whatever the file is called (a `.reg` or `.reg.txt` name makes the bid stronger; such a file
+//! whose first line is a `[HKEY_…]` key is also taken, and its missing header reported).
 //!
 //! # Fact layout
 //!
@@ -25,9 +25,15 @@
 //! ```
 //!
 //! Key paths: the hive is abbreviated and upper-case (`HKLM`, `HKCU`, `HKCR`, `HKU`, `HKCC`;
-//! `HKEY_LOCAL_MACHINE` ≡ `HKLM`), the rest `\`-separated, each segment **in the case first seen
-//! in that file**; value names likewise. The registry is case-insensitive and two files may
-//! spell a key differently, so **lookups must be case-insensitive** (the engine's `reg()` helper
+//! `HKEY_LOCAL_MACHINE` ≡ `HKLM`), the rest `\`-separated. A segment Windows itself creates
+//! (`SOFTWARE`, `SYSTEM`, `Microsoft`, `.NETFramework`, `SCHANNEL`, `TLS 1.2`, … — the table
+//! [`WELL_KNOWN_NAMES`]) is always spelled as Windows spells it, whatever the file says, so that
+//! `registry."HKLM\SOFTWARE\Microsoft\.NETFramework\v4.0.30319"` finds a hand-written
+//! `[HKEY_LOCAL_MACHINE\Software\Microsoft\.NetFramework\V4.0.30319]` and two files merge into one
+//! key; any other segment keeps **the case first seen in that file**. Value names likewise
+//! (`SchUseStrongCrypto`, `Enabled`, `Functions`, … are in the table). The registry is
+//! case-insensitive and two files may still spell an unknown name differently, so **lookups should
+//! be case-insensitive** (the engine's `reg()` helper
 //! does this). Deletions apply within the file, in order; across files, facts merge through
 //! [`triage_facts::FactMap::merge`], which records a value set differently by two files as a
 //! conflict.
@@ -74,8 +80,10 @@ impl Collector for RegistryCollector {
 
     fn recognise(&self, artifact: &Artifact<'_>) -> Recognition {
         let head = text::decode(artifact.head);
-        let first = head.text.lines().map(|l| l.trim_start_matches('\u{feff}').trim()).find(|l| !l.is_empty());
-        let named = artifact.file_name_lower().ends_with(".reg");
+        let first =
+            head.text.lines().map(|l| l.trim_start_matches('\u{feff}').trim()).find(|l| !l.is_empty());
+        let name = artifact.file_name_lower();
+        let named = name.ends_with(".reg") || name.ends_with(".reg.txt");
         match first {
             Some(l) if reg_file::header_of(l).is_some() => {
                 if named {
@@ -105,7 +113,8 @@ impl Collector for RegistryCollector {
 /// Reads one `.reg` file's bytes (any encoding) into facts. `rel_path` goes into provenance.
 pub fn collect_bytes(rel_path: &str, bytes: &[u8]) -> CollectorOutput {
     let decoded = text::decode(bytes);
-    let mut out = CollectorOutput { encoding: Some(decoded.encoding.name().to_owned()), ..Default::default() };
+    let mut out =
+        CollectorOutput { encoding: Some(decoded.encoding.name().to_owned()), ..Default::default() };
     if let Some(offset) = decoded.first_malformed {
         out.errors.push(
             CollectionError::new(
@@ -160,6 +169,103 @@ fn fold(s: &str) -> String {
     s.to_lowercase()
 }
 
+/// Key segments and value names as Windows spells them, for the keys triage's packs read. A
+/// name found here (case-insensitively) is written in this spelling in the facts.
+pub const WELL_KNOWN_NAMES: &[&str] = &[
+    // key segments
+    "SOFTWARE",
+    "SYSTEM",
+    "Microsoft",
+    "Policies",
+    "WOW6432Node",
+    ".NETFramework",
+    "v2.0.50727",
+    "v4.0.30319",
+    "CurrentControlSet",
+    "ControlSet001",
+    "Control",
+    "SecurityProviders",
+    "SCHANNEL",
+    "Protocols",
+    "Ciphers",
+    "CipherSuites",
+    "Hashes",
+    "KeyExchangeAlgorithms",
+    "Client",
+    "Server",
+    "SSL 2.0",
+    "SSL 3.0",
+    "TLS 1.0",
+    "TLS 1.1",
+    "TLS 1.2",
+    "TLS 1.3",
+    "DTLS 1.0",
+    "DTLS 1.2",
+    "Multi-Protocol Unified Hello",
+    "PCT 1.0",
+    "Cryptography",
+    "Configuration",
+    "Local",
+    "SSL",
+    "00010002",
+    "00010003",
+    "Windows NT",
+    "CurrentVersion",
+    "Windows",
+    "WindowsUpdate",
+    "AU",
+    "Update Services",
+    "Setup",
+    "Services",
+    "Internet Settings",
+    // value names
+    "SchUseStrongCrypto",
+    "SystemDefaultTlsVersions",
+    "Enabled",
+    "DisabledByDefault",
+    "Functions",
+    "EccCurves",
+    "ProductName",
+    "EditionID",
+    "InstallationType",
+    "CurrentBuild",
+    "CurrentBuildNumber",
+    "CurrentMajorVersionNumber",
+    "CurrentMinorVersionNumber",
+    "UBR",
+    "ReleaseId",
+    "DisplayVersion",
+    "WUServer",
+    "WUStatusServer",
+    "UseWUServer",
+    "ContentDir",
+    "PortNumber",
+    "UsingSSL",
+    "SqlServerName",
+];
+
+/// The Windows spelling of a well-known name, if `name` is one (case-insensitively).
+pub fn well_known_spelling(name: &str) -> Option<&'static str> {
+    WELL_KNOWN_NAMES.iter().find(|w| w.eq_ignore_ascii_case(name)).copied()
+}
+
+/// `name` in its Windows spelling if well known, else as given.
+fn spelled(name: String) -> String {
+    well_known_spelling(&name).map_or(name, str::to_owned)
+}
+
+/// Where the values that follow go.
+enum Current {
+    /// Before the first key.
+    Nothing,
+    /// Folded path of the open key.
+    Key(String),
+    /// After a key whose hive is unknown (already reported): values are skipped silently.
+    Skipped,
+    /// After `[-KEY]`: values make no sense there; the first one is reported.
+    Deleted { reported: bool },
+}
+
 struct Key {
     path: String,
     source: Arc<Provenance>,
@@ -172,21 +278,28 @@ struct Tree<'a> {
     rel_path: &'a str,
     /// folded path → key
     keys: BTreeMap<String, Key>,
-    /// folded path prefix → that prefix in the case first seen
+    /// folded path prefix → that prefix in its canonical spelling
     case: HashMap<String, String>,
-    /// folded value name per key → name as first seen (survives value deletion)
+    /// `registry_deletions`, in file order
     deletions: Vec<Fact>,
-    /// folded path of the key values currently go to
-    current: Option<String>,
+    current: Current,
 }
 
 impl<'a> Tree<'a> {
     fn new(rel_path: &'a str) -> Self {
-        Tree { rel_path, keys: BTreeMap::new(), case: HashMap::new(), deletions: Vec::new(), current: None }
+        Tree {
+            rel_path,
+            keys: BTreeMap::new(),
+            case: HashMap::new(),
+            deletions: Vec::new(),
+            current: Current::Nothing,
+        }
     }
 
     fn provenance(&self, at: &Location) -> Provenance {
-        Provenance::new(self.rel_path, NAME).lines(at.line, at.end_line).span(at.span.start as u64, at.span.end as u64)
+        Provenance::new(self.rel_path, NAME)
+            .lines(at.line, at.end_line)
+            .span(at.span.start as u64, at.span.end as u64)
     }
 
     fn error(&self, at: &Location, message: String) -> CollectionError {
@@ -201,10 +314,27 @@ impl<'a> Tree<'a> {
         for seg in segments {
             folded.push('\\');
             folded.push_str(&fold(seg));
-            let candidate = format!("{canonical}\\{seg}");
+            let candidate = format!("{canonical}\\{}", well_known_spelling(seg).unwrap_or(seg));
             canonical = self.case.entry(folded.clone()).or_insert(candidate).clone();
         }
         Some((canonical, folded))
+    }
+
+    /// The folded path of the key a value (or value deletion, `what`) goes to, or the error to
+    /// record (if any) when it goes nowhere.
+    fn target(&mut self, at: &Location, what: &str) -> Result<String, Option<CollectionError>> {
+        match &mut self.current {
+            Current::Key(folded) => Ok(folded.clone()),
+            Current::Skipped => Err(None),
+            Current::Nothing => Err(Some(self.error(at, format!("{what} before any key is skipped")))),
+            Current::Deleted { reported } => {
+                if *reported {
+                    return Err(None);
+                }
+                *reported = true;
+                Err(Some(self.error(at, format!("{what} under a deleted key `[-…]` is skipped"))))
+            }
+        }
     }
 
     /// Applies one entry; returns an error to record, if any.
@@ -212,18 +342,21 @@ impl<'a> Tree<'a> {
         match entry {
             Entry::Key { path, at } => {
                 let Some((canonical, folded)) = self.canonical(&path) else {
-                    self.current = None;
-                    return Some(self.error(&at, format!("unknown hive in key `{path}`; its values are skipped")));
+                    self.current = Current::Skipped;
+                    return Some(
+                        self.error(&at, format!("unknown hive in key `{path}`; its values are skipped")),
+                    );
                 };
                 if !self.keys.contains_key(&folded) {
                     let source = Arc::new(self.provenance(&at).key(canonical.clone()));
-                    self.keys.insert(folded.clone(), Key { path: canonical, source, values: BTreeMap::new() });
+                    self.keys
+                        .insert(folded.clone(), Key { path: canonical, source, values: BTreeMap::new() });
                 }
-                self.current = Some(folded);
+                self.current = Current::Key(folded);
                 None
             }
             Entry::DeleteKey { path, at } => {
-                self.current = None;
+                self.current = Current::Deleted { reported: false };
                 let Some((canonical, folded)) = self.canonical(&path) else {
                     return Some(self.error(&at, format!("unknown hive in deleted key `{path}`")));
                 };
@@ -234,16 +367,14 @@ impl<'a> Tree<'a> {
                 None
             }
             Entry::Value { name, data, at } => {
-                let Some(key) = self.current.as_ref().and_then(|c| self.keys.get_mut(c)) else {
-                    return Some(
-                        CollectionError::new(self.rel_path, NAME, "value outside any key is skipped")
-                            .at_line(at.line),
-                    );
+                let key = match self.target(&at, "value") {
+                    Ok(folded) => self.keys.get_mut(&folded)?,
+                    Err(e) => return e,
                 };
                 *items += 1;
                 let name = name.unwrap_or_else(|| "(default)".to_owned());
                 let folded = fold(&name);
-                let shown = key.values.get(&folded).map(|(n, _)| n.clone()).unwrap_or(name);
+                let shown = key.values.get(&folded).map_or_else(|| spelled(name), |(n, _)| n.clone());
                 let src = Provenance::new(self.rel_path, NAME)
                     .lines(at.line, at.end_line)
                     .span(at.span.start as u64, at.span.end as u64)
@@ -253,15 +384,13 @@ impl<'a> Tree<'a> {
                 None
             }
             Entry::DeleteValue { name, at } => {
-                let Some(key) = self.current.as_ref().and_then(|c| self.keys.get_mut(c)) else {
-                    return Some(
-                        CollectionError::new(self.rel_path, NAME, "value deletion outside any key is skipped")
-                            .at_line(at.line),
-                    );
+                let key = match self.target(&at, "value deletion") {
+                    Ok(folded) => self.keys.get_mut(&folded)?,
+                    Err(e) => return e,
                 };
                 let name = name.unwrap_or_else(|| "(default)".to_owned());
                 let removed = key.values.remove(&fold(&name));
-                let shown = removed.map(|(n, _)| n).unwrap_or(name);
+                let shown = removed.map_or_else(|| spelled(name), |(n, _)| n);
                 let full = format!("{}\\{shown}", key.path);
                 let src = Arc::new(self.provenance(&at).key(full.clone()));
                 self.deletions.push(Fact::with_source(full, src));
@@ -301,7 +430,8 @@ const CURRENT_VERSION: &str = "hklm\\software\\microsoft\\windows nt\\currentver
 
 /// `os.*` from `HKLM\SOFTWARE\Microsoft\Windows NT\CurrentVersion`, when the file has it.
 fn os_facts(registry: &BTreeMap<String, Fact>, facts: &mut FactMap) {
-    let Some(values) = registry.iter().find(|(k, _)| fold(k) == CURRENT_VERSION).and_then(|(_, f)| f.as_map())
+    let Some(values) =
+        registry.iter().find(|(k, _)| fold(k) == CURRENT_VERSION).and_then(|(_, f)| f.as_map())
     else {
         return;
     };

@@ -368,7 +368,8 @@ fn skip_continuations(lines: &[Line<'_>], idx: usize) -> usize {
 /// A line that can continue hex data: hex digits, commas, blanks and a final `\`, nothing else.
 fn is_continuation(line: &str) -> bool {
     let t = strip_comment(line).trim();
-    !t.is_empty() && t.chars().all(|c| c.is_ascii_hexdigit() || c == ',' || c == '\\' || c == ' ' || c == '\t')
+    !t.is_empty()
+        && t.chars().all(|c| c.is_ascii_hexdigit() || c == ',' || c == '\\' || c == ' ' || c == '\t')
 }
 
 /// Splits off a trailing `\` (continuation marker).

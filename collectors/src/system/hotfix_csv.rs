@@ -45,7 +45,8 @@ impl Collector for HotfixCsvCollector {
 
     fn recognise(&self, artifact: &Artifact<'_>) -> Recognition {
         let head = text::decode(artifact.head);
-        let mut lines = head.text.lines().map(|l| l.trim_start_matches('\u{feff}').trim()).filter(|l| !l.is_empty());
+        let mut lines =
+            head.text.lines().map(|l| l.trim_start_matches('\u{feff}').trim()).filter(|l| !l.is_empty());
         let Some(mut first) = lines.next() else { return Recognition::No };
         let typed = first.starts_with("#TYPE");
         if typed {
@@ -74,10 +75,12 @@ impl Collector for HotfixCsvCollector {
 /// Reads one CSV file's bytes into `updates.installed`.
 pub fn collect_bytes(rel_path: &str, bytes: &[u8]) -> CollectorOutput {
     let decoded = text::decode(bytes);
-    let mut out = CollectorOutput { encoding: Some(decoded.encoding.name().to_owned()), ..Default::default() };
+    let mut out =
+        CollectorOutput { encoding: Some(decoded.encoding.name().to_owned()), ..Default::default() };
     if let Some(offset) = decoded.first_malformed {
         out.errors.push(
-            CollectionError::new(rel_path, NAME, format!("malformed {} text", decoded.encoding)).at_offset(offset),
+            CollectionError::new(rel_path, NAME, format!("malformed {} text", decoded.encoding))
+                .at_offset(offset),
         );
     }
     let text = decoded.text.as_str();
@@ -125,8 +128,10 @@ pub fn kb_number(s: &str) -> Option<String> {
     let mut from = 0;
     while let Some(i) = upper.get(from..).and_then(|r| r.find("KB")) {
         let start = from + i;
-        let digits: String = upper.get(start + 2..).unwrap_or("").chars().take_while(char::is_ascii_digit).collect();
-        let boundary_before = start == 0 || !upper.as_bytes().get(start - 1).is_some_and(u8::is_ascii_alphanumeric);
+        let digits: String =
+            upper.get(start + 2..).unwrap_or("").chars().take_while(char::is_ascii_digit).collect();
+        let boundary_before =
+            start == 0 || !upper.as_bytes().get(start - 1).is_some_and(u8::is_ascii_alphanumeric);
         if !digits.is_empty() && boundary_before {
             return Some(format!("KB{digits}"));
         }
@@ -158,7 +163,11 @@ impl CsvRecord {
 
 /// Splits a header line into field names (quotes removed), guessing the delimiter.
 fn header_fields(line: &str) -> Vec<String> {
-    csv_records(line).into_iter().next().map(|r| r.fields.into_iter().map(|f| f.value).collect()).unwrap_or_default()
+    csv_records(line)
+        .into_iter()
+        .next()
+        .map(|r| r.fields.into_iter().map(|f| f.value).collect())
+        .unwrap_or_default()
 }
 
 /// Guesses the delimiter from the first record line: the most frequent of `,` `;` TAB outside

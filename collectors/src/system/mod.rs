@@ -10,4 +10,5 @@ pub mod systeminfo;
 use triage_facts::Collector;
 
 /// The collectors of this module: `systeminfo`, `hotfix-csv`.
-pub static COLLECTORS: &[&dyn Collector] = &[&systeminfo::SysteminfoCollector, &hotfix_csv::HotfixCsvCollector];
+pub static COLLECTORS: &[&dyn Collector] =
+    &[&systeminfo::SysteminfoCollector, &hotfix_csv::HotfixCsvCollector];

@@ -83,10 +83,12 @@ struct Field {
 /// Reads `systeminfo` output bytes into facts.
 pub fn collect_bytes(rel_path: &str, bytes: &[u8]) -> CollectorOutput {
     let decoded = text::decode(bytes);
-    let mut out = CollectorOutput { encoding: Some(decoded.encoding.name().to_owned()), ..Default::default() };
+    let mut out =
+        CollectorOutput { encoding: Some(decoded.encoding.name().to_owned()), ..Default::default() };
     if let Some(offset) = decoded.first_malformed {
         out.errors.push(
-            CollectionError::new(rel_path, NAME, format!("malformed {} text", decoded.encoding)).at_offset(offset),
+            CollectionError::new(rel_path, NAME, format!("malformed {} text", decoded.encoding))
+                .at_offset(offset),
         );
     }
     let text = decoded.text.as_str();
@@ -191,15 +193,25 @@ fn facts_from(rel_path: &str, fields: &[Field], errors: &mut Vec<CollectionError
                 .and_then(|b| b.parse::<u64>().ok())
                 .or_else(|| version.as_ref().and_then(|ver| ver.0.get(2).copied()));
             match &version {
-                Some(ver) => facts.insert(&["os", "version"], Fact::with_source(Value::Version(ver.clone()), source.clone())),
+                Some(ver) => facts.insert(
+                    &["os", "version"],
+                    Fact::with_source(Value::Version(ver.clone()), source.clone()),
+                ),
                 None => errors.push(
-                    CollectionError::new(rel_path, NAME, format!("unreadable OS Version `{v}`")).at_line(f.line),
+                    CollectionError::new(rel_path, NAME, format!("unreadable OS Version `{v}`"))
+                        .at_line(f.line),
                 ),
             }
             if let Some(b) = build {
-                facts.insert(&["os", "build"], Fact::with_source(i64::try_from(b).unwrap_or(i64::MAX), source.clone()));
+                facts.insert(
+                    &["os", "build"],
+                    Fact::with_source(i64::try_from(b).unwrap_or(i64::MAX), source.clone()),
+                );
                 let server = os_builds::is_server_name(name.as_ref().map(|(n, _)| n.as_str()));
-                facts.insert(&["os", "product"], Fact::with_source(os_builds::product_for_build(b, server), source));
+                facts.insert(
+                    &["os", "product"],
+                    Fact::with_source(os_builds::product_for_build(b, server), source),
+                );
             }
         }
     }

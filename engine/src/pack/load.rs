@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use miette::NamedSource;
 use rhai::{Engine, Scope};
-use serde_spanned::Spanned;
+use toml::Spanned;
 use toml::de::{DeArray, DeTable, DeValue};
 use triage_facts::{Fact, FactMap, LogKindSpec, Value};
 

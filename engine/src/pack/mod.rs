@@ -170,7 +170,27 @@ pub enum TestInput {
     Facts(FactMap),
 }
 
+/// One test declaration of a pack, with the rule it belongs to (see [`Pack::tests`]).
+#[derive(Debug, Clone)]
+pub struct PackTest<'a> {
+    pub rule: &'a str,
+    pub test: &'a RuleTest,
+}
+
+impl SourceFile {
+    pub fn new(name: impl Into<String>, text: impl Into<String>) -> Self {
+        SourceFile { name: name.into(), text: text.into() }
+    }
+}
+
 impl Pack {
+    /// Every `[[rule.test]]` of the pack, in rule order. Inline-fact tests can be run with
+    /// [`crate::Evaluator::evaluate`] directly; folder tests name an artifact folder relative to
+    /// the pack folder, which the caller collects first.
+    pub fn tests(&self) -> Vec<PackTest<'_>> {
+        self.rules.iter().flat_map(|r| r.tests.iter().map(move |t| PackTest { rule: &r.id, test: t })).collect()
+    }
+
     /// The signal's ID as it appears in scan plans and in `signals.<id>` facts.
     pub fn signal_id(&self, signal: &Signal) -> String {
         format!("{}/{}", self.manifest.id, signal.name)

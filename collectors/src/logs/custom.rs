@@ -1,0 +1,129 @@
+//! Log kinds taught by packs (collector `custom-log`): a [`LogKindSpec`] names the files (globs),
+//! where a record starts (a regex anchored at the line start) and, optionally, a regex with
+//! named groups over a record's first line whose groups become the record's `fields`. A group
+//! named `time` that reads as RFC 3339 (`2024-01-02 10:00:00Z`, `…T…+02:00`) becomes a
+//! Timestamp (and feeds `first_time` / `last_time`); every other group is a Str.
+//!
+//! Recognition needs the scan plan, which [`triage_facts::Collector::recognise`] does not see,
+//! so discovery asks [`CustomLog::kind_for`] directly (see `crate::discover`); the trait's
+//! `recognise` answers `No`. Facts: `logs.<name>.files`, `logs.<name>.by_file.<rel>` and
+//! `signals.<id>` as in the [module overview](super); no built-in lists.
+
+use std::sync::Arc;
+
+use triage_facts::{
+    Artifact, CollectContext, CollectionError, CollectorInfo, CollectorOutput, Fact, LogKindSpec,
+    Recognition, ScanPlan, Timestamp,
+};
+
+use super::{glob_match, Fields, Record};
+
+pub const COLLECTOR: &str = "custom-log";
+
+static INFO: CollectorInfo = CollectorInfo {
+    name: COLLECTOR,
+    version: "1",
+    reads: "text logs in a format a rule pack declares (`[log_kinds.<name>]`: globs, record start, fields)",
+    typical_names: &[],
+    provides: &["logs", "signals"],
+};
+
+/// A pack-defined log kind, compiled.
+#[derive(Debug)]
+pub struct CustomKind {
+    pub spec: LogKindSpec,
+    pub record_start: Arc<regex::bytes::Regex>,
+    pub fields: Option<regex::Regex>,
+}
+
+impl CustomKind {
+    /// Compiles a spec; the error names the regex that failed.
+    pub fn compile(spec: &LogKindSpec) -> Result<Self, String> {
+        let start = regex::bytes::Regex::new(&format!("^(?:{})", spec.record_start))
+            .map_err(|e| format!("log kind {}: record_start: {e}", spec.name))?;
+        let fields = spec
+            .fields
+            .as_deref()
+            .map(regex::Regex::new)
+            .transpose()
+            .map_err(|e| format!("log kind {}: fields: {e}", spec.name))?;
+        Ok(CustomKind { spec: spec.clone(), record_start: Arc::new(start), fields })
+    }
+
+    /// Whether a file name (`/`-separated relative path) matches one of the kind's globs.
+    pub fn matches_name(&self, rel: &str) -> bool {
+        spec_matches(&self.spec, rel)
+    }
+
+    pub(crate) fn fields(&self, rec: &Record<'_>) -> Fields {
+        let mut m = Fields::new();
+        let (Some(re), Some(first)) = (&self.fields, rec.lines.first()) else { return m };
+        if rec.continued {
+            return m;
+        }
+        let Some(caps) = re.captures(first.text) else { return m };
+        for name in re.capture_names().flatten() {
+            if let Some(v) = caps.name(name) {
+                let fact = match (name, Timestamp::parse_rfc3339(v.as_str())) {
+                    ("time", Some(t)) => Fact::new(t),
+                    _ => Fact::new(v.as_str()),
+                };
+                m.insert(name.to_owned(), fact);
+            }
+        }
+        m
+    }
+
+    pub(crate) fn line_time(&self, line: &[u8]) -> Option<Timestamp> {
+        let re = self.fields.as_ref()?;
+        let text = std::str::from_utf8(line).ok()?;
+        Timestamp::parse_rfc3339(re.captures(text)?.name("time")?.as_str())
+    }
+}
+
+fn spec_matches(spec: &LogKindSpec, rel: &str) -> bool {
+    let name = rel.rsplit('/').next().unwrap_or(rel);
+    spec.files.iter().any(|g| glob_match(g, name) || glob_match(g, rel))
+}
+
+/// The `custom-log` collector.
+#[derive(Debug)]
+pub struct CustomLog;
+
+impl CustomLog {
+    /// The first log kind of `plan` whose globs match the artifact's name.
+    pub fn kind_for<'p>(plan: &'p ScanPlan, rel: &str) -> Option<&'p LogKindSpec> {
+        plan.log_kinds.iter().find(|k| spec_matches(k, rel))
+    }
+}
+
+impl triage_facts::Collector for CustomLog {
+    fn info(&self) -> &'static CollectorInfo {
+        &INFO
+    }
+
+    /// Always `No`: only discovery, which holds the scan plan, can tell (see the module docs).
+    fn recognise(&self, _artifact: &Artifact<'_>) -> Recognition {
+        Recognition::No
+    }
+
+    fn collect(&self, artifact: &Artifact<'_>, ctx: &CollectContext<'_>) -> CollectorOutput {
+        let Some(spec) = ctx.plan.and_then(|p| CustomLog::kind_for(p, artifact.rel_path)) else {
+            return CollectorOutput {
+                errors: vec![CollectionError::new(
+                    artifact.rel_path,
+                    COLLECTOR,
+                    "no pack log kind matches this file's name",
+                )],
+                ..Default::default()
+            };
+        };
+        match CustomKind::compile(spec) {
+            Ok(kind) => super::scan::collect_artifact(super::Format::Custom(Arc::new(kind)), artifact, ctx),
+            Err(e) => CollectorOutput {
+                errors: vec![CollectionError::new(artifact.rel_path, COLLECTOR, e)],
+                ..Default::default()
+            },
+        }
+    }
+}

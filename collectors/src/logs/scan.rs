@@ -1,0 +1,719 @@
+//! The streaming scanner shared by every log collector: decode, split into records, find every
+//! signal of the file's kind in one pass, widen each hit to its record, and gather the built-in
+//! facts. Memory is bounded by [`CHUNK`] + [`MAX_RECORD_BYTES`] whatever the file's size.
+//!
+//! The hot path per chunk is two linear passes over the decoded text: a line pass (memchr for
+//! `\n`, the [`Splitter`] on each line, the record's time on its header line) and one
+//! multi-pattern search (`regex-automata`'s meta regex over every signal pattern and the
+//! format's built-in literals; its literal prefilter skips most of the text). Only records with a
+//! hit are parsed into fields and matched pattern by pattern (a `RegexSet`, then captures), so
+//! the cost of a relevant record does not touch the other 99 %.
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::Path;
+use std::sync::Arc;
+
+use regex_automata::meta;
+use regex_automata::Input;
+use triage_facts::scan::MAX_RECORD_TEXT;
+use triage_facts::{
+    Artifact, CollectContext, CollectionError, CollectorOutput, Fact, FactMap, Provenance, ScanPlan,
+    Timestamp, Value,
+};
+
+use super::custom::CustomKind;
+use super::record::{strip_eol, Rules, Splitter};
+use super::{configmgr, softwaredistribution, Extracted, Fields, Line, Record};
+use crate::text::{sniff, TextEncoding};
+
+/// Raw bytes read at a time.
+pub const CHUNK: usize = 4 << 20;
+/// A record (or a line) longer than this is scanned in parts of about this size; a match that
+/// straddles two parts can be missed, and the file gets a collection error saying so.
+pub const MAX_RECORD_BYTES: usize = 4 << 20;
+/// Collection errors kept per file; the rest are counted in one last error.
+pub const MAX_ERRORS_PER_FILE: usize = 50;
+
+/// Buffer sizes of a scan; the defaults are [`CHUNK`] and [`MAX_RECORD_BYTES`]. Tests shrink
+/// them to exercise every chunk boundary.
+#[derive(Clone, Copy, Debug)]
+pub struct ScanLimits {
+    pub chunk: usize,
+    pub max_record_bytes: usize,
+}
+
+impl Default for ScanLimits {
+    fn default() -> Self {
+        ScanLimits { chunk: CHUNK, max_record_bytes: MAX_RECORD_BYTES }
+    }
+}
+
+/// Which log format a file is read as.
+#[derive(Clone, Debug)]
+pub enum Format {
+    Wsus,
+    ConfigMgr(configmgr::Framing),
+    Custom(Arc<CustomKind>),
+}
+
+impl Format {
+    /// The kind name: `SignalSpec.log` and `logs.<kind>`.
+    pub fn kind(&self) -> &str {
+        match self {
+            Format::Wsus => softwaredistribution::KIND,
+            Format::ConfigMgr(_) => configmgr::KIND,
+            Format::Custom(k) => &k.spec.name,
+        }
+    }
+
+    pub fn collector(&self) -> &'static str {
+        match self {
+            Format::Wsus => softwaredistribution::COLLECTOR,
+            Format::ConfigMgr(_) => configmgr::COLLECTOR,
+            Format::Custom(_) => super::custom::COLLECTOR,
+        }
+    }
+
+    fn rules(&self) -> Rules {
+        match self {
+            Format::Wsus => Rules::Wsus,
+            Format::ConfigMgr(f) => Rules::ConfigMgr(*f),
+            Format::Custom(k) => Rules::Custom(k.record_start.clone()),
+        }
+    }
+
+    fn builtin_patterns(&self) -> &'static [&'static str] {
+        match self {
+            Format::Wsus => softwaredistribution::BUILTIN_PATTERNS,
+            Format::ConfigMgr(_) => configmgr::BUILTIN_PATTERNS,
+            Format::Custom(_) => &[],
+        }
+    }
+
+    fn fields(&self, rec: &Record<'_>) -> Fields {
+        match self {
+            Format::Wsus => softwaredistribution::fields(rec),
+            Format::ConfigMgr(_) => configmgr::fields(rec),
+            Format::Custom(k) => k.fields(rec),
+        }
+    }
+
+    fn extract(
+        &self,
+        rec: &Record<'_>,
+        fields: &Fields,
+        out: &mut Extracted,
+        src: &dyn Fn(u64) -> Arc<Provenance>,
+    ) {
+        match self {
+            Format::Wsus => softwaredistribution::extract(rec, fields, out, src),
+            Format::ConfigMgr(_) => configmgr::extract(rec, fields, out, src),
+            Format::Custom(_) => {}
+        }
+    }
+
+    /// The time of a record from one of its lines, where the format puts it there (WSUS: the
+    /// header; ConfigMgr: the line that closes the record).
+    fn line_time(&self, line: &[u8], starts: bool) -> Option<Timestamp> {
+        match self {
+            Format::Wsus => starts.then(|| softwaredistribution::record_time(line)).flatten(),
+            Format::ConfigMgr(_) => {
+                if configmgr::is_record_end(line) {
+                    configmgr::record_time(std::str::from_utf8(line).ok()?)
+                } else {
+                    None
+                }
+            }
+            Format::Custom(k) => starts.then(|| k.line_time(line)).flatten(),
+        }
+    }
+}
+
+/// The signals of one kind, compiled once per file.
+struct Matcher {
+    /// Every signal pattern and built-in literal: where to look closer.
+    any: Option<meta::Regex>,
+    /// Which signals a record matches.
+    set: regex::RegexSet,
+    /// Per signal (same order as `set`): its spec and its regex for captures.
+    signals: Vec<(triage_facts::SignalSpec, regex::Regex)>,
+}
+
+fn compile(
+    format: &Format,
+    plan: Option<&ScanPlan>,
+    rel: &str,
+    errors: &mut Vec<CollectionError>,
+) -> Matcher {
+    let mut signals = Vec::new();
+    if let Some(plan) = plan {
+        for spec in plan.signals_for(format.kind()) {
+            match regex::RegexBuilder::new(&spec.pattern)
+                .multi_line(true)
+                .crlf(true)
+                .size_limit(1 << 24)
+                .build()
+            {
+                Ok(re) => signals.push((spec.clone(), re)),
+                Err(e) => errors.push(CollectionError::new(
+                    rel,
+                    format.collector(),
+                    format!("signal {}: pattern does not compile, not scanned: {e}", spec.id),
+                )),
+            }
+        }
+    }
+    let mut patterns: Vec<String> = signals.iter().map(|(s, _)| s.pattern.clone()).collect();
+    patterns.extend(format.builtin_patterns().iter().map(|p| regex::escape(p)));
+    let any = if patterns.is_empty() {
+        None
+    } else {
+        let built = meta::Builder::new()
+            .syntax(regex_automata::util::syntax::Config::new().multi_line(true).crlf(true))
+            .build_many(&patterns);
+        match built {
+            Ok(r) => Some(r),
+            Err(e) => {
+                errors.push(CollectionError::new(
+                    rel,
+                    format.collector(),
+                    format!("cannot compile the signals: {e}"),
+                ));
+                None
+            }
+        }
+    };
+    let set = regex::RegexSetBuilder::new(signals.iter().map(|(s, _)| s.pattern.as_str()))
+        .multi_line(true)
+        .crlf(true)
+        .build()
+        .unwrap_or_else(|_| regex::RegexSet::empty());
+    Matcher { any, set, signals }
+}
+
+/// What one file gave.
+#[derive(Debug)]
+pub struct ScanOutput {
+    pub facts: FactMap,
+    pub errors: Vec<CollectionError>,
+    pub encoding: TextEncoding,
+    pub records: u64,
+    pub lines: u64,
+    /// Decoded bytes.
+    pub bytes: u64,
+}
+
+/// Scans the file at `path` (reported as `rel`).
+pub fn scan_file(path: &Path, rel: &str, format: &Format, plan: Option<&ScanPlan>) -> ScanOutput {
+    match std::fs::File::open(path) {
+        Ok(f) => {
+            let total = f.metadata().map_or(0, |m| m.len());
+            scan_reader(f, rel, total, format, plan)
+        }
+        Err(e) => {
+            let mut out = Scanner::new(rel, format, plan, 0).finish();
+            out.errors.push(CollectionError::new(rel, format.collector(), format!("cannot open: {e}")));
+            out
+        }
+    }
+}
+
+/// Scans a stream of raw bytes (`total` is its size if known, for progress only).
+pub fn scan_reader<R: Read>(
+    reader: R,
+    rel: &str,
+    total: u64,
+    format: &Format,
+    plan: Option<&ScanPlan>,
+) -> ScanOutput {
+    scan_reader_with(reader, rel, total, format, plan, ScanLimits::default())
+}
+
+/// [`scan_reader`] with explicit buffer sizes.
+pub fn scan_reader_with<R: Read>(
+    mut reader: R,
+    rel: &str,
+    total: u64,
+    format: &Format,
+    plan: Option<&ScanPlan>,
+    limits: ScanLimits,
+) -> ScanOutput {
+    let mut sc = Scanner::new(rel, format, plan, total);
+    sc.max_record = limits.max_record_bytes.max(1);
+    let mut raw = vec![0u8; limits.chunk.max(4)];
+    let mut decoder: Option<encoding_rs::Decoder> = None;
+    let mut raw_done = 0u64;
+    loop {
+        let n = match read_full(&mut reader, &mut raw) {
+            Ok(n) => n,
+            Err(e) => {
+                sc.error_at_offset(raw_done, format!("read error, rest of the file not scanned: {e}"));
+                0
+            }
+        };
+        let last = n < raw.len();
+        let mut src = &raw[..n];
+        let dec = decoder.get_or_insert_with(|| {
+            let enc = sniff(src);
+            sc.encoding = enc;
+            let bom = enc.bom_len(src);
+            src = &src[bom..];
+            raw_done += bom as u64;
+            enc.encoding_rs().new_decoder_without_bom_handling()
+        });
+        sc.decode(dec, src, last, raw_done);
+        raw_done += src.len() as u64;
+        sc.process(last);
+        crate::discover::file_progress(raw_done);
+        if last {
+            break;
+        }
+    }
+    sc.finish()
+}
+
+fn read_full<R: Read>(r: &mut R, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match r.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
+}
+
+/// The collector entry point shared by the log collectors.
+pub(crate) fn collect_artifact(
+    format: Format,
+    artifact: &Artifact<'_>,
+    ctx: &CollectContext<'_>,
+) -> CollectorOutput {
+    let out = scan_file(artifact.path, artifact.rel_path, &format, ctx.plan);
+    CollectorOutput {
+        facts: out.facts,
+        errors: out.errors,
+        encoding: Some(out.encoding.name().to_owned()),
+        items: out.records,
+    }
+}
+
+struct Scanner<'a> {
+    rel: &'a str,
+    format: &'a Format,
+    matcher: Matcher,
+    splitter: Splitter,
+    encoding: TextEncoding,
+    errors: Vec<CollectionError>,
+    errors_dropped: u64,
+
+    /// Decoded text not yet done with; `text[0]` is at decoded offset `base`.
+    text: String,
+    base: u64,
+    /// `text[..fed]` has been fed to the splitter, line by line.
+    fed: usize,
+    /// Number of the line starting at `text[fed]`.
+    next_line: u64,
+    /// `text[0]` is in the middle of a line (a previous part of it was dropped).
+    mid_line: bool,
+    /// The record starting at `text[0]` began in an earlier part.
+    continued: bool,
+    /// When `continued`: the number of the line at `text[0]`.
+    part_line: u64,
+    /// Record starts in `text`: (offset in `text`, line number). Never empty once text is fed.
+    starts: Vec<(usize, u64)>,
+    /// `text[..searched]` has been searched for hits.
+    searched: usize,
+    long_record_reported: bool,
+    max_record: usize,
+    nul_lines_reported: u32,
+
+    records: u64,
+    lines: u64,
+    first_time: Option<Timestamp>,
+    last_time: Option<Timestamp>,
+    extracted: Extracted,
+    /// Per signal: matches kept and matches dropped over the cap.
+    matches: Vec<(Vec<Fact>, u64)>,
+}
+
+impl<'a> Scanner<'a> {
+    fn new(rel: &'a str, format: &'a Format, plan: Option<&ScanPlan>, _total: u64) -> Self {
+        let mut errors = Vec::new();
+        let matcher = compile(format, plan, rel, &mut errors);
+        let n = matcher.signals.len();
+        Scanner {
+            rel,
+            format,
+            matcher,
+            splitter: Splitter::new(format.rules()),
+            encoding: TextEncoding::Utf8,
+            errors,
+            errors_dropped: 0,
+            text: String::new(),
+            base: 0,
+            fed: 0,
+            next_line: 1,
+            mid_line: false,
+            continued: false,
+            part_line: 1,
+            starts: Vec::new(),
+            searched: 0,
+            long_record_reported: false,
+            max_record: MAX_RECORD_BYTES,
+            nul_lines_reported: 0,
+            records: 0,
+            lines: 0,
+            first_time: None,
+            last_time: None,
+            extracted: Extracted::default(),
+            matches: vec![(Vec::new(), 0); n],
+        }
+    }
+
+    fn push_error(&mut self, e: CollectionError) {
+        if self.errors.len() < MAX_ERRORS_PER_FILE {
+            self.errors.push(e);
+        } else {
+            self.errors_dropped += 1;
+        }
+    }
+
+    fn error_at_offset(&mut self, offset: u64, msg: String) {
+        let e = CollectionError::new(self.rel, self.format.collector(), msg).at_offset(offset);
+        self.push_error(e);
+    }
+
+    fn error_at_line(&mut self, line: u64, msg: String) {
+        let e = CollectionError::new(self.rel, self.format.collector(), msg).at_line(line);
+        self.push_error(e);
+    }
+
+    /// Appends the decoding of `src` (which starts at raw offset `raw_at`) to `text`; each
+    /// malformed sequence becomes U+FFFD and an error with its raw offset.
+    fn decode(&mut self, dec: &mut encoding_rs::Decoder, mut src: &[u8], last: bool, mut raw_at: u64) {
+        loop {
+            let need =
+                dec.max_utf8_buffer_length_without_replacement(src.len()).unwrap_or(src.len() * 3 + 16);
+            self.text.reserve(need.max(16));
+            let (res, read) = dec.decode_to_string_without_replacement(src, &mut self.text, last);
+            match res {
+                encoding_rs::DecoderResult::InputEmpty => return,
+                encoding_rs::DecoderResult::OutputFull => {}
+                encoding_rs::DecoderResult::Malformed(bad, extra) => {
+                    let at = (raw_at + read as u64).saturating_sub(u64::from(bad) + u64::from(extra));
+                    self.error_at_offset(
+                        at,
+                        format!("malformed {} sequence, replaced by U+FFFD", self.encoding.name()),
+                    );
+                    self.text.push('\u{FFFD}');
+                }
+            }
+            src = &src[read..];
+            raw_at += read as u64;
+        }
+    }
+
+    /// Feeds the new complete lines to the splitter, handles every record known to be complete,
+    /// and drops what is done with. At `last`, everything is complete.
+    fn process(&mut self, last: bool) {
+        self.feed_lines(last);
+        // Records before the last start are complete; at the end of input the last one is too.
+        let complete_end = if last { self.text.len() } else { self.starts.last().map_or(0, |s| s.0) };
+        self.search(complete_end);
+        if last {
+            return;
+        }
+        let keep_from = self.starts.last().map_or(self.fed, |s| s.0).min(self.searched);
+        let pending = self.text.len() - keep_from;
+        if pending > self.max_record {
+            self.flush_long_record(keep_from);
+        } else {
+            self.drain(keep_from);
+        }
+    }
+
+    fn feed_lines(&mut self, last: bool) {
+        let text = self.text.as_bytes();
+        let has_nul = memchr::memchr(0, &text[self.fed..]).is_some();
+        let mut pos = self.fed;
+        let mut nul_lines = Vec::new();
+        loop {
+            let rest = &text[pos..];
+            let end = match memchr::memchr(b'\n', rest) {
+                Some(i) => pos + i + 1,
+                None if last && !rest.is_empty() => text.len(),
+                None => break,
+            };
+            let content = strip_eol(&text[pos..end]);
+            let line = self.next_line;
+            let starts =
+                if std::mem::take(&mut self.mid_line) { false } else { self.splitter.starts_record(content) };
+            if starts {
+                self.starts.push((pos, line));
+                self.records += 1;
+            }
+            if let Some(t) = self.format.line_time(content, starts) {
+                self.first_time = Some(self.first_time.map_or(t, |f| f.min(t)));
+                self.last_time = Some(self.last_time.map_or(t, |l| l.max(t)));
+            }
+            if has_nul && memchr::memchr(0, content).is_some() {
+                nul_lines.push(line);
+            }
+            self.lines += 1;
+            self.next_line += 1;
+            pos = end;
+        }
+        self.fed = pos;
+        for line in nul_lines {
+            if self.nul_lines_reported < 10 {
+                self.error_at_line(line, "NUL bytes in the line (binary data or a wrong encoding)".into());
+            }
+            self.nul_lines_reported += 1;
+        }
+        // A file that begins mid-way (text before any line was fed) still has a first record.
+        if self.starts.is_empty() && pos > 0 {
+            self.starts.push((0, self.next_line - self.lines));
+        }
+    }
+
+    /// Finds hits in `text[searched..end]`, handling each hit's record.
+    fn search(&mut self, end: usize) {
+        // Taken out for the loop, which needs `self` mutably; put back below.
+        let Some(any) = self.matcher.any.take() else {
+            self.searched = self.searched.max(end);
+            return;
+        };
+        let mut at = self.searched;
+        while at < end {
+            let input = Input::new(self.text.as_bytes()).range(at..end);
+            let Some(m) = any.search(&input) else { break };
+            let (ri, rstart) = self.record_of(m.start());
+            let rend = self.starts.get(ri + 1).map_or(self.text.len(), |s| s.0);
+            let record_line = self.starts[ri].1;
+            let continued = ri == 0 && self.continued;
+            let part_line = if continued { self.part_line } else { record_line };
+            self.handle_record(rstart, rend, record_line, part_line, continued);
+            // Resume after the record: every pattern was tried on all of it.
+            at = rend.max(m.end()).max(at + 1);
+        }
+        self.matcher.any = Some(any);
+        self.searched = self.searched.max(end);
+    }
+
+    /// The record containing text offset `pos`: (index in `starts`, start offset).
+    fn record_of(&self, pos: usize) -> (usize, usize) {
+        let i = self.starts.partition_point(|s| s.0 <= pos).saturating_sub(1);
+        (i, self.starts.get(i).map_or(0, |s| s.0))
+    }
+
+    /// Parses the record at `text[start..end]` (whose first line is `first_line`), gathers its
+    /// built-in facts and matches it against every signal.
+    fn handle_record(&mut self, start: usize, end: usize, record_line: u64, part_line: u64, continued: bool) {
+        let text = &self.text[start..end];
+        let mut lines = Vec::new();
+        let mut off = 0usize;
+        let mut number = part_line;
+        while off < text.len() {
+            let len = text[off..].find('\n').map_or(text.len() - off, |i| i + 1);
+            let raw = &text[off..off + len];
+            let content = raw.strip_suffix('\n').unwrap_or(raw);
+            let content = content.strip_suffix('\r').unwrap_or(content);
+            lines.push(Line { number, offset: self.base + (start + off) as u64, text: content });
+            number += 1;
+            off += len;
+        }
+        let rec = Record { lines, continued };
+        let fields = self.format.fields(&rec);
+        let rel = self.rel;
+        let collector = self.format.collector();
+        let src = |line: u64| Arc::new(Provenance::new(rel, collector).at_line(line));
+        self.format.extract(&rec, &fields, &mut self.extracted, &src);
+        if self.matcher.signals.is_empty() {
+            return;
+        }
+        let joined = rec.joined();
+        let hits: Vec<usize> = self.matcher.set.matches(&joined).into_iter().collect();
+        for i in hits {
+            let (spec, re) = &self.matcher.signals[i];
+            let max = if spec.max_matches == 0 { usize::MAX } else { spec.max_matches };
+            if self.matches[i].0.len() >= max {
+                self.matches[i].1 += 1;
+                continue;
+            }
+            let Some(caps) = re.captures(&joined) else { continue };
+            let whole = caps.get(0).map_or(0..0, |m| m.range());
+            let line_idx = joined[..whole.start].bytes().filter(|b| *b == b'\n').count();
+            let line = rec.lines.get(line_idx).copied().unwrap_or(rec.lines[0]);
+            let mut captures = Fields::new();
+            for name in re.capture_names().flatten() {
+                if let Some(m) = caps.name(name) {
+                    captures.insert(name.to_owned(), Fact::new(m.as_str()));
+                }
+            }
+            let mut m = Fields::new();
+            m.insert("line".into(), Fact::new(record_line as i64));
+            m.insert("match_line".into(), Fact::new(line.number as i64));
+            m.insert("text".into(), Fact::new(cap_text(&joined, MAX_RECORD_TEXT)));
+            m.insert("fields".into(), Fact::new(Value::Map(fields.clone())));
+            m.insert("captures".into(), Fact::new(Value::Map(captures)));
+            m.insert("artifact".into(), Fact::new(rel));
+            let prov = Provenance::new(rel, collector)
+                .lines(line.number, rec.last_line())
+                .span(line.offset, line.offset + line.text.len() as u64);
+            self.matches[i].0.push(Fact::with_source(Value::Map(m), Arc::new(prov)));
+        }
+    }
+
+    /// Drops `text[..upto]` (everything there is done with).
+    fn drain(&mut self, upto: usize) {
+        if upto == 0 {
+            return;
+        }
+        if self.starts.first().is_some_and(|s| s.0 < upto) {
+            // The record at `upto` (if any) starts a fresh part.
+            self.continued = false;
+        }
+        self.text.drain(..upto);
+        self.base += upto as u64;
+        self.fed -= upto;
+        self.searched -= upto.min(self.searched);
+        self.starts.retain(|s| s.0 >= upto);
+        for s in &mut self.starts {
+            s.0 -= upto;
+        }
+    }
+
+    /// The pending record (from `text[from]`) is longer than [`MAX_RECORD_BYTES`]: search it
+    /// as it is, then drop it and go on with the rest of it as a continued part.
+    fn flush_long_record(&mut self, from: usize) {
+        self.drain(from);
+        let record_line = self.starts.first().map_or(self.next_line, |s| s.1);
+        if !self.long_record_reported {
+            self.long_record_reported = true;
+            self.error_at_line(
+                record_line,
+                format!(
+                    "record longer than {} bytes, scanned in parts (a match across two parts can be missed)",
+                    self.max_record
+                ),
+            );
+        }
+        if self.starts.is_empty() {
+            self.starts.push((0, record_line));
+        }
+        // A partial last line is included: decoding stops at char boundaries.
+        let end = self.text.len();
+        self.search(end);
+        self.mid_line = self.fed < end;
+        self.base += end as u64;
+        self.text.clear();
+        self.fed = 0;
+        self.searched = 0;
+        self.starts.clear();
+        self.starts.push((0, record_line));
+        self.continued = true;
+        self.part_line = self.next_line;
+    }
+
+    fn finish(mut self) -> ScanOutput {
+        if self.errors_dropped > 0 {
+            let n = self.errors_dropped;
+            self.errors.push(CollectionError::new(
+                self.rel,
+                self.format.collector(),
+                format!("{n} more errors in this file not listed"),
+            ));
+        }
+        let rel = self.rel;
+        let collector = self.format.collector();
+        let kind = self.format.kind().to_owned();
+        let src = Arc::new(Provenance::new(rel, collector));
+        let mut facts = FactMap::new();
+
+        // signals.<id>
+        for ((spec, _), (kept, dropped)) in self.matcher.signals.iter().zip(std::mem::take(&mut self.matches))
+        {
+            facts.insert(&["signals", spec.id.as_str()], Fact::new(Value::List(kept)));
+            if dropped > 0 {
+                facts.insert(&["signals_truncated", spec.id.as_str()], Fact::new(dropped as i64));
+            }
+        }
+
+        // logs.<kind>
+        let ex = std::mem::take(&mut self.extracted);
+        let mut by_file = Fields::new();
+        by_file.insert("records".into(), Fact::new(self.records as i64));
+        by_file.insert("lines".into(), Fact::new(self.lines as i64));
+        by_file.insert("bytes".into(), Fact::new((self.base + self.text.len() as u64) as i64));
+        by_file.insert("encoding".into(), Fact::new(self.encoding.name()));
+        if let Some(t) = self.first_time {
+            by_file.insert("first_time".into(), Fact::new(t));
+        }
+        if let Some(t) = self.last_time {
+            by_file.insert("last_time".into(), Fact::new(t));
+        }
+        let mut truncated: BTreeMap<String, Fact> =
+            ex.truncated.iter().map(|(k, v)| ((*k).to_owned(), Fact::new(*v))).collect();
+        truncated.retain(|_, v| v.value != Value::Int(0));
+        if !truncated.is_empty() {
+            by_file.insert("truncated".into(), Fact::new(Value::Map(truncated)));
+        }
+        let with_artifact = |mut f: Fact| {
+            if let Some(m) = f.as_map_mut() {
+                m.insert("artifact".into(), Fact::new(rel));
+            }
+            f
+        };
+        let endpoints: Vec<Fact> = ex
+            .endpoints
+            .into_iter()
+            .map(|(url, (host, count, line))| {
+                let mut m = Fields::new();
+                m.insert("url".into(), Fact::new(url));
+                m.insert("host".into(), Fact::new(host));
+                m.insert("count".into(), Fact::new(count));
+                m.insert("line".into(), Fact::new(line as i64));
+                m.insert("artifact".into(), Fact::new(rel));
+                Fact::with_source(Value::Map(m), Arc::new(Provenance::new(rel, collector).at_line(line)))
+            })
+            .collect();
+        let k = kind.as_str();
+        facts.insert(&["logs", k, "files"], Fact::new(vec![Fact::with_source(rel, src.clone())]));
+        facts.insert(&["logs", k, "by_file", rel], Fact::with_source(Value::Map(by_file), src));
+        if !matches!(self.format, Format::Custom(_)) {
+            facts.insert(
+                &["logs", k, "schannel"],
+                Fact::new(ex.schannel.into_iter().map(with_artifact).collect::<Vec<_>>()),
+            );
+            facts.insert(&["logs", k, "endpoints"], Fact::new(endpoints));
+            facts.insert(
+                &["logs", k, "sync_events"],
+                Fact::new(ex.sync_events.into_iter().map(with_artifact).collect::<Vec<_>>()),
+            );
+        }
+        ScanOutput {
+            facts,
+            errors: self.errors,
+            encoding: self.encoding,
+            records: self.records,
+            lines: self.lines,
+            bytes: self.base + self.text.len() as u64,
+        }
+    }
+}
+
+/// `s` cut to at most `max` bytes at a char boundary, with `…` when cut.
+fn cap_text(s: &str, max: usize) -> String {
+    if s.len() <= max {
+        return s.to_owned();
+    }
+    let mut end = max.saturating_sub('…'.len_utf8());
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &s[..end])
+}

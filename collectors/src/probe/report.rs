@@ -1,0 +1,237 @@
+//! A probe's result as data: what `triage probe tls -o probe.json` saves, what `--format json`
+//! prints, and what the `probe-tls` collector turns back into `probes.tls` facts (layout in the
+//! [module docs](super)).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use triage_facts::{
+    Artifact, CollectContext, CollectionError, Collector, CollectorInfo, CollectorOutput, Fact, FactMap,
+    Provenance, Recognition, Value,
+};
+
+/// The `format` value of a saved probe.
+pub const PROBE_FORMAT: &str = "triage-probe-tls/1";
+
+/// Everything one probe found.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProbeReport {
+    pub format: String,
+    /// `host:port` as probed.
+    pub target: String,
+    /// The proxy's `host:port`, never with credentials.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proxy: Option<String>,
+    /// The proxy's HTTP status when it refused a tunnel.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proxy_status: Option<u16>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sni: Option<String>,
+    pub connections: u32,
+    /// One per version probed, lowest first.
+    #[serde(default)]
+    pub versions: Vec<VersionResult>,
+    /// Accepted suites per version name, in the server's preference order.
+    #[serde(default)]
+    pub suites: BTreeMap<String, Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub as_host: Option<AsHostResult>,
+    #[serde(default)]
+    pub errors: Vec<String>,
+}
+
+/// The answer to one hello.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VersionResult {
+    /// The version offered (`TLS 1.2`).
+    pub version: String,
+    pub answer: String,
+    pub accepted: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_version: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suite: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alert: Option<String>,
+}
+
+/// The hello a given host would send, and the endpoint's answer to it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AsHostResult {
+    pub versions: Vec<String>,
+    pub suites: Vec<String>,
+    pub suite_source: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub os_build: Option<i64>,
+    pub answer: String,
+    pub would_succeed: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_version: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suite: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alert: Option<String>,
+    #[serde(default)]
+    pub notes: Vec<String>,
+}
+
+impl ProbeReport {
+    /// Versions the server accepted, lowest first.
+    pub fn accepted_versions(&self) -> Vec<&str> {
+        self.versions.iter().filter(|v| v.accepted).map(|v| v.version.as_str()).collect()
+    }
+
+    /// Pretty, deterministic JSON.
+    pub fn to_json(&self) -> String {
+        // Plain structs and string-keyed maps: serialising cannot fail.
+        serde_json::to_string_pretty(self).unwrap_or_default()
+    }
+
+    /// Reads a saved probe; `Err` names what is wrong.
+    pub fn from_json(text: &str) -> Result<ProbeReport, String> {
+        let r: ProbeReport = serde_json::from_str(text).map_err(|e| format!("not a saved TLS probe: {e}"))?;
+        if r.format != PROBE_FORMAT {
+            return Err(format!("unsupported probe format {:?} (expected {PROBE_FORMAT:?})", r.format));
+        }
+        Ok(r)
+    }
+
+    /// The report as facts under `probes.tls.<target>`, pointing at `artifact`.
+    pub fn to_facts(&self, artifact: &str) -> FactMap {
+        let src = |key: &str| Arc::new(Provenance::new(artifact, INFO.name).key(key.to_owned()));
+        let leaf = |v: Value, s: &Arc<Provenance>| Fact::with_source(v, Arc::clone(s));
+        let strs = |l: &[String], s: &Arc<Provenance>| {
+            Value::List(l.iter().map(|x| leaf(Value::Str(x.clone()), s)).collect())
+        };
+        let top = src("");
+        let mut m = BTreeMap::new();
+        m.insert("target".into(), leaf(self.target.clone().into(), &top));
+        if let Some(p) = &self.proxy {
+            m.insert("proxy".into(), leaf(p.clone().into(), &top));
+        }
+        if let Some(s) = self.proxy_status {
+            m.insert("proxy_status".into(), leaf(Value::Int(i64::from(s)), &top));
+        }
+        if let Some(s) = &self.sni {
+            m.insert("sni".into(), leaf(s.clone().into(), &top));
+        }
+        m.insert("connections".into(), leaf(Value::Int(i64::from(self.connections)), &top));
+        let mut versions = BTreeMap::new();
+        for v in &self.versions {
+            let s = src(&format!("versions/{}", v.version));
+            let mut vm = BTreeMap::new();
+            vm.insert("answer".into(), leaf(v.answer.clone().into(), &s));
+            vm.insert("accepted".into(), leaf(Value::Bool(v.accepted), &s));
+            for (k, val) in [("server_version", &v.server_version), ("suite", &v.suite), ("alert", &v.alert)]
+            {
+                if let Some(val) = val {
+                    vm.insert(k.into(), leaf(val.clone().into(), &s));
+                }
+            }
+            versions.insert(v.version.clone(), leaf(Value::Map(vm), &s));
+        }
+        m.insert("versions".into(), leaf(Value::Map(versions), &src("versions")));
+        let accepted: Vec<String> = self.accepted_versions().into_iter().map(str::to_owned).collect();
+        m.insert("accepted_versions".into(), leaf(strs(&accepted, &top), &top));
+        let ss = src("suites");
+        let suites = self
+            .suites
+            .iter()
+            .map(|(k, l)| {
+                let s = src(&format!("suites/{k}"));
+                (k.clone(), leaf(strs(l, &s), &s))
+            })
+            .collect();
+        m.insert("suites".into(), leaf(Value::Map(suites), &ss));
+        if let Some(a) = &self.as_host {
+            let s = src("as_host");
+            let mut am = BTreeMap::new();
+            am.insert("versions".into(), leaf(strs(&a.versions, &s), &s));
+            am.insert("suites".into(), leaf(strs(&a.suites, &s), &s));
+            am.insert("suite_source".into(), leaf(a.suite_source.clone().into(), &s));
+            if let Some(b) = a.os_build {
+                am.insert("os_build".into(), leaf(Value::Int(b), &s));
+            }
+            am.insert("answer".into(), leaf(a.answer.clone().into(), &s));
+            am.insert("would_succeed".into(), leaf(Value::Bool(a.would_succeed), &s));
+            for (k, val) in [("server_version", &a.server_version), ("suite", &a.suite), ("alert", &a.alert)]
+            {
+                if let Some(val) = val {
+                    am.insert(k.into(), leaf(val.clone().into(), &s));
+                }
+            }
+            am.insert("notes".into(), leaf(strs(&a.notes, &s), &s));
+            m.insert("as_host".into(), leaf(Value::Map(am), &s));
+        }
+        m.insert("errors".into(), leaf(strs(&self.errors, &top), &top));
+        let mut facts = FactMap::new();
+        facts.insert(&["probes", "tls", self.target.as_str()], Fact::with_source(Value::Map(m), top));
+        facts
+    }
+}
+
+/// Reads saved probes (`probe.json`) into `probes.tls`.
+#[derive(Debug)]
+pub struct ProbeTlsCollector;
+
+static INFO: CollectorInfo = CollectorInfo {
+    name: "probe-tls",
+    version: "1",
+    reads: "saved TLS probes (`triage probe tls … -o probe.json`)",
+    typical_names: &["probe.json", "*.probe.json"],
+    provides: &["probes.tls"],
+};
+
+impl Collector for ProbeTlsCollector {
+    fn info(&self) -> &'static CollectorInfo {
+        &INFO
+    }
+
+    fn recognise(&self, artifact: &Artifact<'_>) -> Recognition {
+        let head = String::from_utf8_lossy(artifact.head);
+        let marker = format!("\"{PROBE_FORMAT}\"");
+        if !head.trim_start_matches('\u{feff}').trim_start().starts_with('{') || !head.contains(&marker) {
+            return Recognition::No;
+        }
+        if artifact.file_name_lower().ends_with(".json") {
+            Recognition::ByNameAndContent
+        } else {
+            Recognition::ByContent
+        }
+    }
+
+    fn collect(&self, artifact: &Artifact<'_>, _ctx: &CollectContext<'_>) -> CollectorOutput {
+        let mut out = CollectorOutput { encoding: Some("utf-8".into()), ..Default::default() };
+        let text = match std::fs::read(artifact.path) {
+            Ok(b) => String::from_utf8_lossy(&b).trim_start_matches('\u{feff}').to_owned(),
+            Err(e) => {
+                out.errors.push(CollectionError::new(
+                    artifact.rel_path,
+                    INFO.name,
+                    format!("cannot read: {e}"),
+                ));
+                return out;
+            }
+        };
+        match ProbeReport::from_json(&text) {
+            Ok(r) => {
+                out.items = r.versions.len() as u64;
+                out.facts = r.to_facts(artifact.rel_path);
+            }
+            Err(e) => {
+                let mut err = CollectionError::new(artifact.rel_path, INFO.name, e);
+                if let Some((line, col)) = json_error_position(&text) {
+                    err = err.at_line(line).at_column(col);
+                }
+                out.errors.push(err);
+            }
+        }
+        out
+    }
+}
+
+fn json_error_position(text: &str) -> Option<(u64, u64)> {
+    let e = serde_json::from_str::<serde_json::Value>(text).err()?;
+    Some((e.line() as u64, e.column() as u64))
+}
