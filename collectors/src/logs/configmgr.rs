@@ -397,8 +397,7 @@ mod tests {
 
     #[test]
     fn unpadded_dates_and_seven_digit_fractions() {
-        let p =
-            parse_record("<![LOG[x]LOG]!><time=\"9:05:04.1234567+0\" date=\"1-2-2024\" thread=\"12 (0xC)\">");
+        let p = parse_record("<![LOG[x]LOG]!><time=\"9:05:04.1234567+0\" date=\"1-2-2024\" thread=\"12 (0xC)\">");
         assert_eq!(p.time, Timestamp::from_civil(2024, 1, 2, 9, 5, 4, 123));
         assert_eq!(p.thread, Some(12));
     }

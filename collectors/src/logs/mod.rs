@@ -149,12 +149,7 @@ pub struct Extracted {
 pub const MAX_LIST_ITEMS: usize = 2000;
 
 impl Extracted {
-    pub(crate) fn push(
-        list: &mut Vec<Fact>,
-        truncated: &mut BTreeMap<&'static str, i64>,
-        name: &'static str,
-        f: Fact,
-    ) {
+    pub(crate) fn push(list: &mut Vec<Fact>, truncated: &mut BTreeMap<&'static str, i64>, name: &'static str, f: Fact) {
         if list.len() < MAX_LIST_ITEMS {
             list.push(f);
         } else {
@@ -205,7 +200,8 @@ impl Extracted {
         } else {
             "unknown"
         };
-        let state = if tail.contains("not found") { format!("not_found_{onoff}") } else { onoff.to_owned() };
+        let state =
+            if tail.contains("not found") { format!("not_found_{onoff}") } else { onoff.to_owned() };
         let mut m = Fields::new();
         m.insert("protocol".into(), Fact::new(protocol));
         m.insert("state".into(), Fact::new(state));
@@ -268,8 +264,7 @@ pub(crate) fn parse_hms(b: &[u8]) -> Option<(u32, u32, u32, u32, usize)> {
 }
 
 pub(crate) fn month_from_name(m: &str) -> Option<u32> {
-    const NAMES: [&str; 12] =
-        ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
+    const NAMES: [&str; 12] = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
     let m = m.get(..3)?.to_ascii_lowercase();
     NAMES.iter().position(|n| *n == m).map(|i| i as u32 + 1)
 }

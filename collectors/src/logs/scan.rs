@@ -18,8 +18,8 @@ use regex_automata::meta;
 use regex_automata::Input;
 use triage_facts::scan::MAX_RECORD_TEXT;
 use triage_facts::{
-    Artifact, CollectContext, CollectionError, CollectorOutput, Fact, FactMap, Provenance, ScanPlan,
-    Timestamp, Value,
+    Artifact, CollectContext, CollectionError, CollectorOutput, Fact, FactMap, Provenance, ScanPlan, Timestamp,
+    Value,
 };
 
 use super::custom::CustomKind;
@@ -99,13 +99,7 @@ impl Format {
         }
     }
 
-    fn extract(
-        &self,
-        rec: &Record<'_>,
-        fields: &Fields,
-        out: &mut Extracted,
-        src: &dyn Fn(u64) -> Arc<Provenance>,
-    ) {
+    fn extract(&self, rec: &Record<'_>, fields: &Fields, out: &mut Extracted, src: &dyn Fn(u64) -> Arc<Provenance>) {
         match self {
             Format::Wsus => softwaredistribution::extract(rec, fields, out, src),
             Format::ConfigMgr(_) => configmgr::extract(rec, fields, out, src),
@@ -140,21 +134,11 @@ struct Matcher {
     signals: Vec<(triage_facts::SignalSpec, regex::Regex)>,
 }
 
-fn compile(
-    format: &Format,
-    plan: Option<&ScanPlan>,
-    rel: &str,
-    errors: &mut Vec<CollectionError>,
-) -> Matcher {
+fn compile(format: &Format, plan: Option<&ScanPlan>, rel: &str, errors: &mut Vec<CollectionError>) -> Matcher {
     let mut signals = Vec::new();
     if let Some(plan) = plan {
         for spec in plan.signals_for(format.kind()) {
-            match regex::RegexBuilder::new(&spec.pattern)
-                .multi_line(true)
-                .crlf(true)
-                .size_limit(1 << 24)
-                .build()
-            {
+            match regex::RegexBuilder::new(&spec.pattern).multi_line(true).crlf(true).size_limit(1 << 24).build() {
                 Ok(re) => signals.push((spec.clone(), re)),
                 Err(e) => errors.push(CollectionError::new(
                     rel,
@@ -175,11 +159,7 @@ fn compile(
         match built {
             Ok(r) => Some(r),
             Err(e) => {
-                errors.push(CollectionError::new(
-                    rel,
-                    format.collector(),
-                    format!("cannot compile the signals: {e}"),
-                ));
+                errors.push(CollectionError::new(rel, format.collector(), format!("cannot compile the signals: {e}")));
                 None
             }
         }
@@ -220,13 +200,7 @@ pub fn scan_file(path: &Path, rel: &str, format: &Format, plan: Option<&ScanPlan
 }
 
 /// Scans a stream of raw bytes (`total` is its size if known, for progress only).
-pub fn scan_reader<R: Read>(
-    reader: R,
-    rel: &str,
-    total: u64,
-    format: &Format,
-    plan: Option<&ScanPlan>,
-) -> ScanOutput {
+pub fn scan_reader<R: Read>(reader: R, rel: &str, total: u64, format: &Format, plan: Option<&ScanPlan>) -> ScanOutput {
     scan_reader_with(reader, rel, total, format, plan, ScanLimits::default())
 }
 
@@ -287,11 +261,7 @@ fn read_full<R: Read>(r: &mut R, buf: &mut [u8]) -> std::io::Result<usize> {
 }
 
 /// The collector entry point shared by the log collectors.
-pub(crate) fn collect_artifact(
-    format: Format,
-    artifact: &Artifact<'_>,
-    ctx: &CollectContext<'_>,
-) -> CollectorOutput {
+pub(crate) fn collect_artifact(format: Format, artifact: &Artifact<'_>, ctx: &CollectContext<'_>) -> CollectorOutput {
     let out = scan_file(artifact.path, artifact.rel_path, &format, ctx.plan);
     CollectorOutput {
         facts: out.facts,
@@ -396,8 +366,7 @@ impl<'a> Scanner<'a> {
     /// malformed sequence becomes U+FFFD and an error with its raw offset.
     fn decode(&mut self, dec: &mut encoding_rs::Decoder, mut src: &[u8], last: bool, mut raw_at: u64) {
         loop {
-            let need =
-                dec.max_utf8_buffer_length_without_replacement(src.len()).unwrap_or(src.len() * 3 + 16);
+            let need = dec.max_utf8_buffer_length_without_replacement(src.len()).unwrap_or(src.len() * 3 + 16);
             self.text.reserve(need.max(16));
             let (res, read) = dec.decode_to_string_without_replacement(src, &mut self.text, last);
             match res {
@@ -450,8 +419,11 @@ impl<'a> Scanner<'a> {
             };
             let content = strip_eol(&text[pos..end]);
             let line = self.next_line;
-            let starts =
-                if std::mem::take(&mut self.mid_line) { false } else { self.splitter.starts_record(content) };
+            let starts = if std::mem::take(&mut self.mid_line) {
+                false
+            } else {
+                self.splitter.starts_record(content)
+            };
             if starts {
                 self.starts.push((pos, line));
                 self.records += 1;
@@ -635,8 +607,7 @@ impl<'a> Scanner<'a> {
         let mut facts = FactMap::new();
 
         // signals.<id>
-        for ((spec, _), (kept, dropped)) in self.matcher.signals.iter().zip(std::mem::take(&mut self.matches))
-        {
+        for ((spec, _), (kept, dropped)) in self.matcher.signals.iter().zip(std::mem::take(&mut self.matches)) {
             facts.insert(&["signals", spec.id.as_str()], Fact::new(Value::List(kept)));
             if dropped > 0 {
                 facts.insert(&["signals_truncated", spec.id.as_str()], Fact::new(dropped as i64));
@@ -685,10 +656,7 @@ impl<'a> Scanner<'a> {
         facts.insert(&["logs", k, "files"], Fact::new(vec![Fact::with_source(rel, src.clone())]));
         facts.insert(&["logs", k, "by_file", rel], Fact::with_source(Value::Map(by_file), src));
         if !matches!(self.format, Format::Custom(_)) {
-            facts.insert(
-                &["logs", k, "schannel"],
-                Fact::new(ex.schannel.into_iter().map(with_artifact).collect::<Vec<_>>()),
-            );
+            facts.insert(&["logs", k, "schannel"], Fact::new(ex.schannel.into_iter().map(with_artifact).collect::<Vec<_>>()));
             facts.insert(&["logs", k, "endpoints"], Fact::new(endpoints));
             facts.insert(
                 &["logs", k, "sync_events"],

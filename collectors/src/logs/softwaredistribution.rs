@@ -131,8 +131,7 @@ fn is_component(t: &str) -> bool {
     t.contains('.')
         && !t.ends_with('.')
         && t.bytes().next().is_some_and(|b| b.is_ascii_alphabetic())
-        && t.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'`' | b'<' | b'>' | b'+'))
+        && t.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'`' | b'<' | b'>' | b'+'))
 }
 
 /// The parsed header of a record.
@@ -313,8 +312,7 @@ pub fn extract(rec: &Record<'_>, fields: &Fields, out: &mut Extracted, src: &dyn
             out.endpoints_in(line);
         }
     }
-    if let (Some(Value::Int(id)), Some(first)) = (fields.get("event_id").map(|f| &f.value), rec.lines.first())
-    {
+    if let (Some(Value::Int(id)), Some(first)) = (fields.get("event_id").map(|f| &f.value), rec.lines.first()) {
         let mut m = Fields::new();
         m.insert("event_id".into(), Fact::new(*id));
         m.insert("kind".into(), Fact::new(event_kind(*id)));
