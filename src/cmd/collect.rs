@@ -50,7 +50,8 @@ pub struct CollectArgs {
     /// Pack folders whose log signals are scanned into the facts (default: the built-in packs).
     #[arg(long = "pack", value_name = "DIR")]
     pub packs: Vec<PathBuf>,
-    /// Live collection: another registry key to export (HKLM\…); repeat for several.
+    /// Live collection: another registry key to export (HKLM\…; end it with `\*` to include its
+    /// subkeys); repeat for several.
     #[arg(long = "registry-key", value_name = "KEY")]
     pub registry_keys: Vec<String>,
     /// Live collection: seconds each command (systeminfo, gpresult, PowerShell) may take.

@@ -36,14 +36,16 @@ pub const COLLECTOR: &str = "live";
 
 /// Registry keys the WSUS pack reads (DESIGN §8): SCHANNEL protocols and cipher order, .NET
 /// strong crypto, the cipher-suite policy, WSUS setup, ConfigMgr identification, the OS
-/// version, and the host's names.
+/// version, and the host's names. A path ending in `\*` is exported with all its subkeys;
+/// otherwise only the key's own values are (`Windows NT\CurrentVersion` alone holds thousands
+/// of keys of fonts and time zones).
 pub const DEFAULT_REGISTRY_KEYS: &[&str] = &[
-    r"HKLM\SYSTEM\CurrentControlSet\Control\SecurityProviders\SCHANNEL",
+    r"HKLM\SYSTEM\CurrentControlSet\Control\SecurityProviders\SCHANNEL\*",
     r"HKLM\SYSTEM\CurrentControlSet\Control\Cryptography\Configuration\Local\SSL\00010002",
     r"HKLM\SOFTWARE\Policies\Microsoft\Cryptography\Configuration\SSL\00010002",
     r"HKLM\SOFTWARE\Microsoft\.NETFramework\v2.0.50727",
     r"HKLM\SOFTWARE\Microsoft\.NETFramework\v4.0.30319",
-    r"HKLM\SOFTWARE\Microsoft\Update Services\Server\Setup",
+    r"HKLM\SOFTWARE\Microsoft\Update Services\Server\Setup\*",
     r"HKLM\SOFTWARE\Microsoft\SMS\Identification",
     r"HKLM\SOFTWARE\Microsoft\Windows NT\CurrentVersion",
     r"HKLM\SYSTEM\CurrentControlSet\Control\ComputerName\ComputerName",
@@ -53,7 +55,7 @@ pub const DEFAULT_REGISTRY_KEYS: &[&str] = &[
 /// What to gather.
 #[derive(Clone, Debug)]
 pub struct LiveSpec {
-    /// Key paths (`HKLM\…` or `HKEY_LOCAL_MACHINE\…`), exported with their subkeys.
+    /// Key paths (`HKLM\…` or `HKEY_LOCAL_MACHINE\…`); with a trailing `\*`, with their subkeys.
     pub registry_keys: Vec<String>,
     /// Time-out of each child process.
     pub timeout: Duration,
@@ -241,6 +243,10 @@ mod windows {
         ] {
             let mut keys = Vec::new();
             for path in &spec.registry_keys {
+                let (path, recursive) = match path.strip_suffix("\\*") {
+                    Some(p) => (p, true),
+                    None => (path.as_str(), false),
+                };
                 let Some(sub) = reg_export::hklm_subkey(path) else {
                     errors.push(CollectionError::new(rel, COLLECTOR, format!("{path}: only HKLM keys are exported")));
                     continue;
@@ -256,7 +262,16 @@ mod windows {
                 };
                 let hklm = RegKey::predef(HKEY_LOCAL_MACHINE);
                 match hklm.open_subkey_with_flags(sub, KEY_READ | flag) {
-                    Ok(k) => export_tree(&k, &format!("HKEY_LOCAL_MACHINE\\{shown}"), flag, 0, &mut keys, rel, errors),
+                    Ok(k) => export_tree(
+                        &k,
+                        &format!("HKEY_LOCAL_MACHINE\\{shown}"),
+                        flag,
+                        recursive,
+                        0,
+                        &mut keys,
+                        rel,
+                        errors,
+                    ),
                     Err(e) => errors.push(CollectionError::new(
                         rel,
                         COLLECTOR,
@@ -275,37 +290,54 @@ mod windows {
         }
     }
 
+    const MAX_VALUES_PER_KEY: usize = 10_000;
+    const MAX_KEYS: usize = 20_000;
+
+    #[allow(clippy::too_many_arguments)] // a recursive walk's state; a struct would only rename it
     fn export_tree(
         key: &RegKey,
         path: &str,
         flag: u32,
+        recursive: bool,
         depth: usize,
         out: &mut Vec<ExportedKey>,
         rel: &str,
         errors: &mut Vec<CollectionError>,
     ) {
         let mut values = Vec::new();
-        for v in key.enum_values() {
+        // Stop at the first error: some keys (Perflib\009) fail at every index and never end.
+        for v in key.enum_values().take(MAX_VALUES_PER_KEY) {
             match v {
-                Ok((name, value)) => values.push(ExportedValue {
-                    name,
-                    kind: value.vtype as u32,
-                    data: value.bytes.into_owned(),
-                }),
-                Err(e) => errors.push(CollectionError::new(rel, COLLECTOR, format!("{path}: a value: {e}"))),
+                Ok((name, value)) => values.push(ExportedValue { name, kind: value.vtype as u32, data: value.bytes }),
+                Err(e) => {
+                    errors.push(CollectionError::new(rel, COLLECTOR, format!("{path}: values: {e}")));
+                    break;
+                }
             }
         }
-        values.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()));
+        values.sort_by_key(|v| v.name.to_lowercase());
         out.push(ExportedKey { path: path.to_owned(), values });
-        if depth >= 16 {
-            errors.push(CollectionError::new(rel, COLLECTOR, format!("{path}: deeper than 16 levels, not followed")));
+        if !recursive {
             return;
         }
-        let mut subkeys: Vec<String> = key.enum_keys().filter_map(Result::ok).collect();
+        if depth >= 16 || out.len() >= MAX_KEYS {
+            errors.push(CollectionError::new(rel, COLLECTOR, format!("{path}: subkeys not followed (depth or key limit)")));
+            return;
+        }
+        let mut subkeys = Vec::new();
+        for k in key.enum_keys().take(MAX_KEYS) {
+            match k {
+                Ok(k) => subkeys.push(k),
+                Err(e) => {
+                    errors.push(CollectionError::new(rel, COLLECTOR, format!("{path}: subkeys: {e}")));
+                    break;
+                }
+            }
+        }
         subkeys.sort_by_key(|s| s.to_lowercase());
         for name in subkeys {
             match key.open_subkey_with_flags(&name, KEY_READ | flag) {
-                Ok(k) => export_tree(&k, &format!("{path}\\{name}"), flag, depth + 1, out, rel, errors),
+                Ok(k) => export_tree(&k, &format!("{path}\\{name}"), flag, recursive, depth + 1, out, rel, errors),
                 Err(e) => errors.push(CollectionError::new(rel, COLLECTOR, format!("{path}\\{name}: {e}"))),
             }
         }
@@ -450,6 +482,42 @@ mod tests {
         assert_eq!(errors[1].artifact, "iis/w3wp.exe.config");
         assert!(dest.join("wsus/LogFiles/SoftwareDistribution.log").is_file());
         assert!(!dest.join("wsus/LogFiles/other.txt").exists());
+    }
+
+    /// On Windows (and under Wine, `.ci/wine-test.sh`): the live registry is exported in both
+    /// views and read back by the registry collector; missing sources are errors, not failures.
+    #[cfg(windows)]
+    #[test]
+    fn gathers_the_live_registry_in_both_views() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let spec = LiveSpec {
+            registry_keys: vec![
+                r"HKLM\SOFTWARE\Microsoft\Windows NT\CurrentVersion".into(),
+                r"HKLM\SOFTWARE\triage-test\does-not-exist".into(),
+            ],
+            timeout: Duration::from_secs(30),
+            run_commands: false,
+        };
+        let stage = dir.path().join("stage");
+        let errors = gather(&stage, &spec);
+        assert!(
+            errors.iter().any(|e| e.message.contains("does-not-exist")),
+            "a missing key is recorded: {errors:?}"
+        );
+        for rel in ["registry/hklm-64bit.reg", "registry/hklm-32bit.reg"] {
+            let bytes = std::fs::read(stage.join(rel)).expect(rel);
+            assert!(bytes.starts_with(&[0xFF, 0xFE]), "{rel} is UTF-16LE with BOM");
+            let text = crate::text::decode(&bytes).text;
+            assert!(text.starts_with("Windows Registry Editor Version 5.00\r\n"), "{text}");
+        }
+        let c = crate::discover::collect_path(&stage, &crate::all(), None, &Default::default()).expect("collected");
+        let reg = c.facts.get("registry").and_then(|f| f.as_map()).expect("registry facts");
+        assert!(reg.keys().any(|k| k.eq_ignore_ascii_case(r"HKLM\SOFTWARE\Microsoft\Windows NT\CurrentVersion")), "{:?}", reg.keys());
+        assert!(
+            reg.keys().any(|k| k.eq_ignore_ascii_case(r"HKLM\SOFTWARE\WOW6432Node\Microsoft\Windows NT\CurrentVersion")),
+            "{:?}",
+            reg.keys()
+        );
     }
 
     #[cfg(not(windows))]

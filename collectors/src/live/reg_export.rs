@@ -76,7 +76,7 @@ fn quote(s: &str) -> String {
 fn write_value(s: &mut String, v: &ExportedValue) {
     let name = if v.name.is_empty() { "@".to_owned() } else { quote(&v.name) };
     match v.kind {
-        REG_SZ if v.data.len() % 2 == 0 => {
+        REG_SZ if v.data.len().is_multiple_of(2) => {
             let units: Vec<u16> = v.data.chunks_exact(2).map(|c| u16::from_le_bytes([c[0], c[1]])).collect();
             let end = units.iter().position(|u| *u == 0).unwrap_or(units.len());
             // A string with data after its terminator is not representable as text: keep the bytes.
