@@ -1,1 +1,145 @@
-fn main() {}
+//! `triage`: the command line. Collectors turn artifact folders into facts, rule packs diagnose
+//! known problems from them, and this binary ties the two together and renders the findings.
+//!
+//! Layout: this file holds the clap definition ([`Cli`], [`Command`]), the dispatch and the exit
+//! codes; each subcommand lives in its own file under `cmd/`; pack loading is in [`packs`], input
+//! handling (folders, files, fact maps) in [`input`], and rendering in `render/` (human, JSON).
+//!
+//! Exit status (a contract, DESIGN §7):
+//! - `0`: nothing detected (for `pack test`: every case passed);
+//! - `1`: something detected (for `pack test`: a case failed or a rule lacks a case);
+//! - `2`: an error: bad arguments, an unreadable input, an invalid pack, a rule that could not be
+//!   evaluated. An error wins over a detection, as in ripgrep.
+//!
+//! A closed pipe on stdout (`triage run … | head`) is not an error: output stops, the exit status
+//! stays what the run concluded.
+
+mod cmd;
+mod input;
+mod output;
+mod packs;
+mod render;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::output::{Out, Ui};
+
+/// Diagnose known problems from what a Windows server leaves behind.
+#[derive(Debug, Parser)]
+#[command(name = "triage", version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    /// When to use colour: `auto` uses it on a terminal unless `NO_COLOR` is set.
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    color: ColorChoice,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// The subcommands. Each variant's arguments and code live in `src/cmd/<name>.rs`.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Diagnose artifact folders, single artifacts or fact-map files with rule packs.
+    Run(cmd::run::RunArgs),
+    /// Print the facts the collectors read from an input.
+    Facts(cmd::facts::FactsArgs),
+    /// Show why a rule did or did not fire on an input: every clause, its value, the facts read.
+    Explain(cmd::explain::ExplainArgs),
+    /// Work on rule packs: validate them, run their tests.
+    #[command(subcommand)]
+    Pack(cmd::pack::PackCommand),
+    /// List every collector: what it reads and which facts it provides.
+    Collectors(cmd::collectors::CollectorsArgs),
+}
+
+/// `--color`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+/// Output format of the commands that have one.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    #[default]
+    Human,
+    Json,
+}
+
+/// What a command concluded; becomes the process exit status.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Exit {
+    /// Nothing detected; every test passed.
+    Clean = 0,
+    /// Something detected; a test failed.
+    Detected = 1,
+    /// Bad arguments, unreadable input, invalid pack.
+    Error = 2,
+}
+
+impl Exit {
+    /// Combines two conclusions: an error wins over a detection, a detection over nothing.
+    pub fn and(self, other: Exit) -> Exit {
+        self.max(other)
+    }
+}
+
+/// A failure that ends a command with exit status 2. The message has been printed already
+/// when it is [`Failure::Reported`].
+#[derive(Debug)]
+pub enum Failure {
+    /// Print this and exit 2.
+    Message(miette::Report),
+    /// Diagnostics were printed; exit 2.
+    Reported,
+}
+
+impl From<std::io::Error> for Failure {
+    fn from(e: std::io::Error) -> Self {
+        Failure::Message(miette::miette!("{e}"))
+    }
+}
+
+impl From<miette::Report> for Failure {
+    fn from(e: miette::Report) -> Self {
+        Failure::Message(e)
+    }
+}
+
+/// Result of a subcommand.
+pub type CmdResult = Result<Exit, Failure>;
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // `--help` and `--version` are not errors; usage mistakes exit 2 (clap's default).
+            let _ = e.print();
+            return ExitCode::from(e.exit_code().clamp(0, 255) as u8);
+        }
+    };
+    let ui = Ui::detect(cli.color);
+    let mut out = Out::stdout();
+    let mut err = Out::stderr();
+    let result = match cli.command {
+        Command::Run(args) => cmd::run::run(args, &ui, &mut out, &mut err),
+        Command::Facts(args) => cmd::facts::run(args, &ui, &mut out, &mut err),
+        Command::Explain(args) => cmd::explain::run(args, &ui, &mut out, &mut err),
+        Command::Pack(args) => cmd::pack::run(args, &ui, &mut out, &mut err),
+        Command::Collectors(args) => cmd::collectors::run(args, &ui, &mut out, &mut err),
+    };
+    let _ = std::io::Write::flush(&mut out);
+    let exit = match result {
+        Ok(exit) => exit,
+        Err(Failure::Reported) => Exit::Error,
+        Err(Failure::Message(report)) => {
+            render::human::write_report_error(&mut err, &ui, report.as_ref());
+            Exit::Error
+        }
+    };
+    ExitCode::from(exit as u8)
+}

@@ -153,7 +153,11 @@ pub fn collect_path(
                                 continue;
                             }
                             Err(err) => {
-                                errors.push(CollectionError::new(&rel, "discover", format!("broken link: {err}")));
+                                errors.push(CollectionError::new(
+                                    &rel,
+                                    "discover",
+                                    format!("broken link: {err}"),
+                                ));
                                 continue;
                             }
                         }

@@ -121,18 +121,32 @@ pub fn xml_options() -> roxmltree::ParsingOptions {
     roxmltree::ParsingOptions { allow_dtd: false, nodes_limit: XML_NODES_LIMIT }
 }
 
-/// A parse error as a collection error with the line and column roxmltree reports.
-pub fn xml_error(rel_path: &str, collector: &str, e: &roxmltree::Error) -> CollectionError {
-    let pos = e.pos();
+/// A parse error as a collection error with the line and column roxmltree reports; where it
+/// reports none, the `<!DOCTYPE` of a refused DTD, or the end of the text for a document that
+/// ends too early.
+pub fn xml_error(rel_path: &str, collector: &str, text: &str, e: &roxmltree::Error) -> CollectionError {
+    let (row, col) = match e {
+        roxmltree::Error::DtdDetected => line_col(text, text.find("<!DOCTYPE").unwrap_or(0)),
+        roxmltree::Error::UnclosedRootNode | roxmltree::Error::UnexpectedEndOfStream => {
+            line_col(text, text.trim_end().len())
+        }
+        other => (u64::from(other.pos().row), u64::from(other.pos().col)),
+    };
     let message = match e {
         roxmltree::Error::DtdDetected => {
             "malformed XML: DTDs are refused (they allow entity expansion)".to_owned()
         }
         other => format!("malformed XML: {other}"),
     };
-    CollectionError::new(rel_path, collector, message)
-        .at_line(u64::from(pos.row))
-        .at_column(u64::from(pos.col))
+    CollectionError::new(rel_path, collector, message).at_line(row).at_column(col)
+}
+
+/// 1-based line and column (in characters) of a byte offset.
+fn line_col(text: &str, offset: usize) -> (u64, u64) {
+    let before = text.get(..offset).unwrap_or("");
+    let row = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (row as u64, col as u64)
 }
 
 /// The fact key for a configuration file name (see the module docs).
@@ -163,7 +177,7 @@ pub fn collect_bytes(rel_path: &str, bytes: &[u8]) -> CollectorOutput {
     let doc = match roxmltree::Document::parse_with_options(text, xml_options()) {
         Ok(doc) => doc,
         Err(e) => {
-            out.errors.push(xml_error(rel_path, NAME, &e));
+            out.errors.push(xml_error(rel_path, NAME, text, &e));
             return out;
         }
     };
@@ -264,25 +278,29 @@ fn parse_bool(s: &str) -> Option<bool> {
 }
 
 /// One `name=value` piece of the attribute, with its span in the document text.
-struct Pair<'a> {
-    text: &'a str,
+struct Pair {
+    text: String,
     span: Range<usize>,
 }
 
-/// Splits the attribute value on `;`, dropping empty pieces. When the raw text in the document
-/// equals the parsed value (no entity references), each piece gets its own span; otherwise each
-/// gets the span of the whole value.
-fn split_pairs<'a>(value: &'a str, doc_text: &str, raw: Range<usize>) -> Vec<Pair<'a>> {
-    let exact = doc_text.get(raw.clone()) == Some(value);
+/// Splits the attribute value on `;`, dropping empty pieces. Without entity references the raw
+/// text in the document is the value up to whitespace normalisation (a line break in an attribute
+/// reads as a space), so each piece is cut from the raw text and gets its own span; with entity
+/// references, pieces come from the parsed value and each gets the span of the whole value.
+fn split_pairs(value: &str, doc_text: &str, raw: Range<usize>) -> Vec<Pair> {
+    let raw_text = doc_text.get(raw.clone()).unwrap_or("");
+    let exact = !raw_text.contains('&');
+    let source = if exact { raw_text } else { value };
     let mut pairs = Vec::new();
     let mut at = 0usize;
-    for piece in value.split(';') {
+    for piece in source.split(';') {
         let lead = piece.len() - piece.trim_start().len();
         let t = piece.trim();
         if !t.is_empty() {
             let span =
                 if exact { raw.start + at + lead..raw.start + at + lead + t.len() } else { raw.clone() };
-            pairs.push(Pair { text: t, span });
+            let text = t.chars().map(|c| if c.is_ascii_whitespace() { ' ' } else { c }).collect();
+            pairs.push(Pair { text, span });
         }
         at += piece.len() + 1;
     }
@@ -311,7 +329,7 @@ mod tests {
         let doc = "<a value=\"x=true; y=False;\"/>";
         let raw = 10..26;
         let pairs = split_pairs(&doc[raw.clone()], doc, raw);
-        let got: Vec<_> = pairs.iter().map(|p| (p.text, &doc[p.span.clone()])).collect();
+        let got: Vec<_> = pairs.iter().map(|p| (p.text.as_str(), &doc[p.span.clone()])).collect();
         assert_eq!(got, vec![("x=true", "x=true"), ("y=False", "y=False")]);
     }
 }

@@ -11,6 +11,8 @@
 //! Namespaces: `http://www.microsoft.com/GroupPolicy/Rsop` (`Rsop`, `ComputerResults`,
 //! `UserResults`, `GPO`, `Link`, `ExtensionData`), `…/GroupPolicy/Settings` (`Extension`),
 //! `…/GroupPolicy/Settings/Registry` (`Policy` and its children: the administrative templates),
+//! `…/GroupPolicy/Settings/Base` (each policy's `GPO` reference and `Precedence`, inherited from
+//! the base setting type; also accepted in the Registry or Settings namespace),
 //! `…/GroupPolicy/Types` (`Identifier`, `Domain`).
 //!
 //! # Fact layout
@@ -77,6 +79,11 @@ pub const NS_RSOP: &str = "http://www.microsoft.com/GroupPolicy/Rsop";
 pub const NS_SETTINGS: &str = "http://www.microsoft.com/GroupPolicy/Settings";
 pub const NS_REGISTRY: &str = "http://www.microsoft.com/GroupPolicy/Settings/Registry";
 pub const NS_TYPES: &str = "http://www.microsoft.com/GroupPolicy/Types";
+pub const NS_BASE: &str = "http://www.microsoft.com/GroupPolicy/Settings/Base";
+
+/// Where a policy's `GPO` and `Precedence` may be: real files put them in `…/Settings/Base`
+/// (inherited from the base setting type); be lenient about the others.
+const GPO_REF_NAMESPACES: &[&str] = &[NS_BASE, NS_REGISTRY, NS_SETTINGS];
 
 /// The `gpresult /x` collector.
 #[derive(Debug)]
@@ -125,6 +132,15 @@ fn is(node: Node<'_, '_>, ns: &str, local: &str) -> bool {
     node.is_element()
         && node.tag_name().name() == local
         && node.tag_name().namespace().is_none_or(|n| n == ns)
+}
+
+/// The first child `local` in any of `namespaces` (or in none).
+fn child_in<'a, 'i>(node: Node<'a, 'i>, namespaces: &[&str], local: &str) -> Option<Node<'a, 'i>> {
+    node.children().find(|c| {
+        c.is_element()
+            && c.tag_name().name() == local
+            && c.tag_name().namespace().is_none_or(|n| namespaces.contains(&n))
+    })
 }
 
 fn child<'a, 'i>(node: Node<'a, 'i>, ns: &str, local: &str) -> Option<Node<'a, 'i>> {
@@ -190,7 +206,7 @@ pub fn collect_bytes(rel_path: &str, bytes: &[u8]) -> CollectorOutput {
     let doc = match Document::parse_with_options(text, xml_options()) {
         Ok(doc) => doc,
         Err(e) => {
-            out.errors.push(xml_error(rel_path, NAME, &e));
+            out.errors.push(xml_error(rel_path, NAME, text, &e));
             return out;
         }
     };
@@ -357,12 +373,16 @@ fn policy_fact(
     if let Some(c) = child_text(p, NS_REGISTRY, "Category") {
         put(&mut m, "category", Value::Str(c.to_owned()));
     }
-    let precedence = child_int(p, NS_REGISTRY, "Precedence");
+    let precedence = child_in(p, GPO_REF_NAMESPACES, "Precedence")
+        .and_then(|n| n.text())
+        .and_then(|t| t.trim().parse::<i64>().ok());
     if let Some(pr) = precedence {
         put(&mut m, "precedence", Value::Int(pr));
     }
-    // The GPO reference: <q1:GPO><Identifier xmlns="…/Types">…</Identifier></q1:GPO>
-    if let Some(id) = child(p, NS_REGISTRY, "GPO").and_then(|g| child_text(g, NS_TYPES, "Identifier")) {
+    // The GPO reference: <GPO xmlns="…/Settings/Base"><Identifier xmlns="…/Types">…</Identifier></GPO>
+    if let Some(id) =
+        child_in(p, GPO_REF_NAMESPACES, "GPO").and_then(|g| child_text(g, NS_TYPES, "Identifier"))
+    {
         put(&mut m, "gpo_identifier", Value::Str(id.to_owned()));
         let gpo_name = names_by_id.get(&id.to_ascii_lowercase()).cloned().unwrap_or_else(|| id.to_owned());
         put(&mut m, "gpo", Value::Str(gpo_name));

@@ -144,7 +144,7 @@ fn first_malformed_offset(encoding: TextEncoding, body: &[u8]) -> Option<u64> {
                 }
                 i += 1;
             }
-            (body.len() % 2 == 1).then_some(body.len() as u64 - 1)
+            (body.len() % 2 == 1).then(|| body.len() as u64 - 1)
         }
     }
 }

@@ -8,7 +8,8 @@
 //! with [`crate::text::decode`]. Recognised by content, whatever the file is called: a JSON object
 //! with configuration keys (`MUUrl`, `SyncFromMicrosoftUpdate`, `UpstreamWsusServerName`, …), or
 //! list output whose `Name : value` lines include such keys (configuration) or `WsusEventId` /
-//! `EventCategory` (events).
+//! `EventCategory` (events); and a `*wsus*.json` file holding a JSON object even when none of those
+//! keys is in its first bytes.
 //!
 //! # Fact layout
 //!
@@ -36,8 +37,8 @@
 //!
 //! Typing: from JSON, strings are Str (PowerShell 5.1's `"\/Date(ms)\/"` becomes a Timestamp),
 //! integers Int, other numbers Float, booleans Bool, arrays List, objects Map; `null` is left
-//! out. From list output, `True`/`False` are Bool, integers Int, `{}` an empty List, anything
-//! else Str (dates stay Str: their format depends on the culture); a value continued on indented
+//! out. From list output, `True`/`False` are Bool, integers Int, `{a, b}` a List of Str (`{}`
+//! empty; PowerShell may have cut a long one short with `...`), anything else Str (dates stay Str: their format depends on the culture); a value continued on indented
 //! lines is joined with `\n`, each line trimmed; an empty value is left out.
 //!
 //! Provenance: artifact, collector `wsus-config`, `line` and `span` of the property's value text
@@ -125,10 +126,19 @@ impl Collector for WsusConfigCollector {
 
     fn recognise(&self, artifact: &Artifact<'_>) -> Recognition {
         let head = text::decode(artifact.head);
-        match (kind_of(&head.text), artifact.file_name_lower().contains("wsus")) {
-            (Some(_), true) => Recognition::ByNameAndContent,
-            (Some(_), false) => Recognition::ByContent,
-            (None, _) => Recognition::No,
+        let name = artifact.file_name_lower();
+        let wsus_name = name.contains("wsus");
+        match kind_of(&head.text) {
+            Some(_) if wsus_name => Recognition::ByNameAndContent,
+            Some(_) => Recognition::ByContent,
+            // A long JSON export may have its telling keys past the head: trust a WSUS name.
+            None if wsus_name
+                && name.ends_with(".json")
+                && head.text.trim_start_matches('\u{feff}').trim_start().starts_with('{') =>
+            {
+                Recognition::ByNameAndContent
+            }
+            None => Recognition::No,
         }
     }
 
@@ -441,8 +451,8 @@ fn list_value(s: String) -> Value {
         Value::Bool(true)
     } else if s.eq_ignore_ascii_case("false") {
         Value::Bool(false)
-    } else if s == "{}" {
-        Value::List(Vec::new())
+    } else if let Some(inner) = s.strip_prefix('{').and_then(|r| r.strip_suffix('}')) {
+        Value::List(inner.split(',').map(str::trim).filter(|i| !i.is_empty()).map(Fact::new).collect())
     } else if let Ok(i) = s.parse::<i64>() {
         Value::Int(i)
     } else {

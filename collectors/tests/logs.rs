@@ -28,7 +28,8 @@ fn scan(bytes: &[u8], rel: &str, format: &Format, plan: &ScanPlan) -> ScanOutput
 }
 
 fn utf16le_crlf(bytes: &[u8]) -> Vec<u8> {
-    let text = String::from_utf8(bytes.to_vec()).expect("utf-8 sample").replace("\r\n", "\n").replace('\n', "\r\n");
+    let text =
+        String::from_utf8(bytes.to_vec()).expect("utf-8 sample").replace("\r\n", "\n").replace('\n', "\r\n");
     let mut v = vec![0xFF, 0xFE];
     v.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
     v
@@ -80,9 +81,12 @@ fn t(y: i64, mo: u32, d: u32, h: u32, mi: u32, s: u32, ms: u32) -> Timestamp {
 #[test]
 fn wsus_tracksync_records_events_and_time_range() {
     let rel = "SoftwareDistribution.log";
-    let out = scan(&read("softwaredistribution_mslearn_tracksync_2014.txt"), rel, &Format::Wsus, &plan(vec![
-        signal("p/finish", "wsus", r"Firing event (?P<event>\w+)"),
-    ]));
+    let out = scan(
+        &read("softwaredistribution_mslearn_tracksync_2014.txt"),
+        rel,
+        &Format::Wsus,
+        &plan(vec![signal("p/finish", "wsus", r"Firing event (?P<event>\w+)")]),
+    );
     assert!(out.errors.is_empty(), "{:?}", out.errors);
     assert_eq!((out.records, out.lines), (4, 4));
     let f = by_file(&out, "wsus", rel);
@@ -95,7 +99,10 @@ fn wsus_tracksync_records_events_and_time_range() {
     assert_eq!((i(&events[0], &["event_id"]), s(&events[0], &["kind"])), (382, "started"));
     assert_eq!(ts(&events[0], &["time"]), t(2014, 1, 16, 18, 53, 56, 168));
     assert_eq!(s(&events[0], &["message"]), "A manual synchronization was started.");
-    assert_eq!((i(&events[1], &["event_id"]), s(&events[1], &["kind"]), i(&events[1], &["line"])), (384, "completed", 3));
+    assert_eq!(
+        (i(&events[1], &["event_id"]), s(&events[1], &["kind"]), i(&events[1], &["line"])),
+        (384, "completed", 3)
+    );
     assert_eq!(s(&events[1], &["artifact"]), rel);
 
     let m = list(&out, &["signals", "p/finish"]);
@@ -112,9 +119,12 @@ fn wsus_tracksync_records_events_and_time_range() {
 
 #[test]
 fn wsus_event_reporter_fields_are_parsed() {
-    let out = scan(&read("softwaredistribution_mslearn_tracksync_2014.txt"), "sd.log", &Format::Wsus, &plan(vec![
-        signal("p/ev", "wsus", r"EventId=38[24]"),
-    ]));
+    let out = scan(
+        &read("softwaredistribution_mslearn_tracksync_2014.txt"),
+        "sd.log",
+        &Format::Wsus,
+        &plan(vec![signal("p/ev", "wsus", r"EventId=38[24]")]),
+    );
     let m = list(&out, &["signals", "p/ev"]);
     assert_eq!(m.len(), 2);
     let f = m[0].get_path(&["fields"]).expect("fields");
@@ -128,10 +138,15 @@ fn wsus_event_reporter_fields_are_parsed() {
 #[test]
 fn wsus_hit_on_a_stack_frame_is_widened_to_its_record() {
     let bytes = read("softwaredistribution_mslearn_issue1_send_forcibly_closed.txt");
-    let out = scan(&bytes, "sd.log", &Format::Wsus, &plan(vec![
-        signal("p/reset", "wsus", "forcibly closed by the remote host"),
-        signal("p/frame", "wsus", r"at System\.Net\.(?P<class>TlsStream)\.Write"),
-    ]));
+    let out = scan(
+        &bytes,
+        "sd.log",
+        &Format::Wsus,
+        &plan(vec![
+            signal("p/reset", "wsus", "forcibly closed by the remote host"),
+            signal("p/frame", "wsus", r"at System\.Net\.(?P<class>TlsStream)\.Write"),
+        ]),
+    );
     assert_eq!(out.records, 1, "continuation lines belong to the first record");
     let reset = list(&out, &["signals", "p/reset"]);
     assert_eq!(reset.len(), 1, "one record matching twice counts once");
@@ -145,14 +160,20 @@ fn wsus_hit_on_a_stack_frame_is_widened_to_its_record() {
     assert_eq!((src.line, src.end_line), (Some(6), Some(8)));
     let span = src.span.expect("span");
     let text = String::from_utf8(bytes).expect("utf-8");
-    assert_eq!(&text[span.start as usize..span.end as usize], "   at System.Net.TlsStream.Write(Byte[] buffer, Int32 offset, Int32 size)");
+    assert_eq!(
+        &text[span.start as usize..span.end as usize],
+        "   at System.Net.TlsStream.Write(Byte[] buffer, Int32 offset, Int32 size)"
+    );
 }
 
 #[test]
 fn wsus_column_lost_header_with_endpoint() {
-    let out = scan(&read("softwaredistribution_mslearn_kb4482416_soapexception_multiline.txt"), "sd.log", &Format::Wsus, &plan(vec![
-        signal("p/soap", "wsus", r"ErrorCode=(?P<code>\w+)"),
-    ]));
+    let out = scan(
+        &read("softwaredistribution_mslearn_kb4482416_soapexception_multiline.txt"),
+        "sd.log",
+        &Format::Wsus,
+        &plan(vec![signal("p/soap", "wsus", r"ErrorCode=(?P<code>\w+)")]),
+    );
     assert_eq!(out.records, 1);
     let m = &list(&out, &["signals", "p/soap"])[0];
     let f = m.get_path(&["fields"]).expect("fields");
@@ -165,32 +186,51 @@ fn wsus_column_lost_header_with_endpoint() {
 
     let eps = list(&out, &["logs", "wsus", "endpoints"]);
     assert_eq!(eps.len(), 1);
-    assert_eq!(s(&eps[0], &["url"]), "https://fe2.update.microsoft.com/v6/ServerSyncWebService/ServerSyncWebService.asmx");
+    assert_eq!(
+        s(&eps[0], &["url"]),
+        "https://fe2.update.microsoft.com/v6/ServerSyncWebService/ServerSyncWebService.asmx"
+    );
     assert_eq!(s(&eps[0], &["host"]), "fe2.update.microsoft.com");
     assert_eq!((i(&eps[0], &["count"]), i(&eps[0], &["line"])), (1, 1));
 }
 
 #[test]
 fn wsus_schannel_startup_lines() {
-    let out = scan(&read("softwaredistribution_mslearn_issue2_schannel_startup.txt"), "sd.log", &Format::Wsus, &plan(vec![]));
+    let out = scan(
+        &read("softwaredistribution_mslearn_issue2_schannel_startup.txt"),
+        "sd.log",
+        &Format::Wsus,
+        &plan(vec![]),
+    );
     let sc = list(&out, &["logs", "wsus", "schannel"]);
     let got: Vec<(&str, &str, i64)> =
         sc.iter().map(|f| (s(f, &["protocol"]), s(f, &["state"]), i(f, &["line"]))).collect();
-    assert_eq!(got, vec![("TLS 1.0", "disabled", 1), ("TLS 1.1", "disabled", 2), ("TLS 1.2", "not_found_enabled", 3)]);
+    assert_eq!(
+        got,
+        vec![("TLS 1.0", "disabled", 1), ("TLS 1.1", "disabled", 2), ("TLS 1.2", "not_found_enabled", 3)]
+    );
 }
 
 #[test]
 fn wsus_tabbed_paste_without_time_and_dbconnection_paste() {
-    let out = scan(&read("softwaredistribution_mslearn_issue3_sync_tabbed.txt"), "sd.log", &Format::Wsus, &plan(vec![
-        signal("p/reset", "wsus", "forcibly closed by the remote host"),
-    ]));
+    let out = scan(
+        &read("softwaredistribution_mslearn_issue3_sync_tabbed.txt"),
+        "sd.log",
+        &Format::Wsus,
+        &plan(vec![signal("p/reset", "wsus", "forcibly closed by the remote host")]),
+    );
     let f = list(&out, &["signals", "p/reset"])[0].get_path(&["fields"]).expect("fields").clone();
     assert_eq!(s(&f, &["component"]), "WebServiceCommunicationHelper.ProcessWebServiceProxyException");
-    assert!(s(&f, &["message"]).starts_with("ProcessWebServiceProxyException found Exception was WebException."));
+    assert!(
+        s(&f, &["message"]).starts_with("ProcessWebServiceProxyException found Exception was WebException.")
+    );
 
-    let out = scan(&read("softwaredistribution_kb909131_dbconnection.txt"), "sd.log", &Format::Wsus, &plan(vec![
-        signal("p/sql", "wsus", r"Number (?P<number>-?\d+)"),
-    ]));
+    let out = scan(
+        &read("softwaredistribution_kb909131_dbconnection.txt"),
+        "sd.log",
+        &Format::Wsus,
+        &plan(vec![signal("p/sql", "wsus", r"Number (?P<number>-?\d+)")]),
+    );
     assert_eq!(out.records, 2, "the <DATE> <TIME> line stands on its own, the pasted header starts a record");
     let m = &list(&out, &["signals", "p/sql"])[0];
     let f = m.get_path(&["fields"]).expect("fields");
@@ -249,13 +289,26 @@ fn configmgr_sms_framing_applies_bias_and_tilde() {
 #[test]
 fn configmgr_cmtrace_and_curly_quotes() {
     let p = plan(vec![signal("p/any", "configmgr", r"(?i)task|scan failed")]);
-    let out = scan(&read("ccmnotificationagent_ccm_framing_cmtraceopen.log"), "a.log", &Format::ConfigMgr(Framing::Cmtrace), &p);
+    let out = scan(
+        &read("ccmnotificationagent_ccm_framing_cmtraceopen.log"),
+        "a.log",
+        &Format::ConfigMgr(Framing::Cmtrace),
+        &p,
+    );
     let f = list(&out, &["signals", "p/any"])[0].get_path(&["fields"]).expect("fields").clone();
     assert_eq!(ts(&f, &["time"]), t(2026, 9, 25, 23, 35, 4, 986));
     assert_eq!((s(&f, &["component"]), i(&f, &["type"]), s(&f, &["level"])), ("BgbAgent", 1, "info"));
-    assert_eq!((i(&f, &["thread"]), s(&f, &["file"]), s(&f, &["context"])), (8540, "bgbconnector.cpp:386", ""));
+    assert_eq!(
+        (i(&f, &["thread"]), s(&f, &["file"]), s(&f, &["context"])),
+        (8540, "bgbconnector.cpp:386", "")
+    );
 
-    let out = scan(&read("wuahandler_ccm_framing_hayesjupe_blog.txt"), "WUAHandler.log", &Format::ConfigMgr(Framing::Cmtrace), &p);
+    let out = scan(
+        &read("wuahandler_ccm_framing_hayesjupe_blog.txt"),
+        "WUAHandler.log",
+        &Format::ConfigMgr(Framing::Cmtrace),
+        &p,
+    );
     let f = list(&out, &["signals", "p/any"])[0].get_path(&["fields"]).expect("fields").clone();
     assert_eq!(s(&f, &["message"]), "Scan failed with error = 0x80244021.");
     assert_eq!((i(&f, &["type"]), s(&f, &["level"]), i(&f, &["thread"])), (3, "error", 2308));
@@ -280,10 +333,15 @@ fn configmgr_multiline_cmtrace_record() {
 
 #[test]
 fn configmgr_sms2_legacy_dates() {
-    let out = scan(&read("sms2_sitecomp_legacy_simple_framing_kbQ227010.txt"), "sitecomp.log", &Format::ConfigMgr(Framing::Sms), &plan(vec![
-        signal("p/boot", "configmgr", "Starting bootstrap"),
-        signal("p/srv", "configmgr", r"does not contain (?P<file>\S+)\."),
-    ]));
+    let out = scan(
+        &read("sms2_sitecomp_legacy_simple_framing_kbQ227010.txt"),
+        "sitecomp.log",
+        &Format::ConfigMgr(Framing::Sms),
+        &plan(vec![
+            signal("p/boot", "configmgr", "Starting bootstrap"),
+            signal("p/srv", "configmgr", r"does not contain (?P<file>\S+)\."),
+        ]),
+    );
     assert_eq!(out.records, 2);
     let m = &list(&out, &["signals", "p/boot"])[0];
     let f = m.get_path(&["fields"]).expect("fields");
@@ -304,29 +362,56 @@ fn configmgr_plain_copies_issue4_and_statmsg() {
         "configmgr",
         r"(?i)ImportUpdateFromCatalogSite failed\. Arg = (?P<guid>[0-9a-f-]{36})\. Error =The underlying connection was closed",
     )]);
-    let out = scan(&read("wsyncmgr_mslearn_issue4_surface_drivers.txt"), "wsyncmgr.log", &Format::ConfigMgr(Framing::Plain), &p);
+    let out = scan(
+        &read("wsyncmgr_mslearn_issue4_surface_drivers.txt"),
+        "wsyncmgr.log",
+        &Format::ConfigMgr(Framing::Plain),
+        &p,
+    );
     let m = list(&out, &["signals", "p/issue4"]);
     let got: Vec<(i64, &str)> = m.iter().map(|m| (i(m, &["line"]), s(m, &["captures", "guid"]))).collect();
-    assert_eq!(got, vec![(2, "001d4517-c586-4bb1-9e66-ed6ff8e8d34f"), (3, "0037641d-bb9b-4530-9568-11e413223106")]);
+    assert_eq!(
+        got,
+        vec![(2, "001d4517-c586-4bb1-9e66-ed6ff8e8d34f"), (3, "0037641d-bb9b-4530-9568-11e413223106")]
+    );
 
-    let out = scan(&read("wsyncmgr_mslearn_tracksync_2014.txt"), "wsyncmgr.log", &Format::ConfigMgr(Framing::Plain), &plan(vec![
-        signal("p/start", "configmgr", "Starting WSUS synchronization"),
-    ]));
+    let out = scan(
+        &read("wsyncmgr_mslearn_tracksync_2014.txt"),
+        "wsyncmgr.log",
+        &Format::ConfigMgr(Framing::Plain),
+        &plan(vec![signal("p/start", "configmgr", "Starting WSUS synchronization")]),
+    );
     let ev = list(&out, &["logs", "configmgr", "sync_events"]);
     assert_eq!(ev.len(), 1);
-    assert_eq!((i(&ev[0], &["event_id"]), s(&ev[0], &["kind"]), i(&ev[0], &["line"])), (6704, "in_progress", 3));
+    assert_eq!(
+        (i(&ev[0], &["event_id"]), s(&ev[0], &["kind"]), i(&ev[0], &["line"])),
+        (6704, "in_progress", 3)
+    );
     assert_eq!(ts(&ev[0], &["time"]), t(2014, 1, 16, 18, 53, 53, 698));
     let f = list(&out, &["signals", "p/start"])[0].get_path(&["fields"]).expect("fields").clone();
-    assert_eq!((s(&f, &["component"]), s(&f, &["message"])), ("SMS_WSUS_SYNC_MANAGER", "sync: Starting WSUS synchronization"));
+    assert_eq!(
+        (s(&f, &["component"]), s(&f, &["message"])),
+        ("SMS_WSUS_SYNC_MANAGER", "sync: Starting WSUS synchronization")
+    );
 }
 
 #[test]
 fn configmgr_case_insensitive_sync_failure_with_tilde() {
-    let out = scan(&read("wsyncmgr_wcm_mslearn_shared_susdb.txt"), "wsyncmgr.log", &Format::ConfigMgr(Framing::Plain), &plan(vec![
-        signal("p/uss", "configmgr", r"(?i)sync failed: usscommunicationerror: webexception: (?P<why>[^~]+)"),
-    ]));
+    let out = scan(
+        &read("wsyncmgr_wcm_mslearn_shared_susdb.txt"),
+        "wsyncmgr.log",
+        &Format::ConfigMgr(Framing::Plain),
+        &plan(vec![signal(
+            "p/uss",
+            "configmgr",
+            r"(?i)sync failed: usscommunicationerror: webexception: (?P<why>[^~]+)",
+        )]),
+    );
     let m = &list(&out, &["signals", "p/uss"])[0];
-    assert_eq!(s(m, &["captures", "why"]), "The remote name could not be resolved: 'sws.update.microsoft.com'");
+    assert_eq!(
+        s(m, &["captures", "why"]),
+        "The remote name could not be resolved: 'sws.update.microsoft.com'"
+    );
     let msg = s(m.get_path(&["fields"]).expect("fields"), &["message"]).to_owned();
     assert!(msg.contains("'sws.update.microsoft.com'\n\nat System.Net"), "`~` is a newline: {msg:?}");
 }
@@ -337,7 +422,9 @@ fn configmgr_case_insensitive_sync_failure_with_tilde() {
 fn max_matches_caps_and_counts_the_rest() {
     let mut text = String::new();
     for n in 0..10 {
-        text.push_str(&format!("2020-08-01 10:00:{n:02}.000 UTC\tError\tw3wp.5\tA.B\tforcibly closed by the remote host\n"));
+        text.push_str(&format!(
+            "2020-08-01 10:00:{n:02}.000 UTC\tError\tw3wp.5\tA.B\tforcibly closed by the remote host\n"
+        ));
     }
     let mut sig = signal("p/r", "wsus", "forcibly closed");
     sig.max_matches = 3;
@@ -350,7 +437,12 @@ fn max_matches_caps_and_counts_the_rest() {
 fn malformed_bytes_are_errors_with_offsets_not_panics() {
     // Binary junk in a file that claims to be a WSUS log.
     let junk: Vec<u8> = (0..20_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
-    let out = scan(&junk, "SoftwareDistribution.log", &Format::Wsus, &plan(vec![signal("p/x", "wsus", "forcibly")]));
+    let out = scan(
+        &junk,
+        "SoftwareDistribution.log",
+        &Format::Wsus,
+        &plan(vec![signal("p/x", "wsus", "forcibly")]),
+    );
     assert!(!out.errors.is_empty());
     assert!(out.errors.iter().any(|e| e.offset.is_some() && e.message.contains("malformed")));
     assert!(out.errors.len() <= triage_collectors::logs::scan::MAX_ERRORS_PER_FILE + 1);
@@ -381,7 +473,9 @@ fn a_100_mb_line_is_scanned_in_parts() {
     bytes.resize(line_start + (50 << 20), b'x');
     bytes.extend_from_slice(b" forcibly closed by the remote host ");
     bytes.resize(line_start + (100 << 20), b'y');
-    bytes.extend_from_slice(b"\n2020-08-01 10:00:02.000 UTC\tError\tw3wp.5\tA.B\tforcibly closed by the remote host\n");
+    bytes.extend_from_slice(
+        b"\n2020-08-01 10:00:02.000 UTC\tError\tw3wp.5\tA.B\tforcibly closed by the remote host\n",
+    );
     let out = scan(&bytes, "sd.log", &Format::Wsus, &plan(vec![signal("p/r", "wsus", "forcibly closed")]));
     assert_eq!((out.records, out.lines), (2, 3));
     let e = out.errors.iter().find(|e| e.message.contains("scanned in parts")).expect("long record reported");
@@ -389,7 +483,7 @@ fn a_100_mb_line_is_scanned_in_parts() {
     let m = list(&out, &["signals", "p/r"]);
     assert_eq!(m.len(), 2);
     assert_eq!((i(&m[0], &["line"]), i(&m[0], &["match_line"])), (1, 2));
-    assert_eq!(s(&m[0], &["text"]).len() <= triage_facts::scan::MAX_RECORD_TEXT, true);
+    assert!(s(&m[0], &["text"]).len() <= triage_facts::scan::MAX_RECORD_TEXT);
     assert_eq!((i(&m[1], &["line"]), i(&m[1], &["match_line"])), (3, 3));
     assert_eq!(s(m[1].get_path(&["fields"]).expect("fields"), &["level"]), "Error");
 }
@@ -431,8 +525,11 @@ fn discovery_recognises_lists_unknown_and_reports_progress() {
     use std::sync::atomic::{AtomicU64, Ordering};
     use std::sync::Arc;
     let dir = tempdir("discover");
-    std::fs::write(dir.join("SoftwareDistribution.log"), utf16le_crlf(&read("softwaredistribution_mslearn_tracksync_2014.txt")))
-        .expect("write");
+    std::fs::write(
+        dir.join("SoftwareDistribution.log"),
+        utf16le_crlf(&read("softwaredistribution_mslearn_tracksync_2014.txt")),
+    )
+    .expect("write");
     std::fs::write(dir.join("wsyncmgr.log"), read("wsyncmgr_mslearn_tracksync_2014.txt")).expect("write");
     std::fs::write(dir.join("notes.bin"), [0u8, 1, 2, 3, 0xFF]).expect("write");
     std::fs::write(dir.join("u_ex240101.log"), "#Fields: date time\n2024-01-01 00:00:01 GET /ClientWebService/client.asmx 500\n2024-01-01 00:00:02 GET / 200\n").expect("write");
@@ -445,10 +542,8 @@ fn discovery_recognises_lists_unknown_and_reports_progress() {
         })),
         ..Default::default()
     };
-    let mut p = plan(vec![
-        signal("p/ev", "wsus", r"EventId=384"),
-        signal("p/iis500", "iis", r"(?P<uri>/\S+) 500$"),
-    ]);
+    let mut p =
+        plan(vec![signal("p/ev", "wsus", r"EventId=384"), signal("p/iis500", "iis", r"(?P<uri>/\S+) 500$")]);
     p.log_kinds.push(triage_facts::LogKindSpec {
         name: "iis".into(),
         files: vec!["u_ex*.log".into()],
@@ -456,7 +551,8 @@ fn discovery_recognises_lists_unknown_and_reports_progress() {
         fields: Some(r"^(?P<time>\S+ \S+) (?P<method>\S+)".into()),
     });
     let collectors = triage_collectors::all();
-    let c = triage_collectors::discover::collect_path(&dir, &collectors, Some(&p), &options).expect("collects");
+    let c =
+        triage_collectors::discover::collect_path(&dir, &collectors, Some(&p), &options).expect("collects");
     let total: u64 = ["SoftwareDistribution.log", "wsyncmgr.log", "notes.bin", "u_ex240101.log"]
         .iter()
         .map(|n| std::fs::metadata(dir.join(n)).expect("exists").len())
@@ -469,12 +565,16 @@ fn discovery_recognises_lists_unknown_and_reports_progress() {
     assert_eq!(collector_of("notes.bin"), None);
     let un = c.facts.get("collection.unrecognised").expect("listed");
     assert_eq!(un.value, Value::List(vec![Fact::new("notes.bin")]));
-    let art = c.facts.get_segments(&["collection", "artifacts", "SoftwareDistribution.log"]).expect("summary");
+    let art =
+        c.facts.get_segments(&["collection", "artifacts", "SoftwareDistribution.log"]).expect("summary");
     assert_eq!((s(art, &["encoding"]), i(art, &["items"])), ("utf-16le", 4));
-    assert_eq!(c.facts.get_segments(&["signals", "p/ev"]).and_then(|f| match &f.value {
-        Value::List(l) => Some(l.len()),
-        _ => None,
-    }), Some(1));
+    assert_eq!(
+        c.facts.get_segments(&["signals", "p/ev"]).and_then(|f| match &f.value {
+            Value::List(l) => Some(l.len()),
+            _ => None,
+        }),
+        Some(1)
+    );
     let iis = match &c.facts.get_segments(&["signals", "p/iis500"]).expect("custom signal").value {
         Value::List(l) => l.clone(),
         v => panic!("{v:?}"),
@@ -494,12 +594,22 @@ fn discovery_recognises_lists_unknown_and_reports_progress() {
 fn discovery_does_not_follow_links_out_of_the_input_and_limits_whole_file_readers() {
     let dir = tempdir("links");
     let outside = tempdir("outside");
-    std::fs::write(outside.join("secret.log"), "2020-08-01 10:00:00.000 UTC\tInfo\tw3wp.5\tA.B\tx\n").expect("write");
-    std::fs::write(dir.join("SoftwareDistribution.log"), "2020-08-01 10:00:00.000 UTC\tInfo\tw3wp.5\tA.B\tx\n").expect("write");
+    std::fs::write(outside.join("secret.log"), "2020-08-01 10:00:00.000 UTC\tInfo\tw3wp.5\tA.B\tx\n")
+        .expect("write");
+    std::fs::write(
+        dir.join("SoftwareDistribution.log"),
+        "2020-08-01 10:00:00.000 UTC\tInfo\tw3wp.5\tA.B\tx\n",
+    )
+    .expect("write");
     #[cfg(unix)]
     {
-        std::os::unix::fs::symlink(outside.join("secret.log"), dir.join("SoftwareDistribution.log.1")).expect("link");
-        std::os::unix::fs::symlink(dir.join("SoftwareDistribution.log"), dir.join("SoftwareDistribution.log.2")).expect("link");
+        std::os::unix::fs::symlink(outside.join("secret.log"), dir.join("SoftwareDistribution.log.1"))
+            .expect("link");
+        std::os::unix::fs::symlink(
+            dir.join("SoftwareDistribution.log"),
+            dir.join("SoftwareDistribution.log.2"),
+        )
+        .expect("link");
     }
     let options = triage_collectors::discover::DiscoverOptions { max_file_size: 10, ..Default::default() };
     let collectors = triage_collectors::all();
@@ -508,9 +618,16 @@ fn discovery_does_not_follow_links_out_of_the_input_and_limits_whole_file_reader
     assert!(c.errors.iter().all(|e| !e.message.contains("limit")), "{:?}", c.errors);
     #[cfg(unix)]
     {
-        let e = c.errors.iter().find(|e| e.artifact == "SoftwareDistribution.log.1").expect("outside link reported");
+        let e = c
+            .errors
+            .iter()
+            .find(|e| e.artifact == "SoftwareDistribution.log.1")
+            .expect("outside link reported");
         assert!(e.message.contains("outside the input"));
-        assert!(c.artifacts.iter().any(|a| a.path == "SoftwareDistribution.log.2"), "a link inside the input is read");
+        assert!(
+            c.artifacts.iter().any(|a| a.path == "SoftwareDistribution.log.2"),
+            "a link inside the input is read"
+        );
         assert!(c.artifacts.iter().all(|a| a.path != "SoftwareDistribution.log.1"));
     }
     std::fs::remove_dir_all(&dir).expect("cleanup");

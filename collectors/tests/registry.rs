@@ -217,6 +217,16 @@ fn regedit4_strings_are_ansi() {
 }
 
 #[test]
+fn ansi_regedit4_is_windows_1252() {
+    let mut bytes = b"REGEDIT4\r\n[HKEY_LOCAL_MACHINE\\SOFTWARE\\Caf".to_vec();
+    bytes.extend(b"\xe9]\r\n\"Name\"=\"na\xefve \x80\"\r\n");
+    let out = registry::collect_bytes("ansi.reg", &bytes);
+    assert_eq!(out.encoding.as_deref(), Some("windows-1252"));
+    assert_eq!(messages(&out), Vec::<String>::new());
+    assert_eq!(val(&out, "HKLM\\SOFTWARE\\Caf\u{e9}", "Name"), &Value::Str("na\u{ef}ve \u{20ac}".into()));
+}
+
+#[test]
 fn broken_hex_does_not_swallow_the_next_value() {
     let text = "Windows Registry Editor Version 5.00\r\n[HKLM\\K]\r\n\"Bad\"=hex:01,zz,\\\r\n  03,04\r\n\
                 \"Next\"=dword:00000007\r\n\"Cut\"=hex:01,\\\r\n\"After\"=\"ok\"\r\n\"Dw\"=dword:xyz\r\n\

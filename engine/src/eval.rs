@@ -12,7 +12,9 @@ use rhai::{Dynamic, Engine, Scope};
 use triage_facts::{Fact, FactMap};
 
 use crate::convert::{describe_dynamic, render_dynamic};
-use crate::finding::{ClauseTrace, Evidence, Explanation, Finding, MissingFact, Outcome, RequirementTrace, Source};
+use crate::finding::{
+    ClauseTrace, Evidence, Explanation, Finding, MissingFact, Outcome, RequirementTrace, Source,
+};
 use crate::pack::{Combine, Expr, Pack, Rule, TemplatePart};
 use crate::sandbox::{self, EvalState, InputFacts, Limits, Read};
 
@@ -57,17 +59,24 @@ impl Evaluator {
     }
 
     /// Evaluates every rule of `pack` on one input.
-    pub fn evaluate(&self, pack: &Pack, input: &Arc<InputFacts>, input_name: &str, opts: &EvalOptions) -> Vec<Finding> {
+    pub fn evaluate(
+        &self,
+        pack: &Pack,
+        input: &Arc<InputFacts>,
+        input_name: &str,
+        opts: &EvalOptions,
+    ) -> Vec<Finding> {
         let signals = Arc::new(self.filter_signals(pack, input));
         let state = EvalState {
             input: input.clone(),
             signals,
             reads: Vec::new(),
             deadline: Instant::now() + self.limits.max_time,
+            ops: 0,
         };
         let (findings, _) = sandbox::with_state(state, || {
             let mut scope = Scope::new();
-            scope.push_constant_dynamic("facts", input.dynamic.clone());
+            scope.push_constant_dynamic("facts", input.lend());
             scope.push_constant_dynamic("data", pack.data.clone());
             let mut derived: Vec<Value> = Vec::with_capacity(pack.derived.len());
             for d in &pack.derived {
@@ -80,14 +89,22 @@ impl Evaluator {
                 scope.push_constant_dynamic(d.name.as_str(), v.result.clone().unwrap_or(Dynamic::UNIT));
                 derived.push(v);
             }
-            pack.rules.iter().map(|r| self.rule(pack, r, &mut scope, &derived, input, input_name, opts)).collect()
+            let findings: Vec<Finding> = pack
+                .rules
+                .iter()
+                .map(|r| self.rule(pack, r, &mut scope, &derived, input, input_name, opts))
+                .collect();
+            if let Some(d) = scope.get_mut("facts") {
+                input.give_back(std::mem::take(d));
+            }
+            findings
         });
         findings
     }
 
     fn eval(&self, scope: &mut Scope<'_>, expr: &Expr, input: &InputFacts) -> Value {
         sandbox::restart_clock(self.limits.max_time);
-        let result = self.engine.eval_ast_with_scope::<Dynamic>(scope, &expr.ast).map_err(|e| e.to_string());
+        let result = self.engine.eval_ast_with_scope::<Dynamic>(scope, &expr.ast).map_err(|e| describe_error(&e));
         let mut reads = sandbox::restart_clock(self.limits.max_time);
         for path in &expr.fact_paths {
             let f = input.facts.get(path);
@@ -127,6 +144,7 @@ impl Evaluator {
                             signals: Arc::new(HashMap::new()),
                             reads: Vec::new(),
                             deadline: Instant::now() + self.limits.max_time,
+                            ops: 0,
                         };
                         let (r, _) = sandbox::with_state(st, || {
                             self.engine.eval_ast_with_scope::<Dynamic>(&mut scope, &filter.ast)
@@ -187,7 +205,8 @@ impl Evaluator {
             }
             if !present {
                 let artifact = req.artifact.clone().or_else(|| {
-                    let hints: Vec<String> = req.alternatives.iter().filter_map(|a| provider(opts, a)).collect();
+                    let hints: Vec<String> =
+                        req.alternatives.iter().filter_map(|a| provider(opts, a)).collect();
                     (!hints.is_empty()).then(|| hints.join(", or "))
                 });
                 finding.missing.push(MissingFact { fact: req.alternatives.join(" | "), artifact });
@@ -201,8 +220,12 @@ impl Evaluator {
 
         // Derived facts referenced anywhere in the rule, for explanations.
         if let Some(x) = explain.as_mut() {
-            let mut refs: Vec<usize> =
-                rule.clauses.iter().chain(rule.applies_if.iter()).flat_map(|c| c.derived_refs.iter().copied()).collect();
+            let mut refs: Vec<usize> = rule
+                .clauses
+                .iter()
+                .chain(rule.applies_if.iter())
+                .flat_map(|c| c.derived_refs.iter().copied())
+                .collect();
             refs.sort_unstable();
             refs.dedup();
             for i in refs {
@@ -295,14 +318,26 @@ impl Evaluator {
         finding
     }
 
-    fn render(&self, scope: &mut Scope<'_>, pack: &Pack, rule: &Rule, input: &InputFacts) -> Result<String, String> {
+    fn render(
+        &self,
+        scope: &mut Scope<'_>,
+        pack: &Pack,
+        rule: &Rule,
+        input: &InputFacts,
+    ) -> Result<String, String> {
         let mut out = String::new();
         for part in &rule.resolution.parts {
             match part {
                 TemplatePart::Text(t) => out.push_str(t),
                 TemplatePart::Expr(e) => match self.eval(scope, e, input).result {
                     Ok(d) => out.push_str(&render_dynamic(&d)),
-                    Err(err) => return Err(format!("resolution {{{{ {} }}}} at {}: {err}", e.text, location(pack, e))),
+                    Err(err) => {
+                        return Err(format!(
+                            "resolution {{{{ {} }}}} at {}: {err}",
+                            e.text,
+                            location(pack, e)
+                        ))
+                    }
                 },
             }
         }
@@ -323,7 +358,12 @@ fn provider(opts: &EvalOptions, path: &str) -> Option<String> {
 fn as_bool(v: &Value, e: &Expr, pack: &Pack, derived: &[Value]) -> Result<bool, String> {
     match &v.result {
         Ok(d) => d.as_bool().map_err(|t| {
-            format!("{} returned {t} ({}), expected a bool: {}", location(pack, e), describe_dynamic(d), e.text)
+            format!(
+                "{} returned {t} ({}), expected a bool: {}",
+                location(pack, e),
+                describe_dynamic(d),
+                e.text
+            )
         }),
         Err(err) => {
             // A failing derived fact explains a failing clause better than the clause does.
@@ -332,7 +372,11 @@ fn as_bool(v: &Value, e: &Expr, pack: &Pack, derived: &[Value]) -> Result<bool, 
                 .iter()
                 .find_map(|&i| derived[i].result.as_ref().err().map(|de| (i, de.clone())))
                 .map(|(i, de)| {
-                    format!(" (derived fact `{}` failed at {}: {de})", pack.derived[i].name, location(pack, &pack.derived[i].expr))
+                    format!(
+                        " (derived fact `{}` failed at {}: {de})",
+                        pack.derived[i].name,
+                        location(pack, &pack.derived[i].expr)
+                    )
                 })
                 .unwrap_or_default();
             Err(format!("{}: {err}{cause}", location(pack, e)))
@@ -370,4 +414,24 @@ fn dedup_evidence(reads: Vec<Read>) -> Vec<Evidence> {
         }
     }
     out
+}
+
+/// Rhai's message, except that a script stopped by a limit says which limit (Rhai's own
+/// message is only "Script terminated").
+fn describe_error(e: &rhai::EvalAltResult) -> String {
+    use rhai::EvalAltResult as E;
+    match e {
+        E::ErrorTerminated(reason, pos) => format!("{reason} ({pos})"),
+        E::ErrorInFunctionCall(_, _, inner, _) if matches!(terminated(inner), Some(_)) => describe_error(inner),
+        _ => e.to_string(),
+    }
+}
+
+fn terminated(e: &rhai::EvalAltResult) -> Option<&rhai::EvalAltResult> {
+    use rhai::EvalAltResult as E;
+    match e {
+        E::ErrorTerminated(..) => Some(e),
+        E::ErrorInFunctionCall(_, _, inner, _) => terminated(inner),
+        _ => None,
+    }
 }

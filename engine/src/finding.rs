@@ -29,8 +29,13 @@ pub enum Outcome {
 }
 
 impl Outcome {
-    pub const ALL: &'static [Outcome] =
-        &[Outcome::Detected, Outcome::NotDetected, Outcome::NotApplicable, Outcome::MissingFacts, Outcome::Error];
+    pub const ALL: &'static [Outcome] = &[
+        Outcome::Detected,
+        Outcome::NotDetected,
+        Outcome::NotApplicable,
+        Outcome::MissingFacts,
+        Outcome::Error,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {

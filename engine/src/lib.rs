@@ -26,7 +26,7 @@
 //! "#;
 //! let evaluator = Evaluator::default();
 //! let loaded = load_pack(vec![SourceFile::new("pack.toml", pack_toml)], &evaluator);
-//! assert!(loaded.diagnostics.is_empty(), "{:?}", loaded.diagnostics);
+//! assert_eq!(loaded.errors().count(), 0);
 //! let pack = loaded.pack.expect("valid pack");
 //!
 //! let facts = FactMap::from_json_str(r#"{"os": {"build": 9200}}"#).expect("json");
@@ -48,6 +48,7 @@ pub mod convert;
 pub mod eval;
 pub mod finding;
 pub mod pack;
+pub mod reference;
 pub mod sandbox;
 pub mod schema;
 
@@ -58,8 +59,8 @@ pub use finding::{
     ClauseTrace, Evidence, Explanation, Finding, InputSummary, MissingFact, Outcome, PackRef, Report,
     RequirementTrace, Source, REPORT_FORMAT_VERSION,
 };
-pub use pack::{Code, Level, Pack, PackDiagnostic, PackTest, Severity, SourceFile, TestInput};
 pub use pack::load::LoadResult;
+pub use pack::{Code, Level, Pack, PackDiagnostic, PackTest, Severity, SourceFile, TestInput};
 pub use sandbox::{InputFacts, Limits};
 
 /// This engine's version, which packs' `engine` requirements are checked against.

@@ -39,7 +39,7 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use rhai::packages::{Package, StandardPackage};
@@ -90,22 +90,47 @@ pub struct Read {
 #[derive(Debug)]
 pub struct InputFacts {
     pub facts: Arc<FactMap>,
-    /// The whole fact map as a Rhai value (`facts`), converted once.
-    pub dynamic: Dynamic,
+    /// The whole fact map as a Rhai value (`facts`), converted once. An evaluation moves it
+    /// into its scope and puts it back when done; only a second evaluation of the same input
+    /// running at the same time on another thread pays for a copy.
+    dynamic: Mutex<Option<Dynamic>>,
+    /// Kept to copy from when `dynamic` is lent out.
+    spare: Dynamic,
     /// Lower-cased registry key path → the key as stored.
     registry_index: HashMap<String, String>,
 }
 
 impl InputFacts {
     pub fn new(facts: Arc<FactMap>) -> Self {
-        let dynamic = fact_to_dynamic(&Fact::new(Value::Map(facts.root.clone())));
+        let root: rhai::Map =
+            facts.root.iter().map(|(k, v)| (k.as_str().into(), fact_to_dynamic(v))).collect();
+        let spare = Dynamic::from_map(root);
         let registry_index = facts
             .root
             .get("registry")
             .and_then(Fact::as_map)
             .map(|m| m.keys().map(|k| (normalise_key(k), k.clone())).collect())
             .unwrap_or_default();
-        InputFacts { facts, dynamic, registry_index }
+        InputFacts { facts, dynamic: Mutex::new(Some(spare.clone())), spare, registry_index }
+    }
+
+    /// Lends the converted facts to one evaluation (see [`InputFacts::give_back`]).
+    pub(crate) fn lend(&self) -> Dynamic {
+        let lent = self.dynamic.lock().ok().and_then(|mut d| d.take());
+        lent.unwrap_or_else(|| self.spare.clone())
+    }
+
+    pub(crate) fn give_back(&self, d: Dynamic) {
+        if let Ok(mut slot) = self.dynamic.lock() {
+            if slot.is_none() {
+                *slot = Some(d);
+            }
+        }
+    }
+
+    /// The whole fact map as a Rhai value (a copy).
+    pub fn to_dynamic(&self) -> Dynamic {
+        self.spare.clone()
     }
 
     fn registry_key(&self, key: &str) -> Option<(&str, &Fact)> {
@@ -142,6 +167,19 @@ pub(crate) struct EvalState {
     pub signals: Arc<HashMap<String, (Dynamic, Vec<Read>)>>,
     pub reads: Vec<Read>,
     pub deadline: Instant,
+    /// Operations used by the current expression.
+    pub ops: u64,
+}
+
+/// Reads kept per expression: enough to explain any sane rule, bounded for insane ones.
+const MAX_READS: usize = 256;
+
+impl EvalState {
+    fn read(&mut self, r: Read) {
+        if self.reads.len() < MAX_READS && !self.reads.contains(&r) {
+            self.reads.push(r);
+        }
+    }
 }
 
 thread_local! {
@@ -165,6 +203,7 @@ pub(crate) fn restart_clock(max_time: Duration) -> Vec<Read> {
         match s.as_mut() {
             Some(st) => {
                 st.deadline = Instant::now() + max_time;
+                st.ops = 0;
                 std::mem::take(&mut st.reads)
             }
             None => Vec::new(),
@@ -174,17 +213,6 @@ pub(crate) fn restart_clock(max_time: Duration) -> Vec<Read> {
 
 fn with<R>(f: impl FnOnce(&mut EvalState) -> R) -> Option<R> {
     STATE.with(|s| s.borrow_mut().as_mut().map(f))
-}
-
-fn record(what: String, fact: Option<&Fact>) {
-    with(|st| {
-        st.reads.push(Read {
-            what,
-            value: fact.map(|f| f.value.to_string()),
-            source: fact.and_then(|f| f.source.clone()),
-            text: None,
-        })
-    });
 }
 
 /// Builds the sandboxed engine with the helpers registered.
@@ -203,15 +231,20 @@ pub fn build_engine(limits: &Limits) -> Engine {
         .set_max_array_size(limits.max_array_size)
         .set_max_map_size(limits.max_map_size)
         .set_max_variables(256)
-        .set_max_functions(0);
-    engine.on_progress(|ops| {
-        if ops % 512 == 0 {
-            let late = with(|st| Instant::now() > st.deadline).unwrap_or(false);
-            if late {
-                return Some("time limit exceeded".into());
+        .set_max_functions(64);
+    // Rhai counts operations per call frame (a closure called back by `map` starts from its
+    // caller's count), so the budget and the deadline are kept here, per expression, and
+    // checked on every operation.
+    let max_ops = limits.max_operations;
+    engine.on_progress(move |_| {
+        with(|st| {
+            st.ops += 1;
+            if max_ops > 0 && st.ops > max_ops {
+                return Some(Dynamic::from(format!("operation limit exceeded ({max_ops} operations)")));
             }
-        }
-        None
+            (st.ops % 128 == 0 && Instant::now() > st.deadline).then(|| Dynamic::from("time limit exceeded"))
+        })
+        .flatten()
     });
     register_helpers(&mut engine);
     engine
@@ -227,7 +260,7 @@ fn register_helpers(engine: &mut Engine) {
             let input = st.input.clone();
             let found = input.facts.get(path);
             let out = found.map(fact_to_dynamic).unwrap_or_else(unit);
-            st.reads.push(Read {
+            st.read(Read {
                 what: path.to_owned(),
                 value: found.map(|f| f.value.to_string()),
                 source: found.and_then(|f| f.source.clone()),
@@ -238,17 +271,30 @@ fn register_helpers(engine: &mut Engine) {
         .unwrap_or_else(unit)
     });
     engine.register_fn("has", |path: &str| -> bool {
-        let r = with(|st| st.input.facts.has(path)).unwrap_or(false);
-        record(format!("has {path}"), None);
-        r
+        with(|st| {
+            let present = st.input.facts.has(path);
+            let source = st.input.facts.get(path).and_then(|f| f.source.clone());
+            st.read(Read {
+                what: path.to_owned(),
+                value: Some(if present { "present" } else { "absent" }.to_owned()),
+                source,
+                text: None,
+            });
+            present
+        })
+        .unwrap_or(false)
     });
     engine.register_fn("reg", |key: &str, name: &str| reg_lookup(key, name, |_| true));
-    engine.register_fn("reg_dword", |key: &str, name: &str| reg_lookup(key, name, |v| matches!(v, Value::Int(_))));
-    engine.register_fn("reg_str", |key: &str, name: &str| reg_lookup(key, name, |v| matches!(v, Value::Str(_))));
+    engine.register_fn("reg_dword", |key: &str, name: &str| {
+        reg_lookup(key, name, |v| matches!(v, Value::Int(_)))
+    });
+    engine.register_fn("reg_str", |key: &str, name: &str| {
+        reg_lookup(key, name, |v| matches!(v, Value::Str(_)))
+    });
     engine.register_fn("reg_key_exists", |key: &str| -> bool {
         let found = with(|st| st.input.registry_key(key).is_some()).unwrap_or(false);
         with(|st| {
-            st.reads.push(Read {
+            st.read(Read {
                 what: format!("registry key {key}"),
                 value: Some(if found { "present" } else { "absent" }.to_owned()),
                 source: None,
@@ -261,12 +307,12 @@ fn register_helpers(engine: &mut Engine) {
         with(|st| {
             let input = st.input.clone();
             let Some((stored, fact)) = input.registry_key(key) else {
-                st.reads.push(Read { what: format!("registry key {key}"), value: None, source: None, text: None });
+                st.read(Read { what: format!("registry key {key}"), value: None, source: None, text: None });
                 return unit();
             };
             if let Some(m) = fact.as_map() {
                 for (name, v) in m {
-                    st.reads.push(Read {
+                    st.read(Read {
                         what: format!("{stored}\\{name}"),
                         value: Some(v.value.to_string()),
                         source: v.source.clone(),
@@ -279,11 +325,13 @@ fn register_helpers(engine: &mut Engine) {
         .unwrap_or_else(unit)
     });
     engine.register_fn("signal", |name: &str| -> Dynamic {
-        with(|st| match st.signals.get(name) {
+        with(|st| match st.signals.clone().get(name) {
             Some((matches, reads)) => {
-                st.reads.extend(reads.iter().cloned());
+                for r in reads.iter() {
+                    st.read(r.clone());
+                }
                 if reads.is_empty() {
-                    st.reads.push(Read {
+                    st.read(Read {
                         what: format!("signal {name}"),
                         value: Some("no match".into()),
                         source: None,
@@ -400,7 +448,7 @@ fn reg_lookup(key: &str, name: &str, accept: impl Fn(&Value) -> bool) -> Dynamic
         });
         match found {
             Some((what, fact)) => {
-                st.reads.push(Read {
+                st.read(Read {
                     what,
                     value: Some(fact.value.to_string()),
                     source: fact.source.clone(),
@@ -413,7 +461,7 @@ fn reg_lookup(key: &str, name: &str, accept: impl Fn(&Value) -> bool) -> Dynamic
                 }
             }
             None => {
-                st.reads.push(Read { what: format!("{key}\\{name}"), value: None, source: None, text: None });
+                st.read(Read { what: format!("{key}\\{name}"), value: None, source: None, text: None });
                 unit()
             }
         }

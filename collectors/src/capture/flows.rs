@@ -14,6 +14,9 @@ use crate::capture::pcap::{linktype, Packet};
 /// Bytes kept per direction of a connection.
 pub const MAX_STREAM: usize = 256 * 1024;
 
+/// Segments held behind a gap per direction (bounds memory on captures that lost packets).
+const MAX_PENDING: usize = 1024;
+
 const TCP_FIN: u8 = 0x01;
 const TCP_SYN: u8 = 0x02;
 const TCP_RST: u8 = 0x04;
@@ -222,6 +225,14 @@ impl Stream {
         self.chunks.get(i.checked_sub(1)?).map(|&(_, f)| f)
     }
 
+    /// The frame that completed stream bytes `start..end` (the latest frame delivering any of
+    /// them: with segments out of order, that is not the frame holding the last byte), as
+    /// Wireshark names the frame of a reassembled message.
+    pub fn completing_frame(&self, start: usize, end: usize) -> Option<u64> {
+        let first = self.chunks.partition_point(|&(s, _)| s <= start).checked_sub(1)?;
+        self.chunks.iter().skip(first).take_while(|&&(s, _)| s < end.max(start + 1)).map(|&(_, f)| f).max()
+    }
+
     /// Whether any payload was seen, including payload still waiting behind a gap.
     pub fn has_data(&self) -> bool {
         !self.bytes.is_empty() || !self.pending.is_empty()
@@ -233,6 +244,11 @@ impl Stream {
         if offset >= MAX_STREAM || payload.is_empty() {
             // Retransmissions from before the base wrap to huge offsets: ignore them too.
             self.capped |= offset < u32::MAX as usize / 2 && !payload.is_empty();
+            return;
+        }
+        if self.pending.len() >= MAX_PENDING && !self.pending.contains_key(&offset) {
+            // Too many segments behind one gap: the capture lost data; keep what is contiguous.
+            self.capped = true;
             return;
         }
         self.pending.entry(offset).or_insert_with(|| (payload.to_vec(), frame));
@@ -369,6 +385,8 @@ mod tests {
         assert_eq!(conn.streams[0].bytes, b"hellworld");
         assert_eq!(conn.streams[0].frame_of(0), Some(3));
         assert_eq!(conn.streams[0].frame_of(8), Some(2));
+        assert_eq!(conn.streams[0].completing_frame(0, 9), Some(3));
+        assert_eq!(conn.streams[0].completing_frame(4, 9), Some(2));
         assert_eq!(conn.syn_dir, Some(0));
         assert_eq!(conn.closes, vec![CloseEvent { frame: 5, dir: 1, kind: CloseKind::Rst }]);
     }

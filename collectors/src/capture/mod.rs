@@ -33,6 +33,22 @@
 //!   artifact so several captures merge without conflict): `connections`, `client_hellos`, one
 //!   per answer kind (`server_hello`, `alert`, `rst`, `fin`, `none`), `proxy_connects`.
 //!
+//!   The artifact path contains dots (`trace.pcapng`): reach it with `FactMap::get_segments`
+//!   or index notation, not a dotted path.
+//!
+//! # The article's cases, as these facts show them
+//!
+//! | case | connection facts |
+//! | --- | --- |
+//! | issues 1 and 3: TLS 1.0 hello reset | `client_hello.version == "TLS 1.0"`, `answer.kind == "rst"`, `answer.from == "server"` |
+//! | issue 2: no hello at all | no `client_hello`, `answer.kind == "fin"`, `answer.from == "client"` |
+//! | issue 5: no common suite | `client_hello.version == "TLS 1.2"`, `answer.kind == "rst"` (or `alert` with `handshake_failure`); compare `client_hello.suites` with the endpoint's list |
+//! | success | `answer.kind == "server_hello"`, `answer.suite` |
+//! | proxy | `proxy_connect.target`, `proxy_connect.status` (≠ 200: the proxy refused; no status: it never answered) |
+//!
+//! Committed examples of each, recorded from real loopback handshakes, are in
+//! `collectors/tests/data/capture/` (see its README).
+//!
 //! A corrupt or truncated container becomes a [`CollectionError`] at its byte offset; frames
 //! before it are still read. A malformed packet is an error naming its frame.
 
@@ -278,7 +294,8 @@ fn connection_evidence(
     let mut client_hello = None;
     match tls::first_message(client_stream) {
         FirstMessage::Handshake { msg_type: HANDSHAKE_CLIENT_HELLO, body, end } => {
-            let frame = cs.frame_of(client_tls_start + end - 1).unwrap_or(conn.first_frame);
+            let frame =
+                cs.completing_frame(client_tls_start, client_tls_start + end).unwrap_or(conn.first_frame);
             match tls::parse_client_hello(&body) {
                 Ok(h) => {
                     sni = h.sni.clone();
@@ -320,7 +337,7 @@ fn connection_evidence(
     let server_stream = ss.bytes.get(server_tls_start..).unwrap_or_default();
     let server_msg = match tls::first_message(server_stream) {
         FirstMessage::Handshake { msg_type: HANDSHAKE_SERVER_HELLO, body, end } => {
-            let frame = ss.frame_of(server_tls_start + end - 1).unwrap_or(0);
+            let frame = ss.completing_frame(server_tls_start, server_tls_start + end).unwrap_or(0);
             match tls::parse_server_hello(&body) {
                 Ok(h) => Some(AnswerSeen::ServerHello {
                     version: h.version(),
@@ -337,7 +354,7 @@ fn connection_evidence(
         FirstMessage::Alert { alert, end } => Some(AnswerSeen::Alert {
             level: alert.level,
             description: alert.description,
-            frame: ss.frame_of(server_tls_start + end - 1).unwrap_or(0),
+            frame: ss.completing_frame(server_tls_start, server_tls_start + end).unwrap_or(0),
         }),
         _ => None,
     };

@@ -173,7 +173,7 @@ fn read_pcapng(bytes: &[u8]) -> ReadResult<'_> {
             out.errors.push(err("block header truncated".into()));
             break;
         };
-        if block_len < 12 || block_len % 4 != 0 || block_len > MAX_PACKET + 64 {
+        if block_len < 12 || block_len & 3 != 0 || block_len > MAX_PACKET + 64 {
             out.errors
                 .push(err(format!("block length {block_len} is invalid; the file is corrupt from here")));
             break;

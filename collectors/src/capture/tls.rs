@@ -329,7 +329,7 @@ pub fn parse_client_hello(body: &[u8]) -> Result<ClientHello, HelloError> {
     r.take(32, "random")?;
     r.vec8("session_id")?;
     let suites = r.vec16("cipher_suites")?;
-    if suites.len() % 2 != 0 {
+    if suites.len() & 1 == 1 {
         return Err(HelloError("cipher_suites has an odd length".into()));
     }
     r.vec8("compression_methods")?;

@@ -332,8 +332,9 @@ pub fn fields(rec: &Record<'_>) -> Fields {
     m
 }
 
-/// Patterns whose hits feed [`extract`].
-pub const BUILTIN_PATTERNS: &[&str] = &["SCHANNEL Protocol", "https://", "STATMSG: ID="];
+/// Patterns (regexes) whose hits feed [`extract`]: only the WSUS synchronization status
+/// messages (670x) among the many a site server logs.
+pub const BUILTIN_PATTERNS: &[&str] = &["SCHANNEL Protocol", "https://", r"STATMSG: ID=670\d\b"];
 
 /// What a site-server status message ID means for synchronization.
 pub fn statmsg_kind(id: i64) -> &'static str {
@@ -363,6 +364,9 @@ pub fn extract(rec: &Record<'_>, fields: &Fields, out: &mut Extracted, src: &dyn
             let rest = &line.text[at + "STATMSG: ID=".len()..];
             let Some((id, _)) = var_digits(rest.as_bytes(), 9) else { continue };
             let id = i64::from(id);
+            if !(6700..=6709).contains(&id) {
+                continue;
+            }
             let gmt = rest
                 .find("GMTDATE=")
                 .and_then(|g| parse_ctime(&rest[g + "GMTDATE=".len()..]))
@@ -397,7 +401,8 @@ mod tests {
 
     #[test]
     fn unpadded_dates_and_seven_digit_fractions() {
-        let p = parse_record("<![LOG[x]LOG]!><time=\"9:05:04.1234567+0\" date=\"1-2-2024\" thread=\"12 (0xC)\">");
+        let p =
+            parse_record("<![LOG[x]LOG]!><time=\"9:05:04.1234567+0\" date=\"1-2-2024\" thread=\"12 (0xC)\">");
         assert_eq!(p.time, Timestamp::from_civil(2024, 1, 2, 9, 5, 4, 123));
         assert_eq!(p.thread, Some(12));
     }

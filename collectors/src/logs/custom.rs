@@ -12,8 +12,8 @@
 use std::sync::Arc;
 
 use triage_facts::{
-    Artifact, CollectContext, CollectionError, CollectorInfo, CollectorOutput, Fact, LogKindSpec, Recognition,
-    ScanPlan, Timestamp,
+    Artifact, CollectContext, CollectionError, CollectorInfo, CollectorOutput, Fact, LogKindSpec,
+    Recognition, ScanPlan, Timestamp,
 };
 
 use super::{glob_match, Fields, Record};

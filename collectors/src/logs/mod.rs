@@ -7,13 +7,16 @@
 //! | `configmgr-log` | `wsyncmgr*.log`, `WCM*.log`, `*.lo_`, or any file showing CMTrace `<![LOG[` or SMS `$$<` framing | `configmgr` |
 //! | `custom-log` | files matching a pack's [`LogKindSpec`](triage_facts::LogKindSpec) globs | the kind's `name` |
 //!
-//! How a file is read ([`scan`]): the raw bytes are decoded in chunks (UTF-8 with or without
-//! BOM, UTF-16LE/BE, sniffed) into a bounded buffer; the lines are split into **records** (a
-//! header line and its continuation lines, see [`record`]); every signal pattern of the file's
-//! kind, plus a few built-in patterns, is compiled into one multi-pattern regex that searches the
-//! whole buffer; each hit is widened to its record, the record is matched against every pattern
-//! (captures extracted), and the search resumes after the record, so no match is lost and memory
-//! does not grow with the file.
+//! How a file is read ([`scan`]): the raw bytes are read in small chunks (128 KiB, so they stay
+//! in the CPU cache) and decoded (UTF-8 with or without BOM, UTF-16LE/BE, sniffed from the
+//! first 8 KiB) into a bounded buffer. One line pass splits the lines into **records** (a header
+//! line and its continuation lines, see [`record`]) and takes each record's time; one
+//! multi-pattern search (every signal pattern of the file's kind plus the format's built-in
+//! patterns, compiled into one `regex-automata` meta regex) runs over the buffer; each hit is
+//! widened to its record, the record is matched against every pattern (a `RegexSet`, then
+//! captures), and the search resumes after the record, so no match is lost. A record still
+//! incomplete at the end of the buffer is carried into the next chunk; one longer than
+//! [`scan::MAX_RECORD_BYTES`] is scanned in parts. Memory does not grow with the file.
 //!
 //! # Fact layout
 //!
@@ -52,10 +55,17 @@
 //!   (`not_found_enabled`; `not_found_disabled` likewise);
 //! - `endpoints` (wsus, configmgr): List of Map `{url, host, count, line, artifact}`, one per
 //!   distinct `https://` URL in the file, `line` = first occurrence;
-//! - `sync_events`: List of Map `{event_id, kind, time?, line, artifact, message?}` — wsus
-//!   `EventLogEventReporter` EventIds (381/382 `started`, 384 `completed`, 386/387 `failed`,
-//!   others `other`), configmgr `STATMSG: ID=` (6701 `started`, 6702 `completed`, 6703
-//!   `failed`, 6704/6705 `in_progress`, others `other`).
+//! - `sync_events` (wsus, configmgr): List of Map `{event_id, kind, time?, line, artifact,
+//!   message?}` — wsus `EventLogEventReporter` records with EventId 380–389 (381/382
+//!   `started`, 384 `completed`, 386/387 `failed`, the others `other`; `message` is the event's
+//!   `Message=`), configmgr `STATMSG: ID=` 6700–6709 (6701 `started`, 6702 `completed`, 6703
+//!   `failed`, 6704/6705 `in_progress`, the others `other`; `time` from the record, else the
+//!   message's `GMTDATE`). Routine events (364 content downloads, other status messages) are not
+//!   listed: signals can match them.
+//!
+//! Custom kinds get `files` and `by_file` only. Bounded whatever the file's size: each list
+//! above keeps at most [`MAX_LIST_ITEMS`] items per file (the rest counted in
+//! `by_file.<rel>.truncated.<list name>`), signals keep `max_matches` per file.
 //!
 //! Every list item and per-file map carries provenance (artifact, collector, line). Rotated
 //! copies merge by list concatenation; per-file values live under `by_file` so they never
@@ -149,7 +159,12 @@ pub struct Extracted {
 pub const MAX_LIST_ITEMS: usize = 2000;
 
 impl Extracted {
-    pub(crate) fn push(list: &mut Vec<Fact>, truncated: &mut BTreeMap<&'static str, i64>, name: &'static str, f: Fact) {
+    pub(crate) fn push(
+        list: &mut Vec<Fact>,
+        truncated: &mut BTreeMap<&'static str, i64>,
+        name: &'static str,
+        f: Fact,
+    ) {
         if list.len() < MAX_LIST_ITEMS {
             list.push(f);
         } else {
@@ -200,8 +215,7 @@ impl Extracted {
         } else {
             "unknown"
         };
-        let state =
-            if tail.contains("not found") { format!("not_found_{onoff}") } else { onoff.to_owned() };
+        let state = if tail.contains("not found") { format!("not_found_{onoff}") } else { onoff.to_owned() };
         let mut m = Fields::new();
         m.insert("protocol".into(), Fact::new(protocol));
         m.insert("state".into(), Fact::new(state));
@@ -264,7 +278,8 @@ pub(crate) fn parse_hms(b: &[u8]) -> Option<(u32, u32, u32, u32, usize)> {
 }
 
 pub(crate) fn month_from_name(m: &str) -> Option<u32> {
-    const NAMES: [&str; 12] = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
+    const NAMES: [&str; 12] =
+        ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
     let m = m.get(..3)?.to_ascii_lowercase();
     NAMES.iter().position(|n| *n == m).map(|i| i as u32 + 1)
 }

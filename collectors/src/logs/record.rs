@@ -35,11 +35,14 @@ pub struct Splitter {
     seen_header: bool,
     /// ConfigMgr framed: the previous line closed its record (SMS `…<thread=…>` trailer).
     after_end: bool,
+    /// WSUS: the time of the header line just fed, parsed once for the caller's time range.
+    pub header_time: Option<triage_facts::Timestamp>,
+    day: softwaredistribution::DayCache,
 }
 
 impl Splitter {
     pub fn new(rules: Rules) -> Self {
-        Splitter { rules, first: true, seen_header: false, after_end: true }
+        Splitter { rules, first: true, seen_header: false, after_end: true, header_time: None, day: None }
     }
 
     pub fn rules(&self) -> &Rules {
@@ -51,7 +54,15 @@ impl Splitter {
         let first = std::mem::replace(&mut self.first, false);
         let starts = match &self.rules {
             Rules::Wsus => {
-                if softwaredistribution::is_header_line(line) {
+                let digit = line.first().is_some_and(u8::is_ascii_digit);
+                self.header_time =
+                    if digit { softwaredistribution::header_time_cached(line, &mut self.day) } else { None };
+                let header = if digit {
+                    self.header_time.is_some()
+                } else {
+                    softwaredistribution::is_header_line(line)
+                };
+                if header {
                     self.seen_header = true;
                     true
                 } else {

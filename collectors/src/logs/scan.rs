@@ -18,8 +18,8 @@ use regex_automata::meta;
 use regex_automata::Input;
 use triage_facts::scan::MAX_RECORD_TEXT;
 use triage_facts::{
-    Artifact, CollectContext, CollectionError, CollectorOutput, Fact, FactMap, Provenance, ScanPlan, Timestamp,
-    Value,
+    Artifact, CollectContext, CollectionError, CollectorOutput, Fact, FactMap, Provenance, ScanPlan,
+    Timestamp, Value,
 };
 
 use super::custom::CustomKind;
@@ -28,7 +28,7 @@ use super::{configmgr, softwaredistribution, Extracted, Fields, Line, Record};
 use crate::text::{sniff, TextEncoding};
 
 /// Raw bytes read at a time.
-pub const CHUNK: usize = 4 << 20;
+pub const CHUNK: usize = 128 << 10;
 /// A record (or a line) longer than this is scanned in parts of about this size; a match that
 /// straddles two parts can be missed, and the file gets a collection error saying so.
 pub const MAX_RECORD_BYTES: usize = 4 << 20;
@@ -99,7 +99,13 @@ impl Format {
         }
     }
 
-    fn extract(&self, rec: &Record<'_>, fields: &Fields, out: &mut Extracted, src: &dyn Fn(u64) -> Arc<Provenance>) {
+    fn extract(
+        &self,
+        rec: &Record<'_>,
+        fields: &Fields,
+        out: &mut Extracted,
+        src: &dyn Fn(u64) -> Arc<Provenance>,
+    ) {
         match self {
             Format::Wsus => softwaredistribution::extract(rec, fields, out, src),
             Format::ConfigMgr(_) => configmgr::extract(rec, fields, out, src),
@@ -111,7 +117,7 @@ impl Format {
     /// header; ConfigMgr: the line that closes the record).
     fn line_time(&self, line: &[u8], starts: bool) -> Option<Timestamp> {
         match self {
-            Format::Wsus => starts.then(|| softwaredistribution::record_time(line)).flatten(),
+            Format::Wsus => starts.then(|| softwaredistribution::record_time(line)).flatten(), // (the scanner reads Splitter::header_time instead)
             Format::ConfigMgr(_) => {
                 if configmgr::is_record_end(line) {
                     configmgr::record_time(std::str::from_utf8(line).ok()?)
@@ -134,11 +140,21 @@ struct Matcher {
     signals: Vec<(triage_facts::SignalSpec, regex::Regex)>,
 }
 
-fn compile(format: &Format, plan: Option<&ScanPlan>, rel: &str, errors: &mut Vec<CollectionError>) -> Matcher {
+fn compile(
+    format: &Format,
+    plan: Option<&ScanPlan>,
+    rel: &str,
+    errors: &mut Vec<CollectionError>,
+) -> Matcher {
     let mut signals = Vec::new();
     if let Some(plan) = plan {
         for spec in plan.signals_for(format.kind()) {
-            match regex::RegexBuilder::new(&spec.pattern).multi_line(true).crlf(true).size_limit(1 << 24).build() {
+            match regex::RegexBuilder::new(&spec.pattern)
+                .multi_line(true)
+                .crlf(true)
+                .size_limit(1 << 24)
+                .build()
+            {
                 Ok(re) => signals.push((spec.clone(), re)),
                 Err(e) => errors.push(CollectionError::new(
                     rel,
@@ -149,7 +165,7 @@ fn compile(format: &Format, plan: Option<&ScanPlan>, rel: &str, errors: &mut Vec
         }
     }
     let mut patterns: Vec<String> = signals.iter().map(|(s, _)| s.pattern.clone()).collect();
-    patterns.extend(format.builtin_patterns().iter().map(|p| regex::escape(p)));
+    patterns.extend(format.builtin_patterns().iter().map(|p| (*p).to_owned()));
     let any = if patterns.is_empty() {
         None
     } else {
@@ -159,7 +175,11 @@ fn compile(format: &Format, plan: Option<&ScanPlan>, rel: &str, errors: &mut Vec
         match built {
             Ok(r) => Some(r),
             Err(e) => {
-                errors.push(CollectionError::new(rel, format.collector(), format!("cannot compile the signals: {e}")));
+                errors.push(CollectionError::new(
+                    rel,
+                    format.collector(),
+                    format!("cannot compile the signals: {e}"),
+                ));
                 None
             }
         }
@@ -200,11 +220,20 @@ pub fn scan_file(path: &Path, rel: &str, format: &Format, plan: Option<&ScanPlan
 }
 
 /// Scans a stream of raw bytes (`total` is its size if known, for progress only).
-pub fn scan_reader<R: Read>(reader: R, rel: &str, total: u64, format: &Format, plan: Option<&ScanPlan>) -> ScanOutput {
+pub fn scan_reader<R: Read>(
+    reader: R,
+    rel: &str,
+    total: u64,
+    format: &Format,
+    plan: Option<&ScanPlan>,
+) -> ScanOutput {
     scan_reader_with(reader, rel, total, format, plan, ScanLimits::default())
 }
 
 /// [`scan_reader`] with explicit buffer sizes.
+///
+/// Chunks are small on purpose: a chunk that stays in the CPU cache between the read, the
+/// decoding, the line pass and the search is much faster than a large one.
 pub fn scan_reader_with<R: Read>(
     mut reader: R,
     rel: &str,
@@ -215,18 +244,22 @@ pub fn scan_reader_with<R: Read>(
 ) -> ScanOutput {
     let mut sc = Scanner::new(rel, format, plan, total);
     sc.max_record = limits.max_record_bytes.max(1);
-    let mut raw = vec![0u8; limits.chunk.max(4)];
+    let chunk = limits.chunk.max(1);
+    // The first read is at least a recognition head, so the encoding is sniffed as
+    // `text::decode` and discovery sniff it, whatever the chunk size.
+    let mut raw = vec![0u8; chunk.max(Artifact::HEAD_LEN)];
     let mut decoder: Option<encoding_rs::Decoder> = None;
     let mut raw_done = 0u64;
     loop {
-        let n = match read_full(&mut reader, &mut raw) {
-            Ok(n) => n,
+        let want = if decoder.is_none() { raw.len() } else { chunk };
+        let (n, failed) = match read_full(&mut reader, &mut raw[..want]) {
+            Ok(n) => (n, false),
             Err(e) => {
                 sc.error_at_offset(raw_done, format!("read error, rest of the file not scanned: {e}"));
-                0
+                (0, true)
             }
         };
-        let last = n < raw.len();
+        let last = failed || n < want;
         let mut src = &raw[..n];
         let dec = decoder.get_or_insert_with(|| {
             let enc = sniff(src);
@@ -239,7 +272,9 @@ pub fn scan_reader_with<R: Read>(
         sc.decode(dec, src, last, raw_done);
         raw_done += src.len() as u64;
         sc.process(last);
-        crate::discover::file_progress(raw_done);
+        if raw_done & !0xF_FFFF != (raw_done - src.len() as u64) & !0xF_FFFF || last {
+            crate::discover::file_progress(raw_done);
+        }
         if last {
             break;
         }
@@ -261,7 +296,11 @@ fn read_full<R: Read>(r: &mut R, buf: &mut [u8]) -> std::io::Result<usize> {
 }
 
 /// The collector entry point shared by the log collectors.
-pub(crate) fn collect_artifact(format: Format, artifact: &Artifact<'_>, ctx: &CollectContext<'_>) -> CollectorOutput {
+pub(crate) fn collect_artifact(
+    format: Format,
+    artifact: &Artifact<'_>,
+    ctx: &CollectContext<'_>,
+) -> CollectorOutput {
     let out = scan_file(artifact.path, artifact.rel_path, &format, ctx.plan);
     CollectorOutput {
         facts: out.facts,
@@ -366,7 +405,8 @@ impl<'a> Scanner<'a> {
     /// malformed sequence becomes U+FFFD and an error with its raw offset.
     fn decode(&mut self, dec: &mut encoding_rs::Decoder, mut src: &[u8], last: bool, mut raw_at: u64) {
         loop {
-            let need = dec.max_utf8_buffer_length_without_replacement(src.len()).unwrap_or(src.len() * 3 + 16);
+            let need =
+                dec.max_utf8_buffer_length_without_replacement(src.len()).unwrap_or(src.len() * 3 + 16);
             self.text.reserve(need.max(16));
             let (res, read) = dec.decode_to_string_without_replacement(src, &mut self.text, last);
             match res {
@@ -407,48 +447,46 @@ impl<'a> Scanner<'a> {
 
     fn feed_lines(&mut self, last: bool) {
         let text = self.text.as_bytes();
-        let has_nul = memchr::memchr(0, &text[self.fed..]).is_some();
-        let mut pos = self.fed;
+        let from = self.fed;
+        let region = &text[from..];
+        let has_nul = memchr::memchr(0, region).is_some();
+        let is_wsus = matches!(self.format, Format::Wsus);
+        let mut pos = from;
         let mut nul_lines = Vec::new();
-        loop {
-            let rest = &text[pos..];
-            let end = match memchr::memchr(b'\n', rest) {
-                Some(i) => pos + i + 1,
-                None if last && !rest.is_empty() => text.len(),
-                None => break,
-            };
+        let (mut lo, mut hi) = (self.first_time, self.last_time);
+        let tail = (last && !text.ends_with(b"\n") && from < text.len()).then_some(text.len());
+        for end in memchr::memchr_iter(b'\n', region).map(|i| from + i + 1).chain(tail) {
             let content = strip_eol(&text[pos..end]);
             let line = self.next_line;
-            let starts = if std::mem::take(&mut self.mid_line) {
-                false
-            } else {
-                self.splitter.starts_record(content)
-            };
+            let starts =
+                if std::mem::take(&mut self.mid_line) { false } else { self.splitter.starts_record(content) };
             if starts {
                 self.starts.push((pos, line));
                 self.records += 1;
             }
-            if let Some(t) = self.format.line_time(content, starts) {
-                self.first_time = Some(self.first_time.map_or(t, |f| f.min(t)));
-                self.last_time = Some(self.last_time.map_or(t, |l| l.max(t)));
+            let time = if is_wsus {
+                self.splitter.header_time.take()
+            } else {
+                self.format.line_time(content, starts)
+            };
+            if let Some(t) = time {
+                lo = Some(lo.map_or(t, |f| f.min(t)));
+                hi = Some(hi.map_or(t, |l| l.max(t)));
             }
             if has_nul && memchr::memchr(0, content).is_some() {
                 nul_lines.push(line);
             }
-            self.lines += 1;
             self.next_line += 1;
             pos = end;
         }
+        self.lines = self.next_line - 1;
+        (self.first_time, self.last_time) = (lo, hi);
         self.fed = pos;
         for line in nul_lines {
             if self.nul_lines_reported < 10 {
                 self.error_at_line(line, "NUL bytes in the line (binary data or a wrong encoding)".into());
             }
             self.nul_lines_reported += 1;
-        }
-        // A file that begins mid-way (text before any line was fed) still has a first record.
-        if self.starts.is_empty() && pos > 0 {
-            self.starts.push((0, self.next_line - self.lines));
         }
     }
 
@@ -461,16 +499,18 @@ impl<'a> Scanner<'a> {
         };
         let mut at = self.searched;
         while at < end {
-            let input = Input::new(self.text.as_bytes()).range(at..end);
-            let Some(m) = any.search(&input) else { break };
-            let (ri, rstart) = self.record_of(m.start());
+            // Where a match ends is enough to find its record: no reverse scan for its start.
+            let input = Input::new(self.text.as_bytes()).range(at..end).earliest(true);
+            let Some(m) = any.search_half(&input) else { break };
+            let hit = m.offset().saturating_sub(1).max(at);
+            let (ri, rstart) = self.record_of(hit);
             let rend = self.starts.get(ri + 1).map_or(self.text.len(), |s| s.0);
             let record_line = self.starts[ri].1;
             let continued = ri == 0 && self.continued;
             let part_line = if continued { self.part_line } else { record_line };
             self.handle_record(rstart, rend, record_line, part_line, continued);
             // Resume after the record: every pattern was tried on all of it.
-            at = rend.max(m.end()).max(at + 1);
+            at = rend.max(m.offset()).max(at + 1);
         }
         self.matcher.any = Some(any);
         self.searched = self.searched.max(end);
@@ -607,7 +647,8 @@ impl<'a> Scanner<'a> {
         let mut facts = FactMap::new();
 
         // signals.<id>
-        for ((spec, _), (kept, dropped)) in self.matcher.signals.iter().zip(std::mem::take(&mut self.matches)) {
+        for ((spec, _), (kept, dropped)) in self.matcher.signals.iter().zip(std::mem::take(&mut self.matches))
+        {
             facts.insert(&["signals", spec.id.as_str()], Fact::new(Value::List(kept)));
             if dropped > 0 {
                 facts.insert(&["signals_truncated", spec.id.as_str()], Fact::new(dropped as i64));
@@ -656,7 +697,10 @@ impl<'a> Scanner<'a> {
         facts.insert(&["logs", k, "files"], Fact::new(vec![Fact::with_source(rel, src.clone())]));
         facts.insert(&["logs", k, "by_file", rel], Fact::with_source(Value::Map(by_file), src));
         if !matches!(self.format, Format::Custom(_)) {
-            facts.insert(&["logs", k, "schannel"], Fact::new(ex.schannel.into_iter().map(with_artifact).collect::<Vec<_>>()));
+            facts.insert(
+                &["logs", k, "schannel"],
+                Fact::new(ex.schannel.into_iter().map(with_artifact).collect::<Vec<_>>()),
+            );
             facts.insert(&["logs", k, "endpoints"], Fact::new(endpoints));
             facts.insert(
                 &["logs", k, "sync_events"],

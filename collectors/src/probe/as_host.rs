@@ -12,8 +12,9 @@
 //!   TLS 1.0–1.2, asked for by name (so `DisabledByDefault` does not matter, `Enabled` = 0 does);
 //!   else (missing values are **not** 1 for WSUS): TLS 1.0 only.
 //! - **Cipher-suite order**, first found wins: the *SSL Cipher Suite Order* policy in
-//!   `gpo.policies` (any map naming that policy, holding a comma-separated list; a policy whose
-//!   state is `Disabled` is skipped), `registry."HKLM\SOFTWARE\Policies\Microsoft\Cryptography\
+//!   `gpo.policies` (the gpresult collector's `gpo.policies."SSL Cipher Suite Order".settings.
+//!   "SSL Cipher Suites"`, or any map naming that policy and holding a comma-separated list; a
+//!   policy whose `state` is `Disabled` is skipped), `registry."HKLM\SOFTWARE\Policies\Microsoft\Cryptography\
 //!   Configuration\SSL\00010002".Functions` (REG_SZ, comma-separated, or REG_MULTI_SZ),
 //!   `registry."HKLM\SYSTEM\CurrentControlSet\Control\Cryptography\Configuration\Local\SSL\
 //!   00010002".Functions`, else the OS default list for `os.build`
@@ -140,8 +141,16 @@ fn gpo_suites(facts: &FactMap, unknown: &mut Vec<String>) -> Option<Vec<u16>> {
     if found.is_none() {
         find(policies, &mut found);
     }
+    let found = found?;
+    if found.as_map().is_some_and(disabled) {
+        return None;
+    }
     let mut texts = Vec::new();
-    lists(found?, &mut texts);
+    // The gpresult collector's layout: `settings."SSL Cipher Suites"`; else any list inside.
+    match found.get_path(&["settings", "SSL Cipher Suites"]) {
+        Some(f) => lists(f, &mut texts),
+        None => lists(found, &mut texts),
+    }
     let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
     let l = parse_suite_list(&refs, unknown);
     (!l.is_empty()).then_some(l)
@@ -178,8 +187,10 @@ pub fn host_hello(facts: &FactMap) -> HostHello {
         let by_default = on && dbd.map_or(os_on, |d| d == 0);
         if on {
             not_off.push(v);
-        } else {
+        } else if enabled.is_some() {
             h.notes.push(format!("{} is disabled for clients (Enabled = 0)", version_name(v)));
+        } else if v == 0x0304 {
+            h.notes.push(format!("{} is not on by default before Windows Server 2022", version_name(v)));
         }
         if by_default {
             enabled_by_default.push(v);
@@ -289,6 +300,25 @@ mod tests {
         assert_eq!(h.versions, vec![0x0301, 0x0303, 0x0304]);
         assert_eq!(h.suite_source, "gpo");
         assert_eq!(h.suites, vec![0x1301, 0xC02F]);
+    }
+
+    #[test]
+    fn the_gpresult_layout_and_a_disabled_policy() {
+        let policy = |state: &str| {
+            facts(&format!(
+                r#"{{"os":{{"build":17763}},"registry":{{
+                  "HKLM\\SOFTWARE\\Microsoft\\.NETFramework\\v4.0.30319":{{"SystemDefaultTlsVersions":1}}}},
+                  "gpo":{{"policies":{{"SSL Cipher Suite Order":{{"state":"{state}",
+                    "category":"Network/SSL Configuration Settings","gpo":"TLS hardening",
+                    "settings":{{"SSL Cipher Suites":"TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256_P256,TLS_RSA_WITH_AES_128_CBC_SHA"}}}}}}}}}}"#
+            ))
+        };
+        let h = host_hello(&policy("Enabled"));
+        assert_eq!(h.suite_source, "gpo");
+        assert_eq!(h.suites, vec![0xC027, 0x002F]);
+        assert_eq!(h.versions, vec![0x0301, 0x0302, 0x0303]);
+        let h = host_hello(&policy("Disabled"));
+        assert_eq!(h.suite_source, "os_default");
     }
 
     #[test]

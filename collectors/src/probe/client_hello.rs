@@ -7,7 +7,7 @@
 //!
 //! - TLS 1.0–1.2: `client_version` = the version, no `supported_versions` (a TLS 1.3 server
 //!   then negotiates the version offered, or answers with a lower one).
-//! - TLS 1.3: `client_version` 0x0303, `supported_versions` = [0x0304] only, key shares for
+//! - TLS 1.3: `client_version` 0x0303, `supported_versions` = `[0x0304]` only, key shares for
 //!   x25519 and secp256r1, TLS 1.3 suites only.
 //!
 //! The record header carries 0x0301, as OpenSSL and Schannel send it.

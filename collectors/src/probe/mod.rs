@@ -13,7 +13,8 @@
 //! default, covering connect, proxy answer and server answer); connections are made one at a
 //! time with a pause between them ([`ProbeOptions::pause`], 250 ms), and their number is capped
 //! ([`ProbeOptions::max_connections`], 40): 4 version hellos, then one hello per accepted cipher
-//! suite while enumerating, plus one for `--as-host`.
+//! suite while enumerating, plus one for `--as-host`. An unreachable target, or a proxy that
+//! refuses the tunnel, ends the probe after that one connection.
 //!
 //! # Saved results and their facts
 //!

@@ -235,3 +235,132 @@ fn json_error_position(text: &str) -> Option<(u64, u64)> {
     let e = serde_json::from_str::<serde_json::Value>(text).err()?;
     Some((e.line() as u64, e.column() as u64))
 }
+
+impl ProbeReport {
+    /// The report for people: one line per version, the suites in the server's order, the
+    /// as-host verdict and its notes.
+    pub fn render_human(&self) -> String {
+        use std::fmt::Write as _;
+        let mut s = String::new();
+        let via = self.proxy.as_deref().map(|p| format!(" via proxy {p}")).unwrap_or_default();
+        let sni = self.sni.as_deref().map(|n| format!(", SNI {n}")).unwrap_or_default();
+        let _ = writeln!(s, "TLS probe of {}{via}{sni}: {} connection(s)", self.target, self.connections);
+        for e in &self.errors {
+            let _ = writeln!(s, "  error: {e}");
+        }
+        if let Some(st) = self.proxy_status {
+            let _ = writeln!(s, "  the proxy refused the tunnel with HTTP {st}");
+        }
+        for v in &self.versions {
+            let verdict = if v.accepted { "accepted" } else { "refused " };
+            let detail = match (&v.server_version, &v.suite) {
+                (Some(sv), Some(su)) => format!(" ({sv}, {su})"),
+                _ => String::new(),
+            };
+            let _ = writeln!(s, "  {:<8} {verdict}  {}{detail}", v.version, v.answer);
+        }
+        for (version, list) in &self.suites {
+            let _ = writeln!(s, "  cipher suites accepted with {version}, in the server's order:");
+            for (i, name) in list.iter().enumerate() {
+                let _ = writeln!(s, "    {}. {name}", i + 1);
+            }
+        }
+        if let Some(a) = &self.as_host {
+            let verdict = if a.would_succeed { "would succeed" } else { "would FAIL" };
+            let versions = if a.versions.is_empty() { "none".to_owned() } else { a.versions.join(", ") };
+            let _ = writeln!(
+                s,
+                "  as this host would (versions: {versions}; {} suite(s) from {}): {verdict} — {}",
+                a.suites.len(),
+                a.suite_source,
+                a.answer
+            );
+            if let (Some(v), Some(su)) = (&a.server_version, &a.suite) {
+                let _ = writeln!(s, "    server chose {v}, {su}");
+            }
+            for n in &a.notes {
+                let _ = writeln!(s, "    note: {n}");
+            }
+        }
+        s
+    }
+
+    /// Whether the endpoint accepted something (and, with an as-host check, that hello).
+    pub fn looks_healthy(&self) -> bool {
+        self.errors.is_empty()
+            && self.versions.iter().any(|v| v.accepted)
+            && self.as_host.as_ref().is_none_or(|a| a.would_succeed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> ProbeReport {
+        ProbeReport {
+            format: PROBE_FORMAT.into(),
+            target: "sws.update.microsoft.com:443".into(),
+            proxy: Some("proxy.corp:8080".into()),
+            sni: Some("sws.update.microsoft.com".into()),
+            connections: 6,
+            versions: vec![
+                VersionResult { version: "TLS 1.0".into(), answer: "rst".into(), ..Default::default() },
+                VersionResult {
+                    version: "TLS 1.2".into(),
+                    answer: "server_hello".into(),
+                    accepted: true,
+                    server_version: Some("TLS 1.2".into()),
+                    suite: Some("TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384".into()),
+                    alert: None,
+                },
+            ],
+            suites: [("TLS 1.2".to_owned(), vec!["TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384".to_owned()])].into(),
+            as_host: Some(AsHostResult {
+                versions: vec!["TLS 1.0".into()],
+                suites: vec!["TLS_RSA_WITH_AES_128_CBC_SHA".into()],
+                suite_source: "os_default".into(),
+                answer: "rst".into(),
+                notes: vec!["WSUS asks for TLS 1.0 only".into()],
+                ..Default::default()
+            }),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn json_round_trips_and_wrong_formats_are_refused() {
+        let r = sample();
+        assert_eq!(ProbeReport::from_json(&r.to_json()), Ok(r));
+        let err = ProbeReport::from_json(r#"{"format":"triage-probe-tls/9","target":"x","connections":0}"#);
+        assert!(err.is_err_and(|e| e.contains("unsupported probe format")));
+    }
+
+    #[test]
+    fn human_rendering_names_what_matters() {
+        let text = sample().render_human();
+        assert!(
+            text.starts_with("TLS probe of sws.update.microsoft.com:443 via proxy proxy.corp:8080"),
+            "{text}"
+        );
+        assert!(text.contains("TLS 1.0  refused   rst"), "{text}");
+        assert!(text.contains("1. TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384"), "{text}");
+        assert!(text.contains("would FAIL — rst"), "{text}");
+        assert!(text.contains("note: WSUS asks for TLS 1.0 only"), "{text}");
+        assert!(!sample().looks_healthy());
+    }
+
+    #[test]
+    fn facts_layout() {
+        let f = sample().to_facts("probe.json");
+        let t = f.get_segments(&["probes", "tls", "sws.update.microsoft.com:443"]).expect("target");
+        let get = |p: &[&str]| t.get_path(p).map(|x| x.value.clone());
+        assert_eq!(get(&["proxy"]), Some(Value::Str("proxy.corp:8080".into())));
+        assert_eq!(get(&["versions", "TLS 1.0", "accepted"]), Some(Value::Bool(false)));
+        assert_eq!(get(&["versions", "TLS 1.0", "answer"]), Some(Value::Str("rst".into())));
+        assert_eq!(get(&["as_host", "would_succeed"]), Some(Value::Bool(false)));
+        assert_eq!(get(&["connections"]), Some(Value::Int(6)));
+        let Some(Value::List(acc)) = get(&["accepted_versions"]) else { panic!("accepted_versions") };
+        assert_eq!(acc.len(), 1);
+    }
+}

@@ -208,8 +208,10 @@ pub fn probe(opts: &ProbeOptions) -> ProbeReport {
         };
         first_choice.push((v, chosen));
         report.versions.push(r);
-        if matches!(outcome, Outcome::ProxyRefused(_)) || !p.budget_left() {
-            // The proxy will refuse every tunnel alike: no point asking again.
+        let unreachable = matches!(&outcome, Outcome::Failed(e) if e.starts_with("connect to"));
+        if unreachable || matches!(outcome, Outcome::ProxyRefused(_)) || !p.budget_left() {
+            // An unreachable target, or a proxy refusing the tunnel, answers every hello
+            // alike: no point asking again.
             break;
         }
     }

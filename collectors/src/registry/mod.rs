@@ -10,11 +10,17 @@
 //! ```text
 //! registry                          Map, keyed by key path
 //!   "HKLM\SOFTWARE\Microsoft\.NETFramework\v4.0.30319"   Map (empty if the key has no values)
-//!     "SchUseStrongCrypto"          Int     dword, hex(4), hex(b) (QWORD, as i64 bits)
-//!     "(default)"                   …       the `@` value
-//!     "Path"                        Str     "string", hex(1), hex(2) (REG_EXPAND_SZ, decoded)
-//!     "Functions"                   List of Str   hex(7) (REG_MULTI_SZ)
-//!     "Blob"                        Bytes   hex:, hex(3), any other hex(N)
+//!     "SchUseStrongCrypto"          Int     dword:, 4-byte hex(4): unsigned (ffffffff is
+//!                                           4294967295); 8-byte hex(b) QWORD as the i64 with
+//!                                           the same bits
+//!     "(default)"                   …       the `@` value, typed like any other
+//!     "Functions"                   Str     "string", hex(1), hex(2) (REG_EXPAND_SZ, decoded,
+//!                                           not expanded) — e.g. the cipher-suite policy's one
+//!                                           comma-separated string
+//!     "Functions"                   List of Str   hex(7) (REG_MULTI_SZ) — e.g. the local
+//!                                           cipher-suite list under Control\Cryptography
+//!     "Blob"                        Bytes   hex:, hex(3), hex(0), any other hex(N), and a
+//!                                           hex(4)/hex(b) of the wrong length
 //! registry_deletions                List of Str: `[-KEY]` → key path, `"Name"=-` → `KEY\Name`
 //! os.build                          Int     CurrentBuild (or CurrentBuildNumber)
 //! os.product                        Str     from the build table in `system::os_builds`
@@ -33,10 +39,13 @@
 //! key; any other segment keeps **the case first seen in that file**. Value names likewise
 //! (`SchUseStrongCrypto`, `Enabled`, `Functions`, … are in the table). The registry is
 //! case-insensitive and two files may still spell an unknown name differently, so **lookups should
-//! be case-insensitive** (the engine's `reg()` helper
-//! does this). Deletions apply within the file, in order; across files, facts merge through
+//! be case-insensitive** (the engine's `reg()` helper does this). Deletions apply within the file, in order; across files, facts merge through
 //! [`triage_facts::FactMap::merge`], which records a value set differently by two files as a
 //! conflict.
+//!
+//! Encoding: as [`crate::text::decode`] sniffs it, except that text without a BOM that is not
+//! valid UTF-8 is read as Windows-1252 (an ANSI `REGEDIT4` file); the summary then says
+//! `windows-1252` and spans are offsets into that decoding.
 //!
 //! Provenance: every value fact has the artifact, collector `registry`, `line` (its first line),
 //! `end_line` when continued, `span` (bytes of the decoded text, from the name to the end of the
@@ -115,17 +124,26 @@ pub fn collect_bytes(rel_path: &str, bytes: &[u8]) -> CollectorOutput {
     let decoded = text::decode(bytes);
     let mut out =
         CollectorOutput { encoding: Some(decoded.encoding.name().to_owned()), ..Default::default() };
-    if let Some(offset) = decoded.first_malformed {
-        out.errors.push(
-            CollectionError::new(
-                rel_path,
-                NAME,
-                format!("malformed {} text (replaced with U+FFFD)", decoded.encoding),
-            )
-            .at_offset(offset),
-        );
-    }
-    let parsed = reg_file::parse(&decoded.text);
+    // REGEDIT4 files (and hand-saved 5.00 files) are often ANSI: text without a BOM that is not
+    // UTF-8 is read as Windows-1252, where every byte is a character.
+    let ansi = decoded.encoding == text::TextEncoding::Utf8 && decoded.first_malformed.is_some();
+    let text = if ansi {
+        out.encoding = Some("windows-1252".to_owned());
+        encoding_rs::WINDOWS_1252.decode_without_bom_handling(bytes).0.into_owned()
+    } else {
+        if let Some(offset) = decoded.first_malformed {
+            out.errors.push(
+                CollectionError::new(
+                    rel_path,
+                    NAME,
+                    format!("malformed {} text (replaced with U+FFFD)", decoded.encoding),
+                )
+                .at_offset(offset),
+            );
+        }
+        decoded.text
+    };
+    let parsed = reg_file::parse(&text);
     for e in &parsed.errors {
         out.errors.push(CollectionError::new(rel_path, NAME, e.message.clone()).at_line(e.line));
     }

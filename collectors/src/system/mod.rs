@@ -1,7 +1,10 @@
 //! OS and installed updates: `systeminfo` output ([`systeminfo`]), `Get-HotFix | Export-Csv`
 //! ([`hotfix_csv`]), and the build → product table ([`os_builds`]) they share with the registry
 //! collector. Fact layouts are in each module's docs; together they write `os.*` and
-//! `updates.installed`.
+//! `updates.installed`. When several artifacts list updates (`systeminfo` and `Get-HotFix`), the
+//! merged `updates.installed` is their concatenation in artifact-path order, so a KB may appear
+//! more than once; `os.*` from `systeminfo` and from the registry agree by construction (the
+//! shared build table), so they merge without conflict.
 
 pub mod hotfix_csv;
 pub mod os_builds;

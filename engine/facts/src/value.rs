@@ -316,7 +316,7 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
 
 /// A dotted numeric version such as `10.0.17763.1879`, compared component by component
 /// (missing components count as 0, so `6.3` == `6.3.0`).
-#[derive(Clone, Debug, Eq, Hash)]
+#[derive(Clone, Debug, Eq)]
 pub struct Version(pub Vec<u64>);
 
 impl Version {
@@ -333,6 +333,14 @@ impl Version {
 impl PartialEq for Version {
     fn eq(&self, other: &Self) -> bool {
         self.cmp(other) == std::cmp::Ordering::Equal
+    }
+}
+
+impl std::hash::Hash for Version {
+    /// Consistent with `==`: trailing zero components do not count (`6.3` and `6.3.0` hash alike).
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        let significant = self.0.iter().rposition(|&c| c != 0).map_or(0, |i| i + 1);
+        self.0[..significant].hash(state);
     }
 }
 
@@ -377,7 +385,7 @@ pub(crate) fn hex(b: &[u8]) -> String {
 }
 
 fn unhex(s: &str) -> Option<Vec<u8>> {
-    if s.len() % 2 != 0 {
+    if !s.len().is_multiple_of(2) {
         return None;
     }
     (0..s.len()).step_by(2).map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok()).collect()
@@ -513,6 +521,8 @@ mod tests {
         assert!(v("10.0.17763") > v("10.0.9600"));
         assert_eq!(v("6.3"), v("6.3.0"));
         assert!(Version::parse("6.x").is_none());
+        let set: std::collections::HashSet<Version> = [v("6.3"), v("6.3.0"), v("6.3.0.0")].into();
+        assert_eq!(set.len(), 1, "equal versions must hash alike");
     }
 
     #[test]

@@ -9,8 +9,8 @@ use std::sync::Arc;
 
 use miette::NamedSource;
 use rhai::{Engine, Scope};
-use toml::Spanned;
 use toml::de::{DeArray, DeTable, DeValue};
+use toml::Spanned;
 use triage_facts::{Fact, FactMap, LogKindSpec, Value};
 
 use super::diagnostic::{Code, Level, PackDiagnostic};
@@ -41,11 +41,11 @@ impl LoadResult {
 }
 
 const MAX_MATCHES_DEFAULT: usize = 1000;
-const TOP_KEYS: &[&str] = &["pack", "data", "derive", "signals", "log_kinds", "rule"];
-const PACK_KEYS: &[&str] = &["id", "version", "engine", "title", "source", "description", "retired_ids"];
-const SIGNAL_KEYS: &[&str] = &["log", "pattern", "where", "max_matches", "description"];
-const LOG_KIND_KEYS: &[&str] = &["files", "record_start", "fields"];
-const RULE_KEYS: &[&str] = &[
+pub(crate) const TOP_KEYS: &[&str] = &["pack", "data", "derive", "signals", "log_kinds", "rule"];
+pub(crate) const PACK_KEYS: &[&str] = &["id", "version", "engine", "title", "source", "description", "retired"];
+pub(crate) const SIGNAL_KEYS: &[&str] = &["log", "pattern", "where", "max_matches", "description"];
+pub(crate) const LOG_KIND_KEYS: &[&str] = &["files", "record_start", "fields"];
+pub(crate) const RULE_KEYS: &[&str] = &[
     "id",
     "title",
     "severity",
@@ -58,13 +58,17 @@ const RULE_KEYS: &[&str] = &[
     "references",
     "test",
 ];
-const TEST_KEYS: &[&str] = &["name", "input", "facts", "expect"];
+pub(crate) const TEST_KEYS: &[&str] = &["name", "input", "facts", "expect"];
 const BUILTIN_LOGS: &[&str] = &["wsus", "configmgr"];
 
 /// Loads a pack from its files. `pack.toml` must be among them; other files may hold derived
 /// facts, signals, log kinds and rules. `engine_version` is this build's version, checked
 /// against the pack's `engine` requirement.
-pub fn load_pack(mut files: Vec<SourceFile>, engine: &Engine, engine_version: &semver::Version) -> LoadResult {
+pub fn load_pack(
+    mut files: Vec<SourceFile>,
+    engine: &Engine,
+    engine_version: &semver::Version,
+) -> LoadResult {
     // pack.toml first, the rest by name, so IDs and order are deterministic.
     files.sort_by(|a, b| (a.name != "pack.toml", &a.name).cmp(&(b.name != "pack.toml", &b.name)));
     let mut cx = Cx { files: &files, diags: Vec::new(), file: 0 };
@@ -121,16 +125,75 @@ pub fn load_pack(mut files: Vec<SourceFile>, engine: &Engine, engine_version: &s
             }
         }
     }
-    let data_fact = Fact::from_json(serde_json::Value::Object(data_json.clone())).unwrap_or_else(|_| Fact::map());
+    let data_fact =
+        Fact::from_json(serde_json::Value::Object(data_json.clone())).unwrap_or_else(|_| Fact::map());
     let data = crate::convert::fact_to_dynamic(&data_fact);
 
-    // Phase 2b: derived facts, in file order; each may use the ones before it.
+    // Phase 2b: log kinds, signals, then derived facts.
     let mut scope = Scope::new();
-    scope.push_constant("facts", rhai::Map::new());
-    scope.push_constant("data", data.clone());
+    // Names only: compiling against *constants* would let Rhai's optimiser fold these
+    // placeholder values into the AST, so they are pushed as plain variables.
+    scope.push("facts", ());
+    scope.push("data", ());
     let mut derived: Vec<Derived> = Vec::new();
     let mut signals: Vec<Signal> = Vec::new();
     let mut log_kinds: Vec<LogKindSpec> = Vec::new();
+    for (i, t) in parsed.iter().enumerate() {
+        cx.file = i;
+        let root = t.get_ref();
+        if let Some(lk) = root.get("log_kinds") {
+            match lk.get_ref().as_table() {
+                Some(table) => {
+                    for (k, v) in table.iter() {
+                        if let Some(spec) = cx.log_kind(k, v) {
+                            if log_kinds.iter().any(|l| l.name == spec.name)
+                                || BUILTIN_LOGS.contains(&spec.name.as_str())
+                            {
+                                cx.error(
+                                    Code::DuplicateName,
+                                    format!("log kind `{}` already exists", spec.name),
+                                    k.span(),
+                                    "here",
+                                    None,
+                                );
+                            } else {
+                                log_kinds.push(spec);
+                            }
+                        }
+                    }
+                }
+                None => cx.wrong_type(lk, "a table of log kinds"),
+            }
+        }
+    }
+    // Signals after every file's log kinds, so a signal may use a kind defined in another file.
+    for (i, t) in parsed.iter().enumerate() {
+        cx.file = i;
+        if let Some(s) = t.get_ref().get("signals") {
+            match s.get_ref().as_table() {
+                Some(table) => {
+                    for (k, v) in table.iter() {
+                        if signals.iter().any(|s| s.name == k.get_ref().as_ref()) {
+                            cx.error(
+                                Code::DuplicateName,
+                                format!("signal `{}` is defined twice", k.get_ref()),
+                                k.span(),
+                                "again here",
+                                None,
+                            );
+                            continue;
+                        }
+                        if let Some(sig) = cx.signal(engine, k, v, &log_kinds) {
+                            signals.push(sig);
+                        }
+                    }
+                }
+                None => cx.wrong_type(s, "a table of signals"),
+            }
+        }
+    }
+
+    // Derived facts, in file order; each may use the ones before it.
     for (i, t) in parsed.iter().enumerate() {
         cx.file = i;
         let root = t.get_ref();
@@ -153,54 +216,37 @@ pub fn load_pack(mut files: Vec<SourceFile>, engine: &Engine, engine_version: &s
                     );
                     continue;
                 }
-                if derived.iter().any(|d| d.name == name) || ["facts", "data", "record"].contains(&name.as_str()) {
-                    cx.error(Code::DuplicateName, format!("derived fact `{name}` is defined twice"), k.span(), "again here", None);
+                if scope.contains(name.as_str()) || name == "record" {
+                    cx.error(
+                        Code::DuplicateName,
+                        format!("derived fact `{name}` is defined twice"),
+                        k.span(),
+                        "again here",
+                        None,
+                    );
                     continue;
                 }
-                if let Some(expr) = cx.expr(engine, &scope, v, &derived, "derived fact") {
-                    scope.push_constant(name.as_str(), ());
+                let expr = cx.expr(engine, &scope, v, &derived, "derived fact");
+                // In scope even when it failed to compile, so its uses do not cascade into
+                // "unknown name" errors.
+                scope.push(name.as_str(), ());
+                if let Some(expr) = expr {
+                    cx.check_signal_refs(&expr, &signals);
                     derived.push(Derived { name, expr });
                 }
             }
         }
-        if let Some(lk) = root.get("log_kinds") {
-            match lk.get_ref().as_table() {
-                Some(table) => {
-                    for (k, v) in table.iter() {
-                        if let Some(spec) = cx.log_kind(k, v) {
-                            if log_kinds.iter().any(|l| l.name == spec.name) || BUILTIN_LOGS.contains(&spec.name.as_str()) {
-                                cx.error(Code::DuplicateName, format!("log kind `{}` already exists", spec.name), k.span(), "here", None);
-                            } else {
-                                log_kinds.push(spec);
-                            }
-                        }
-                    }
-                }
-                None => cx.wrong_type(lk, "a table of log kinds"),
-            }
-        }
-    }
-    for (i, t) in parsed.iter().enumerate() {
-        cx.file = i;
-        if let Some(s) = t.get_ref().get("signals") {
-            match s.get_ref().as_table() {
-                Some(table) => {
-                    for (k, v) in table.iter() {
-                        if signals.iter().any(|s| s.name == k.get_ref().as_ref()) {
-                            cx.error(Code::DuplicateName, format!("signal `{}` is defined twice", k.get_ref()), k.span(), "again here", None);
-                            continue;
-                        }
-                        if let Some(sig) = cx.signal(engine, &data, k, v, &log_kinds) {
-                            signals.push(sig);
-                        }
-                    }
-                }
-                None => cx.wrong_type(s, "a table of signals"),
-            }
-        }
     }
 
-    // Phase 2c: rules.
+    // Phase 2c: rules. The retired list is read even when the manifest is broken.
+    let retired: BTreeSet<String> = parsed[0]
+        .get_ref()
+        .get("pack")
+        .and_then(|p| p.get_ref().as_table())
+        .and_then(|t| t.get("retired"))
+        .and_then(|r| r.get_ref().as_array())
+        .map(|a| a.iter().filter_map(|v| v.get_ref().as_str().map(str::to_owned)).collect())
+        .unwrap_or_default();
     let mut rules: Vec<Rule> = Vec::new();
     let mut ids: HashMap<String, Loc> = HashMap::new();
     for (i, t) in parsed.iter().enumerate() {
@@ -211,36 +257,50 @@ pub fn load_pack(mut files: Vec<SourceFile>, engine: &Engine, engine_version: &s
             continue;
         };
         for item in arr.iter() {
-            let Some(rule) = cx.rule(engine, &scope, item, &derived, &signals) else { continue };
-            if let Some(prev) = ids.get(&rule.id) {
-                let (pf, pl) = (files[prev.file].name.clone(), line_of(&files[prev.file].text, prev.start));
-                cx.error(
-                    Code::DuplicateRuleId,
-                    format!("rule ID {} is used twice", rule.id),
-                    rule.loc.start..rule.loc.end,
-                    "second use",
-                    Some(format!("first used at {pf}:{pl}; rule IDs are stable and unique")),
-                );
-                continue;
-            }
-            if let Some(m) = &manifest {
-                if m.retired_ids.iter().any(|r| r == &rule.id) {
+            // IDs are checked even when the rest of the rule is broken, so every problem shows.
+            let declared = item
+                .get_ref()
+                .as_table()
+                .and_then(|t| t.get("id"))
+                .and_then(|v| v.get_ref().as_str().map(|s| (s.to_owned(), v.span())));
+            let mut id_ok = true;
+            if let Some((id, span)) = &declared {
+                if let Some(prev) = ids.get(id) {
+                    let (pf, pl) = (files[prev.file].name.clone(), line_of(&files[prev.file].text, prev.start));
+                    cx.error(
+                        Code::DuplicateRuleId,
+                        format!("rule ID {id} is used twice"),
+                        span.clone(),
+                        "second use",
+                        Some(format!("first used at {pf}:{pl}; rule IDs are stable and unique")),
+                    );
+                    id_ok = false;
+                } else {
+                    ids.insert(id.clone(), cx.loc(span.clone()));
+                }
+                if retired.contains(id) {
                     cx.error(
                         Code::RetiredRuleId,
-                        format!("rule ID {} was retired and must not be reused", rule.id),
-                        rule.loc.start..rule.loc.end,
+                        format!("rule ID {id} was retired and must not be reused"),
+                        span.clone(),
                         "retired ID",
-                        Some("give the rule a new ID".into()),
+                        Some("give the rule a new ID; retired IDs are listed in [pack] retired".into()),
                     );
                 }
             }
-            ids.insert(rule.id.clone(), rule.loc);
-            rules.push(rule);
+            let Some(rule) = cx.rule(engine, &scope, item, &derived, &signals) else { continue };
+            if id_ok {
+                rules.push(rule);
+            }
         }
     }
     rules.sort_by(|a, b| a.id.cmp(&b.id));
 
-    let diagnostics = cx.diags;
+    let mut diagnostics = cx.diags;
+    // By file (pack.toml first) and position, as a compiler lists them.
+    diagnostics.sort_by(|a, b| {
+        (&*a.file != "pack.toml", &a.file, a.span.start).cmp(&(&*b.file != "pack.toml", &b.file, b.span.start))
+    });
     let has_errors = diagnostics.iter().any(|d| d.level == Level::Error);
     let pack = match (has_errors, manifest) {
         (false, Some(manifest)) => Some(Pack {
@@ -268,7 +328,15 @@ type Key<'i> = Spanned<toml::de::DeString<'i>>;
 type Val<'i> = Spanned<DeValue<'i>>;
 
 impl Cx<'_> {
-    fn push(&mut self, code: Code, level: Level, message: String, span: Range<usize>, label: &str, help: Option<String>) {
+    fn push(
+        &mut self,
+        code: Code,
+        level: Level,
+        message: String,
+        span: Range<usize>,
+        label: &str,
+        help: Option<String>,
+    ) {
         let f = &self.files[self.file];
         let src: Arc<str> = Arc::from(f.text.as_str());
         self.diags.push(PackDiagnostic {
@@ -299,7 +367,13 @@ impl Cx<'_> {
             .filter(|c| edit_distance(&name, c) <= 2)
             .map(|c| format!("did you mean `{c}`?"));
         let help = suggestion.unwrap_or_else(|| format!("known keys: {}", known.join(", ")));
-        self.error(Code::UnknownKey, format!("unknown key `{name}`"), k.span(), "not a known key", Some(help));
+        self.error(
+            Code::UnknownKey,
+            format!("unknown key `{name}`"),
+            k.span(),
+            "not a known key",
+            Some(help),
+        );
     }
 
     fn check_keys(&mut self, table: &DeTable<'_>, known: &[&str]) {
@@ -335,7 +409,13 @@ impl Cx<'_> {
         }
     }
 
-    fn required_string(&mut self, table: &DeTable<'_>, key: &str, what: &str, at: Range<usize>) -> Option<(String, Range<usize>)> {
+    fn required_string(
+        &mut self,
+        table: &DeTable<'_>,
+        key: &str,
+        what: &str,
+        at: Range<usize>,
+    ) -> Option<(String, Range<usize>)> {
         if table.get(key).is_none() {
             self.missing(at, what, key);
             return None;
@@ -373,12 +453,26 @@ impl Cx<'_> {
         let id = self.required_string(t, "id", "[pack]", at.clone());
         if let Some((id, span)) = &id {
             if !is_pack_id(id) {
-                self.error(Code::BadValue, format!("pack id `{id}` is not valid"), span.clone(), "invalid", Some("use lower-case letters, digits and `-`".into()));
+                self.error(
+                    Code::BadValue,
+                    format!("pack id `{id}` is not valid"),
+                    span.clone(),
+                    "invalid",
+                    Some("use lower-case letters, digits and `-`".into()),
+                );
             }
         }
         let version = self.required_string(t, "version", "[pack]", at.clone()).and_then(|(v, span)| {
             semver::Version::parse(&v)
-                .map_err(|e| self.error(Code::BadValue, format!("version `{v}` is not semver: {e}"), span, "not semver", None))
+                .map_err(|e| {
+                    self.error(
+                        Code::BadValue,
+                        format!("version `{v}` is not semver: {e}"),
+                        span,
+                        "not semver",
+                        None,
+                    )
+                })
                 .ok()
         });
         let engine = self.required_string(t, "engine", "[pack]", at.clone()).and_then(|(v, span)| {
@@ -404,7 +498,7 @@ impl Cx<'_> {
         let title = self.required_string(t, "title", "[pack]", at);
         let source = self.string(t, "source").map(|s| s.0);
         let description = self.string(t, "description").map(|s| s.0);
-        let retired_ids = self.string_list(t, "retired_ids").into_iter().map(|s| s.0).collect();
+        let retired = self.string_list(t, "retired").into_iter().map(|s| s.0).collect();
         Some(Manifest {
             id: id?.0,
             version: version?,
@@ -412,7 +506,7 @@ impl Cx<'_> {
             title: title?.0,
             source,
             description,
-            retired_ids,
+            retired,
         })
     }
 
@@ -435,7 +529,13 @@ impl Cx<'_> {
         if let Some((re, span)) = &fields {
             if let Some(r) = self.regex(re, span.clone()) {
                 if r.capture_names().flatten().next().is_none() {
-                    self.error(Code::BadValue, "`fields` has no named groups".into(), span.clone(), "no (?P<name>…) here", None);
+                    self.error(
+                        Code::BadValue,
+                        "`fields` has no named groups".into(),
+                        span.clone(),
+                        "no (?P<name>…) here",
+                        None,
+                    );
                 }
             }
         }
@@ -448,13 +548,25 @@ impl Cx<'_> {
             Err(e) => {
                 let msg = e.to_string();
                 let detail = msg.lines().last().unwrap_or(&msg).trim().to_owned();
-                self.error(Code::BadRegex, format!("invalid regex: {detail}"), span, "in this pattern", Some(msg));
+                self.error(
+                    Code::BadRegex,
+                    format!("invalid regex: {detail}"),
+                    span,
+                    "in this pattern",
+                    Some(msg),
+                );
                 None
             }
         }
     }
 
-    fn signal(&mut self, engine: &Engine, data: &rhai::Dynamic, k: &Key<'_>, v: &Val<'_>, log_kinds: &[LogKindSpec]) -> Option<Signal> {
+    fn signal(
+        &mut self,
+        engine: &Engine,
+        k: &Key<'_>,
+        v: &Val<'_>,
+        log_kinds: &[LogKindSpec],
+    ) -> Option<Signal> {
         let name = k.get_ref().to_string();
         let Some(t) = v.get_ref().as_table() else {
             self.wrong_type(v, "a table");
@@ -465,21 +577,34 @@ impl Cx<'_> {
         let log = self.required_string(t, "log", &what, k.span());
         if let Some((l, span)) = &log {
             if !BUILTIN_LOGS.contains(&l.as_str()) && !log_kinds.iter().any(|k| &k.name == l) {
-                let known: Vec<&str> = BUILTIN_LOGS.iter().copied().chain(log_kinds.iter().map(|k| k.name.as_str())).collect();
-                self.error(Code::UnknownLogKind, format!("unknown log kind `{l}`"), span.clone(), "not a log kind", Some(format!("known: {}", known.join(", "))));
+                let known: Vec<&str> =
+                    BUILTIN_LOGS.iter().copied().chain(log_kinds.iter().map(|k| k.name.as_str())).collect();
+                self.error(
+                    Code::UnknownLogKind,
+                    format!("unknown log kind `{l}`"),
+                    span.clone(),
+                    "not a log kind",
+                    Some(format!("known: {}", known.join(", "))),
+                );
             }
         }
         let pattern = self.required_string(t, "pattern", &what, k.span());
         if let Some((p, span)) = &pattern {
             if let Some(r) = self.regex(p, span.clone()) {
                 if r.is_match("") {
-                    self.error(Code::BadRegex, "pattern matches the empty string, so it matches every line".into(), span.clone(), "too broad", None);
+                    self.error(
+                        Code::BadRegex,
+                        "pattern matches the empty string, so it matches every line".into(),
+                        span.clone(),
+                        "too broad",
+                        None,
+                    );
                 }
             }
         }
         let mut fscope = Scope::new();
-        fscope.push_constant("record", rhai::Map::new());
-        fscope.push_constant("data", data.clone());
+        fscope.push("record", ());
+        fscope.push("data", ());
         let filter = t.get("where").and_then(|w| self.expr(engine, &fscope, w, &[], "signal condition"));
         let max_matches = match t.get("max_matches") {
             Some(m) => match m.get_ref().as_integer().and_then(|i| i.as_str().parse::<usize>().ok()) {
@@ -497,7 +622,14 @@ impl Cx<'_> {
 
     /// Compiles a Rhai expression held in a TOML string, mapping Rhai's line/column back into
     /// the TOML file.
-    fn expr(&mut self, engine: &Engine, scope: &Scope<'_>, v: &Val<'_>, derived: &[Derived], what: &str) -> Option<Expr> {
+    fn expr(
+        &mut self,
+        engine: &Engine,
+        scope: &Scope<'_>,
+        v: &Val<'_>,
+        derived: &[Derived],
+        what: &str,
+    ) -> Option<Expr> {
         let Some(text) = v.get_ref().as_str() else {
             self.wrong_type(v, &format!("a string holding a {what} (Rhai expression)"));
             return None;
@@ -560,7 +692,14 @@ impl Cx<'_> {
         span
     }
 
-    fn rule(&mut self, engine: &Engine, scope: &Scope<'_>, item: &Val<'_>, derived: &[Derived], signals: &[Signal]) -> Option<Rule> {
+    fn rule(
+        &mut self,
+        engine: &Engine,
+        scope: &Scope<'_>,
+        item: &Val<'_>,
+        derived: &[Derived],
+        signals: &[Signal],
+    ) -> Option<Rule> {
         let Some(t) = item.get_ref().as_table() else {
             self.wrong_type(item, "a table");
             return None;
@@ -571,7 +710,13 @@ impl Cx<'_> {
         let id_span = id.as_ref().map(|i| i.1.clone()).unwrap_or(at.clone());
         if let Some((id, span)) = &id {
             if !is_rule_id(id) {
-                self.error(Code::BadValue, format!("rule ID `{id}` is not valid"), span.clone(), "invalid", Some("use upper-case letters and digits, e.g. WSUS001".into()));
+                self.error(
+                    Code::BadValue,
+                    format!("rule ID `{id}` is not valid"),
+                    span.clone(),
+                    "invalid",
+                    Some("use upper-case letters and digits, e.g. WSUS001".into()),
+                );
             }
         }
         let what = format!("rule {}", id.as_ref().map(|i| i.0.as_str()).unwrap_or("?"));
@@ -582,7 +727,13 @@ impl Cx<'_> {
                 "warning" => Some(Severity::Warning),
                 "error" => Some(Severity::Error),
                 _ => {
-                    self.error(Code::BadValue, format!("unknown severity `{s}`"), span, "here", Some("one of: info, warning, error".into()));
+                    self.error(
+                        Code::BadValue,
+                        format!("unknown severity `{s}`"),
+                        span,
+                        "here",
+                        Some("one of: info, warning, error".into()),
+                    );
                     None
                 }
             },
@@ -592,21 +743,30 @@ impl Cx<'_> {
         let description = self.string(t, "description").map(|s| s.0);
         let references = self.string_list(t, "references").into_iter().map(|s| s.0).collect();
         let requires = self.requires(t);
-        let applies_if = t.get("applies_if").and_then(|v| self.expr(engine, scope, v, derived, "applicability condition"));
+        let applies_if =
+            t.get("applies_if").and_then(|v| self.expr(engine, scope, v, derived, "applicability condition"));
         let (combine, clauses) = match t.get("when") {
             None => {
                 self.missing(at.clone(), &what, "when");
                 (Combine::Single, Vec::new())
             }
             Some(w) => match w.get_ref() {
-                DeValue::String(_) => (Combine::Single, self.expr(engine, scope, w, derived, "condition").into_iter().collect()),
+                DeValue::String(_) => {
+                    (Combine::Single, self.expr(engine, scope, w, derived, "condition").into_iter().collect())
+                }
                 DeValue::Table(wt) => {
                     self.check_keys(wt, &["all", "any"]);
                     let (combine, list) = match (wt.get("all"), wt.get("any")) {
                         (Some(a), None) => (Combine::All, a),
                         (None, Some(a)) => (Combine::Any, a),
                         _ => {
-                            self.error(Code::BadValue, "`when` needs exactly one of `all` or `any`".into(), w.span(), "here", None);
+                            self.error(
+                                Code::BadValue,
+                                "`when` needs exactly one of `all` or `any`".into(),
+                                w.span(),
+                                "here",
+                                None,
+                            );
                             return None;
                         }
                     };
@@ -615,9 +775,20 @@ impl Cx<'_> {
                         return None;
                     };
                     if arr.is_empty() {
-                        self.error(Code::BadValue, "an empty clause list is always true or always false".into(), list.span(), "empty", None);
+                        self.error(
+                            Code::BadValue,
+                            "an empty clause list is always true or always false".into(),
+                            list.span(),
+                            "empty",
+                            None,
+                        );
                     }
-                    (combine, arr.iter().filter_map(|c| self.expr(engine, scope, c, derived, "condition")).collect())
+                    (
+                        combine,
+                        arr.iter()
+                            .filter_map(|c| self.expr(engine, scope, c, derived, "condition"))
+                            .collect(),
+                    )
                 }
                 _ => {
                     self.wrong_type(w, "a string, or a table with `all` or `any`");
@@ -650,7 +821,10 @@ impl Cx<'_> {
             self.push(
                 Code::MissingTest,
                 Level::Warning,
-                format!("{what} lacks a {} test case", if has(Outcome::Detected) { "not_detected" } else { "detected" }),
+                format!(
+                    "{what} lacks a {} test case",
+                    if has(Outcome::Detected) { "not_detected" } else { "detected" }
+                ),
                 id_span.clone(),
                 "this rule",
                 Some("every rule needs a positive and a negative [[rule.test]]".into()),
@@ -687,7 +861,11 @@ impl Cx<'_> {
                     format!("unknown signal `{name}`"),
                     span,
                     "no such signal",
-                    Some(if known.is_empty() { "this pack defines no signals".into() } else { format!("signals: {}", known.join(", ")) }),
+                    Some(if known.is_empty() {
+                        "this pack defines no signals".into()
+                    } else {
+                        format!("signals: {}", known.join(", "))
+                    }),
                 );
             }
         }
@@ -715,7 +893,8 @@ impl Cx<'_> {
                     continue;
                 }
             };
-            let alternatives: Vec<String> = facts.split('|').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect();
+            let alternatives: Vec<String> =
+                facts.split('|').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect();
             if alternatives.is_empty() {
                 self.error(Code::BadValue, "empty requirement".into(), item.span(), "here", None);
                 continue;
@@ -725,7 +904,13 @@ impl Cx<'_> {
         out
     }
 
-    fn template(&mut self, engine: &Engine, scope: &Scope<'_>, v: &Val<'_>, derived: &[Derived]) -> Option<Template> {
+    fn template(
+        &mut self,
+        engine: &Engine,
+        scope: &Scope<'_>,
+        v: &Val<'_>,
+        derived: &[Derived],
+    ) -> Option<Template> {
         let Some(text) = v.get_ref().as_str() else {
             self.wrong_type(v, "a string");
             return None;
@@ -769,7 +954,9 @@ impl Cx<'_> {
                 Err(e) => {
                     let at = base.map(|b| b + inner_start..b + inner_start + inner.len()).unwrap_or(v.span());
                     let message = match &*e.0 {
-                        rhai::ParseErrorType::VariableUndefined(n) => format!("unknown name `{n}` in resolution"),
+                        rhai::ParseErrorType::VariableUndefined(n) => {
+                            format!("unknown name `{n}` in resolution")
+                        }
                         other => format!("resolution expression: {other}"),
                     };
                     self.error(Code::BadTemplate, message, at, "in this {{ … }}", None);
@@ -795,7 +982,16 @@ impl Cx<'_> {
         let name = self.required_string(t, "name", "a test", item.span());
         let expect = self.required_string(t, "expect", "a test", item.span()).and_then(|(e, span)| {
             Outcome::parse(&e).or_else(|| {
-                self.error(Code::BadValue, format!("unknown outcome `{e}`"), span, "here", Some(format!("one of: {}", Outcome::ALL.iter().map(|o| o.as_str()).collect::<Vec<_>>().join(", "))));
+                self.error(
+                    Code::BadValue,
+                    format!("unknown outcome `{e}`"),
+                    span,
+                    "here",
+                    Some(format!(
+                        "one of: {}",
+                        Outcome::ALL.iter().map(|o| o.as_str()).collect::<Vec<_>>().join(", ")
+                    )),
+                );
                 None
             })
         });
@@ -816,7 +1012,14 @@ impl Cx<'_> {
                 }
             },
             _ => {
-                self.error(Code::BadValue, "a test needs exactly one of `input` (an artifact folder) or `facts` (inline facts)".into(), item.span(), "this test", None);
+                self.error(
+                    Code::BadValue,
+                    "a test needs exactly one of `input` (an artifact folder) or `facts` (inline facts)"
+                        .into(),
+                    item.span(),
+                    "this test",
+                    None,
+                );
                 None
             }
         };
@@ -853,14 +1056,17 @@ fn line_of(text: &str, offset: usize) -> usize {
 /// `signal("name")` calls with a literal name, and the byte range of the name.
 fn signal_refs(text: &str) -> Vec<(String, Range<usize>)> {
     static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
-    let re = RE.get_or_init(|| regex::Regex::new(r#"\bsignal\s*\(\s*"([^"\\]*)"\s*\)"#).expect("static regex"));
+    let re =
+        RE.get_or_init(|| regex::Regex::new(r#"\bsignal\s*\(\s*"([^"\\]*)"\s*\)"#).expect("static regex"));
     re.captures_iter(text).filter_map(|c| c.get(1)).map(|m| (m.as_str().to_owned(), m.range())).collect()
 }
 
 /// `facts.a.b.c` chains named literally (identifier segments only).
 fn fact_paths(text: &str) -> Vec<String> {
     static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
-    let re = RE.get_or_init(|| regex::Regex::new(r"\bfacts(?:\?)?((?:\??\.[A-Za-z_][A-Za-z0-9_]*)+)").expect("static regex"));
+    let re = RE.get_or_init(|| {
+        regex::Regex::new(r"\bfacts(?:\?)?((?:\??\.[A-Za-z_][A-Za-z0-9_]*)+)").expect("static regex")
+    });
     let mut out: BTreeSet<String> = BTreeSet::new();
     for c in re.captures_iter(text) {
         if let Some(m) = c.get(1) {
@@ -883,15 +1089,21 @@ fn mentions_identifier(text: &str, name: &str) -> bool {
 
 fn is_identifier(s: &str) -> bool {
     let mut chars = s.chars();
-    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_') && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 fn is_pack_id(s: &str) -> bool {
-    !s.is_empty() && s.len() <= 64 && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-') && !s.starts_with('-')
+    !s.is_empty()
+        && s.len() <= 64
+        && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && !s.starts_with('-')
 }
 
 fn is_rule_id(s: &str) -> bool {
-    !s.is_empty() && s.len() <= 32 && s.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '-' || c == '_')
+    !s.is_empty()
+        && s.len() <= 32
+        && s.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '-' || c == '_')
 }
 
 fn edit_distance(a: &str, b: &str) -> usize {
@@ -924,7 +1136,9 @@ fn de_to_json(v: &DeValue<'_>) -> serde_json::Value {
         DeValue::Boolean(b) => J::Bool(*b),
         DeValue::Datetime(d) => J::String(d.to_string()),
         DeValue::Array(a) => J::Array(de_array(a)),
-        DeValue::Table(t) => J::Object(t.iter().map(|(k, v)| (k.get_ref().to_string(), de_to_json(v.get_ref()))).collect()),
+        DeValue::Table(t) => {
+            J::Object(t.iter().map(|(k, v)| (k.get_ref().to_string(), de_to_json(v.get_ref()))).collect())
+        }
     }
 }
 
@@ -934,7 +1148,10 @@ fn de_array(a: &DeArray<'_>) -> Vec<serde_json::Value> {
 
 /// Used by docs: the data table in order.
 pub fn data_keys(pack: &Pack) -> BTreeMap<String, serde_json::Value> {
-    pack.data_json.as_object().map(|o| o.iter().map(|(k, v)| (k.clone(), v.clone())).collect()).unwrap_or_default()
+    pack.data_json
+        .as_object()
+        .map(|o| o.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+        .unwrap_or_default()
 }
 
 #[cfg(test)]

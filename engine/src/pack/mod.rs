@@ -6,6 +6,7 @@
 //! hand their text to [`load::load_pack`].
 
 pub mod diagnostic;
+pub mod format;
 pub mod load;
 
 use std::sync::Arc;
@@ -43,7 +44,7 @@ pub struct Manifest {
     pub source: Option<String>,
     pub description: Option<String>,
     /// Rule IDs this pack used once and must never use again.
-    pub retired_ids: Vec<String>,
+    pub retired: Vec<String>,
 }
 
 /// Where something was declared: file index into [`Pack::files`] and byte span.
@@ -86,7 +87,9 @@ pub struct Signal {
 }
 
 /// Severity of a rule's finding.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     Info,
@@ -188,7 +191,10 @@ impl Pack {
     /// [`crate::Evaluator::evaluate`] directly; folder tests name an artifact folder relative to
     /// the pack folder, which the caller collects first.
     pub fn tests(&self) -> Vec<PackTest<'_>> {
-        self.rules.iter().flat_map(|r| r.tests.iter().map(move |t| PackTest { rule: &r.id, test: t })).collect()
+        self.rules
+            .iter()
+            .flat_map(|r| r.tests.iter().map(move |t| PackTest { rule: &r.id, test: t }))
+            .collect()
     }
 
     /// The signal's ID as it appears in scan plans and in `signals.<id>` facts.
@@ -203,7 +209,8 @@ impl Pack {
     /// File name and 1-based line of a location.
     pub fn line_of(&self, loc: Loc) -> (String, usize) {
         let f = &self.files[loc.file.min(self.files.len().saturating_sub(1))];
-        let line = f.text.get(..loc.start.min(f.text.len())).map(|t| t.matches('\n').count() + 1).unwrap_or(1);
+        let line =
+            f.text.get(..loc.start.min(f.text.len())).map(|t| t.matches('\n').count() + 1).unwrap_or(1);
         (f.name.clone(), line)
     }
 }

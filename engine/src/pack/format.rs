@@ -1,0 +1,181 @@
+//! The pack file format as plain types, for the JSON Schema (`schema/pack.schema.json`) that
+//! editors (Taplo, Even Better TOML) validate pack files against. The loader ([`super::load`])
+//! reads the same format with spans; a test checks both agree on every key.
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::Severity;
+use crate::Outcome;
+
+/// One TOML file of a rule pack: `pack.toml` (which must hold `[pack]`) or any `rules/*.toml`.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "triage rule pack file")]
+pub struct PackFile {
+    /// The manifest; in `pack.toml` only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pack: Option<ManifestFile>,
+    /// Constants for conditions, visible as `data` (`data.min_build`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data: Option<BTreeMap<String, serde_json::Value>>,
+    /// Derived facts: `name = 'Rhai expression'`, computed once per input in file order; each
+    /// may use the ones before it, and conditions use them by name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub derive: Option<BTreeMap<String, String>>,
+    /// Log patterns, scanned by the log collectors in one pass per file; read with
+    /// `signal("name")`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signals: Option<BTreeMap<String, SignalFile>>,
+    /// Text log formats this pack teaches the log collectors.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log_kinds: Option<BTreeMap<String, LogKindFile>>,
+    /// The rules (`[[rule]]`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rule: Option<Vec<RuleFile>>,
+}
+
+/// `[pack]`: who the pack is and which engine can run it.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ManifestFile {
+    /// Lower-case letters, digits and `-` (`wsus-tls`).
+    #[schemars(regex(pattern = r"^[a-z0-9][a-z0-9-]{0,63}$"))]
+    pub id: String,
+    /// The pack's semantic version (`1.0.0`).
+    pub version: String,
+    /// A semver requirement on the triage engine (`^0.1`, `>=0.1`).
+    pub engine: String,
+    pub title: String,
+    /// The document the pack encodes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Rule IDs used by earlier versions and never to be reused.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub retired: Vec<String>,
+}
+
+/// `[signals.NAME]`: a regex over one log kind's records.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SignalFile {
+    /// The log kind: `wsus`, `configmgr`, or one of the pack's `[log_kinds]`.
+    pub log: String,
+    /// A Rust `regex` pattern, matched against each record.
+    pub pattern: String,
+    /// A Rhai condition over one match (`record`) that keeps it, e.g.
+    /// `record.fields.process == "w3wp"`.
+    #[serde(rename = "where", default, skip_serializing_if = "Option::is_none")]
+    pub where_: Option<String>,
+    /// Matches kept per input (default 1000).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1))]
+    pub max_matches: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+/// `[log_kinds.NAME]`: a text log format.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LogKindFile {
+    /// File-name globs (`*`, `?`, case-insensitive), e.g. `u_ex*.log`.
+    pub files: Vec<String>,
+    /// A regex matched at the start of a line; a matching line starts a new record.
+    pub record_start: String,
+    /// A regex with named groups applied to a record's first line; the groups become the
+    /// record's `fields`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fields: Option<String>,
+}
+
+/// `[[rule]]`: one diagnosis.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RuleFile {
+    /// Stable, never reused: upper-case letters, digits, `-` and `_` (`WSUS001`).
+    #[schemars(regex(pattern = r"^[A-Z0-9_-]{1,32}$"))]
+    pub id: String,
+    pub title: String,
+    pub severity: Severity,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Facts that must be present (not empty), else the outcome is `missing_facts`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub requires: Vec<RequirementFile>,
+    /// A Rhai condition; when false the outcome is `not_applicable`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub applies_if: Option<String>,
+    pub when: WhenFile,
+    /// The fix, with `{{ expression }}` holes filled from the input's facts.
+    pub resolution: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub references: Vec<String>,
+    /// The rule's test cases (`[[rule.test]]`): at least one `detected` and one `not_detected`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub test: Vec<TestFile>,
+}
+
+/// A required fact path, alternatives separated by `|` (`"registry | config"`), optionally with
+/// the artifact that provides it.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum RequirementFile {
+    Path(String),
+    Detailed(RequirementTable),
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RequirementTable {
+    pub fact: String,
+    /// What to collect when it is missing (`SoftwareDistribution.log`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub artifact: Option<String>,
+}
+
+/// The condition: one Rhai expression, or `all`/`any` of a list of them.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum WhenFile {
+    Expression(String),
+    All(AllClauses),
+    Any(AnyClauses),
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AllClauses {
+    /// Every clause must be true.
+    #[schemars(length(min = 1))]
+    pub all: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AnyClauses {
+    /// At least one clause must be true.
+    #[schemars(length(min = 1))]
+    pub any: Vec<String>,
+}
+
+/// `[[rule.test]]`: an input and the outcome the rule must give on it. Exactly one of
+/// `input` and `facts`.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TestFile {
+    pub name: String,
+    /// An artifact folder relative to the pack folder, collected before evaluation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input: Option<String>,
+    /// Inline facts (a fact map, tagged JSON conventions apply: `{ "$version" = "6.3" }`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub facts: Option<BTreeMap<String, serde_json::Value>>,
+    pub expect: Outcome,
+}

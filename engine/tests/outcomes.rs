@@ -1,0 +1,260 @@
+//! Evaluation: every outcome, evidence with provenance, explanations, resolution templates.
+
+use std::sync::Arc;
+
+use triage_engine::{
+    load_pack, EvalOptions, Evaluator, Finding, InputFacts, Outcome, Pack, SourceFile, TestInput,
+};
+use triage_facts::FactMap;
+
+const PACK: &str = r#"
+[pack]
+id = "demo"
+version = "1.2.0"
+engine = ">=0.1"
+title = "Demo pack"
+retired = ["DEMO900"]
+
+[data]
+min_build = 9600
+
+[derive]
+strong_crypto = 'reg_dword(`HKLM\SOFTWARE\Microsoft\.NETFramework\v4.0.30319`, "SchUseStrongCrypto") == 1'
+old_os = 'facts.os.build < data.min_build'
+
+[signals.reset]
+log = "wsus"
+pattern = 'forcibly closed by the remote host'
+where = 'record.fields.process == "w3wp"'
+
+[[rule]]
+id = "DEMO001"
+title = "Import reset without strong crypto"
+severity = "error"
+tags = ["import"]
+requires = ["registry", { fact = "signals", artifact = "SoftwareDistribution.log" }]
+when.all = [
+  'signal("reset").len() > 0',
+  '!strong_crypto',
+]
+resolution = '''
+Set SchUseStrongCrypto to 1 (now {{ reg(`HKLM\SOFTWARE\Microsoft\.NETFramework\v4.0.30319`, "SchUseStrongCrypto") }}).
+First reset at line {{ signal("reset")[0].line }}.'''
+
+[[rule.test]]
+name = "reset and crypto off"
+facts = { registry = { 'HKLM\SOFTWARE\Microsoft\.NETFramework\v4.0.30319' = { SchUseStrongCrypto = 0 } }, signals = { "demo/reset" = [{ line = 3, text = "x", fields = { process = "w3wp" } }] } }
+expect = "detected"
+
+[[rule.test]]
+name = "crypto on"
+input = "tests/crypto-on/"
+expect = "not_detected"
+
+[[rule]]
+id = "DEMO002"
+title = "Old OS"
+severity = "warning"
+requires = ["os.build"]
+applies_if = 'facts.os.product != "client"'
+when.any = ['old_os', 'facts.os.build == 1']
+resolution = "Upgrade from build {{ facts.os.build }}."
+
+[[rule]]
+id = "DEMO003"
+title = "Fails at run time"
+severity = "info"
+when = 'facts.os.build.nope > 1'
+resolution = "never"
+"#;
+
+fn setup() -> (Evaluator, Pack) {
+    let ev = Evaluator::default();
+    let loaded = load_pack(vec![SourceFile::new("pack.toml", PACK)], &ev);
+    assert_eq!(loaded.errors().count(), 0, "{:#?}", loaded.diagnostics);
+    (ev, loaded.pack.expect("pack loads"))
+}
+
+fn run(ev: &Evaluator, pack: &Pack, json: &str, explain: bool) -> Vec<Finding> {
+    let facts = FactMap::from_json_str(json).expect("fact json");
+    let input = Arc::new(InputFacts::new(Arc::new(facts)));
+    let mut opts = EvalOptions { explain, ..Default::default() };
+    opts.providers.insert("registry".into(), "a `reg export` of HKLM\\SOFTWARE".into());
+    ev.evaluate(pack, &input, "server1", &opts)
+}
+
+fn finding<'a>(fs: &'a [Finding], id: &str) -> &'a Finding {
+    fs.iter().find(|f| f.rule == id).expect("finding for rule")
+}
+
+const DETECTED: &str = r#"{
+  "registry": {"HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\.NETFramework\\v4.0.30319": {
+     "SchUseStrongCrypto": {"$value": 0, "$source": {"artifact": "net.reg", "collector": "registry", "line": 7, "key": "HKLM\\SOFTWARE\\Microsoft\\.NETFramework\\v4.0.30319\\SchUseStrongCrypto"}}}},
+  "signals": {"demo/reset": [
+     {"$value": {"line": 12, "text": "An existing connection was forcibly closed by the remote host", "fields": {"process": "w3wp"}},
+      "$source": {"artifact": "SoftwareDistribution.log", "collector": "logs", "line": 12, "span": {"start": 100, "end": 160}}},
+     {"$value": {"line": 20, "text": "forcibly closed by the remote host (sync)", "fields": {"process": "WsusService"}},
+      "$source": {"artifact": "SoftwareDistribution.log", "collector": "logs", "line": 20}}
+  ]},
+  "os": {"build": 9200, "product": "server"}
+}"#;
+
+#[test]
+fn detected_with_evidence_and_resolution() {
+    let (ev, pack) = setup();
+    let fs = run(&ev, &pack, DETECTED, false);
+    assert_eq!(fs.iter().map(|f| f.rule.as_str()).collect::<Vec<_>>(), ["DEMO001", "DEMO002", "DEMO003"]);
+    let f = finding(&fs, "DEMO001");
+    assert_eq!(f.outcome, Outcome::Detected, "{f:#?}");
+    assert_eq!(
+        f.resolution.as_deref(),
+        Some("Set SchUseStrongCrypto to 1 (now 0).\nFirst reset at line 12.")
+    );
+    // The signal match kept by `where` (w3wp only), with its artifact, line and span.
+    let sig: Vec<_> = f.evidence.iter().filter(|e| e.fact == "signal reset").collect();
+    assert_eq!(sig.len(), 1, "{:#?}", f.evidence);
+    let src = sig[0].source.as_ref().expect("signal provenance");
+    assert_eq!(
+        (src.artifact.as_str(), src.line, src.span),
+        ("SoftwareDistribution.log", Some(12), Some([100, 160]))
+    );
+    assert_eq!(sig[0].text.as_deref(), Some("An existing connection was forcibly closed by the remote host"));
+    // The registry value the derived fact read, with provenance.
+    let reg = f.evidence.iter().find(|e| e.fact.ends_with("SchUseStrongCrypto")).expect("registry evidence");
+    assert_eq!(reg.value.as_deref(), Some("0"));
+    assert_eq!(reg.source.as_ref().and_then(|s| s.line), Some(7));
+
+    let f2 = finding(&fs, "DEMO002");
+    assert_eq!(f2.outcome, Outcome::Detected);
+    assert_eq!(f2.resolution.as_deref(), Some("Upgrade from build 9200."));
+}
+
+#[test]
+fn not_detected_when_the_condition_is_false() {
+    let (ev, pack) = setup();
+    let json = DETECTED.replace(r#""$value": 0"#, r#""$value": 1"#).replace("9200", "17763");
+    let fs = run(&ev, &pack, &json, false);
+    assert_eq!(finding(&fs, "DEMO001").outcome, Outcome::NotDetected);
+    assert_eq!(finding(&fs, "DEMO001").resolution, None);
+    assert_eq!(finding(&fs, "DEMO002").outcome, Outcome::NotDetected);
+}
+
+#[test]
+fn not_applicable_when_applies_if_is_false() {
+    let (ev, pack) = setup();
+    let fs = run(&ev, &pack, r#"{"os": {"build": 1, "product": "client"}}"#, false);
+    assert_eq!(finding(&fs, "DEMO002").outcome, Outcome::NotApplicable);
+}
+
+#[test]
+fn missing_facts_names_the_fact_and_the_artifact() {
+    let (ev, pack) = setup();
+    let fs = run(&ev, &pack, r#"{"os": {"build": 1}}"#, false);
+    let f = finding(&fs, "DEMO001");
+    assert_eq!(f.outcome, Outcome::MissingFacts);
+    let missing: Vec<(&str, Option<&str>)> =
+        f.missing.iter().map(|m| (m.fact.as_str(), m.artifact.as_deref())).collect();
+    assert_eq!(
+        missing,
+        [
+            ("registry", Some("a `reg export` of HKLM\\SOFTWARE")),
+            ("signals", Some("SoftwareDistribution.log"))
+        ]
+    );
+}
+
+#[test]
+fn error_says_why_and_where_and_other_rules_still_run() {
+    let (ev, pack) = setup();
+    let fs = run(&ev, &pack, DETECTED, false);
+    let f = finding(&fs, "DEMO003");
+    assert_eq!(f.outcome, Outcome::Error);
+    let e = f.error.as_deref().expect("error message");
+    assert!(e.starts_with("pack.toml:58:"), "{e}");
+    assert!(e.contains("nope"), "{e}");
+    assert_eq!(finding(&fs, "DEMO001").outcome, Outcome::Detected);
+}
+
+#[test]
+fn non_bool_condition_is_an_error() {
+    let ev = Evaluator::default();
+    let text = PACK.replace("when = 'facts.os.build.nope > 1'", "when = 'facts.os.build'");
+    let pack = load_pack(vec![SourceFile::new("pack.toml", text)], &ev).pack.expect("loads");
+    let fs = run(&ev, &pack, DETECTED, false);
+    let e = finding(&fs, "DEMO003").error.clone().expect("error");
+    assert!(e.contains("expected a bool"), "{e}");
+    assert!(e.contains("9200"), "{e}");
+}
+
+#[test]
+fn explain_shows_every_clause_its_value_and_reads() {
+    let (ev, pack) = setup();
+    let json = DETECTED.replace(r#""$value": 0"#, r#""$value": 1"#);
+    let fs = run(&ev, &pack, &json, true);
+    let x = finding(&fs, "DEMO001").explain.clone().expect("explanation");
+    assert_eq!(x.combine, "all");
+    assert_eq!(
+        x.requires.iter().map(|r| (r.fact.as_str(), r.present)).collect::<Vec<_>>(),
+        [("registry", true), ("signals", true)]
+    );
+    let clauses: Vec<(&str, Option<&str>)> =
+        x.clauses.iter().map(|c| (c.role.as_str(), c.value.as_deref())).collect();
+    assert_eq!(clauses, [("when.all[0]", Some("true")), ("when.all[1]", Some("false"))]);
+    assert_eq!(x.derived.len(), 1);
+    assert_eq!(x.derived[0].role, "derive.strong_crypto");
+    assert_eq!(x.derived[0].value.as_deref(), Some("true"));
+    assert!(x.derived[0].reads.iter().any(|r| r.value.as_deref() == Some("1")), "{:#?}", x.derived[0]);
+    assert_eq!(x.clauses[1].location, "pack.toml:29");
+    // Explanations exist for rules that did not run their condition too.
+    let fs = run(&ev, &pack, "{}", true);
+    let x = finding(&fs, "DEMO001").explain.clone().expect("explanation");
+    assert!(x.requires.iter().all(|r| !r.present));
+}
+
+#[test]
+fn facts_paths_read_are_evidence() {
+    let (ev, pack) = setup();
+    let json = r#"{"os": {"build": {"$value": 9200, "$source": {"artifact": "systeminfo.txt", "collector": "system", "line": 4}}, "product": "server"}}"#;
+    let fs = run(&ev, &pack, json, false);
+    let f = finding(&fs, "DEMO002");
+    assert_eq!(f.outcome, Outcome::Detected);
+    let e = f.evidence.iter().find(|e| e.fact == "os.build").expect("os.build evidence");
+    assert_eq!(e.value.as_deref(), Some("9200"));
+    assert_eq!(e.source.as_ref().map(|s| s.artifact.as_str()), Some("systeminfo.txt"));
+}
+
+#[test]
+fn scan_plan_and_test_declarations() {
+    let (_, pack) = setup();
+    let plan = triage_engine::scan_plan([&pack]);
+    assert_eq!(plan.signals.len(), 1);
+    assert_eq!(plan.signals[0].id, "demo/reset");
+    assert_eq!(plan.signals[0].log, "wsus");
+    assert_eq!(plan.signals[0].pattern, "forcibly closed by the remote host");
+    let tests = pack.tests();
+    assert_eq!(tests.len(), 2);
+    assert_eq!(
+        (tests[0].rule, tests[0].test.name.as_str(), tests[0].test.expect),
+        ("DEMO001", "reset and crypto off", Outcome::Detected)
+    );
+    assert!(matches!(&tests[1].test.input, TestInput::Folder(f) if f == "tests/crypto-on/"));
+    assert_eq!(pack.manifest.retired, ["DEMO900"]);
+    // Inline facts run as they are.
+    let ev = Evaluator::default();
+    let TestInput::Facts(facts) = &tests[0].test.input else { panic!("inline facts expected") };
+    let input = Arc::new(InputFacts::new(Arc::new(facts.clone())));
+    let fs = ev.evaluate(&pack, &input, "test", &EvalOptions::default());
+    assert_eq!(finding(&fs, "DEMO001").outcome, Outcome::Detected, "{:#?}", finding(&fs, "DEMO001"));
+}
+
+#[test]
+fn findings_serialise_with_the_contract_fields() {
+    let (ev, pack) = setup();
+    let fs = run(&ev, &pack, DETECTED, false);
+    let json = serde_json::to_value(&fs[0]).expect("serialises");
+    for key in ["rule", "outcome", "severity", "title", "evidence", "resolution"] {
+        assert!(json.get(key).is_some(), "missing {key} in {json}");
+    }
+    assert_eq!(json["outcome"], "detected");
+    assert_eq!(json["severity"], "error");
+}

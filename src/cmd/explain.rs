@@ -1,0 +1,62 @@
+//! `triage explain RULE PATH [--pack DIR]…`: evaluate one rule on one input and show every
+//! requirement, derived fact and clause with its value and the facts it read — the answer to
+//! "why did (or didn't) this fire?". Exit status as for `run`, for that one rule.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use clap::Args;
+use triage_engine::{EvalOptions, Evaluator, InputFacts, Outcome};
+
+use crate::output::{Out, Ui};
+use crate::{input, packs, render, CmdResult, Exit, Failure, Format};
+
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// The rule ID, e.g. `WSUS001`.
+    #[arg(value_name = "RULE")]
+    pub rule: String,
+    /// An artifact folder, a single artifact file, or a fact-map JSON file.
+    #[arg(value_name = "PATH")]
+    pub path: PathBuf,
+    /// A rule-pack folder; repeat for several. Without it, the built-in packs are used.
+    #[arg(long = "pack", value_name = "DIR")]
+    pub packs: Vec<PathBuf>,
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+}
+
+pub fn run(args: ExplainArgs, ui: &Ui, out: &mut Out, err: &mut Out) -> CmdResult {
+    let evaluator = Evaluator::default();
+    let packs = packs::load_for_command(&args.packs, &evaluator, ui, err)?;
+    let wanted = args.rule.trim().to_ascii_uppercase();
+    let Some(pack) = packs.iter().find(|p| p.rule(&wanted).is_some()) else {
+        let mut known: Vec<&str> = packs.iter().flat_map(|p| p.rules.iter().map(|r| r.id.as_str())).collect();
+        known.sort_unstable();
+        return Err(Failure::Message(miette::miette!(
+            help =
+                format!("known rules: {}", if known.is_empty() { "none".into() } else { known.join(", ") }),
+            "no rule `{}` in the loaded packs",
+            args.rule
+        )));
+    };
+    let plan = packs::scan_plan(std::slice::from_ref(pack));
+    let mut input =
+        input::load(&args.path, &plan, ui).map_err(|m| Failure::Message(miette::miette!("{m}")))?;
+    let facts = Arc::new(InputFacts::new(Arc::new(std::mem::take(&mut input.facts))));
+    let opts = EvalOptions { explain: true, providers: packs::providers() };
+    let finding = evaluator
+        .evaluate(pack, &facts, &input.name, &opts)
+        .into_iter()
+        .find(|f| f.rule == wanted)
+        .ok_or_else(|| Failure::Message(miette::miette!("rule `{wanted}` gave no finding")))?;
+    match args.format {
+        Format::Json => render::json::write(out, &finding)?,
+        Format::Human => render::human::write_explanation(out, ui, pack, &finding, &input)?,
+    }
+    Ok(match finding.outcome {
+        Outcome::Detected => Exit::Detected,
+        Outcome::Error => Exit::Error,
+        _ => Exit::Clean,
+    })
+}

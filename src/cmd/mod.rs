@@ -1,0 +1,10 @@
+//! One file per subcommand: its clap arguments and its `run` function.
+//!
+//! Every `run` takes the parsed arguments, the [`crate::output::Ui`] and the two writers, and
+//! returns a [`crate::CmdResult`]: the exit status, or a failure (exit 2).
+
+pub mod collectors;
+pub mod explain;
+pub mod facts;
+pub mod pack;
+pub mod run;

@@ -1,0 +1,264 @@
+//! `triage pack …`: work on a rule pack folder.
+//!
+//! - `check DIR [--format human|json]` loads the pack and prints every diagnostic at its TOML
+//!   line; exit 2 when it has errors, 0 otherwise (warnings do not fail it).
+//! - `test DIR` runs every rule's test cases (inline facts, or an artifact folder relative to the
+//!   pack, collected with the collectors) and prints one line per case; exit 1 when a case fails
+//!   or a rule lacks a `detected` or a `not_detected` case, 2 when the pack is invalid.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use clap::{Args, Subcommand};
+use serde::Serialize;
+use triage_engine::{EvalOptions, Evaluator, Finding, InputFacts, Outcome};
+use triage_engine::{Level, Pack, TestInput};
+
+use crate::output::{Out, Ui};
+use crate::{input, packs, render, CmdResult, Exit, Failure, Format};
+
+#[derive(Debug, Subcommand)]
+pub enum PackCommand {
+    /// Validate a pack: report every problem at its line in the TOML.
+    Check(CheckArgs),
+    /// Run the test cases of every rule in a pack.
+    Test(TestArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// The pack folder (holding `pack.toml`).
+    #[arg(value_name = "DIR")]
+    pub dir: PathBuf,
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct TestArgs {
+    /// The pack folder (holding `pack.toml`).
+    #[arg(value_name = "DIR")]
+    pub dir: PathBuf,
+}
+
+pub fn run(cmd: PackCommand, ui: &Ui, out: &mut Out, err: &mut Out) -> CmdResult {
+    match cmd {
+        PackCommand::Check(args) => check(args, ui, out),
+        PackCommand::Test(args) => test(args, ui, out, err),
+    }
+}
+
+/// One diagnostic in `pack check --format json`.
+#[derive(Debug, Serialize)]
+struct JsonDiagnostic {
+    code: &'static str,
+    level: &'static str,
+    message: String,
+    file: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    line: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    column: Option<usize>,
+    label: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    help: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct JsonCheck {
+    pack: String,
+    valid: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    version: Option<String>,
+    errors: usize,
+    warnings: usize,
+    diagnostics: Vec<JsonDiagnostic>,
+}
+
+fn check(args: CheckArgs, ui: &Ui, out: &mut Out) -> CmdResult {
+    let evaluator = Evaluator::default();
+    let files = packs::read_pack_dir(&args.dir)?;
+    let (pack, diags) = packs::load_one(files, &evaluator);
+    let errors = diags.iter().filter(|d| d.level == Level::Error).count();
+    let warnings = diags.len() - errors;
+    let valid = pack.is_some() && errors == 0;
+    match args.format {
+        Format::Json => {
+            let report = JsonCheck {
+                pack: args.dir.display().to_string(),
+                valid,
+                id: pack.as_ref().map(|p| p.manifest.id.clone()),
+                version: pack.as_ref().map(|p| p.manifest.version.to_string()),
+                errors,
+                warnings,
+                diagnostics: diags
+                    .iter()
+                    .map(|d| {
+                        let (line, column) = d.line_col().unzip();
+                        JsonDiagnostic {
+                            code: d.code.as_str(),
+                            level: match d.level {
+                                Level::Error => "error",
+                                Level::Warning => "warning",
+                            },
+                            message: d.message.clone(),
+                            file: d.file.to_string(),
+                            line,
+                            column,
+                            label: d.label.clone(),
+                            help: d.help.clone(),
+                        }
+                    })
+                    .collect(),
+            };
+            render::json::write(out, &report)?;
+        }
+        Format::Human => {
+            for d in &diags {
+                render::human::write_diagnostic(out, ui.color_out, ui.width, d)?;
+            }
+            match (&pack, valid) {
+                (Some(p), true) => writeln!(
+                    out,
+                    "pack `{}` {}: {} rule(s), {} signal(s), {} derived fact(s); {} warning(s)",
+                    p.manifest.id,
+                    p.manifest.version,
+                    p.rules.len(),
+                    p.signals.len(),
+                    p.derived.len(),
+                    warnings
+                )?,
+                _ => writeln!(
+                    out,
+                    "{}: invalid pack: {errors} error(s), {warnings} warning(s)",
+                    args.dir.display()
+                )?,
+            }
+        }
+    }
+    Ok(if valid { Exit::Clean } else { Exit::Error })
+}
+
+/// The result of one test case.
+struct CaseResult {
+    rule: String,
+    name: String,
+    expected: Outcome,
+    /// The outcome, or why the case could not run.
+    got: Result<Finding, String>,
+}
+
+impl CaseResult {
+    fn passed(&self) -> bool {
+        matches!(&self.got, Ok(f) if f.outcome == self.expected)
+    }
+}
+
+fn test(args: TestArgs, ui: &Ui, out: &mut Out, err: &mut Out) -> CmdResult {
+    let evaluator = Evaluator::default();
+    let pack = load_for_test(&args.dir, &evaluator, ui, err)?;
+    let plan = packs::scan_plan(std::slice::from_ref(&pack));
+    let opts = EvalOptions { explain: false, providers: packs::providers() };
+    // Several cases may share an artifact folder: collect it once.
+    let mut folders: HashMap<String, Result<Arc<InputFacts>, String>> = HashMap::new();
+    let mut results = Vec::new();
+    let mut incomplete = Vec::new();
+    for rule in &pack.rules {
+        for case in &rule.tests {
+            let facts = match &case.input {
+                TestInput::Facts(map) => Ok(Arc::new(InputFacts::new(Arc::new(map.clone())))),
+                TestInput::Folder(rel) => folders
+                    .entry(rel.clone())
+                    .or_insert_with(|| {
+                        let path = args.dir.join(rel);
+                        // A fact-map JSON file is a valid test input too.
+                        input::load(&path, &plan, ui)
+                            .map(|mut i| Arc::new(InputFacts::new(Arc::new(std::mem::take(&mut i.facts)))))
+                    })
+                    .clone(),
+            };
+            let input_name = match &case.input {
+                TestInput::Facts(_) => format!("{} (inline facts)", case.name),
+                TestInput::Folder(rel) => rel.clone(),
+            };
+            let got = facts.and_then(|f| {
+                evaluator
+                    .evaluate(&pack, &f, &input_name, &opts)
+                    .into_iter()
+                    .find(|x| x.rule == rule.id)
+                    .ok_or_else(|| format!("rule {} gave no finding", rule.id))
+            });
+            results.push(CaseResult {
+                rule: rule.id.clone(),
+                name: case.name.clone(),
+                expected: case.expect,
+                got,
+            });
+        }
+        for needed in [Outcome::Detected, Outcome::NotDetected] {
+            if !rule.tests.iter().any(|t| t.expect == needed) {
+                incomplete.push(format!("{}: no test case expecting `{needed}`", rule.id));
+            }
+        }
+    }
+
+    for r in &results {
+        let status = if r.passed() { "ok" } else { "FAILED" };
+        writeln!(out, "test {} › {} ... {status}", r.rule, r.name)?;
+        if r.passed() {
+            continue;
+        }
+        match &r.got {
+            Err(e) => writeln!(out, "    could not run: {e}")?,
+            Ok(f) => {
+                writeln!(out, "    expected {}, got {}", r.expected, f.outcome)?;
+                if let Some(e) = &f.error {
+                    writeln!(out, "    error: {e}")?;
+                }
+                for m in &f.missing {
+                    match &m.artifact {
+                        Some(a) => writeln!(out, "    missing: {} (collect {a})", m.fact)?,
+                        None => writeln!(out, "    missing: {}", m.fact)?,
+                    }
+                }
+            }
+        }
+    }
+    for i in &incomplete {
+        writeln!(out, "incomplete {i}")?;
+    }
+    let passed = results.iter().filter(|r| r.passed()).count();
+    let failed = results.len() - passed;
+    let ok = failed == 0 && incomplete.is_empty();
+    writeln!(
+        out,
+        "\ntest result: {}. {passed} passed; {failed} failed; {} rule(s) without both a detected and a not_detected case",
+        if ok { "ok" } else { "FAILED" },
+        incomplete.len()
+    )?;
+    Ok(if ok { Exit::Clean } else { Exit::Detected })
+}
+
+fn load_for_test(
+    dir: &std::path::Path,
+    evaluator: &Evaluator,
+    ui: &Ui,
+    err: &mut Out,
+) -> Result<Pack, Failure> {
+    let files = packs::read_pack_dir(dir)?;
+    let (pack, diags) = packs::load_one(files, evaluator);
+    for d in &diags {
+        render::human::write_diagnostic(err, ui.color_err, ui.width, d)?;
+    }
+    match pack {
+        Some(p) if diags.iter().all(|d| d.level != Level::Error) => Ok(p),
+        _ => {
+            writeln!(err, "error: {}: invalid pack; no test was run", dir.display())?;
+            Err(Failure::Reported)
+        }
+    }
+}

@@ -1,0 +1,163 @@
+//! Inputs of `run`, `facts` and `explain`: an artifact folder, a single artifact file, or a
+//! fact-map JSON file (`triage facts --format json` output, or facts written by hand). Each input
+//! is collected and evaluated on its own.
+//!
+//! A `.json` file is a fact map unless a collector claims it (the WSUS configuration export is
+//! JSON too). Only an input that cannot be read at all is an error; a malformed artifact inside a
+//! folder is a recorded collection error, and the run goes on.
+
+use std::io::Read;
+use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
+
+use indicatif::ProgressBar;
+
+use triage_collectors::discover::{collect_path, DiscoverOptions};
+use triage_engine::InputSummary;
+use triage_facts::{Artifact, FactMap, Recognition, ScanPlan, Value};
+
+use crate::output::Ui;
+
+/// What kind of thing an input is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InputKind {
+    /// A folder of artifacts; provenance paths are relative to it.
+    Folder,
+    /// One artifact file; provenance names it by its file name.
+    File,
+    /// A fact map read from JSON. Its provenance paths are taken relative to the JSON file's
+    /// folder, so a fact map saved beside its artifacts still shows them.
+    FactMap,
+}
+
+/// One collected input.
+#[derive(Debug)]
+pub struct Input {
+    /// The path as given on the command line; findings name their input with it.
+    pub name: String,
+    pub path: PathBuf,
+    pub kind: InputKind,
+    pub facts: FactMap,
+    pub summary: InputSummary,
+}
+
+impl Input {
+    /// Where the artifact a provenance names is on disk, if it can be shown.
+    pub fn artifact_path(&self, rel: &str) -> Option<PathBuf> {
+        let base = match self.kind {
+            InputKind::File => {
+                let name = self.path.file_name()?.to_string_lossy();
+                return (name == rel).then(|| self.path.clone());
+            }
+            InputKind::Folder => self.path.clone(),
+            InputKind::FactMap => self.path.parent()?.to_path_buf(),
+        };
+        let rel_path = Path::new(rel);
+        // Provenance comes from the input's own facts; never follow it out of the folder.
+        if rel.is_empty() || rel_path.components().any(|c| !matches!(c, Component::Normal(_))) {
+            return None;
+        }
+        let path = base.join(rel_path);
+        path.is_file().then_some(path)
+    }
+}
+
+/// Reads one input. `Err` is a message naming the input: it could not be read at all.
+pub fn load(path: &Path, plan: &ScanPlan, ui: &Ui) -> Result<Input, String> {
+    let name = path.display().to_string();
+    let meta = std::fs::metadata(path).map_err(|e| format!("{name}: {e}"))?;
+    let spinner = ui.spinner(format!("collecting {name}"));
+    let result = if meta.is_dir() {
+        // A folder that cannot be listed is unreadable input, not a collection error.
+        std::fs::read_dir(path).map_err(|e| format!("{name}: {e}"))?;
+        collect(path, &name, InputKind::Folder, plan, &spinner)
+    } else {
+        let head = read_head(path).map_err(|e| format!("{name}: {e}"))?;
+        if is_fact_map_candidate(path, &head, meta.len()) {
+            read_fact_map(path, &name)
+        } else {
+            collect(path, &name, InputKind::File, plan, &spinner)
+        }
+    };
+    spinner.finish_and_clear();
+    result
+}
+
+fn collect(
+    path: &Path,
+    name: &str,
+    kind: InputKind,
+    plan: &ScanPlan,
+    bar: &ProgressBar,
+) -> Result<Input, String> {
+    let collectors = triage_collectors::all();
+    let plan = (!plan.is_empty()).then_some(plan);
+    let mut options = DiscoverOptions::default();
+    if !bar.is_hidden() {
+        let bar = bar.clone();
+        options.progress = Some(Arc::new(move |done: u64, total: u64| {
+            bar.set_length(total);
+            bar.set_position(done);
+        }));
+    }
+    let collected = collect_path(path, &collectors, plan, &options).map_err(|e| format!("{name}: {e}"))?;
+    let summary = InputSummary {
+        input: name.to_owned(),
+        artifacts: collected.artifacts.len() as u64,
+        unrecognised: collected
+            .artifacts
+            .iter()
+            .filter(|a| a.collector.is_none())
+            .map(|a| a.path.clone())
+            .collect(),
+        collection_errors: collected.errors.iter().map(ToString::to_string).collect(),
+    };
+    Ok(Input { name: name.to_owned(), path: path.to_path_buf(), kind, facts: collected.facts, summary })
+}
+
+fn read_fact_map(path: &Path, name: &str) -> Result<Input, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{name}: {e}"))?;
+    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    let facts = FactMap::from_json_str(text).map_err(|e| format!("{name}: not a fact map: {e}"))?;
+    let summary = summary_from_facts(name, &facts);
+    Ok(Input { name: name.to_owned(), path: path.to_path_buf(), kind: InputKind::FactMap, facts, summary })
+}
+
+/// A `.json` file that no collector claims.
+fn is_fact_map_candidate(path: &Path, head: &[u8], size: u64) -> bool {
+    let is_json = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json"));
+    if !is_json {
+        return false;
+    }
+    let rel = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let artifact = Artifact { rel_path: &rel, path, head, size };
+    !triage_collectors::all().iter().any(|c| c.recognise(&artifact) > Recognition::No)
+}
+
+fn read_head(path: &Path) -> std::io::Result<Vec<u8>> {
+    let mut f = std::fs::File::open(path)?;
+    let mut head = Vec::with_capacity(Artifact::HEAD_LEN);
+    f.by_ref().take(Artifact::HEAD_LEN as u64).read_to_end(&mut head)?;
+    Ok(head)
+}
+
+/// The collection summary of a saved fact map, from its `collection` namespace (absent for facts
+/// written by hand).
+fn summary_from_facts(name: &str, facts: &FactMap) -> InputSummary {
+    let strings = |path: &str| -> Vec<String> {
+        match facts.get(path).map(|f| &f.value) {
+            Some(Value::List(l)) => l.iter().filter_map(|f| f.value.as_str().map(str::to_owned)).collect(),
+            _ => Vec::new(),
+        }
+    };
+    let artifacts = match facts.get("collection.artifacts").map(|f| &f.value) {
+        Some(Value::Map(m)) => m.len() as u64,
+        _ => 0,
+    };
+    InputSummary {
+        input: name.to_owned(),
+        artifacts,
+        unrecognised: strings("collection.unrecognised"),
+        collection_errors: strings("collection.errors"),
+    }
+}

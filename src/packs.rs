@@ -1,0 +1,165 @@
+//! Finding and loading rule packs: the ones built into the binary (every pack under `rules/`,
+//! embedded by `build.rs`) or the folders given with `--pack`.
+//!
+//! A pack folder contributes `pack.toml` and every `*.toml` under its `rules/` subfolder; test
+//! inputs (`tests/…`) are data, not pack source. Load diagnostics are printed with miette at the
+//! right TOML line; a pack with errors stops the command (exit 2).
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use triage_engine::{Evaluator, Level, Pack, PackDiagnostic, SourceFile};
+use triage_facts::ScanPlan;
+
+use crate::output::{Out, Ui};
+use crate::render;
+use crate::Failure;
+
+mod embedded {
+    include!(concat!(env!("OUT_DIR"), "/embedded_packs.rs"));
+}
+
+/// Where a pack came from, for messages.
+#[derive(Clone, Debug)]
+pub enum PackOrigin {
+    Embedded(&'static str),
+    Dir(PathBuf),
+}
+
+impl std::fmt::Display for PackOrigin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PackOrigin::Embedded(name) => write!(f, "built-in pack `{name}`"),
+            PackOrigin::Dir(p) => write!(f, "{}", p.display()),
+        }
+    }
+}
+
+/// The source files of every built-in pack.
+pub fn embedded_sources() -> Vec<(PackOrigin, Vec<SourceFile>)> {
+    embedded::EMBEDDED_PACKS
+        .iter()
+        .map(|(name, files)| {
+            let files = files.iter().map(|(rel, text)| SourceFile::new(*rel, *text)).collect();
+            (PackOrigin::Embedded(name), files)
+        })
+        .collect()
+}
+
+/// Reads a pack folder's source files: `pack.toml` and `rules/**/*.toml`, sorted by name.
+pub fn read_pack_dir(dir: &Path) -> Result<Vec<SourceFile>, Failure> {
+    let manifest = dir.join("pack.toml");
+    let text = std::fs::read_to_string(&manifest).map_err(|e| {
+        let what = if dir.is_dir() { "cannot read its pack.toml" } else { "not a pack folder" };
+        Failure::Message(miette::miette!("{}: {what}: {e}", dir.display()))
+    })?;
+    let mut files = vec![SourceFile::new("pack.toml", text)];
+    let mut more = Vec::new();
+    collect_toml(&dir.join("rules"), "rules", &mut more)?;
+    more.sort_by(|a, b| a.name.cmp(&b.name));
+    files.extend(more);
+    Ok(files)
+}
+
+fn collect_toml(dir: &Path, rel: &str, out: &mut Vec<SourceFile>) -> Result<(), Failure> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(Failure::Message(miette::miette!("{}: {e}", dir.display()))),
+    };
+    for entry in entries {
+        let entry = entry.map_err(|e| Failure::Message(miette::miette!("{}: {e}", dir.display())))?;
+        let path = entry.path();
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if path.is_dir() {
+            collect_toml(&path, &format!("{rel}/{name}"), out)?;
+        } else if name.ends_with(".toml") {
+            let text = std::fs::read_to_string(&path)
+                .map_err(|e| Failure::Message(miette::miette!("{}: {e}", path.display())))?;
+            out.push(SourceFile::new(format!("{rel}/{name}"), text));
+        }
+    }
+    Ok(())
+}
+
+/// Loads one pack from its sources. Returns the pack (when valid) and every diagnostic.
+pub fn load_one(files: Vec<SourceFile>, evaluator: &Evaluator) -> (Option<Pack>, Vec<PackDiagnostic>) {
+    let result = triage_engine::load_pack(files, evaluator);
+    (result.pack, result.diagnostics)
+}
+
+/// Loads the packs for a command: the `--pack` folders, or every built-in pack when none is
+/// given. Warnings are printed to `err`; any error is printed and ends the command.
+pub fn load_for_command(
+    dirs: &[PathBuf],
+    evaluator: &Evaluator,
+    ui: &Ui,
+    err: &mut Out,
+) -> Result<Vec<Pack>, Failure> {
+    let sources: Vec<(PackOrigin, Vec<SourceFile>)> = if dirs.is_empty() {
+        embedded_sources()
+    } else {
+        dirs.iter()
+            .map(|d| Ok((PackOrigin::Dir(d.clone()), read_pack_dir(d)?)))
+            .collect::<Result<_, Failure>>()?
+    };
+    let mut packs = Vec::new();
+    let mut failed = false;
+    for (origin, files) in sources {
+        let (pack, diags) = load_one(files, evaluator);
+        for d in &diags {
+            render::human::write_diagnostic(err, ui.color_err, ui.width, d)?;
+        }
+        let errors = diags.iter().filter(|d| d.level == Level::Error).count();
+        match pack {
+            Some(p) if errors == 0 => packs.push(p),
+            _ => {
+                writeln!(err, "error: {origin} is invalid ({errors} error(s)); nothing was evaluated")?;
+                failed = true;
+            }
+        }
+    }
+    if failed {
+        return Err(Failure::Reported);
+    }
+    let mut seen = BTreeMap::new();
+    for p in &packs {
+        if let Some(prev) = seen.insert(p.manifest.id.clone(), p.manifest.version.to_string()) {
+            return Err(Failure::Message(miette::miette!(
+                "pack `{}` was given twice (versions {prev} and {})",
+                p.manifest.id,
+                p.manifest.version
+            )));
+        }
+    }
+    Ok(packs)
+}
+
+/// What the packs ask the log collectors to look for.
+pub fn scan_plan(packs: &[Pack]) -> ScanPlan {
+    triage_engine::scan_plan(packs)
+}
+
+/// Fact path prefix → the artifacts that provide it, from the collectors' descriptions; used to
+/// say what to collect when a rule's facts are missing.
+pub fn providers() -> BTreeMap<String, String> {
+    let mut out: BTreeMap<String, String> = BTreeMap::new();
+    for c in triage_collectors::all() {
+        let info = c.info();
+        let names = if info.typical_names.is_empty() {
+            info.reads.to_owned()
+        } else {
+            format!("{} ({})", info.reads, info.typical_names.join(", "))
+        };
+        for p in info.provides {
+            out.entry((*p).to_owned())
+                .and_modify(|v| {
+                    v.push_str(", or ");
+                    v.push_str(&names);
+                })
+                .or_insert_with(|| names.clone());
+        }
+    }
+    out
+}

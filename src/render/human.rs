@@ -1,0 +1,602 @@
+//! Human output: findings rendered like compiler diagnostics.
+//!
+//! A detected finding is a miette diagnostic: the rule ID as its code, the title as its message,
+//! and the evidence as labelled snippets of the artifacts — the artifact is re-decoded with
+//! [`triage_collectors::text::decode`] so the byte spans in provenance (offsets into the decoded
+//! text) land on the right characters. Evidence without a location in a readable artifact (a
+//! fact-map input, a capture frame) is listed as notes. The resolution follows, indented.
+//!
+//! Colour only when asked for ([`crate::output::Ui`]); without it no escape code is written,
+//! so the output can be snapshot-tested.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::io::{self, Write};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use miette::{
+    Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceCode,
+    ThemeCharacters, ThemeStyles,
+};
+use triage_engine::{ClauseTrace, Evidence, Finding, Outcome, Report};
+use triage_engine::{Pack, Severity};
+use triage_facts::{Fact, FactMap, Value};
+
+use crate::input::Input;
+use crate::output::Ui;
+
+/// The miette handler for our output: unicode frames; colour only when `color`; no hyperlinks.
+pub fn handler(color: bool, width: usize) -> GraphicalReportHandler {
+    let theme = if color {
+        GraphicalTheme::unicode()
+    } else {
+        GraphicalTheme { characters: ThemeCharacters::unicode(), styles: ThemeStyles::none() }
+    };
+    GraphicalReportHandler::new_themed(theme).with_links(false).with_width(width)
+}
+
+/// Renders one diagnostic (a pack load problem, a finding) to `w`.
+pub fn write_diagnostic(
+    w: &mut impl Write,
+    color: bool,
+    width: usize,
+    diag: &dyn Diagnostic,
+) -> io::Result<()> {
+    let mut text = String::new();
+    handler(color, width).render_report(&mut text, diag).map_err(|_| io::Error::other("rendering failed"))?;
+    if !text.ends_with("\n\n") {
+        text.push('\n');
+    }
+    w.write_all(text.as_bytes())
+}
+
+/// Prints a command's failure: plain `error: …` lines, or a full diagnostic when it points into
+/// a source.
+pub fn write_report_error(w: &mut impl Write, ui: &Ui, diag: &dyn Diagnostic) {
+    if diag.source_code().is_some() && diag.labels().is_some() {
+        let _ = write_diagnostic(w, ui.color_err, ui.width, diag);
+        return;
+    }
+    let _ = writeln!(w, "{}: {diag}", paint(ui.color_err, RED_BOLD, "error"));
+    let mut cause = diag.source();
+    while let Some(c) = cause {
+        let _ = writeln!(w, "  caused by: {c}");
+        cause = c.source();
+    }
+    if let Some(help) = diag.help() {
+        let _ = writeln!(w, "  help: {help}");
+    }
+}
+
+/// Labels longer than this (in bytes, on one line) point at their start instead of underlining.
+const LONG_LABEL: usize = 100;
+
+const RED_BOLD: &str = "1;31";
+const YELLOW_BOLD: &str = "1;33";
+const CYAN_BOLD: &str = "1;36";
+const GREEN: &str = "32";
+const BOLD: &str = "1";
+const DIM: &str = "2";
+
+fn paint(color: bool, code: &str, text: &str) -> String {
+    if color {
+        format!("\x1b[{code}m{text}\x1b[0m")
+    } else {
+        text.to_owned()
+    }
+}
+
+/// `triage run` in human form: per input, its collection summary, each detected finding as a
+/// diagnostic, what is missing or failed, and a count per outcome.
+pub fn write_run(
+    out: &mut impl Write,
+    ui: &Ui,
+    report: &Report,
+    inputs: &[Input],
+    explain: bool,
+) -> io::Result<()> {
+    let color = ui.color_out;
+    let mut sources = SourceCache::default();
+    for (i, summary) in report.inputs.iter().enumerate() {
+        if i > 0 {
+            writeln!(out)?;
+        }
+        let input = inputs.iter().find(|x| x.name == summary.input);
+        let header = match input {
+            None => "could not be read".to_owned(),
+            Some(x) if x.kind == crate::input::InputKind::FactMap && summary.artifacts == 0 => {
+                "fact map".to_owned()
+            }
+            Some(x) => {
+                let mut h = format!("{} artifact(s)", summary.artifacts);
+                if x.kind == crate::input::InputKind::FactMap {
+                    h = format!("fact map of {h}");
+                }
+                if !summary.unrecognised.is_empty() {
+                    h.push_str(&format!(", {} not recognised", summary.unrecognised.len()));
+                }
+                h.push_str(&format!(", {} collection error(s)", summary.collection_errors.len()));
+                h
+            }
+        };
+        writeln!(out, "{} {}", paint(color, BOLD, &format!("{}:", summary.input)), header)?;
+        const SHOWN: usize = 10;
+        for e in summary.collection_errors.iter().take(SHOWN) {
+            writeln!(out, "  {} {e}", paint(color, YELLOW_BOLD, "collection error:"))?;
+        }
+        if summary.collection_errors.len() > SHOWN {
+            writeln!(out, "  … and {} more collection errors", summary.collection_errors.len() - SHOWN)?;
+        }
+        if !summary.unrecognised.is_empty() {
+            let names: Vec<&str> = summary.unrecognised.iter().map(String::as_str).take(SHOWN).collect();
+            let more = summary.unrecognised.len().saturating_sub(SHOWN);
+            let tail = if more > 0 { format!(" … and {more} more") } else { String::new() };
+            writeln!(out, "  {} {}{tail}", paint(color, DIM, "not recognised:"), names.join(", "))?;
+        }
+        let Some(input) = input else { continue };
+        let findings: Vec<&Finding> = report.findings.iter().filter(|f| f.input == summary.input).collect();
+        for f in &findings {
+            match f.outcome {
+                Outcome::Detected => {
+                    writeln!(out)?;
+                    write_detected(out, ui, f, input, &mut sources)?;
+                }
+                Outcome::MissingFacts => {
+                    writeln!(out)?;
+                    writeln!(
+                        out,
+                        "{} {} {}",
+                        paint(color, YELLOW_BOLD, "missing facts"),
+                        paint(color, BOLD, &f.rule),
+                        f.title
+                    )?;
+                    for m in &f.missing {
+                        match &m.artifact {
+                            Some(a) => writeln!(out, "  needs {} — collect {a}", m.fact)?,
+                            None => writeln!(out, "  needs {}", m.fact)?,
+                        }
+                    }
+                }
+                Outcome::Error => {
+                    writeln!(out)?;
+                    writeln!(
+                        out,
+                        "{} {} {}",
+                        paint(color, RED_BOLD, "rule error"),
+                        paint(color, BOLD, &f.rule),
+                        f.title
+                    )?;
+                    if let Some(e) = &f.error {
+                        writeln!(out, "  {e}")?;
+                    }
+                }
+                Outcome::NotDetected | Outcome::NotApplicable => {
+                    if explain {
+                        writeln!(out)?;
+                        writeln!(
+                            out,
+                            "{} {} {}",
+                            paint(color, DIM, f.outcome.as_str()),
+                            paint(color, BOLD, &f.rule),
+                            f.title
+                        )?;
+                    }
+                }
+            }
+            if explain {
+                if let Some(x) = &f.explain {
+                    write_trace(out, color, x)?;
+                }
+            }
+        }
+        let counts: Vec<String> = Outcome::ALL
+            .iter()
+            .map(|o| {
+                let n = findings.iter().filter(|f| f.outcome == *o).count();
+                let label = match o {
+                    Outcome::Error => "rule errors",
+                    Outcome::MissingFacts => "missing facts",
+                    Outcome::NotApplicable => "not applicable",
+                    Outcome::NotDetected => "not detected",
+                    Outcome::Detected => "detected",
+                };
+                format!("{n} {label}")
+            })
+            .collect();
+        writeln!(out)?;
+        writeln!(out, "{} {}", paint(color, BOLD, &format!("{}:", summary.input)), counts.join(", "))?;
+    }
+    Ok(())
+}
+
+/// Decoded artifact texts, read once per run.
+#[derive(Default)]
+struct SourceCache {
+    texts: HashMap<PathBuf, Option<Arc<str>>>,
+}
+
+impl SourceCache {
+    fn get(&mut self, path: PathBuf) -> Option<Arc<str>> {
+        self.texts
+            .entry(path)
+            .or_insert_with_key(|p| {
+                let bytes = std::fs::read(p).ok()?;
+                if triage_collectors::text::looks_binary(&bytes[..bytes.len().min(8192)]) {
+                    return None;
+                }
+                Some(Arc::from(triage_collectors::text::decode(&bytes).text))
+            })
+            .clone()
+    }
+}
+
+/// A detected finding as a miette diagnostic: the first artifact's snippets in the main
+/// diagnostic, every other artifact's in a related one.
+#[derive(Debug)]
+struct FindingDiagnostic {
+    code: String,
+    message: String,
+    severity: miette::Severity,
+    source: Option<NamedSource<Arc<str>>>,
+    labels: Vec<LabeledSpan>,
+    related: Vec<FindingDiagnostic>,
+}
+
+impl fmt::Display for FindingDiagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for FindingDiagnostic {}
+
+impl Diagnostic for FindingDiagnostic {
+    fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        (!self.code.is_empty()).then(|| Box::new(&self.code) as Box<dyn fmt::Display>)
+    }
+
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(self.severity)
+    }
+
+    fn source_code(&self) -> Option<&dyn SourceCode> {
+        self.source.as_ref().map(|s| s as &dyn SourceCode)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        if self.labels.is_empty() {
+            return None;
+        }
+        Some(Box::new(self.labels.iter().cloned()))
+    }
+
+    fn related<'a>(&'a self) -> Option<Box<dyn Iterator<Item = &'a dyn Diagnostic> + 'a>> {
+        if self.related.is_empty() {
+            return None;
+        }
+        Some(Box::new(self.related.iter().map(|d| d as &dyn Diagnostic)))
+    }
+}
+
+fn severity(s: Severity) -> miette::Severity {
+    match s {
+        Severity::Error => miette::Severity::Error,
+        Severity::Warning => miette::Severity::Warning,
+        Severity::Info => miette::Severity::Advice,
+    }
+}
+
+fn write_detected(
+    out: &mut impl Write,
+    ui: &Ui,
+    f: &Finding,
+    input: &Input,
+    sources: &mut SourceCache,
+) -> io::Result<()> {
+    // Group located evidence by artifact, in order of first appearance.
+    let mut groups: Vec<(String, Arc<str>, Vec<LabeledSpan>)> = Vec::new();
+    let mut notes: Vec<String> = Vec::new();
+    for e in &f.evidence {
+        let located = e.source.as_ref().and_then(|src| {
+            let text = sources.get(input.artifact_path(&src.artifact)?)?;
+            let range = match src.span {
+                Some([start, end]) => clamp_range(&text, start as usize, end as usize),
+                None => line_range(&text, src.line?, src.end_line)?,
+            };
+            Some((src.artifact.clone(), text, range))
+        });
+        match located {
+            Some((artifact, text, range)) => {
+                // A whole long log record underlined is noise: point at its start instead.
+                let len = if range.len() > LONG_LABEL && !text[range.clone()].contains('\n') {
+                    0
+                } else {
+                    range.len()
+                };
+                let label = LabeledSpan::new(Some(label_for(e)), range.start, len);
+                match groups.iter_mut().find(|g| g.0 == artifact) {
+                    Some(g) => g.2.push(label),
+                    None => groups.push((artifact, text, vec![label])),
+                }
+            }
+            None => notes.push(note_for(e)),
+        }
+    }
+    let mut groups = groups.into_iter();
+    let mut diag = FindingDiagnostic {
+        code: f.rule.clone(),
+        message: f.title.clone(),
+        severity: severity(f.severity),
+        source: None,
+        labels: Vec::new(),
+        related: Vec::new(),
+    };
+    if let Some((artifact, text, labels)) = groups.next() {
+        diag.source = Some(NamedSource::new(artifact, text));
+        diag.labels = labels;
+    }
+    for (artifact, text, labels) in groups {
+        diag.related.push(FindingDiagnostic {
+            code: String::new(),
+            message: format!("{} evidence in {artifact}", f.rule),
+            severity: miette::Severity::Advice,
+            source: Some(NamedSource::new(artifact, text)),
+            labels,
+            related: Vec::new(),
+        });
+    }
+    write_diagnostic(out, ui.color_out, ui.width, &diag)?;
+    let color = ui.color_out;
+    if !notes.is_empty() {
+        writeln!(out, "  {}", paint(color, CYAN_BOLD, "evidence:"))?;
+        for n in notes {
+            writeln!(out, "    • {n}")?;
+        }
+    }
+    if let Some(res) = &f.resolution {
+        writeln!(out, "  {}", paint(color, GREEN, "resolution:"))?;
+        for line in res.lines() {
+            if line.trim().is_empty() {
+                writeln!(out)?;
+            } else {
+                writeln!(out, "    {line}")?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn label_for(e: &Evidence) -> String {
+    match (&e.text, &e.value) {
+        (Some(_), _) => format!("{} matched here", e.fact),
+        (None, Some(v)) => format!("{} = {v}", e.fact),
+        (None, None) => e.fact.clone(),
+    }
+}
+
+fn note_for(e: &Evidence) -> String {
+    let mut s = match &e.value {
+        Some(v) => format!("{} = {v}", e.fact),
+        None if e.text.is_some() => e.fact.clone(),
+        None => format!("{} (absent)", e.fact),
+    };
+    if let Some(src) = &e.source {
+        s.push_str(&format!(" — {}", source_display(src)));
+    }
+    if let Some(t) = &e.text {
+        let first = t.lines().next().unwrap_or_default();
+        s.push_str(&format!(": {}", shorten(first, 160)));
+    }
+    s
+}
+
+fn source_display(src: &triage_engine::Source) -> String {
+    let mut s = src.artifact.clone();
+    if let Some(l) = src.line {
+        s.push_str(&format!(":{l}"));
+    }
+    if let Some(k) = &src.key {
+        s.push_str(&format!(" [{k}]"));
+    }
+    if let Some(fr) = src.frame {
+        s.push_str(&format!(" frame {fr}"));
+    }
+    s
+}
+
+/// `text` cut to at most `max` characters, with `…` when cut.
+fn shorten(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((i, _)) => format!("{}…", &text[..i]),
+        None => text.to_owned(),
+    }
+}
+
+/// A byte range clamped into `text` and onto character boundaries.
+fn clamp_range(text: &str, start: usize, end: usize) -> std::ops::Range<usize> {
+    let floor = |mut i: usize| {
+        i = i.min(text.len());
+        while !text.is_char_boundary(i) {
+            i -= 1;
+        }
+        i
+    };
+    let start = floor(start);
+    let end = floor(end.max(start));
+    start..end
+}
+
+/// The byte range of lines `line..=end_line` (1-based) without the final line break.
+fn line_range(text: &str, line: u64, end_line: Option<u64>) -> Option<std::ops::Range<usize>> {
+    let last = end_line.unwrap_or(line).max(line);
+    let mut start = None;
+    let mut end = None;
+    for (n, offset, content) in triage_collectors::text::lines_with_offsets(text) {
+        if n == line {
+            start = Some(offset);
+        }
+        if n == last {
+            end = Some(offset + content.len());
+            break;
+        }
+    }
+    Some(start?..end?)
+}
+
+/// `triage explain` in human form.
+pub fn write_explanation(
+    out: &mut impl Write,
+    ui: &Ui,
+    pack: &Pack,
+    f: &Finding,
+    input: &Input,
+) -> io::Result<()> {
+    let color = ui.color_out;
+    writeln!(out, "{} {}", paint(color, BOLD, &f.rule), f.title)?;
+    writeln!(out, "  pack:    {} {}", pack.manifest.id, pack.manifest.version)?;
+    writeln!(out, "  input:   {}", input.name)?;
+    let outcome_color = match f.outcome {
+        Outcome::Detected | Outcome::Error => RED_BOLD,
+        Outcome::MissingFacts => YELLOW_BOLD,
+        Outcome::NotDetected | Outcome::NotApplicable => GREEN,
+    };
+    writeln!(out, "  outcome: {}", paint(color, outcome_color, f.outcome.as_str()))?;
+    if let Some(e) = &f.error {
+        writeln!(out, "  error:   {e}")?;
+    }
+    for m in &f.missing {
+        match &m.artifact {
+            Some(a) => writeln!(out, "  missing: {} — collect {a}", m.fact)?,
+            None => writeln!(out, "  missing: {}", m.fact)?,
+        }
+    }
+    if let Some(x) = &f.explain {
+        write_trace(out, color, x)?;
+    }
+    if let Some(res) = &f.resolution {
+        writeln!(out, "  {}", paint(color, GREEN, "resolution:"))?;
+        for line in res.lines() {
+            writeln!(out, "    {line}")?;
+        }
+    }
+    Ok(())
+}
+
+fn write_trace(out: &mut impl Write, color: bool, x: &triage_engine::Explanation) -> io::Result<()> {
+    if !x.requires.is_empty() {
+        writeln!(out, "  requires:")?;
+        for r in &x.requires {
+            let mark =
+                if r.present { paint(color, GREEN, "present") } else { paint(color, YELLOW_BOLD, "MISSING") };
+            writeln!(out, "    {mark}  {}", r.fact)?;
+        }
+    }
+    if !x.derived.is_empty() {
+        writeln!(out, "  derived facts:")?;
+        for c in &x.derived {
+            write_clause(out, color, c)?;
+        }
+    }
+    if !x.clauses.is_empty() {
+        writeln!(out, "  clauses ({}):", x.combine)?;
+        for c in &x.clauses {
+            write_clause(out, color, c)?;
+        }
+    }
+    Ok(())
+}
+
+fn write_clause(out: &mut impl Write, color: bool, c: &ClauseTrace) -> io::Result<()> {
+    let value = match (&c.value, &c.error) {
+        (_, Some(e)) => paint(color, RED_BOLD, &format!("error: {e}")),
+        (Some(v), None) => paint(color, BOLD, v),
+        (None, None) => "()".to_owned(),
+    };
+    writeln!(out, "    {} = {value}", c.role)?;
+    writeln!(out, "      {}  {}", paint(color, DIM, &c.location), c.expression.trim())?;
+    for r in &c.reads {
+        writeln!(out, "      read {}", note_for(r))?;
+    }
+    Ok(())
+}
+
+/// `triage facts` in human form: one line per leaf, `path = value`, with where it came from.
+pub fn write_facts(out: &mut impl Write, facts: &FactMap) -> io::Result<()> {
+    for (k, f) in &facts.root {
+        write_fact(out, k, f)?;
+    }
+    Ok(())
+}
+
+fn write_fact(out: &mut impl Write, path: &str, f: &Fact) -> io::Result<()> {
+    match &f.value {
+        Value::Map(m) if !m.is_empty() => {
+            for (k, child) in m {
+                let key =
+                    if k.contains(['.', ' ', '\\']) || k.is_empty() { format!("{k:?}") } else { k.clone() };
+                write_fact(out, &format!("{path}.{key}"), child)?;
+            }
+            Ok(())
+        }
+        Value::List(l)
+            if !l.is_empty() && l.iter().any(|x| matches!(x.value, Value::Map(_) | Value::List(_))) =>
+        {
+            for (i, child) in l.iter().enumerate() {
+                write_fact(out, &format!("{path}[{i}]"), child)?;
+            }
+            Ok(())
+        }
+        Value::Map(_) => writeln!(out, "{path} = {{}}"),
+        v => match &f.source {
+            Some(src) => writeln!(out, "{path} = {v}    ← {src}"),
+            None => writeln!(out, "{path} = {v}"),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_texts_are_shortened_on_char_boundaries() {
+        assert_eq!(shorten("abc", 3), "abc");
+        assert_eq!(shorten("ééé", 2), "éé…");
+    }
+
+    #[test]
+    fn ranges_are_clamped_to_char_boundaries() {
+        let text = "aé b";
+        assert_eq!(clamp_range(text, 2, 99), 1..5);
+        assert_eq!(clamp_range(text, 4, 2), 4..4);
+    }
+
+    #[test]
+    fn line_ranges_cover_whole_lines_without_line_breaks() {
+        let text = "one\r\ntwo\r\nthree\n";
+        assert_eq!(line_range(text, 2, None), Some(5..8));
+        assert_eq!(line_range(text, 2, Some(3)), Some(5..15));
+        assert_eq!(line_range(text, 9, None), None);
+    }
+
+    #[test]
+    fn facts_print_one_line_per_leaf_with_provenance() {
+        let map = FactMap::from_json_str(
+            r#"{"os":{"build":{"$value":9600,"$source":{"artifact":"systeminfo.txt","collector":"systeminfo","line":4}},"name":"Windows Server 2012 R2"},"updates":{"installed":["KB1","KB2"]}}"#,
+        )
+        .expect("valid fact map");
+        let mut buf = Vec::new();
+        write_facts(&mut buf, &map).expect("writes");
+        assert_eq!(
+            String::from_utf8(buf).expect("utf-8"),
+            "os.build = 9600    ← systeminfo.txt:4\nos.name = \"Windows Server 2012 R2\"\nupdates.installed = [\"KB1\", \"KB2\"]\n"
+        );
+    }
+
+    #[test]
+    fn no_colour_means_no_escape_codes() {
+        assert_eq!(paint(false, RED_BOLD, "x"), "x");
+        assert_eq!(paint(true, RED_BOLD, "x"), "\x1b[1;31mx\x1b[0m");
+    }
+}

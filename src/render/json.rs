@@ -1,0 +1,29 @@
+//! JSON output: one pretty-printed document and a newline. Every type written here serialises
+//! deterministically (structs in declaration order, maps as `BTreeMap`), so the same input gives
+//! the same bytes.
+
+use std::io::{self, Write};
+
+use serde::Serialize;
+
+/// Writes `value` as one pretty JSON document followed by a newline.
+pub fn write<T: Serialize + ?Sized>(out: &mut impl Write, value: &T) -> io::Result<()> {
+    let text = serde_json::to_string_pretty(value).map_err(io::Error::other)?;
+    out.write_all(text.as_bytes())?;
+    out.write_all(b"\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    #[test]
+    fn output_is_pretty_sorted_and_newline_terminated() {
+        let mut m = BTreeMap::new();
+        m.insert("b", 1);
+        m.insert("a", 2);
+        let mut buf = Vec::new();
+        super::write(&mut buf, &m).expect("writes to a Vec");
+        assert_eq!(String::from_utf8(buf).expect("utf-8"), "{\n  \"a\": 2,\n  \"b\": 1\n}\n");
+    }
+}

@@ -1,0 +1,495 @@
+//! Integration tests of the `triage` binary: exit codes, JSON shape, determinism, bad arguments,
+//! unreadable input, pack diagnostics and `pack test`, on the small packs and inputs under
+//! `tests/data/`. Human output is snapshot-tested without colour.
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use assert_cmd::cargo::CommandCargoExt;
+use serde_json::Value as J;
+
+const DEMO: &str = "tests/data/packs/demo";
+const INVALID: &str = "tests/data/packs/invalid";
+const INCOMPLETE: &str = "tests/data/packs/incomplete";
+const OLD_BUILD: &str = "tests/data/inputs/old-build/facts.json";
+const NEW_BUILD: &str = "tests/data/inputs/new-build/facts.json";
+const SERVER: &str = "tests/data/inputs/server";
+
+/// The binary, run from the package root with colour off and no inherited `NO_COLOR` quirks.
+fn triage(args: &[&str]) -> Command {
+    let mut cmd = Command::cargo_bin("triage").expect("the triage binary is built");
+    cmd.current_dir(env!("CARGO_MANIFEST_DIR")).args(args).env_remove("NO_COLOR").env_remove("COLUMNS");
+    cmd
+}
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn run(args: &[&str]) -> Run {
+    let out = triage(args).stdin(Stdio::null()).output().expect("triage runs");
+    Run {
+        code: out.status.code().expect("exited normally, not by a signal"),
+        stdout: String::from_utf8(out.stdout).expect("stdout is UTF-8"),
+        stderr: String::from_utf8(out.stderr).expect("stderr is UTF-8"),
+    }
+}
+
+fn json(text: &str) -> J {
+    serde_json::from_str(text).unwrap_or_else(|e| panic!("not JSON ({e}):\n{text}"))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Exit codes
+
+#[test]
+fn exit_0_when_nothing_is_detected() {
+    let r = run(&["run", "--pack", DEMO, NEW_BUILD]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("0 detected, 2 not detected"), "{}", r.stdout);
+}
+
+#[test]
+fn exit_1_when_something_is_detected() {
+    let r = run(&["run", "--pack", DEMO, OLD_BUILD]);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("DEMO001"), "{}", r.stdout);
+}
+
+#[test]
+fn exit_2_on_a_missing_input_but_the_other_inputs_are_still_reported() {
+    let r = run(&["run", "--pack", DEMO, "--format", "json", OLD_BUILD, "tests/data/no-such-folder"]);
+    assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
+    assert!(r.stderr.contains("tests/data/no-such-folder"), "{}", r.stderr);
+    let report = json(&r.stdout);
+    let inputs = report["inputs"].as_array().expect("inputs array");
+    assert_eq!(inputs.len(), 2);
+    assert_eq!(inputs[1]["input"], "tests/data/no-such-folder");
+    assert!(inputs[1]["collection_errors"][0].as_str().expect("error text").contains("no-such-folder"));
+    let detected: Vec<&J> = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["outcome"] == "detected")
+        .collect();
+    assert_eq!(detected.len(), 1, "the readable input was still evaluated");
+}
+
+#[test]
+fn exit_2_on_a_json_file_that_is_not_a_fact_map() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let bad = dir.path().join("facts.json");
+    std::fs::write(&bad, "{ \"os\": ").expect("write");
+    let r = run(&["run", "--pack", DEMO, bad.to_str().expect("utf-8 path")]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("not a fact map"), "{}", r.stderr);
+}
+
+#[test]
+fn exit_2_on_an_unreadable_file() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("SoftwareDistribution.log");
+    std::fs::write(&file, "text").expect("write");
+    set_mode(&file, 0o000);
+    if std::fs::read(&file).is_ok() {
+        // Running as root: permissions do not stop reading, so there is nothing to test.
+        eprintln!("skipped: this user can read a mode-000 file");
+        return;
+    }
+    let r = run(&["run", "--pack", DEMO, file.to_str().expect("utf-8 path")]);
+    assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
+    assert!(r.stderr.contains("SoftwareDistribution.log"), "{}", r.stderr);
+}
+
+#[cfg(unix)]
+fn set_mode(path: &Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).expect("chmod");
+}
+
+#[cfg(not(unix))]
+fn set_mode(_: &Path, _: u32) {}
+
+#[test]
+fn exit_2_on_bad_arguments() {
+    for args in [
+        &["run"][..],
+        &["run", "--format", "xml", NEW_BUILD],
+        &["frobnicate"],
+        &["pack"],
+        &["explain", "DEMO001"],
+        &["run", "--no-such-flag", NEW_BUILD],
+    ] {
+        let r = run(args);
+        assert_eq!(r.code, 2, "{args:?} should be a usage error:\n{}", r.stderr);
+        assert!(
+            r.stderr.starts_with("error:") || r.stderr.contains("Usage: triage"),
+            "{args:?}: {}",
+            r.stderr
+        );
+        assert!(r.stdout.is_empty(), "{args:?} printed to stdout");
+    }
+}
+
+#[test]
+fn help_and_version_are_not_errors() {
+    let r = run(&["--help"]);
+    assert_eq!(r.code, 0);
+    for cmd in ["run", "facts", "explain", "pack", "collectors"] {
+        assert!(r.stdout.contains(cmd), "--help lists {cmd}");
+    }
+    let r = run(&["--version"]);
+    assert_eq!(r.code, 0);
+    assert_eq!(r.stdout.trim(), format!("triage {}", env!("CARGO_PKG_VERSION")));
+}
+
+#[test]
+fn exit_2_when_a_pack_folder_does_not_exist() {
+    let r = run(&["run", "--pack", "tests/data/packs/nope", NEW_BUILD]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("tests/data/packs/nope"), "{}", r.stderr);
+    assert!(r.stdout.is_empty());
+}
+
+// ---------------------------------------------------------------------------------------------
+// JSON
+
+#[test]
+fn run_json_has_the_documented_shape() {
+    let r = run(&["run", "--pack", DEMO, "--format", "json", SERVER, OLD_BUILD]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let report = json(&r.stdout);
+    assert_eq!(report["format_version"], 1);
+    assert_eq!(report["triage_version"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(report["packs"], serde_json::json!([{ "id": "demo", "version": "1.2.0" }]));
+
+    let inputs = report["inputs"].as_array().expect("inputs");
+    assert_eq!(inputs[0]["input"], SERVER);
+    assert_eq!(inputs[0]["artifacts"], 3);
+    assert_eq!(inputs[0]["unrecognised"], serde_json::json!(["notes.txt"]));
+
+    let findings = report["findings"].as_array().expect("findings");
+    // One finding per rule and input, ordered by input then rule.
+    let order: Vec<(String, String)> = findings
+        .iter()
+        .map(|f| {
+            (f["input"].as_str().expect("input").to_owned(), f["rule"].as_str().expect("rule").to_owned())
+        })
+        .collect();
+    let expected: Vec<(String, String)> = [SERVER, OLD_BUILD]
+        .iter()
+        .flat_map(|i| ["DEMO001", "DEMO002", "DEMO003"].map(|r| ((*i).to_owned(), r.to_owned())))
+        .collect();
+    assert_eq!(order, expected);
+    for f in findings {
+        for key in ["rule", "outcome", "severity", "title", "evidence", "pack", "pack_version", "input"] {
+            assert!(f.get(key).is_some(), "finding lacks `{key}`: {f}");
+        }
+        let outcome = f["outcome"].as_str().expect("outcome");
+        assert!(
+            ["detected", "not_detected", "not_applicable", "missing_facts", "error"].contains(&outcome),
+            "{outcome}"
+        );
+    }
+
+    let on = |input: &str, rule: &str| {
+        findings.iter().find(|f| f["input"] == input && f["rule"] == rule).expect("finding exists")
+    };
+    let d3 = on(SERVER, "DEMO003");
+    assert_eq!(d3["outcome"], "detected");
+    assert_eq!(d3["severity"], "warning");
+    assert!(d3["resolution"].as_str().expect("resolution").starts_with("Strong crypto is on"));
+    let sources: Vec<&J> =
+        d3["evidence"].as_array().expect("evidence").iter().map(|e| &e["source"]).collect();
+    assert!(sources.iter().any(|s| s["artifact"] == "SoftwareDistribution.log" && s["line"] == 1), "{d3}");
+    assert!(sources.iter().any(|s| s["artifact"] == "NETFramework.reg" && s["line"] == 17), "{d3}");
+
+    let d1 = on(SERVER, "DEMO001");
+    assert_eq!(d1["outcome"], "missing_facts");
+    assert_eq!(d1["missing"][0]["fact"], "os.build");
+    assert_eq!(d1["missing"][0]["artifact"], "systeminfo output (systeminfo.txt)");
+    assert!(d1.get("resolution").is_none());
+
+    let d1 = on(OLD_BUILD, "DEMO001");
+    assert_eq!(d1["outcome"], "detected");
+    assert_eq!(d1["resolution"], "Upgrade this server: build 7601 cannot use TLS 1.2.");
+    assert_eq!(d1["evidence"][0]["fact"], "os.build");
+    assert_eq!(d1["evidence"][0]["value"], "7601");
+    assert_eq!(d1["evidence"][0]["source"]["span"], serde_json::json!([162, 166]));
+    assert_eq!(on(OLD_BUILD, "DEMO002")["outcome"], "not_applicable");
+
+    assert_eq!(
+        report["summary"],
+        serde_json::json!({ "detected": 2, "not_detected": 0, "not_applicable": 1, "missing_facts": 3, "error": 0 })
+    );
+}
+
+#[test]
+fn run_json_with_explain_carries_the_trace() {
+    let r = run(&["run", "--pack", DEMO, "--format", "json", "--explain", NEW_BUILD]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let report = json(&r.stdout);
+    let f = &report["findings"][0];
+    assert_eq!(f["rule"], "DEMO001");
+    assert_eq!(f["explain"]["combine"], "single");
+    assert_eq!(f["explain"]["clauses"][0]["role"], "when");
+    assert_eq!(f["explain"]["clauses"][0]["value"], "false");
+    assert_eq!(f["explain"]["clauses"][0]["expression"], "facts.os.build < 9600");
+}
+
+#[test]
+fn output_is_deterministic() {
+    for args in [
+        &["run", "--pack", DEMO, "--format", "json", "--explain", SERVER, OLD_BUILD, NEW_BUILD][..],
+        &["run", "--pack", DEMO, SERVER, OLD_BUILD],
+        &["facts", "--pack", DEMO, "--format", "json", SERVER],
+        &["facts", "--pack", DEMO, SERVER],
+        &["pack", "check", "--format", "json", INVALID],
+    ] {
+        let a = triage(args).output().expect("first run");
+        let b = triage(args).output().expect("second run");
+        assert!(!a.stdout.is_empty(), "{args:?} printed nothing");
+        assert_eq!(a.stdout, b.stdout, "{args:?} is not byte-identical across runs");
+        assert_eq!(a.status.code(), b.status.code());
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Human output
+
+#[test]
+fn human_run_renders_findings_as_diagnostics_with_snippets() {
+    let r = run(&["run", "--pack", DEMO, OLD_BUILD, SERVER]);
+    assert_eq!(r.code, 1);
+    assert!(!r.stdout.contains('\x1b'), "no colour off a terminal");
+    insta::assert_snapshot!("run_human", r.stdout);
+}
+
+#[test]
+fn colour_only_when_asked_and_never_with_no_color() {
+    let r = run(&["--color", "always", "run", "--pack", DEMO, OLD_BUILD]);
+    assert!(r.stdout.contains("\x1b["), "--color always colours");
+    let out = triage(&["run", "--pack", DEMO, OLD_BUILD]).env("NO_COLOR", "1").output().expect("runs");
+    assert!(!String::from_utf8_lossy(&out.stdout).contains('\x1b'));
+}
+
+#[test]
+fn explain_shows_every_clause_and_what_it_read() {
+    let r = run(&["explain", "demo003", SERVER, "--pack", DEMO]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    insta::assert_snapshot!("explain_human", r.stdout);
+
+    let r = run(&["explain", "DEMO003", NEW_BUILD, "--pack", DEMO, "--format", "json"]);
+    assert_eq!(r.code, 0);
+    let f = json(&r.stdout);
+    assert_eq!(f["outcome"], "missing_facts");
+    assert_eq!(f["explain"]["requires"][0], serde_json::json!({ "fact": "registry", "present": false }));
+
+    let r = run(&["explain", "NOPE999", NEW_BUILD, "--pack", DEMO]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("no rule `NOPE999`"), "{}", r.stderr);
+    assert!(r.stderr.contains("DEMO001, DEMO002, DEMO003"), "{}", r.stderr);
+}
+
+#[test]
+fn facts_prints_collected_facts_and_round_trips_as_input() {
+    let r = run(&["facts", "--pack", DEMO, "--format", "json", SERVER]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let facts = json(&r.stdout);
+    // Facts with provenance are written `{"$value": …, "$source": …}`.
+    let key = &facts["registry"]["HKLM\\SOFTWARE\\Microsoft\\.NETFramework\\v4.0.30319"];
+    assert_eq!(key["$source"]["line"], 15);
+    let strong = &key["$value"]["SchUseStrongCrypto"];
+    assert_eq!(strong["$value"], 1);
+    assert_eq!(strong["$source"]["artifact"], "NETFramework.reg");
+    assert_eq!(facts["collection"]["unrecognised"], serde_json::json!(["notes.txt"]));
+    assert_eq!(facts["signals"]["demo/reset"].as_array().map(Vec::len), Some(1));
+
+    // The saved fact map is an input in its own right, with the same findings.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let saved = dir.path().join("server-facts.json");
+    std::fs::write(&saved, &r.stdout).expect("write");
+    let from_facts = run(&["run", "--pack", DEMO, "--format", "json", saved.to_str().expect("utf-8")]);
+    let from_folder = run(&["run", "--pack", DEMO, "--format", "json", SERVER]);
+    let outcomes = |t: &str| -> Vec<(J, J)> {
+        json(t)["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .map(|f| (f["rule"].clone(), f["outcome"].clone()))
+            .collect()
+    };
+    assert_eq!(outcomes(&from_facts.stdout), outcomes(&from_folder.stdout));
+    assert_eq!(from_facts.code, 1);
+    // The saved collection summary comes along.
+    let inputs = &json(&from_facts.stdout)["inputs"][0];
+    assert_eq!(inputs["artifacts"], 3);
+    assert_eq!(inputs["unrecognised"], serde_json::json!(["notes.txt"]));
+
+    let human = run(&["facts", "--pack", DEMO, SERVER]);
+    assert!(
+        human.stdout.contains(
+            "registry.\"HKLM\\\\SOFTWARE\\\\Microsoft\\\\.NETFramework\\\\v4.0.30319\".SchUseStrongCrypto = 1    ← NETFramework.reg:17"
+        ),
+        "{}",
+        human.stdout
+    );
+}
+
+#[test]
+fn collectors_lists_every_collector() {
+    let r = run(&["collectors", "--format", "json"]);
+    assert_eq!(r.code, 0);
+    let list = json(&r.stdout);
+    let names: Vec<&str> =
+        list.as_array().expect("array").iter().map(|c| c["name"].as_str().expect("name")).collect();
+    for expected in ["wsus-log", "configmgr-log", "registry"] {
+        assert!(names.contains(&expected), "{expected} missing from {names:?}");
+    }
+    let registry =
+        list.as_array().expect("array").iter().find(|c| c["name"] == "registry").expect("registry");
+    assert!(registry["provides"].as_array().expect("provides").contains(&J::from("registry")));
+    assert!(registry["reads"].as_str().expect("reads").contains("reg"));
+
+    let human = run(&["collectors"]);
+    assert!(human.stdout.contains("registry "), "{}", human.stdout);
+    assert!(human.stdout.contains("  provides: registry"), "{}", human.stdout);
+}
+
+#[test]
+fn a_closed_stdout_is_not_an_error() {
+    let mut child = triage(&["run", "--pack", DEMO, SERVER, OLD_BUILD, NEW_BUILD])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawns");
+    drop(child.stdout.take());
+    let out = child.wait_with_output().expect("waits");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(!stderr.to_lowercase().contains("broken pipe"), "{stderr}");
+    assert_eq!(out.status.code(), Some(1), "the exit status is still the run's");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Packs
+
+#[test]
+fn pack_check_reports_every_problem_at_its_line() {
+    let r = run(&["pack", "check", INVALID]);
+    assert_eq!(r.code, 2);
+    insta::assert_snapshot!("pack_check_invalid", r.stdout);
+
+    let r = run(&["pack", "check", "--format", "json", INVALID]);
+    assert_eq!(r.code, 2);
+    let report = json(&r.stdout);
+    assert_eq!(report["valid"], false);
+    let at: Vec<(String, u64)> = report["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .map(|d| (d["code"].as_str().expect("code").to_owned(), d["line"].as_u64().expect("line")))
+        .collect();
+    for expected in [
+        ("pack::unknown-key", 7),
+        ("pack::bad-regex", 11),
+        ("pack::rhai-syntax", 17),
+        ("pack::unknown-signal", 29),
+        ("pack::duplicate-rule-id", 26),
+    ] {
+        assert!(at.contains(&(expected.0.to_owned(), expected.1)), "{expected:?} not in {at:?}");
+    }
+}
+
+#[test]
+fn pack_check_accepts_a_valid_pack() {
+    let r = run(&["pack", "check", DEMO]);
+    assert_eq!(r.code, 0, "{}", r.stdout);
+    assert_eq!(r.stdout, "pack `demo` 1.2.0: 3 rule(s), 1 signal(s), 1 derived fact(s); 0 warning(s)\n");
+    let r = run(&["pack", "check", "--format", "json", DEMO]);
+    let report = json(&r.stdout);
+    assert_eq!(report["valid"], true);
+    assert_eq!(report["id"], "demo");
+    assert_eq!(report["diagnostics"], serde_json::json!([]));
+}
+
+#[test]
+fn an_invalid_pack_stops_a_run_with_diagnostics_on_stderr() {
+    let r = run(&["run", "--pack", INVALID, NEW_BUILD]);
+    assert_eq!(r.code, 2);
+    assert!(r.stdout.is_empty(), "nothing evaluated: {}", r.stdout);
+    assert!(r.stderr.contains("pack.toml:7:1"), "{}", r.stderr);
+    assert!(r.stderr.contains("error: tests/data/packs/invalid is invalid (5 error(s))"), "{}", r.stderr);
+}
+
+#[test]
+fn pack_test_runs_every_case() {
+    let r = run(&["pack", "test", DEMO]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    insta::assert_snapshot!("pack_test_demo", r.stdout);
+}
+
+#[test]
+fn pack_test_fails_a_rule_without_a_negative_case() {
+    let r = run(&["pack", "test", INCOMPLETE]);
+    assert_eq!(r.code, 1);
+    assert!(r.stdout.contains("test INC001 › has os ... ok"), "{}", r.stdout);
+    assert!(r.stdout.contains("incomplete INC001: no test case expecting `not_detected`"), "{}", r.stdout);
+    assert!(r.stdout.contains("test result: FAILED."), "{}", r.stdout);
+}
+
+#[test]
+fn pack_test_fails_a_case_with_the_wrong_outcome() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let pack = dir.path();
+    std::fs::write(
+        pack.join("pack.toml"),
+        r#"[pack]
+id = "wrong"
+version = "0.1.0"
+engine = "^0.1"
+title = "A test that expects the wrong thing"
+
+[[rule]]
+id = "WRONG001"
+title = "Old build"
+severity = "error"
+requires = ["os.build"]
+when = 'facts.os.build < 9600'
+resolution = "Upgrade."
+
+[[rule.test]]
+name = "claims detected on a new build"
+facts = { os = { build = 17763 } }
+expect = "detected"
+
+[[rule.test]]
+name = "new build"
+facts = { os = { build = 17763 } }
+expect = "not_detected"
+
+[[rule.test]]
+name = "folder that is not there"
+input = "tests/missing"
+expect = "not_detected"
+"#,
+    )
+    .expect("write pack");
+    let r = run(&["pack", "test", pack.to_str().expect("utf-8")]);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert!(r.stdout.contains("test WRONG001 › claims detected on a new build ... FAILED"), "{}", r.stdout);
+    assert!(r.stdout.contains("    expected detected, got not_detected"), "{}", r.stdout);
+    assert!(r.stdout.contains("test WRONG001 › new build ... ok"), "{}", r.stdout);
+    assert!(r.stdout.contains("test WRONG001 › folder that is not there ... FAILED"), "{}", r.stdout);
+    assert!(r.stdout.contains("1 passed; 2 failed"), "{}", r.stdout);
+}
+
+#[test]
+fn pack_test_on_an_invalid_pack_is_an_error() {
+    let r = run(&["pack", "test", INVALID]);
+    assert_eq!(r.code, 2);
+    assert!(r.stdout.is_empty());
+    assert!(r.stderr.contains("invalid pack; no test was run"), "{}", r.stderr);
+}
