@@ -386,6 +386,15 @@ impl OpenedBundle {
         Ok(())
     }
 
+    /// Whether the stored facts were collected with `plan` (or `plan` asks for nothing), so a run
+    /// with it can use them as they are.
+    pub fn facts_are_current(&self, plan: Option<&ScanPlan>) -> bool {
+        match plan.filter(|p| !p.is_empty()) {
+            None => true,
+            Some(plan) => self.manifest.scan_plan_sha256.as_deref() == Some(plan_digest(plan).as_str()),
+        }
+    }
+
     /// The fact map for a run with `plan`: the stored facts when they were collected with the
     /// same plan (or `plan` is empty), otherwise the stored facts with the plan-dependent parts
     /// (`signals`, `signals_truncated`, and log kinds the stored facts lack) re-collected from
