@@ -123,7 +123,14 @@ fn collect(
             .collect(),
         collection_errors: collected.errors.iter().map(ToString::to_string).collect(),
     };
-    Ok(Input { name: name.to_owned(), path: path.to_path_buf(), kind, facts: collected.facts, summary, bundle: None })
+    Ok(Input {
+        name: name.to_owned(),
+        path: path.to_path_buf(),
+        kind,
+        facts: collected.facts,
+        summary,
+        bundle: None,
+    })
 }
 
 fn read_fact_map(path: &Path, name: &str) -> Result<Input, String> {
@@ -131,7 +138,14 @@ fn read_fact_map(path: &Path, name: &str) -> Result<Input, String> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
     let facts = FactMap::from_json_str(text).map_err(|e| format!("{name}: not a fact map: {e}"))?;
     let summary = summary_from_facts(name, &facts);
-    Ok(Input { name: name.to_owned(), path: path.to_path_buf(), kind: InputKind::FactMap, facts, summary, bundle: None })
+    Ok(Input {
+        name: name.to_owned(),
+        path: path.to_path_buf(),
+        kind: InputKind::FactMap,
+        facts,
+        summary,
+        bundle: None,
+    })
 }
 
 /// Opens a bundle (refusing unsafe ones, see `triage_collectors::bundle`). Its stored facts are

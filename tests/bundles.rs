@@ -45,7 +45,9 @@ fn outcomes(path: &str) -> Vec<(String, String)> {
         .as_array()
         .expect("findings")
         .iter()
-        .map(|f| (f["rule"].as_str().unwrap_or("").to_owned(), f["outcome"].as_str().unwrap_or("").to_owned()))
+        .map(|f| {
+            (f["rule"].as_str().unwrap_or("").to_owned(), f["outcome"].as_str().unwrap_or("").to_owned())
+        })
         .collect()
 }
 
@@ -77,8 +79,18 @@ fn bundles_and_redacted_bundles_give_the_folders_outcomes() {
         let (code, out, err) = triage(&["collect", "--from", s(&ex), "-o", s(&plain), "--time", T]);
         assert_eq!(code, 0, "{err}");
         assert!(out.starts_with(&format!("wrote {}", plain.display())), "{out}");
-        let (code, _, err) =
-            triage(&["collect", "--from", s(&ex), "-o", s(&red), "--time", T, "--redact", "--redact-key", s(&key)]);
+        let (code, _, err) = triage(&[
+            "collect",
+            "--from",
+            s(&ex),
+            "-o",
+            s(&red),
+            "--time",
+            T,
+            "--redact",
+            "--redact-key",
+            s(&key),
+        ]);
         assert_eq!(code, 0, "{err}");
         let want = outcomes(s(&ex));
         assert!(want.iter().any(|(_, o)| o == "not_detected" || o == "detected"), "{name}: {want:?}");
@@ -113,7 +125,11 @@ fn collect_is_reproducible_and_refuses_to_clobber() {
         .output()
         .expect("runs");
     assert!(st.status.success());
-    assert_eq!(std::fs::read(&a).expect("a"), std::fs::read(&b).expect("b"), "--time and SOURCE_DATE_EPOCH agree");
+    assert_eq!(
+        std::fs::read(&a).expect("a"),
+        std::fs::read(&b).expect("b"),
+        "--time and SOURCE_DATE_EPOCH agree"
+    );
     let (code, _, err) = triage(&["collect", "--from", s(ex), "-o", s(&a), "--time", T]);
     assert_eq!(code, 2);
     assert!(err.contains("already exists"), "{err}");
@@ -147,16 +163,51 @@ fn diff_shows_what_a_fix_cleared() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
     let before = dir.path().join("before.zip");
     let after = dir.path().join("after.json");
-    assert_eq!(triage(&["collect", "--from", s(&root.join("issue1-import-tls12")), "-o", s(&before), "--time", T]).0, 0);
+    assert_eq!(
+        triage(&["collect", "--from", s(&root.join("issue1-import-tls12")), "-o", s(&before), "--time", T]).0,
+        0
+    );
     let (_, report, _) = triage(&["run", s(&root.join("healthy")), "--format", "json"]);
     std::fs::write(&after, report).expect("write report");
     let (code, out, err) = triage(&["diff", s(&before), s(&after), "--format", "json"]);
     assert_eq!(code, 0, "nothing appeared or remains: {out}{err}");
     let j: J = serde_json::from_str(&out).expect("JSON");
-    let cleared: Vec<&str> = j["cleared"].as_array().expect("list").iter().filter_map(|c| c["rule"].as_str()).collect();
+    let cleared: Vec<&str> =
+        j["cleared"].as_array().expect("list").iter().filter_map(|c| c["rule"].as_str()).collect();
     assert_eq!(cleared, ["WSUS001"]);
     assert!(j["appeared"].as_array().expect("list").is_empty());
     let (code, out, _) = triage(&["diff", s(&after), s(&before)]);
     assert_eq!(code, 1, "the reverse is a regression");
     assert!(out.contains("appeared (1):") && out.contains("WSUS001"), "{out}");
+}
+
+#[test]
+fn many_bundles_run_at_once_as_json_lines_in_command_line_order() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut paths = Vec::new();
+    for ex in examples() {
+        let name = ex.file_name().and_then(|n| n.to_str()).expect("name").to_owned();
+        let out = dir.path().join(format!("{name}.zip"));
+        assert_eq!(triage(&["collect", "--from", s(&ex), "-o", s(&out), "--time", T]).0, 0);
+        paths.push(out.display().to_string());
+    }
+    let mut args = vec!["run", "--format", "jsonl"];
+    args.extend(paths.iter().map(String::as_str));
+    let (code, out, err) = triage(&args);
+    assert_eq!(code, 1, "something is detected in the examples: {err}");
+    let lines: Vec<J> = out.lines().map(|l| serde_json::from_str(l).expect("one JSON object per line")).collect();
+    let single = outcomes(&paths[0]).len();
+    assert_eq!(lines.len(), single * paths.len());
+    let inputs: Vec<&str> = lines.iter().map(|l| l["input"].as_str().expect("input")).collect();
+    let mut seen: Vec<&str> = inputs.clone();
+    seen.dedup();
+    assert_eq!(seen, paths.iter().map(String::as_str).collect::<Vec<_>>(), "in command-line order");
+    assert!(lines.iter().all(|l| l["rule"].is_string() && l["outcome"].is_string()));
+
+    let mut args = vec!["run"];
+    args.extend(paths.iter().map(String::as_str));
+    let (_, human, _) = triage(&args);
+    let tail = human.rsplit("summary over").next().expect("a summary");
+    assert!(tail.starts_with(&format!(" {} inputs:", paths.len())), "{tail}");
+    assert!(tail.contains("WSUS001"), "{tail}");
 }

@@ -18,7 +18,9 @@ fn data() -> PathBuf {
 fn leaves(facts: &FactMap) -> BTreeSet<String> {
     fn walk(prefix: &str, f: &Fact, out: &mut BTreeSet<String>) {
         match &f.value {
-            Value::Map(m) if !m.is_empty() => m.iter().for_each(|(k, v)| walk(&format!("{prefix}/{k}"), v, out)),
+            Value::Map(m) if !m.is_empty() => {
+                m.iter().for_each(|(k, v)| walk(&format!("{prefix}/{k}"), v, out))
+            }
             Value::List(l) if !l.is_empty() => {
                 l.iter().enumerate().for_each(|(i, v)| walk(&format!("{prefix}/{i}"), v, out))
             }
@@ -88,7 +90,10 @@ fn redaction_keeps_the_structure_and_the_public_endpoints() {
 
     let json = red.facts.to_json_pretty();
     assert!(json.contains("fe2.update.microsoft.com"), "public endpoints are not pseudonymised");
-    assert_eq!(plain.facts.get("registry").map(|f| leaves_of(f)), red.facts.get("registry").map(|f| leaves_of(f)));
+    assert_eq!(
+        plain.facts.get("registry").map(|f| leaves_of(f)),
+        red.facts.get("registry").map(|f| leaves_of(f))
+    );
     let r = red.manifest.redaction.as_ref().expect("report");
     assert!(r.omitted.is_empty(), "the samples hold no binary artifact");
 }

@@ -60,8 +60,9 @@ pub struct CollectArgs {
 }
 
 pub fn run(args: CollectArgs, ui: &Ui, out: &mut Out, err: &mut Out) -> CmdResult {
-    let collected_at = collection_time(args.time.as_deref(), std::env::var("SOURCE_DATE_EPOCH").ok().as_deref())
-        .map_err(|m| Failure::Message(miette::miette!("{m}")))?;
+    let collected_at =
+        collection_time(args.time.as_deref(), std::env::var("SOURCE_DATE_EPOCH").ok().as_deref())
+            .map_err(|m| Failure::Message(miette::miette!("{m}")))?;
     let evaluator = Evaluator::default();
     let packs = packs::load_for_command(&args.packs, &evaluator, ui, err)?;
     let plan = packs::scan_plan(&packs);
@@ -70,13 +71,19 @@ pub fn run(args: CollectArgs, ui: &Ui, out: &mut Out, err: &mut Out) -> CmdResul
         let path = match &args.redact_key {
             Some(p) => p.clone(),
             None => default_key_path().ok_or_else(|| {
-                Failure::Message(miette::miette!("no configuration folder for the redaction key: pass --redact-key FILE"))
+                Failure::Message(miette::miette!(
+                    "no configuration folder for the redaction key: pass --redact-key FILE"
+                ))
             })?,
         };
         let (key, created) = RedactionKey::load_or_create(&path)
             .map_err(|e| Failure::Message(miette::miette!("redaction key {}: {e}", path.display())))?;
         if created {
-            writeln!(err, "created redaction key {} (keep it to get the same pseudonyms next time)", path.display())?;
+            writeln!(
+                err,
+                "created redaction key {} (keep it to get the same pseudonyms next time)",
+                path.display()
+            )?;
         }
         Some(key)
     } else {
@@ -102,7 +109,8 @@ pub fn run(args: CollectArgs, ui: &Ui, out: &mut Out, err: &mut Out) -> CmdResul
         None => {
             let parent = args.output.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
             staging = parent.join(format!(".triage-live-{}", std::process::id()));
-            let mut spec = LiveSpec { timeout: Duration::from_secs(args.command_timeout), ..LiveSpec::default() };
+            let mut spec =
+                LiveSpec { timeout: Duration::from_secs(args.command_timeout), ..LiveSpec::default() };
             spec.registry_keys.extend(args.registry_keys.iter().cloned());
             let spinner = ui.spinner("gathering artifacts from this host".into());
             opts.extra_errors = live::gather(&staging, &spec);

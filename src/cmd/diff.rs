@@ -85,7 +85,8 @@ pub fn run(args: DiffArgs, ui: &Ui, out: &mut Out, err: &mut Out) -> CmdResult {
     let d = diff(&before, &after);
     match args.format {
         Format::Json => {
-            serde_json::to_writer_pretty(&mut *out, &d).map_err(|e| Failure::Message(miette::miette!("{e}")))?;
+            serde_json::to_writer_pretty(&mut *out, &d)
+                .map_err(|e| Failure::Message(miette::miette!("{e}")))?;
             writeln!(out)?;
         }
         Format::Human => write_human(out, &d, &args.before, &args.after)?,
@@ -100,7 +101,8 @@ fn read_report(path: &Path) -> Result<Option<Report>, Failure> {
     if !is_json || !path.is_file() {
         return Ok(None);
     }
-    let text = std::fs::read_to_string(path).map_err(|e| Failure::Message(miette::miette!("{}: {e}", path.display())))?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Failure::Message(miette::miette!("{}: {e}", path.display())))?;
     let json: serde_json::Value = match serde_json::from_str(text.trim_start_matches('\u{feff}')) {
         Ok(v) => v,
         Err(_) => return Ok(None),
@@ -122,7 +124,9 @@ fn input_key(name: &str) -> String {
 /// Compares two reports (see the module docs for the categories).
 pub fn diff(before: &Report, after: &Report) -> Diff {
     let single = before.inputs.len() <= 1 && after.inputs.len() <= 1;
-    let key = |f: &Finding| (f.pack.clone(), f.rule.clone(), if single { String::new() } else { input_key(&f.input) });
+    let key = |f: &Finding| {
+        (f.pack.clone(), f.rule.clone(), if single { String::new() } else { input_key(&f.input) })
+    };
     let b: BTreeMap<_, &Finding> = before.findings.iter().map(|f| (key(f), f)).collect();
     let a: BTreeMap<_, &Finding> = after.findings.iter().map(|f| (key(f), f)).collect();
     let mut keys: Vec<_> = b.keys().chain(a.keys()).cloned().collect();
@@ -248,8 +252,14 @@ mod tests {
     #[test]
     fn several_inputs_are_matched_by_name() {
         use Outcome::*;
-        let before = report(&["a/wsus01.zip", "a/wsus02.zip"], &[("WSUS001", "a/wsus01.zip", Detected), ("WSUS001", "a/wsus02.zip", NotDetected)]);
-        let after = report(&["b/wsus01", "b/wsus02"], &[("WSUS001", "b/wsus01", NotDetected), ("WSUS001", "b/wsus02", NotDetected)]);
+        let before = report(
+            &["a/wsus01.zip", "a/wsus02.zip"],
+            &[("WSUS001", "a/wsus01.zip", Detected), ("WSUS001", "a/wsus02.zip", NotDetected)],
+        );
+        let after = report(
+            &["b/wsus01", "b/wsus02"],
+            &[("WSUS001", "b/wsus01", NotDetected), ("WSUS001", "b/wsus02", NotDetected)],
+        );
         let d = diff(&before, &after);
         assert_eq!(d.cleared.len(), 1);
         assert_eq!(d.cleared[0].input, "b/wsus01");

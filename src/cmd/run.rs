@@ -1,16 +1,23 @@
-//! `triage run PATH… [--pack DIR]… [--format human|json] [--explain]`: collect each input,
+//! `triage run PATH… [--pack DIR]… [--format human|json|jsonl] [--explain]`: collect each input,
 //! evaluate every pack on it, and report one finding per rule and input.
+//!
+//! Inputs are artifact folders, single artifacts, fact maps and bundles (folders or `.zip`),
+//! collected and evaluated in parallel (rayon; each input's facts are dropped once its findings
+//! are made, so memory follows the inputs in flight, not the number of inputs). Output keeps
+//! the order of the command line. `jsonl` writes one finding per line for fleet tooling; the
+//! human format ends, when there are several inputs, with a per-rule summary across them.
 
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use clap::Args;
+use clap::{Args, ValueEnum};
+use rayon::prelude::*;
 use triage_engine::{EvalOptions, Evaluator, InputFacts, InputSummary, Outcome, PackRef, Report};
 
 use crate::input::{self, Input};
 use crate::output::{Out, Ui};
-use crate::{packs, render, CmdResult, Exit, Format};
+use crate::{packs, render, CmdResult, Exit};
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
@@ -21,10 +28,20 @@ pub struct RunArgs {
     #[arg(long = "pack", value_name = "DIR")]
     pub packs: Vec<PathBuf>,
     #[arg(long, value_enum, default_value_t)]
-    pub format: Format,
+    pub format: RunFormat,
     /// Show, for every rule, each clause, its value and the facts it read.
     #[arg(long)]
     pub explain: bool,
+}
+
+/// `run`'s output formats: [`Format`]'s, plus JSON Lines.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum RunFormat {
+    #[default]
+    Human,
+    Json,
+    /// One finding per line (JSON Lines), for fleet tooling.
+    Jsonl,
 }
 
 /// A run's results: the report and the inputs it was made from (for showing artifacts).
@@ -43,8 +60,19 @@ pub fn run(args: RunArgs, ui: &Ui, out: &mut Out, err: &mut Out) -> CmdResult {
         writeln!(err, "error: {e}")?;
     }
     match args.format {
-        Format::Json => render::json::write(out, &result.report)?,
-        Format::Human => render::human::write_run(out, ui, &result.report, &result.inputs, args.explain)?,
+        RunFormat::Json => render::json::write(out, &result.report)?,
+        RunFormat::Jsonl => {
+            for f in &result.report.findings {
+                let line = serde_json::to_string(f).map_err(|e| miette::miette!("{e}"))?;
+                writeln!(out, "{line}")?;
+            }
+        }
+        RunFormat::Human => {
+            render::human::write_run(out, ui, &result.report, &result.inputs, args.explain)?;
+            if result.report.inputs.len() > 1 {
+                write_rule_summary(out, &result.report)?;
+            }
+        }
     }
     Ok(exit_status(&result))
 }
@@ -60,23 +88,35 @@ pub fn evaluate(
 ) -> RunResult {
     let plan = packs::scan_plan(packs);
     let opts = EvalOptions { explain, providers: packs::providers() };
+    // Each input on its own, in parallel; results keep the command line's order.
+    let results: Vec<(Result<Input, (String, String)>, Vec<triage_engine::Finding>)> = paths
+        .par_iter()
+        .map(|path| match input::load(path, &plan, ui) {
+            Ok(mut input) => {
+                let facts = Arc::new(InputFacts::new(Arc::new(std::mem::take(&mut input.facts))));
+                let findings = packs
+                    .iter()
+                    .flat_map(|pack| evaluator.evaluate(pack, &facts, &input.name, &opts))
+                    .collect();
+                (Ok(input), findings)
+            }
+            Err(message) => (Err((path.display().to_string(), message)), Vec::new()),
+        })
+        .collect();
     let mut inputs = Vec::new();
     let mut summaries = Vec::new();
     let mut findings = Vec::new();
     let mut input_errors = Vec::new();
-    for path in paths {
-        match input::load(path, &plan, ui) {
-            Ok(mut input) => {
-                let facts = Arc::new(InputFacts::new(Arc::new(std::mem::take(&mut input.facts))));
-                for pack in packs {
-                    findings.extend(evaluator.evaluate(pack, &facts, &input.name, &opts));
-                }
+    for (loaded, found) in results {
+        match loaded {
+            Ok(input) => {
                 summaries.push(input.summary.clone());
                 inputs.push(input);
+                findings.extend(found);
             }
-            Err(message) => {
+            Err((path, message)) => {
                 summaries.push(InputSummary {
-                    input: path.display().to_string(),
+                    input: path,
                     artifacts: 0,
                     unrecognised: vec![],
                     collection_errors: vec![message.clone()],
@@ -110,4 +150,37 @@ pub fn exit_status(result: &RunResult) -> Exit {
     } else {
         Exit::Clean
     }
+}
+
+/// The per-rule summary that ends a human run over several inputs: for each rule, how many
+/// inputs gave each outcome.
+fn write_rule_summary(out: &mut Out, report: &Report) -> std::io::Result<()> {
+    use std::collections::BTreeMap;
+    let mut by_rule: BTreeMap<(&str, &str), (&str, BTreeMap<Outcome, u64>)> = BTreeMap::new();
+    for f in &report.findings {
+        let e =
+            by_rule.entry((f.pack.as_str(), f.rule.as_str())).or_insert((f.title.as_str(), BTreeMap::new()));
+        *e.1.entry(f.outcome).or_insert(0) += 1;
+    }
+    writeln!(out, "\nsummary over {} inputs:", report.inputs.len())?;
+    writeln!(
+        out,
+        "  {:<10} {:>8} {:>12} {:>14} {:>13} {:>6}  title",
+        "rule", "detected", "not_detected", "not_applicable", "missing_facts", "error"
+    )?;
+    for ((_, rule), (title, counts)) in &by_rule {
+        let n = |o: Outcome| counts.get(&o).copied().unwrap_or(0);
+        writeln!(
+            out,
+            "  {:<10} {:>8} {:>12} {:>14} {:>13} {:>6}  {}",
+            rule,
+            n(Outcome::Detected),
+            n(Outcome::NotDetected),
+            n(Outcome::NotApplicable),
+            n(Outcome::MissingFacts),
+            n(Outcome::Error),
+            title
+        )?;
+    }
+    Ok(())
 }

@@ -143,7 +143,13 @@ pub fn run_with_timeout(
 }
 
 /// Runs a command whose stdout is the artifact `rel` under `dest`; records failures.
-pub fn run_artifact(dest: &Path, rel: &str, cmd: Command, timeout: Duration, errors: &mut Vec<CollectionError>) {
+pub fn run_artifact(
+    dest: &Path,
+    rel: &str,
+    cmd: Command,
+    timeout: Duration,
+    errors: &mut Vec<CollectionError>,
+) {
     let program = cmd.get_program().to_string_lossy().into_owned();
     let path = dest.join(rel);
     match run_with_timeout(cmd, &path, timeout) {
@@ -193,7 +199,11 @@ pub fn copy_matching(
         .collect();
     names.sort();
     if names.is_empty() {
-        errors.push(CollectionError::new(rel_dir, COLLECTOR, format!("{}: no matching files", from.display())));
+        errors.push(CollectionError::new(
+            rel_dir,
+            COLLECTOR,
+            format!("{}: no matching files", from.display()),
+        ));
     }
     for (name, path) in names {
         copy_file(&path, dest, &format!("{rel_dir}/{name}"), errors);
@@ -248,7 +258,11 @@ mod windows {
                     None => (path.as_str(), false),
                 };
                 let Some(sub) = reg_export::hklm_subkey(path) else {
-                    errors.push(CollectionError::new(rel, COLLECTOR, format!("{path}: only HKLM keys are exported")));
+                    errors.push(CollectionError::new(
+                        rel,
+                        COLLECTOR,
+                        format!("{path}: only HKLM keys are exported"),
+                    ));
                     continue;
                 };
                 let in_software = sub.to_ascii_lowercase().starts_with("software\\");
@@ -282,7 +296,8 @@ mod windows {
             if !keys.is_empty() {
                 let bytes = reg_export::to_reg_file(&keys);
                 let to = dest.join(rel);
-                if let Err(e) = std::fs::create_dir_all(to.parent().unwrap_or(dest)).and_then(|_| std::fs::write(&to, bytes))
+                if let Err(e) = std::fs::create_dir_all(to.parent().unwrap_or(dest))
+                    .and_then(|_| std::fs::write(&to, bytes))
                 {
                     errors.push(CollectionError::new(rel, COLLECTOR, format!("{}: {e}", to.display())));
                 }
@@ -308,7 +323,9 @@ mod windows {
         // Stop at the first error: some keys (Perflib\009) fail at every index and never end.
         for v in key.enum_values().take(MAX_VALUES_PER_KEY) {
             match v {
-                Ok((name, value)) => values.push(ExportedValue { name, kind: value.vtype as u32, data: value.bytes }),
+                Ok((name, value)) => {
+                    values.push(ExportedValue { name, kind: value.vtype as u32, data: value.bytes })
+                }
                 Err(e) => {
                     errors.push(CollectionError::new(rel, COLLECTOR, format!("{path}: values: {e}")));
                     break;
@@ -321,7 +338,11 @@ mod windows {
             return;
         }
         if depth >= 16 || out.len() >= MAX_KEYS {
-            errors.push(CollectionError::new(rel, COLLECTOR, format!("{path}: subkeys not followed (depth or key limit)")));
+            errors.push(CollectionError::new(
+                rel,
+                COLLECTOR,
+                format!("{path}: subkeys not followed (depth or key limit)"),
+            ));
             return;
         }
         let mut subkeys = Vec::new();
@@ -337,7 +358,9 @@ mod windows {
         subkeys.sort_by_key(|s| s.to_lowercase());
         for name in subkeys {
             match key.open_subkey_with_flags(&name, KEY_READ | flag) {
-                Ok(k) => export_tree(&k, &format!("{path}\\{name}"), flag, recursive, depth + 1, out, rel, errors),
+                Ok(k) => {
+                    export_tree(&k, &format!("{path}\\{name}"), flag, recursive, depth + 1, out, rel, errors)
+                }
                 Err(e) => errors.push(CollectionError::new(rel, COLLECTOR, format!("{path}\\{name}: {e}"))),
             }
         }
@@ -358,7 +381,12 @@ mod windows {
                     &|n| n.starts_with("softwaredistribution") || n == "change.log",
                     errors,
                 );
-                copy_file(&us.join("Services").join("WsusService.exe.config"), dest, "wsus/WsusService.exe.config", errors);
+                copy_file(
+                    &us.join("Services").join("WsusService.exe.config"),
+                    dest,
+                    "wsus/WsusService.exe.config",
+                    errors,
+                );
             }
             None => errors.push(CollectionError::new("wsus", COLLECTOR, "%ProgramFiles% is not set")),
         }
@@ -461,7 +489,13 @@ mod tests {
         fail.args(["-c", "echo broken >&2; exit 3"]);
         run_artifact(dir.path(), "fail.txt", fail, Duration::from_secs(10), &mut errors);
         assert_eq!(errors[1].message, "`sh` ended with 3: broken");
-        run_artifact(dir.path(), "none.txt", Command::new("/nonexistent/tool"), Duration::from_secs(1), &mut errors);
+        run_artifact(
+            dir.path(),
+            "none.txt",
+            Command::new("/nonexistent/tool"),
+            Duration::from_secs(1),
+            &mut errors,
+        );
         assert!(errors[2].message.starts_with("cannot run `/nonexistent/tool`"), "{}", errors[2]);
     }
 
@@ -510,11 +544,18 @@ mod tests {
             let text = crate::text::decode(&bytes).text;
             assert!(text.starts_with("Windows Registry Editor Version 5.00\r\n"), "{text}");
         }
-        let c = crate::discover::collect_path(&stage, &crate::all(), None, &Default::default()).expect("collected");
+        let c = crate::discover::collect_path(&stage, &crate::all(), None, &Default::default())
+            .expect("collected");
         let reg = c.facts.get("registry").and_then(|f| f.as_map()).expect("registry facts");
-        assert!(reg.keys().any(|k| k.eq_ignore_ascii_case(r"HKLM\SOFTWARE\Microsoft\Windows NT\CurrentVersion")), "{:?}", reg.keys());
         assert!(
-            reg.keys().any(|k| k.eq_ignore_ascii_case(r"HKLM\SOFTWARE\WOW6432Node\Microsoft\Windows NT\CurrentVersion")),
+            reg.keys().any(|k| k.eq_ignore_ascii_case(r"HKLM\SOFTWARE\Microsoft\Windows NT\CurrentVersion")),
+            "{:?}",
+            reg.keys()
+        );
+        assert!(
+            reg.keys()
+                .any(|k| k
+                    .eq_ignore_ascii_case(r"HKLM\SOFTWARE\WOW6432Node\Microsoft\Windows NT\CurrentVersion")),
             "{:?}",
             reg.keys()
         );

@@ -123,24 +123,31 @@ mod tests {
     }
 
     fn sample() -> Vec<ExportedKey> {
-        let multi: Vec<u8> = ["TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384", "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", ""]
-            .iter()
-            .flat_map(|s| s.encode_utf16().chain([0]))
-            .flat_map(u16::to_le_bytes)
-            .collect();
+        let multi: Vec<u8> =
+            ["TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384", "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", ""]
+                .iter()
+                .flat_map(|s| s.encode_utf16().chain([0]))
+                .flat_map(u16::to_le_bytes)
+                .collect();
         vec![
             ExportedKey {
                 path: r"HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\.NETFramework\v4.0.30319".into(),
                 values: vec![
                     ExportedValue { name: "".into(), kind: REG_SZ, data: sz("default \"quoted\" C:\\x") },
-                    ExportedValue { name: "SchUseStrongCrypto".into(), kind: REG_DWORD, data: 1u32.to_le_bytes().to_vec() },
+                    ExportedValue {
+                        name: "SchUseStrongCrypto".into(),
+                        kind: REG_DWORD,
+                        data: 1u32.to_le_bytes().to_vec(),
+                    },
                     ExportedValue { name: "Path".into(), kind: REG_EXPAND_SZ, data: sz("%SystemRoot%\\x") },
                     ExportedValue { name: "Big".into(), kind: REG_QWORD, data: 5u64.to_le_bytes().to_vec() },
                     ExportedValue { name: "Blob".into(), kind: REG_BINARY, data: vec![0xAB; 40] },
                 ],
             },
             ExportedKey {
-                path: r"HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Cryptography\Configuration\SSL\00010002".into(),
+                path:
+                    r"HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Cryptography\Configuration\SSL\00010002"
+                        .into(),
                 values: vec![ExportedValue { name: "Functions".into(), kind: REG_MULTI_SZ, data: multi }],
             },
             ExportedKey { path: r"HKEY_LOCAL_MACHINE\SOFTWARE\Empty".into(), values: vec![] },
@@ -157,8 +164,16 @@ mod tests {
         assert_eq!(lines[3], r#"@="default \"quoted\" C:\\x""#);
         assert_eq!(lines[4], r#""SchUseStrongCrypto"=dword:00000001"#);
         assert!(lines[5].starts_with(r#""Path"=hex(2):25,00,53,00"#), "{}", lines[5]);
-        assert_eq!(lines.iter().find(|l| l.starts_with("\"Big\"")), Some(&r#""Big"=hex(b):05,00,00,00,00,00,00,00"#));
-        assert!(text.lines().filter(|l| !l.starts_with('[')).all(|l| l.trim_end_matches('\r').chars().count() <= 80), "{text}");
+        assert_eq!(
+            lines.iter().find(|l| l.starts_with("\"Big\"")),
+            Some(&r#""Big"=hex(b):05,00,00,00,00,00,00,00"#)
+        );
+        assert!(
+            text.lines()
+                .filter(|l| !l.starts_with('['))
+                .all(|l| l.trim_end_matches('\r').chars().count() <= 80),
+            "{text}"
+        );
         assert!(text.contains(",\\\r\n  ab,"), "wrapped: {text}");
         assert!(!text.contains("\n\n") && !text.replace("\r\n", "").contains('\n'), "CRLF only");
         let bytes = to_reg_file(&sample());
@@ -188,7 +203,10 @@ mod tests {
         match key(ssl, "Functions") {
             Some(Value::List(l)) => {
                 let names: Vec<_> = l.iter().filter_map(|f| f.value.as_str()).collect();
-                assert_eq!(names, ["TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384", "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"]);
+                assert_eq!(
+                    names,
+                    ["TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384", "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"]
+                );
             }
             other => panic!("Functions: {other:?}"),
         }
