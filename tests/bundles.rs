@@ -195,7 +195,8 @@ fn many_bundles_run_at_once_as_json_lines_in_command_line_order() {
     args.extend(paths.iter().map(String::as_str));
     let (code, out, err) = triage(&args);
     assert_eq!(code, 1, "something is detected in the examples: {err}");
-    let lines: Vec<J> = out.lines().map(|l| serde_json::from_str(l).expect("one JSON object per line")).collect();
+    let lines: Vec<J> =
+        out.lines().map(|l| serde_json::from_str(l).expect("one JSON object per line")).collect();
     let single = outcomes(&paths[0]).len();
     assert_eq!(lines.len(), single * paths.len());
     let inputs: Vec<&str> = lines.iter().map(|l| l["input"].as_str().expect("input")).collect();
