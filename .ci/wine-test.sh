@@ -122,8 +122,10 @@ check 'registry/hklm-64bit.reg' "registry artifact in the bundle"
 check 'wsus/LogFiles/SoftwareDistribution.log' "WSUS log gathered from %ProgramFiles%"
 check 'iis/w3wp.exe.config' "w3wp.exe.config gathered from %SystemRoot%"
 check 'configmgr/wsyncmgr.log' "ConfigMgr log gathered through the registry's Installation Directory"
-check 'gpresult' "gpresult's absence recorded as a collection error"
-check 'powershell' "PowerShell's absence recorded as a collection error"
+check 'gpresult.exe' "gpresult's absence recorded as a collection error"
+check 'powershell.exe` produced no output' "Wine's PowerShell stub recorded as a collection error"
+check 'systeminfo.exe` produced no output' "Wine's systeminfo stub recorded as a collection error"
+if grep -q 'stderr.tmp' facts.json; then fail "a command's temporary file was collected"; fi
 if command -v python3 >/dev/null; then
 python3 - facts.json <<'EOF'
 import json, sys

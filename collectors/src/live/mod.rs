@@ -123,7 +123,13 @@ pub fn run_with_timeout(
     let err_path = stdout_to.with_extension("stderr.tmp");
     let err = std::fs::File::create(&err_path)?;
     cmd.stdin(Stdio::null()).stdout(Stdio::from(out)).stderr(Stdio::from(err));
-    let mut child = cmd.spawn()?;
+    let mut child = match cmd.spawn() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = std::fs::remove_file(&err_path);
+            return Err(e);
+        }
+    };
     let started = Instant::now();
     let outcome = loop {
         if let Some(status) = child.try_wait()? {
@@ -153,7 +159,14 @@ pub fn run_artifact(
     let program = cmd.get_program().to_string_lossy().into_owned();
     let path = dest.join(rel);
     match run_with_timeout(cmd, &path, timeout) {
-        Ok((RunOutcome::Exited(Some(0)), _)) => {}
+        Ok((RunOutcome::Exited(Some(0)), stderr)) => {
+            // A tool that succeeds with nothing to say (a stub, a missing module) gave nothing.
+            if std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0) == 0 {
+                let _ = std::fs::remove_file(&path);
+                let tail = if stderr.is_empty() { String::new() } else { format!(": {stderr}") };
+                errors.push(CollectionError::new(rel, COLLECTOR, format!("`{program}` produced no output{tail}")));
+            }
+        }
         Ok((RunOutcome::Exited(code), stderr)) => {
             let _ = std::fs::remove_file(&path);
             let code = code.map(|c| c.to_string()).unwrap_or_else(|| "a signal".into());
@@ -472,9 +485,11 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let mut errors = Vec::new();
         // `cat` with no stdin attached would wait forever; with NUL it ends at once.
-        run_artifact(dir.path(), "out/cat.txt", Command::new("cat"), Duration::from_secs(10), &mut errors);
+        let mut echo = Command::new("sh");
+        echo.args(["-c", "cat; echo done"]);
+        run_artifact(dir.path(), "out/cat.txt", echo, Duration::from_secs(10), &mut errors);
         assert!(errors.is_empty(), "{errors:?}");
-        assert_eq!(std::fs::read(dir.path().join("out/cat.txt")).expect("written"), b"");
+        assert_eq!(std::fs::read(dir.path().join("out/cat.txt")).expect("written"), b"done\n");
 
         let mut sleep = Command::new("sleep");
         sleep.arg("30");
