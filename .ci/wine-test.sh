@@ -133,15 +133,15 @@ f = json.load(open(sys.argv[1]))
 def val(x):
     return x["$value"] if isinstance(x, dict) and "$value" in x else x
 reg = f["registry"]
-k64 = reg["HKLM\\SOFTWARE\\Microsoft\\.NETFramework\\v4.0.30319"]
-k32 = reg["HKLM\\SOFTWARE\\WOW6432Node\\Microsoft\\.NETFramework\\v4.0.30319"]
+k64 = val(reg["HKLM\\SOFTWARE\\Microsoft\\.NETFramework\\v4.0.30319"])
+k32 = val(reg["HKLM\\SOFTWARE\\WOW6432Node\\Microsoft\\.NETFramework\\v4.0.30319"])
 assert val(k64["SchUseStrongCrypto"]) == 0, k64
 assert val(k32["SchUseStrongCrypto"]) == 1, k32
-tls = reg["HKLM\\SYSTEM\\CurrentControlSet\\Control\\SecurityProviders\\SCHANNEL\\Protocols\\TLS 1.2\\Client"]
+tls = val(reg["HKLM\\SYSTEM\\CurrentControlSet\\Control\\SecurityProviders\\SCHANNEL\\Protocols\\TLS 1.2\\Client"])
 assert val(tls["Enabled"]) == 0, tls
-funcs = [val(x) for x in val(reg["HKLM\\SOFTWARE\\Policies\\Microsoft\\Cryptography\\Configuration\\SSL\\00010002"]["Functions"])]
+funcs = [val(x) for x in val(val(reg["HKLM\\SOFTWARE\\Policies\\Microsoft\\Cryptography\\Configuration\\SSL\\00010002"])["Functions"])]
 assert funcs == ["TLS_RSA_WITH_AES_128_CBC_SHA"], funcs
-assert val(f["collection"]["collected_at"]) == {"$timestamp": "2026-11-18T11:06:40.000Z"} or "2026-11-18T11:06:40" in json.dumps(f["collection"]["collected_at"])
+assert "2026-11-18T11:06:40" in json.dumps(f["collection"]["collected_at"]), f["collection"]["collected_at"]
 print("facts: registry values in both views, cipher suite list, collection time: ok")
 EOF
 fi
