@@ -77,6 +77,9 @@ pub fn run(args: RunArgs, ui: &Ui, out: &mut Out, err: &mut Out) -> CmdResult {
     Ok(exit_status(&result))
 }
 
+/// One input's result: the input and its findings, or the path and why it could not be read.
+type Evaluated = (Result<Input, (String, String)>, Vec<triage_engine::Finding>);
+
 /// Collects and evaluates every input with every pack. Unreadable inputs are recorded, and
 /// appear in the report's `inputs` with their error.
 pub fn evaluate(
@@ -89,7 +92,7 @@ pub fn evaluate(
     let plan = packs::scan_plan(packs);
     let opts = EvalOptions { explain, providers: packs::providers() };
     // Each input on its own, in parallel; results keep the command line's order.
-    let results: Vec<(Result<Input, (String, String)>, Vec<triage_engine::Finding>)> = paths
+    let results: Vec<Evaluated> = paths
         .par_iter()
         .map(|path| match input::load(path, &plan, ui) {
             Ok(mut input) => {
@@ -156,7 +159,8 @@ pub fn exit_status(result: &RunResult) -> Exit {
 /// inputs gave each outcome.
 fn write_rule_summary(out: &mut Out, report: &Report) -> std::io::Result<()> {
     use std::collections::BTreeMap;
-    let mut by_rule: BTreeMap<(&str, &str), (&str, BTreeMap<Outcome, u64>)> = BTreeMap::new();
+    type Counts<'a> = (&'a str, BTreeMap<Outcome, u64>);
+    let mut by_rule: BTreeMap<(&str, &str), Counts<'_>> = BTreeMap::new();
     for f in &report.findings {
         let e =
             by_rule.entry((f.pack.as_str(), f.rule.as_str())).or_insert((f.title.as_str(), BTreeMap::new()));
