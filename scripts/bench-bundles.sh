@@ -29,7 +29,8 @@ printf 'generated in %.1f s (%.1f bundles/s collected)\n' \
 measure() { # label, threads, inputs...
   local label=$1 threads=$2; shift 2
   local rc=0
-  RAYON_NUM_THREADS=$threads /usr/bin/time -f '%e %M' -o "$WORK/time" \
+  # `run` uses one worker per available core; an affinity mask is how to give it fewer.
+  taskset -c "0-$((threads - 1))" /usr/bin/time -f '%e %M' -o "$WORK/time" \
     "$BIN" run --format jsonl "$@" >"$WORK/out.jsonl" 2>"$WORK/err" || rc=$?
   [ "$rc" -le 1 ] || { cat "$WORK/err"; echo "run failed ($rc)"; exit 1; }
   read -r secs kib <"$WORK/time"

@@ -56,6 +56,8 @@ pub enum Command {
     Collect(cmd::collect::CollectArgs),
     /// Show the findings that appeared, cleared or changed between two runs or bundles.
     Diff(cmd::diff::DiffArgs),
+    /// Live checks of an endpoint: `probe tls HOST[:PORT]` (versions, suites, as this host would).
+    Probe(cmd::probe::ProbeArgs),
 }
 
 /// `--color`.
@@ -83,13 +85,6 @@ pub enum Exit {
     Detected = 1,
     /// Bad arguments, unreadable input, invalid pack.
     Error = 2,
-}
-
-impl Exit {
-    /// Combines two conclusions: an error wins over a detection, a detection over nothing.
-    pub fn and(self, other: Exit) -> Exit {
-        self.max(other)
-    }
 }
 
 /// A failure that ends a command with exit status 2. The message has been printed already
@@ -137,6 +132,7 @@ fn main() -> ExitCode {
         Command::Collectors(args) => cmd::collectors::run(args, &ui, &mut out, &mut err),
         Command::Collect(args) => cmd::collect::run(args, &ui, &mut out, &mut err),
         Command::Diff(args) => cmd::diff::run(args, &ui, &mut out, &mut err),
+        Command::Probe(args) => cmd::probe::run(args, &ui, &mut out, &mut err),
     };
     let _ = std::io::Write::flush(&mut out);
     let exit = match result {

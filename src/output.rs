@@ -4,7 +4,7 @@
 use std::io::{self, IsTerminal, Write};
 use std::time::Duration;
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::ColorChoice;
 
@@ -19,6 +19,8 @@ pub struct Ui {
     pub progress: bool,
     /// Width diagnostics are wrapped at.
     pub width: usize,
+    /// Inputs are collected in parallel: their bars stack here.
+    bars: MultiProgress,
 }
 
 impl Ui {
@@ -37,6 +39,11 @@ impl Ui {
             progress: err_term,
             // Off a terminal the width is fixed, so output does not depend on the environment.
             width: if out_term { terminal_width().unwrap_or(100) } else { 100 },
+            bars: MultiProgress::with_draw_target(if err_term {
+                ProgressDrawTarget::stderr()
+            } else {
+                ProgressDrawTarget::hidden()
+            }),
         }
     }
 
@@ -46,7 +53,7 @@ impl Ui {
         if !self.progress {
             return ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden());
         }
-        let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+        let bar = self.bars.add(ProgressBar::new_spinner());
         if let Ok(style) =
             ProgressStyle::with_template("{spinner} {msg} {binary_bytes}/{binary_total_bytes} ({elapsed})")
         {

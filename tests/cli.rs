@@ -14,6 +14,7 @@ const INCOMPLETE: &str = "tests/data/packs/incomplete";
 const OLD_BUILD: &str = "tests/data/inputs/old-build/facts.json";
 const NEW_BUILD: &str = "tests/data/inputs/new-build/facts.json";
 const SERVER: &str = "tests/data/inputs/server";
+const UTF16: &str = "tests/data/inputs/utf16";
 
 /// The binary, run from the package root with colour off and no inherited `NO_COLOR` quirks.
 fn triage(args: &[&str]) -> Command {
@@ -180,7 +181,7 @@ fn run_json_has_the_documented_shape() {
         .collect();
     let expected: Vec<(String, String)> = [SERVER, OLD_BUILD]
         .iter()
-        .flat_map(|i| ["DEMO001", "DEMO002", "DEMO003"].map(|r| ((*i).to_owned(), r.to_owned())))
+        .flat_map(|i| ["DEMO001", "DEMO002", "DEMO003", "DEMO004"].map(|r| ((*i).to_owned(), r.to_owned())))
         .collect();
     assert_eq!(order, expected);
     for f in findings {
@@ -222,8 +223,45 @@ fn run_json_has_the_documented_shape() {
 
     assert_eq!(
         report["summary"],
-        serde_json::json!({ "detected": 2, "not_detected": 0, "not_applicable": 1, "missing_facts": 3, "error": 0 })
+        serde_json::json!({ "detected": 2, "not_detected": 1, "not_applicable": 1, "missing_facts": 4, "error": 0 })
     );
+}
+
+#[test]
+fn run_explain_in_human_form_shows_every_rule_and_clause() {
+    let r = run(&["run", "--explain", "--pack", DEMO, NEW_BUILD]);
+    assert_eq!(r.code, 0);
+    for expected in [
+        "not_detected DEMO001 The operating system build is older than 9600",
+        "  derived facts:\n    derive.old_build = false\n      pack.toml:9  facts.os.build < 9600\n      read os.build = 17763",
+        "  clauses (single):\n    when = false\n      rules/os.toml:6  old_build",
+        "missing facts DEMO003",
+        "    MISSING  registry",
+    ] {
+        assert!(r.stdout.contains(expected), "{expected:?} not in:\n{}", r.stdout);
+    }
+}
+
+#[test]
+fn run_jsonl_prints_one_finding_per_line() {
+    let r = run(&["run", "--pack", DEMO, "--format", "jsonl", SERVER, OLD_BUILD]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let lines: Vec<J> = r.stdout.lines().map(json).collect();
+    assert_eq!(lines.len(), 8, "4 rules × 2 inputs");
+    assert_eq!((&lines[0]["input"], &lines[0]["rule"]), (&J::from(SERVER), &J::from("DEMO001")));
+    assert_eq!((&lines[7]["input"], &lines[7]["rule"]), (&J::from(OLD_BUILD), &J::from("DEMO004")));
+    assert_eq!(lines.iter().filter(|f| f["outcome"] == "detected").count(), 2);
+    // The same findings as the JSON report, in the same order.
+    let report = json(&run(&["run", "--pack", DEMO, "--format", "json", SERVER, OLD_BUILD]).stdout);
+    assert_eq!(report["findings"], J::Array(lines));
+}
+
+#[test]
+fn the_same_input_twice_is_evaluated_once() {
+    let r = run(&["run", "--pack", DEMO, "--format", "json", NEW_BUILD, NEW_BUILD]);
+    let report = json(&r.stdout);
+    assert_eq!(report["inputs"].as_array().map(Vec::len), Some(1));
+    assert_eq!(report["findings"].as_array().map(Vec::len), Some(4));
 }
 
 #[test]
@@ -236,7 +274,14 @@ fn run_json_with_explain_carries_the_trace() {
     assert_eq!(f["explain"]["combine"], "single");
     assert_eq!(f["explain"]["clauses"][0]["role"], "when");
     assert_eq!(f["explain"]["clauses"][0]["value"], "false");
-    assert_eq!(f["explain"]["clauses"][0]["expression"], "facts.os.build < 9600");
+    assert_eq!(f["explain"]["clauses"][0]["expression"], "old_build");
+    let derived = &f["explain"]["derived"][0];
+    assert_eq!(derived["role"], "derive.old_build");
+    assert_eq!(derived["expression"], "facts.os.build < 9600");
+    assert_eq!(derived["value"], "false");
+    assert_eq!(derived["location"], "pack.toml:9");
+    assert_eq!(derived["reads"][0]["fact"], "os.build");
+    assert_eq!(derived["reads"][0]["value"], "17763");
 }
 
 #[test]
@@ -244,6 +289,7 @@ fn output_is_deterministic() {
     for args in [
         &["run", "--pack", DEMO, "--format", "json", "--explain", SERVER, OLD_BUILD, NEW_BUILD][..],
         &["run", "--pack", DEMO, SERVER, OLD_BUILD],
+        &["run", "--pack", DEMO, "--format", "jsonl", SERVER, OLD_BUILD, NEW_BUILD],
         &["facts", "--pack", DEMO, "--format", "json", SERVER],
         &["facts", "--pack", DEMO, SERVER],
         &["pack", "check", "--format", "json", INVALID],
@@ -265,6 +311,23 @@ fn human_run_renders_findings_as_diagnostics_with_snippets() {
     assert_eq!(r.code, 1);
     assert!(!r.stdout.contains('\x1b'), "no colour off a terminal");
     insta::assert_snapshot!("run_human", r.stdout);
+}
+
+#[test]
+fn snippets_of_utf16_artifacts_land_on_the_right_characters() {
+    // A UTF-16LE export with a BOM, CRLF and non-ASCII text before the value: provenance spans are
+    // offsets into the decoded text, and the renderer decodes the same way.
+    let r = run(&["run", "--pack", DEMO, UTF16]);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    let expected = [
+        "   ╭─[NETFramework.reg:6:1]",
+        " 5 │ \"Comment\"=\"café — non-ASCII before the value\"",
+        " 6 │ \"SchUseStrongCrypto\"=dword:00000000",
+        "   · ─────────────────┬─────────────────",
+        "   ·                  ╰── HKLM\\SOFTWARE\\Microsoft\\.NETFramework\\v4.0.30319\\SchUseStrongCrypto = 0",
+    ]
+    .join("\n");
+    assert!(r.stdout.contains(&expected), "{}", r.stdout);
 }
 
 #[test]
@@ -290,7 +353,7 @@ fn explain_shows_every_clause_and_what_it_read() {
     let r = run(&["explain", "NOPE999", NEW_BUILD, "--pack", DEMO]);
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("no rule `NOPE999`"), "{}", r.stderr);
-    assert!(r.stderr.contains("DEMO001, DEMO002, DEMO003"), "{}", r.stderr);
+    assert!(r.stderr.contains("DEMO001, DEMO002, DEMO003, DEMO004"), "{}", r.stderr);
 }
 
 #[test]
@@ -407,7 +470,7 @@ fn pack_check_reports_every_problem_at_its_line() {
 fn pack_check_accepts_a_valid_pack() {
     let r = run(&["pack", "check", DEMO]);
     assert_eq!(r.code, 0, "{}", r.stdout);
-    assert_eq!(r.stdout, "pack `demo` 1.2.0: 3 rule(s), 1 signal(s), 1 derived fact(s); 0 warning(s)\n");
+    assert_eq!(r.stdout, "pack `demo` 1.2.0: 4 rule(s), 1 signal(s), 1 derived fact(s); 0 warning(s)\n");
     let r = run(&["pack", "check", "--format", "json", DEMO]);
     let report = json(&r.stdout);
     assert_eq!(report["valid"], true);
@@ -492,4 +555,49 @@ fn pack_test_on_an_invalid_pack_is_an_error() {
     assert_eq!(r.code, 2);
     assert!(r.stdout.is_empty());
     assert!(r.stderr.contains("invalid pack; no test was run"), "{}", r.stderr);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The README
+
+/// The README opens with exactly two commands: the main job on a shipped example, then the tests.
+/// The first one must do what the README says: find the problem (WSUS001) and exit 1, with the
+/// packs built into the binary.
+#[test]
+fn the_readme_quick_start_works() {
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).expect("README");
+    let block = readme
+        .split("```sh\n")
+        .nth(1)
+        .and_then(|b| b.split("```").next())
+        .expect("README starts with a sh code block");
+    let commands: Vec<&str> = block.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(
+        commands,
+        ["cargo run --release -- run examples/issue1-import-tls12", "cargo test --workspace"]
+    );
+    let args: Vec<&str> =
+        commands[0].strip_prefix("cargo run --release -- ").expect("cargo run").split_whitespace().collect();
+
+    let r = run(&args);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("WSUS001"), "{}", r.stdout);
+    assert!(r.stdout.contains("resolution:"), "{}", r.stdout);
+
+    let mut json_args = args.clone();
+    json_args.extend(["--format", "json"]);
+    let report = json(&run(&json_args).stdout);
+    let detected: Vec<&str> = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["outcome"] == "detected")
+        .map(|f| f["rule"].as_str().expect("rule"))
+        .collect();
+    assert_eq!(detected, ["WSUS001"]);
+    assert_eq!(report["packs"][0]["id"], "wsus-tls", "the built-in pack is used");
+
+    let healthy = run(&["run", "examples/healthy"]);
+    assert_eq!(healthy.code, 0, "{}", healthy.stdout);
 }

@@ -640,3 +640,49 @@ fn tempdir(tag: &str) -> PathBuf {
     std::fs::create_dir_all(&d).expect("temp dir");
     d
 }
+
+#[test]
+fn recognition_by_name_and_by_content() {
+    use triage_collectors::logs::{ConfigMgrLog, WsusLog};
+    use triage_facts::{Artifact, Collector, Recognition};
+    let bid = |c: &dyn Collector, rel: &str, head: &[u8]| {
+        c.recognise(&Artifact { rel_path: rel, path: Path::new(rel), head, size: head.len() as u64 })
+    };
+    let sd = read("softwaredistribution_mslearn_tracksync_2014.txt");
+    let cm = read("ccmnotificationagent_ccm_framing_cmtraceopen.log");
+    let sms = read("bgbserver_simple_framing_cmtraceopen.log");
+    assert_eq!(bid(&WsusLog, "logs/SoftwareDistribution.log.1", b""), Recognition::ByNameAndContent);
+    assert_eq!(bid(&WsusLog, "SoftwareDistribution20240101.log", b""), Recognition::ByNameAndContent);
+    assert_eq!(bid(&WsusLog, "copy.txt", &sd), Recognition::ByContent);
+    assert_eq!(bid(&WsusLog, "copy.txt", &utf16le_crlf(&sd)), Recognition::ByContent);
+    assert_eq!(bid(&WsusLog, "copy.txt", &cm), Recognition::No);
+    assert_eq!(bid(&ConfigMgrLog, "wsyncmgr.lo_", b""), Recognition::ByNameAndContent);
+    assert_eq!(bid(&ConfigMgrLog, "WCM.log", b""), Recognition::ByNameAndContent);
+    assert_eq!(bid(&ConfigMgrLog, "a.txt", &cm), Recognition::ByContent);
+    assert_eq!(bid(&ConfigMgrLog, "a.txt", &sms), Recognition::ByContent);
+    assert_eq!(bid(&ConfigMgrLog, "a.txt", &sd), Recognition::No);
+}
+
+#[test]
+fn routine_events_are_not_sync_events_and_lists_are_capped() {
+    let mut text = String::new();
+    text.push_str("2020-08-01 10:00:00.000 UTC\tInfo\tWsusService.9\tEventLogEventReporter.ReportEvent\tEventId=364,Type=Information,Category=Synchronization,Message=Content file download succeeded.\n");
+    text.push_str("2020-08-01 10:00:01.000 UTC\tError\tWsusService.9\tEventLogEventReporter.ReportEvent\tEventId=386,Type=Error,Category=Synchronization,Message=Synchronization failed.\n");
+    for n in 0..(triage_collectors::logs::MAX_LIST_ITEMS + 5) {
+        text.push_str(&format!(
+            "2020-08-01 10:00:02.000 UTC\tInfo\tw3wp.1\tA.B\tcalling https://h{n}.example/x\n"
+        ));
+    }
+    let out =
+        scan(text.as_bytes(), "sd.log", &Format::Wsus, &plan(vec![signal("p/ev", "wsus", r"EventId=\d+")]));
+    let ev = list(&out, &["logs", "wsus", "sync_events"]);
+    assert_eq!(ev.len(), 1);
+    assert_eq!((i(&ev[0], &["event_id"]), s(&ev[0], &["kind"])), (386, "failed"));
+    assert_eq!(s(&ev[0], &["message"]), "Synchronization failed.");
+    // A signal still sees the routine event.
+    assert_eq!(list(&out, &["signals", "p/ev"]).len(), 2);
+    let eps = list(&out, &["logs", "wsus", "endpoints"]);
+    assert_eq!(eps.len(), triage_collectors::logs::MAX_LIST_ITEMS);
+    let f = by_file(&out, "wsus", "sd.log");
+    assert_eq!(i(f, &["truncated", "endpoints"]), 5);
+}

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use rhai::{Dynamic, Engine, Scope};
-use triage_facts::{Fact, FactMap};
+use triage_facts::Fact;
 
 use crate::convert::{describe_dynamic, render_dynamic};
 use crate::finding::{
@@ -67,6 +67,8 @@ impl Evaluator {
         opts: &EvalOptions,
     ) -> Vec<Finding> {
         let signals = Arc::new(self.filter_signals(pack, input));
+        let signal_map: rhai::Map =
+            signals.iter().map(|(k, (m, _))| (k.as_str().into(), m.clone())).collect();
         let state = EvalState {
             input: input.clone(),
             signals,
@@ -78,9 +80,11 @@ impl Evaluator {
             let mut scope = Scope::new();
             scope.push_constant_dynamic("facts", input.lend());
             scope.push_constant_dynamic("data", pack.data.clone());
+            scope.push_constant("signals", signal_map);
             let mut derived: Vec<Value> = Vec::with_capacity(pack.derived.len());
             for d in &pack.derived {
-                let mut v = self.eval(&mut scope, &d.expr, input);
+                let mut v = self.eval(&mut scope, &d.expr);
+                v.reads.extend(path_reads(&d.expr, input));
                 for &i in &d.expr.derived_refs {
                     if let Some(prev) = derived.get(i) {
                         v.reads.extend(prev.reads.iter().cloned());
@@ -102,61 +106,116 @@ impl Evaluator {
         findings
     }
 
-    fn eval(&self, scope: &mut Scope<'_>, expr: &Expr, input: &InputFacts) -> Value {
+    /// Evaluates one ad-hoc expression on an input, with the pack's `data`, signals and derived
+    /// facts in scope, and returns its value rendered as explanations show it (`true`, `9600`,
+    /// `"text"`, `()`, `[1, 2]`). For `triage explain`-style probing and the docs' examples.
+    pub fn evaluate_expression(
+        &self,
+        pack: &Pack,
+        input: &Arc<InputFacts>,
+        text: &str,
+    ) -> Result<String, String> {
+        let signals = Arc::new(self.filter_signals(pack, input));
+        let signal_map: rhai::Map =
+            signals.iter().map(|(k, (m, _))| (k.as_str().into(), m.clone())).collect();
+        let state = EvalState {
+            input: input.clone(),
+            signals,
+            reads: Vec::new(),
+            deadline: Instant::now() + self.limits.max_time,
+            ops: 0,
+        };
+        let (result, _) = sandbox::with_state(state, || {
+            // Compiled against names only, so no value is folded into the AST.
+            let mut names = Scope::new();
+            names.push("facts", ());
+            names.push("data", ());
+            let mut scope = Scope::new();
+            scope.push_constant_dynamic("facts", input.lend());
+            scope.push_constant_dynamic("data", pack.data.clone());
+            scope.push_constant("signals", signal_map);
+            for d in &pack.derived {
+                let v = self.eval(&mut scope, &d.expr);
+                scope.push_constant_dynamic(d.name.as_str(), v.result.unwrap_or(Dynamic::UNIT));
+                names.push(d.name.as_str(), ());
+            }
+            let result = match self.engine.compile_expression_with_scope(&names, text) {
+                Ok(ast) => {
+                    sandbox::restart_clock(self.limits.max_time);
+                    self.engine
+                        .eval_ast_with_scope::<Dynamic>(&mut scope, &ast)
+                        .map(|d| describe_dynamic(&d))
+                        .map_err(|e| describe_error(&e))
+                }
+                Err(e) => Err(e.to_string()),
+            };
+            if let Some(d) = scope.get_mut("facts") {
+                input.give_back(std::mem::take(d));
+            }
+            result
+        });
+        result
+    }
+
+    /// Evaluates one expression. `reads` holds what helpers read; the `facts.a.b` paths the
+    /// text names are resolved only when needed ([`path_reads`]), for evidence or explanations.
+    fn eval(&self, scope: &mut Scope<'_>, expr: &Expr) -> Value {
         sandbox::restart_clock(self.limits.max_time);
-        let result = self.engine.eval_ast_with_scope::<Dynamic>(scope, &expr.ast).map_err(|e| describe_error(&e));
-        let mut reads = sandbox::restart_clock(self.limits.max_time);
-        for path in &expr.fact_paths {
-            let f = input.facts.get(path);
-            reads.push(Read {
-                what: path.clone(),
-                value: f.map(|f| f.value.to_string()),
-                source: f.and_then(|f| f.source.clone()),
-                text: None,
-            });
-        }
+        let result =
+            self.engine.eval_ast_with_scope::<Dynamic>(scope, &expr.ast).map_err(|e| describe_error(&e));
+        let reads = sandbox::restart_clock(self.limits.max_time);
         Value { result, reads }
     }
 
     /// Filters each signal's matches by its `where` condition; returns name → (matches, evidence).
-    fn filter_signals(&self, pack: &Pack, input: &InputFacts) -> HashMap<String, (Dynamic, Vec<Read>)> {
+    fn filter_signals(&self, pack: &Pack, input: &Arc<InputFacts>) -> HashMap<String, (Dynamic, Vec<Read>)> {
         let all = input.facts.root.get("signals").and_then(Fact::as_map);
-        let mut out = HashMap::new();
-        for s in &pack.signals {
-            let id = pack.signal_id(s);
-            let matches: Vec<&Fact> = all
-                .and_then(|m| m.get(&id))
-                .and_then(|f| match &f.value {
-                    triage_facts::Value::List(l) => Some(l.iter().collect()),
-                    _ => None,
-                })
-                .unwrap_or_default();
-            let kept: Vec<&Fact> = match &s.filter {
-                None => matches,
-                Some(filter) => matches
-                    .into_iter()
-                    .filter(|m| {
-                        let mut scope = Scope::new();
-                        scope.push_constant_dynamic("record", crate::convert::fact_to_dynamic(m));
-                        scope.push_constant_dynamic("data", pack.data.clone());
-                        let st = EvalState {
-                            input: Arc::new(InputFacts::new(Arc::new(FactMap::new()))),
-                            signals: Arc::new(HashMap::new()),
-                            reads: Vec::new(),
-                            deadline: Instant::now() + self.limits.max_time,
-                            ops: 0,
-                        };
-                        let (r, _) = sandbox::with_state(st, || {
-                            self.engine.eval_ast_with_scope::<Dynamic>(&mut scope, &filter.ast)
-                        });
-                        r.ok().and_then(|d| d.as_bool().ok()).unwrap_or(false)
+        let state = EvalState {
+            input: input.clone(),
+            signals: Arc::new(HashMap::new()),
+            reads: Vec::new(),
+            deadline: Instant::now() + self.limits.max_time,
+            ops: 0,
+        };
+        let (out, _) = sandbox::with_state(state, || {
+            // One scope for every `where`: `data`, then `record` pushed and popped per match.
+            let mut scope = Scope::new();
+            scope.push_constant_dynamic("data", pack.data.clone());
+            let mut out = HashMap::new();
+            for s in &pack.signals {
+                let id = pack.signal_id(s);
+                let matches: Vec<&Fact> = all
+                    .and_then(|m| m.get(&id))
+                    .and_then(|f| match &f.value {
+                        triage_facts::Value::List(l) => Some(l.iter().collect()),
+                        _ => None,
                     })
-                    .collect(),
-            };
-            let reads = sandbox::match_reads(&s.name, &kept, SIGNAL_EVIDENCE_CAP);
-            let dynamic: rhai::Array = kept.iter().map(|f| crate::convert::fact_to_dynamic(f)).collect();
-            out.insert(s.name.clone(), (Dynamic::from_array(dynamic), reads));
-        }
+                    .unwrap_or_default();
+                let mut kept: Vec<(&Fact, Dynamic)> = Vec::with_capacity(matches.len());
+                for m in matches {
+                    let record = crate::convert::fact_to_dynamic(m);
+                    let keep = match &s.filter {
+                        None => true,
+                        Some(filter) => {
+                            scope.push_constant_dynamic("record", record.clone());
+                            sandbox::restart_clock(self.limits.max_time);
+                            // A `where` that fails to evaluate does not keep the match.
+                            let r = self.engine.eval_ast_with_scope::<Dynamic>(&mut scope, &filter.ast);
+                            scope.rewind(1);
+                            r.ok().and_then(|d| d.as_bool().ok()).unwrap_or(false)
+                        }
+                    };
+                    if keep {
+                        kept.push((m, record));
+                    }
+                }
+                let facts: Vec<&Fact> = kept.iter().map(|(f, _)| *f).collect();
+                let reads = sandbox::match_reads(&s.name, &facts, SIGNAL_EVIDENCE_CAP);
+                let dynamic: rhai::Array = kept.into_iter().map(|(_, d)| d).collect();
+                out.insert(s.name.clone(), (Dynamic::from_array(dynamic), reads));
+            }
+            out
+        });
         out
     }
 
@@ -230,15 +289,15 @@ impl Evaluator {
             refs.dedup();
             for i in refs {
                 let (d, v) = (&pack.derived[i], &derived[i]);
-                x.derived.push(trace(pack, format!("derive.{}", d.name), &d.expr, v));
+                x.derived.push(trace(pack, format!("derive.{}", d.name), &d.expr, v, input));
             }
         }
 
         // 2. Applicability.
         if let Some(a) = &rule.applies_if {
-            let v = self.eval(scope, a, input);
+            let v = self.eval(scope, a);
             if let Some(x) = explain.as_mut() {
-                x.clauses.push(trace(pack, "applies_if".into(), a, &v));
+                x.clauses.push(trace(pack, "applies_if".into(), a, &v, input));
             }
             match as_bool(&v, a, pack, derived) {
                 Ok(true) => {}
@@ -258,25 +317,19 @@ impl Evaluator {
 
         // 3. The condition: every clause is evaluated, so explanations show them all.
         let mut results = Vec::with_capacity(rule.clauses.len());
-        let mut evidence: Vec<Read> = Vec::new();
+        let mut values = Vec::with_capacity(rule.clauses.len());
         for (i, c) in rule.clauses.iter().enumerate() {
-            let v = self.eval(scope, c, input);
-            let role = match rule.combine {
-                Combine::Single => "when".to_owned(),
-                Combine::All => format!("when.all[{i}]"),
-                Combine::Any => format!("when.any[{i}]"),
-            };
+            let v = self.eval(scope, c);
             if let Some(x) = explain.as_mut() {
-                x.clauses.push(trace(pack, role, c, &v));
+                let role = match rule.combine {
+                    Combine::Single => "when".to_owned(),
+                    Combine::All => format!("when.all[{i}]"),
+                    Combine::Any => format!("when.any[{i}]"),
+                };
+                x.clauses.push(trace(pack, role, c, &v, input));
             }
-            let b = as_bool(&v, c, pack, derived);
-            if matches!(b, Ok(true)) || rule.combine != Combine::Any {
-                evidence.extend(v.reads.iter().cloned());
-                for &d in &c.derived_refs {
-                    evidence.extend(derived[d].reads.iter().cloned());
-                }
-            }
-            results.push(b);
+            results.push(as_bool(&v, c, pack, derived));
+            values.push(v);
         }
         let first_error = results.iter().find_map(|r| r.as_ref().err().cloned());
         let outcome = match rule.combine {
@@ -302,8 +355,21 @@ impl Evaluator {
         finding.outcome = outcome;
         match outcome {
             Outcome::Detected => {
+                // Evidence: what every clause read (for `any`, only the true ones), with the
+                // derived facts they use.
+                let mut evidence: Vec<Read> = Vec::new();
+                for ((c, v), b) in rule.clauses.iter().zip(values).zip(&results) {
+                    if rule.combine == Combine::Any && !matches!(b, Ok(true)) {
+                        continue;
+                    }
+                    evidence.extend(v.reads);
+                    evidence.extend(path_reads(c, input));
+                    for &d in &c.derived_refs {
+                        evidence.extend(derived[d].reads.iter().cloned());
+                    }
+                }
                 finding.evidence = dedup_evidence(evidence);
-                match self.render(scope, pack, rule, input) {
+                match self.render(scope, pack, rule) {
                     Ok(text) => finding.resolution = Some(text),
                     Err(e) => {
                         finding.outcome = Outcome::Error;
@@ -318,18 +384,12 @@ impl Evaluator {
         finding
     }
 
-    fn render(
-        &self,
-        scope: &mut Scope<'_>,
-        pack: &Pack,
-        rule: &Rule,
-        input: &InputFacts,
-    ) -> Result<String, String> {
+    fn render(&self, scope: &mut Scope<'_>, pack: &Pack, rule: &Rule) -> Result<String, String> {
         let mut out = String::new();
         for part in &rule.resolution.parts {
             match part {
                 TemplatePart::Text(t) => out.push_str(t),
-                TemplatePart::Expr(e) => match self.eval(scope, e, input).result {
+                TemplatePart::Expr(e) => match self.eval(scope, e).result {
                     Ok(d) => out.push_str(&render_dynamic(&d)),
                     Err(err) => {
                         return Err(format!(
@@ -389,14 +449,33 @@ fn location(pack: &Pack, e: &Expr) -> String {
     format!("{file}:{line}")
 }
 
-fn trace(pack: &Pack, role: String, e: &Expr, v: &Value) -> ClauseTrace {
+/// The `facts.a.b` paths an expression names, with their values and provenance.
+fn path_reads(expr: &Expr, input: &InputFacts) -> Vec<Read> {
+    let mut reads = sandbox::signal_evidence(&expr.signals);
+    reads.extend(expr.fact_paths.iter().map(|path| {
+        let f = input.facts.get(path);
+        Read {
+            what: path.clone(),
+            value: f.map(|f| f.value.to_string()),
+            source: f.and_then(|f| f.source.clone()),
+            text: None,
+        }
+    }));
+    reads
+}
+
+fn trace(pack: &Pack, role: String, e: &Expr, v: &Value, input: &InputFacts) -> ClauseTrace {
+    let mut reads = v.reads.clone();
+    if !role.starts_with("derive.") {
+        reads.extend(path_reads(e, input));
+    }
     ClauseTrace {
         role,
         expression: e.text.clone(),
         value: v.result.as_ref().ok().map(describe_dynamic),
         error: v.result.as_ref().err().cloned(),
         location: location(pack, e),
-        reads: dedup_evidence(v.reads.clone()),
+        reads: dedup_evidence(reads),
     }
 }
 
@@ -422,7 +501,7 @@ fn describe_error(e: &rhai::EvalAltResult) -> String {
     use rhai::EvalAltResult as E;
     match e {
         E::ErrorTerminated(reason, pos) => format!("{reason} ({pos})"),
-        E::ErrorInFunctionCall(_, _, inner, _) if matches!(terminated(inner), Some(_)) => describe_error(inner),
+        E::ErrorInFunctionCall(_, _, inner, _) if terminated(inner).is_some() => describe_error(inner),
         _ => e.to_string(),
     }
 }

@@ -59,10 +59,16 @@ fn rule_page(pack: &Pack, rule: &Rule) -> String {
     out.push_str(&format!("\n# {} — {}\n\n", rule.id, rule.title));
     out.push_str(&format!("Severity: **{}**", rule.severity.as_str()));
     if !rule.tags.is_empty() {
-        out.push_str(&format!(" · tags: {}", rule.tags.iter().map(|t| format!("`{t}`")).collect::<Vec<_>>().join(", ")));
+        out.push_str(&format!(
+            " · tags: {}",
+            rule.tags.iter().map(|t| format!("`{t}`")).collect::<Vec<_>>().join(", ")
+        ));
     }
     let (file, line) = pack.line_of(rule.loc);
-    out.push_str(&format!(" · defined in `{file}:{line}` of pack `{}` {}\n\n", pack.manifest.id, pack.manifest.version));
+    out.push_str(&format!(
+        " · defined in `{file}:{line}` of pack `{}` {}\n\n",
+        pack.manifest.id, pack.manifest.version
+    ));
 
     out.push_str("## What it detects\n\n");
     match &rule.description {
@@ -134,13 +140,18 @@ fn rule_page(pack: &Pack, rule: &Rule) -> String {
                 s.name,
                 s.log,
                 escape_code_cell(&s.pattern),
-                s.filter.as_ref().map(|f| format!("`{}`", escape_code_cell(&f.text))).unwrap_or_else(|| "—".into())
+                s.filter
+                    .as_ref()
+                    .map(|f| format!("`{}`", escape_code_cell(&f.text)))
+                    .unwrap_or_else(|| "—".into())
             ));
         }
         out.push('\n');
     }
 
-    out.push_str("## Resolution\n\nShown with the host's own values in place of each `{{ … }}`:\n\n```text\n");
+    out.push_str(
+        "## Resolution\n\nShown with the host's own values in place of each `{{ … }}`:\n\n```text\n",
+    );
     let mut res = String::new();
     for p in &rule.resolution.parts {
         match p {
@@ -186,7 +197,8 @@ fn signal_names(text: &str) -> Vec<String> {
     let mut rest = text;
     while let Some(i) = rest.find("signal(") {
         let after = rest[i + 7..].trim_start();
-        let preceded_by_ident = rest[..i].chars().next_back().is_some_and(|c| c.is_alphanumeric() || c == '_');
+        let preceded_by_ident =
+            rest[..i].chars().next_back().is_some_and(|c| c.is_alphanumeric() || c == '_');
         if let (false, Some(stripped)) = (preceded_by_ident, after.strip_prefix('"')) {
             if let Some(end) = stripped.find('"') {
                 out.push(stripped[..end].to_owned());
@@ -268,7 +280,10 @@ expect = "detected"
         let pages = render(&pack());
         assert_eq!(pages.keys().collect::<Vec<_>>(), vec!["DEMO001.md", "README.md"]);
         let index = &pages["README.md"];
-        assert!(index.contains("| [DEMO001](DEMO001.md) | warning | Old build \\| with a pipe | 1 |"), "{index}");
+        assert!(
+            index.contains("| [DEMO001](DEMO001.md) | warning | Old build \\| with a pipe | 1 |"),
+            "{index}"
+        );
         assert!(index.contains("### `data.limit`"), "{index}");
     }
 
@@ -279,7 +294,10 @@ expect = "detected"
         assert!(page.starts_with(GENERATED), "{page}");
         assert!(page.contains("| `os.build` | systeminfo |"), "{page}");
         assert!(page.contains("| `old` | `fact(\"os.build\") < data.limit` |"), "{page}");
-        assert!(page.contains("| `boom` | `wsus` | `boom` | `record.fields?.process == \"w3wp\"` |"), "{page}");
+        assert!(
+            page.contains("| `boom` | `wsus` | `boom` | `record.fields?.process == \"w3wp\"` |"),
+            "{page}"
+        );
         assert!(page.contains("Build {{ fact(\"os.build\") }} is too old."), "{page}");
         assert!(page.contains("| old | inline facts (1 values) | `detected` |"), "{page}");
         assert!(page.ends_with("`detected` |\n"), "{page}");

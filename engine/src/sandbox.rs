@@ -1,8 +1,8 @@
 //! The hardened Rhai engine that runs pack conditions, and the helper functions rule authors use.
 //!
 //! Packs come from other teams, so the engine is built from nothing ([`rhai::Engine::new_raw`])
-//! plus the standard package: no module resolver (the crate is built with `no_module`), `eval`
-//! disabled, `print`/`debug` discarded, strict variables, expressions only, and limits on
+//! plus the standard package: no module resolver (the crate is built with `no_module`, so
+//! `import` does not parse), `eval` disabled, `print`/`debug` discarded, strict variables, expressions only, and limits on
 //! operations, call depth, expression depth, string, array and map sizes, and wall-clock time.
 //!
 //! Helpers read the current input through a thread-local set by the evaluator for the duration
@@ -32,10 +32,15 @@
 //! | `iff(cond, a, b)` | `a` if `cond` is true, else `b` |
 //! | `strip_suffixes(list, [suffixes])` | each item with any of the suffixes removed |
 //!
-//! Semantics that surprise authors: `==` between different types is `false` (so `() == 1` and
-//! `"1" == 1` are false, never an error); reading a property of `()` is an error — use `?.`
-//! (`facts?.os?.build`) or `has("os.build")`; integers and floats do not mix in arithmetic
-//! without `to_float()`.
+//! Semantics that surprise authors (all documented in `docs/rule-language.md`, whose examples
+//! run as tests): `==` between different types is `false` (so `() == 1` and `"1" == 1` are
+//! false, never an error); a missing map key reads as `()` but a property of `()` is an error —
+//! use `?.` (`facts?.os?.build`) or `has("os.build")`; closures cannot capture outer names (the
+//! crate is built with `no_closure`), so inside them use `fact(path)`.
+//!
+//! Limits: Rhai counts operations per call frame (a closure called back by `map` restarts from
+//! its caller's count), so the operation budget and the wall-clock deadline are kept in the
+//! per-evaluation state and checked in `on_progress` on every operation.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -194,6 +199,27 @@ pub(crate) fn with_state<R>(state: EvalState, f: impl FnOnce() -> R) -> (R, Eval
     let state = STATE.with(|s| s.borrow_mut().take());
     // The state was installed just above and only helpers borrow it, briefly.
     (r, state.expect("evaluation state present"))
+}
+
+/// The evidence of the named signals' matches (or "no match"), from the current evaluation.
+pub(crate) fn signal_evidence(names: &[String]) -> Vec<Read> {
+    with(|st| {
+        let mut out = Vec::new();
+        for name in names {
+            match st.signals.get(name) {
+                Some((_, reads)) if !reads.is_empty() => out.extend(reads.iter().cloned()),
+                Some(_) => out.push(Read {
+                    what: format!("signal {name}"),
+                    value: Some("no match".into()),
+                    source: None,
+                    text: None,
+                }),
+                None => {}
+            }
+        }
+        out
+    })
+    .unwrap_or_default()
 }
 
 /// Resets the deadline and read list between expressions of one evaluation.

@@ -32,7 +32,8 @@ mod tests {
             None => schema,
             Some(d) => &schema["$defs"][d],
         };
-        let mut k: Vec<String> = node["properties"].as_object().expect("properties").keys().cloned().collect();
+        let mut k: Vec<String> =
+            node["properties"].as_object().expect("properties").keys().cloned().collect();
         k.sort();
         k
     }

@@ -29,8 +29,9 @@ fn report_schema_is_current() {
 /// Every example pack in the docs and tests parses as the schema's Rust type too.
 #[test]
 fn pack_files_deserialise_as_the_schema_type() {
-    let text = std::fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/valid/pack.toml"))
-        .expect("read example pack");
+    let text =
+        std::fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/valid/pack.toml"))
+            .expect("read example pack");
     let parsed: Result<triage_engine::pack::format::PackFile, _> = toml::from_str(&text);
     assert!(parsed.is_ok(), "{parsed:?}");
 }

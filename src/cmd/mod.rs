@@ -9,4 +9,6 @@ pub mod diff;
 pub mod explain;
 pub mod facts;
 pub mod pack;
+pub mod pack_store;
+pub mod probe;
 pub mod run;

@@ -25,6 +25,8 @@ pub enum PackCommand {
     Check(CheckArgs),
     /// Run the test cases of every rule in a pack.
     Test(TestArgs),
+    #[command(flatten)]
+    Store(crate::cmd::pack_store::StoreCommand),
 }
 
 #[derive(Debug, Args)]
@@ -47,6 +49,7 @@ pub fn run(cmd: PackCommand, ui: &Ui, out: &mut Out, err: &mut Out) -> CmdResult
     match cmd {
         PackCommand::Check(args) => check(args, ui, out),
         PackCommand::Test(args) => test(args, ui, out, err),
+        PackCommand::Store(c) => crate::cmd::pack_store::run(c, ui, out, err),
     }
 }
 

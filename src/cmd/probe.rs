@@ -5,12 +5,15 @@
 //! host's own hello); 1 when it did not; 2 on an error (bad arguments, unreadable facts, a name
 //! that does not resolve).
 
-use std::path::{Path, PathBuf};
-use std::process::ExitCode;
+use std::io::Write;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use triage_collectors::probe::{self, as_host, proxy::ProxyConfig, ProbeOptions};
-use triage_facts::FactMap;
+use triage_facts::ScanPlan;
+
+use crate::output::{Out, Ui};
+use crate::{input, CmdResult, Exit, Failure, Format};
 
 #[derive(Debug, clap::Args)]
 pub struct ProbeArgs {
@@ -24,12 +27,6 @@ pub enum ProbeKind {
     Tls(TlsArgs),
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum ProbeFormat {
-    Human,
-    Json,
-}
-
 #[derive(Debug, clap::Args)]
 pub struct TlsArgs {
     /// The endpoint, `HOST[:PORT]` (port 443 by default).
@@ -41,19 +38,19 @@ pub struct TlsArgs {
     /// The server name to send (default: the host name; none for an IP address).
     #[arg(long, value_name = "NAME")]
     pub sni: Option<String>,
-    #[arg(long, value_enum, default_value = "human")]
-    pub format: ProbeFormat,
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
     /// Save the result as JSON, an artifact `triage run` reads (facts under `probes.tls`).
     #[arg(short = 'o', long, value_name = "FILE")]
     pub output: Option<PathBuf>,
-    /// Also offer the ClientHello the host described by these facts would send: a fact map
-    /// (`triage facts` JSON) or a folder of that host's artifacts.
+    /// Also offer the ClientHello the host described by these facts would send: an artifact
+    /// folder, a bundle or a fact-map JSON of that host.
     #[arg(long, value_name = "FACTS_OR_FOLDER")]
     pub as_host: Option<PathBuf>,
     /// Seconds allowed per connection (connect, proxy and server answer together).
     #[arg(long, default_value_t = 5.0, value_name = "SECONDS")]
     pub timeout: f64,
-    /// Milliseconds to wait between two connections.
+    /// Milliseconds to wait between two connections (at most 10000).
     #[arg(long, default_value_t = 250, value_name = "MS")]
     pub pause: u64,
     /// Only test the versions; do not enumerate cipher suites.
@@ -62,62 +59,49 @@ pub struct TlsArgs {
 }
 
 /// Runs `triage probe …`.
-pub fn run(args: &ProbeArgs) -> miette::Result<ExitCode> {
-    match &args.what {
-        ProbeKind::Tls(t) => run_tls(t),
+pub fn run(args: ProbeArgs, ui: &Ui, out: &mut Out, _err: &mut Out) -> CmdResult {
+    match args.what {
+        ProbeKind::Tls(t) => run_tls(t, ui, out),
     }
 }
 
-fn load_facts(path: &Path) -> miette::Result<FactMap> {
-    if path.is_file() {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| miette::miette!("cannot read {}: {e}", path.display()))?;
-        if let Ok(v) = serde_json::from_str::<serde_json::Value>(text.trim_start_matches('\u{feff}')) {
-            // `triage facts --format json` may wrap the map in `{"facts": …}`.
-            let inner = v.get("facts").cloned().unwrap_or(v);
-            if let Ok(m) = serde_json::from_value::<FactMap>(inner) {
-                return Ok(m);
-            }
-        }
-    }
-    let collected =
-        triage_collectors::discover::collect_path(path, &triage_collectors::all(), None, &Default::default())
-            .map_err(|e| miette::miette!("cannot read {}: {e}", path.display()))?;
-    Ok(collected.facts)
+fn fail(msg: String) -> Failure {
+    Failure::Message(miette::miette!("{msg}"))
 }
 
-fn run_tls(t: &TlsArgs) -> miette::Result<ExitCode> {
+fn run_tls(t: TlsArgs, ui: &Ui, out: &mut Out) -> CmdResult {
     let Some((host, port)) = probe::split_host_port(&t.target, 443) else {
-        return Err(miette::miette!("bad target {:?}: expected HOST[:PORT]", t.target));
+        return Err(fail(format!("bad target {:?}: expected HOST[:PORT]", t.target)));
     };
     if !(t.timeout.is_finite() && t.timeout > 0.0 && t.timeout <= 120.0) {
-        return Err(miette::miette!("--timeout must be between 0 and 120 seconds"));
+        return Err(fail("--timeout must be more than 0 and at most 120 seconds".into()));
     }
     let mut opts = ProbeOptions::new(host, port);
     opts.timeout = Duration::from_secs_f64(t.timeout);
     opts.pause = Duration::from_millis(t.pause.min(10_000));
-    opts.sni = t.sni.clone();
+    opts.sni = t.sni;
     opts.enumerate_suites = !t.no_suites;
     if let Some(url) = &t.proxy {
-        opts.proxy = Some(ProxyConfig::parse(url).map_err(|e| miette::miette!("{e}"))?);
+        opts.proxy = Some(ProxyConfig::parse(url).map_err(|e| fail(e.to_string()))?);
     }
     if let Some(path) = &t.as_host {
-        opts.as_host = Some(as_host::host_hello(&load_facts(path)?));
+        let host = input::load(path, &ScanPlan::default(), ui).map_err(fail)?;
+        opts.as_host = Some(as_host::host_hello(&host.facts));
     }
     let report = probe::probe(&opts);
     let json = report.to_json();
-    if let Some(out) = &t.output {
-        std::fs::write(out, format!("{json}\n")).map_err(|e| miette::miette!("cannot write {}: {e}", out.display()))?;
+    if let Some(file) = &t.output {
+        std::fs::write(file, format!("{json}\n")).map_err(|e| fail(format!("{}: {e}", file.display())))?;
     }
     match t.format {
-        ProbeFormat::Json => println!("{json}"),
-        ProbeFormat::Human => print!("{}", report.render_human()),
+        Format::Json => writeln!(out, "{json}")?,
+        Format::Human => out.write_all(report.render_human().as_bytes())?,
     }
     Ok(if !report.errors.is_empty() {
-        ExitCode::from(2)
+        Exit::Error
     } else if report.looks_healthy() {
-        ExitCode::SUCCESS
+        Exit::Clean
     } else {
-        ExitCode::from(1)
+        Exit::Detected
     })
 }

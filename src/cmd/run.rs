@@ -1,19 +1,14 @@
 //! `triage run PATH… [--pack DIR]… [--format human|json|jsonl] [--explain]`: collect each input,
-//! evaluate every pack on it, and report one finding per rule and input.
-//!
-//! Inputs are artifact folders, single artifacts, fact maps and bundles (folders or `.zip`),
-//! collected and evaluated in parallel (rayon; each input's facts are dropped once its findings
-//! are made, so memory follows the inputs in flight, not the number of inputs). Output keeps
-//! the order of the command line. `jsonl` writes one finding per line for fleet tooling; the
-//! human format ends, when there are several inputs, with a per-rule summary across them.
+//! evaluate every pack on it, and report one finding per rule and input. The human format ends,
+//! when there are several inputs, with a per-rule summary across them.
 
 use std::io::Write;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use clap::{Args, ValueEnum};
-use rayon::prelude::*;
-use triage_engine::{EvalOptions, Evaluator, InputFacts, InputSummary, Outcome, PackRef, Report};
+use clap::Args;
+use triage_engine::{EvalOptions, Evaluator, Finding, InputFacts, InputSummary, Outcome, PackRef, Report};
 
 use crate::input::{self, Input};
 use crate::output::{Out, Ui};
@@ -27,6 +22,7 @@ pub struct RunArgs {
     /// A rule-pack folder; repeat for several. Without it, the packs built into triage are used.
     #[arg(long = "pack", value_name = "DIR")]
     pub packs: Vec<PathBuf>,
+    /// `jsonl` prints one finding per line (JSON Lines), for fleets and log tools.
     #[arg(long, value_enum, default_value_t)]
     pub format: RunFormat,
     /// Show, for every rule, each clause, its value and the facts it read.
@@ -34,13 +30,12 @@ pub struct RunArgs {
     pub explain: bool,
 }
 
-/// `run`'s output formats: [`Format`]'s, plus JSON Lines.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+/// Output formats of `run`: those of every command, and JSON Lines.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
 pub enum RunFormat {
     #[default]
     Human,
     Json,
-    /// One finding per line (JSON Lines), for fleet tooling.
     Jsonl,
 }
 
@@ -61,12 +56,7 @@ pub fn run(args: RunArgs, ui: &Ui, out: &mut Out, err: &mut Out) -> CmdResult {
     }
     match args.format {
         RunFormat::Json => render::json::write(out, &result.report)?,
-        RunFormat::Jsonl => {
-            for f in &result.report.findings {
-                let line = serde_json::to_string(f).map_err(|e| miette::miette!("{e}"))?;
-                writeln!(out, "{line}")?;
-            }
-        }
+        RunFormat::Jsonl => render::json::write_lines(out, &result.report.findings)?,
         RunFormat::Human => {
             render::human::write_run(out, ui, &result.report, &result.inputs, args.explain)?;
             if result.report.inputs.len() > 1 {
@@ -76,9 +66,6 @@ pub fn run(args: RunArgs, ui: &Ui, out: &mut Out, err: &mut Out) -> CmdResult {
     }
     Ok(exit_status(&result))
 }
-
-/// One input's result: the input and its findings, or the path and why it could not be read.
-type Evaluated = (Result<Input, (String, String)>, Vec<triage_engine::Finding>);
 
 /// Collects and evaluates every input with every pack. Unreadable inputs are recorded, and
 /// appear in the report's `inputs` with their error.
@@ -91,35 +78,31 @@ pub fn evaluate(
 ) -> RunResult {
     let plan = packs::scan_plan(packs);
     let opts = EvalOptions { explain, providers: packs::providers() };
-    // Each input on its own, in parallel; results keep the command line's order.
-    let results: Vec<Evaluated> = paths
-        .par_iter()
-        .map(|path| match input::load(path, &plan, ui) {
-            Ok(mut input) => {
-                let facts = Arc::new(InputFacts::new(Arc::new(std::mem::take(&mut input.facts))));
-                let findings = packs
-                    .iter()
-                    .flat_map(|pack| evaluator.evaluate(pack, &facts, &input.name, &opts))
-                    .collect();
-                (Ok(input), findings)
-            }
-            Err(message) => (Err((path.display().to_string(), message)), Vec::new()),
-        })
-        .collect();
+    let mut seen = std::collections::BTreeSet::new();
+    // The same path twice is one input: findings are keyed by the input's name.
+    let unique: Vec<&PathBuf> = paths.iter().filter(|p| seen.insert(p.as_path())).collect();
+    // Inputs are independent: collect and evaluate them in parallel, report them in order.
+    let results = parallel_map(&unique, |path| {
+        let mut input = input::load(path, &plan, ui)?;
+        let facts = Arc::new(InputFacts::new(Arc::new(std::mem::take(&mut input.facts))));
+        let findings: Vec<Finding> =
+            packs.iter().flat_map(|pack| evaluator.evaluate(pack, &facts, &input.name, &opts)).collect();
+        Ok::<_, String>((input, findings))
+    });
     let mut inputs = Vec::new();
     let mut summaries = Vec::new();
     let mut findings = Vec::new();
     let mut input_errors = Vec::new();
-    for (loaded, found) in results {
-        match loaded {
-            Ok(input) => {
+    for (path, result) in unique.iter().zip(results) {
+        match result {
+            Ok((input, found)) => {
                 summaries.push(input.summary.clone());
-                inputs.push(input);
                 findings.extend(found);
+                inputs.push(input);
             }
-            Err((path, message)) => {
+            Err(message) => {
                 summaries.push(InputSummary {
-                    input: path,
+                    input: path.display().to_string(),
                     artifacts: 0,
                     unrecognised: vec![],
                     collection_errors: vec![message.clone()],
@@ -155,6 +138,36 @@ pub fn exit_status(result: &RunResult) -> Exit {
     }
 }
 
+/// `f` over `items` on up to one thread per core; results in the order of `items`.
+fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(items.len());
+    if workers <= 1 {
+        return items.iter().map(f).collect();
+    }
+    let next = AtomicUsize::new(0);
+    let mut done: Vec<(usize, R)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut out = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(item) = items.get(i) else { break };
+                        out.push((i, f(item)));
+                    }
+                    out
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+            .collect()
+    });
+    done.sort_by_key(|(i, _)| *i);
+    done.into_iter().map(|(_, r)| r).collect()
+}
+
 /// The per-rule summary that ends a human run over several inputs: for each rule, how many
 /// inputs gave each outcome.
 fn write_rule_summary(out: &mut Out, report: &Report) -> std::io::Result<()> {
@@ -162,8 +175,7 @@ fn write_rule_summary(out: &mut Out, report: &Report) -> std::io::Result<()> {
     type Counts<'a> = (&'a str, BTreeMap<Outcome, u64>);
     let mut by_rule: BTreeMap<(&str, &str), Counts<'_>> = BTreeMap::new();
     for f in &report.findings {
-        let e =
-            by_rule.entry((f.pack.as_str(), f.rule.as_str())).or_insert((f.title.as_str(), BTreeMap::new()));
+        let e = by_rule.entry((f.pack.as_str(), f.rule.as_str())).or_insert((f.title.as_str(), BTreeMap::new()));
         *e.1.entry(f.outcome).or_insert(0) += 1;
     }
     writeln!(out, "\nsummary over {} inputs:", report.inputs.len())?;
@@ -187,4 +199,21 @@ fn write_rule_summary(out: &mut Out, report: &Report) -> std::io::Result<()> {
         )?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parallel_map;
+
+    #[test]
+    fn parallel_map_keeps_the_order_of_its_items() {
+        let items: Vec<u64> = (0..200).collect();
+        let out = parallel_map(&items, |x| {
+            // Uneven work, so threads finish out of order.
+            std::thread::sleep(std::time::Duration::from_micros((x % 7) * 50));
+            x * 2
+        });
+        assert_eq!(out, items.iter().map(|x| x * 2).collect::<Vec<_>>());
+        assert!(parallel_map(&[] as &[u64], |x| *x).is_empty());
+    }
 }

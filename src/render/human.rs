@@ -71,6 +71,8 @@ pub fn write_report_error(w: &mut impl Write, ui: &Ui, diag: &dyn Diagnostic) {
 
 /// Labels longer than this (in bytes, on one line) point at their start instead of underlining.
 const LONG_LABEL: usize = 100;
+/// Labels spanning this many line breaks or more point at their start too.
+const MANY_LINES: usize = 4;
 
 const RED_BOLD: &str = "1;31";
 const YELLOW_BOLD: &str = "1;33";
@@ -326,12 +328,12 @@ fn write_detected(
         });
         match located {
             Some((artifact, text, range)) => {
-                // A whole long log record underlined is noise: point at its start instead.
-                let len = if range.len() > LONG_LABEL && !text[range.clone()].contains('\n') {
-                    0
-                } else {
-                    range.len()
-                };
+                // A whole long record underlined, or a long multi-line element bracketed, is
+                // noise: point at its start instead; the context lines still show it.
+                let covered = &text[range.clone()];
+                let long_line = range.len() > LONG_LABEL && !covered.contains('\n');
+                let many_lines = covered.matches('\n').count() >= MANY_LINES;
+                let len = if long_line || many_lines { 0 } else { range.len() };
                 let label = LabeledSpan::new(Some(label_for(e)), range.start, len);
                 match groups.iter_mut().find(|g| g.0 == artifact) {
                     Some(g) => g.2.push(label),

@@ -1,4 +1,5 @@
-//! JSON output: one pretty-printed document and a newline. Every type written here serialises
+//! JSON output: one pretty-printed document and a newline, or JSON Lines (one compact document per
+//! line). Every type written here serialises
 //! deterministically (structs in declaration order, maps as `BTreeMap`), so the same input gives
 //! the same bytes.
 
@@ -11,6 +12,16 @@ pub fn write<T: Serialize + ?Sized>(out: &mut impl Write, value: &T) -> io::Resu
     let text = serde_json::to_string_pretty(value).map_err(io::Error::other)?;
     out.write_all(text.as_bytes())?;
     out.write_all(b"\n")
+}
+
+/// Writes each item as one compact JSON document per line (JSON Lines).
+pub fn write_lines<T: Serialize>(out: &mut impl Write, items: &[T]) -> io::Result<()> {
+    for item in items {
+        let text = serde_json::to_string(item).map_err(io::Error::other)?;
+        out.write_all(text.as_bytes())?;
+        out.write_all(b"\n")?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -2,12 +2,12 @@
 //! signal of the file's kind in one pass, widen each hit to its record, and gather the built-in
 //! facts. Memory is bounded by [`CHUNK`] + [`MAX_RECORD_BYTES`] whatever the file's size.
 //!
-//! The hot path per chunk is two linear passes over the decoded text: a line pass (memchr for
-//! `\n`, the [`Splitter`] on each line, the record's time on its header line) and one
-//! multi-pattern search (`regex-automata`'s meta regex over every signal pattern and the
-//! format's built-in literals; its literal prefilter skips most of the text). Only records with a
-//! hit are parsed into fields and matched pattern by pattern (a `RegexSet`, then captures), so
-//! the cost of a relevant record does not touch the other 99 %.
+//! The hot path per chunk is a line pass (memchr for `\n`, the [`Splitter`] on each line, the
+//! record's time from its header line) and the multi-pattern search over the chunk: one
+//! `regex-automata` meta regex over every signal pattern of the kind, and one over the format's
+//! built-in patterns (kept apart so that the literal prefilter of each stays selective). Only
+//! records with a hit are looked at closer: matched pattern by pattern (a `RegexSet`, then
+//! captures) and parsed into fields when a signal under its cap or a built-in fact wants them.
 
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -132,8 +132,13 @@ impl Format {
 
 /// The signals of one kind, compiled once per file.
 struct Matcher {
-    /// Every signal pattern and built-in literal: where to look closer.
-    any: Option<meta::Regex>,
+    /// Where to look closer: one multi-pattern regex over every signal pattern, and one over the
+    /// format's built-in patterns. Two searches, because literal prefilters (Teddy) lose their
+    /// edge when their fingerprint buckets fill up: the pack's eight WSUS signals plus three
+    /// built-ins in one regex scan 5× slower than the two apart (`BENCHMARKS.md`).
+    any: Vec<meta::Regex>,
+    /// The built-in patterns alone: whether a record feeds the built-in facts.
+    builtin: Option<meta::Regex>,
     /// Which signals a record matches.
     set: regex::RegexSet,
     /// Per signal (same order as `set`): its spec and its regex for captures.
@@ -164,32 +169,34 @@ fn compile(
             }
         }
     }
-    let mut patterns: Vec<String> = signals.iter().map(|(s, _)| s.pattern.clone()).collect();
-    patterns.extend(format.builtin_patterns().iter().map(|p| (*p).to_owned()));
-    let any = if patterns.is_empty() {
-        None
-    } else {
+    let groups: [Vec<&str>; 2] =
+        [signals.iter().map(|(s, _)| s.pattern.as_str()).collect(), format.builtin_patterns().to_vec()];
+    let mut any = Vec::new();
+    let mut builtin = None;
+    for (gi, patterns) in groups.iter().enumerate().filter(|(_, g)| !g.is_empty()) {
         let built = meta::Builder::new()
             .syntax(regex_automata::util::syntax::Config::new().multi_line(true).crlf(true))
-            .build_many(&patterns);
+            .build_many(patterns);
         match built {
-            Ok(r) => Some(r),
-            Err(e) => {
-                errors.push(CollectionError::new(
-                    rel,
-                    format.collector(),
-                    format!("cannot compile the signals: {e}"),
-                ));
-                None
+            Ok(r) => {
+                if gi == 1 {
+                    builtin = Some(r.clone());
+                }
+                any.push(r);
             }
+            Err(e) => errors.push(CollectionError::new(
+                rel,
+                format.collector(),
+                format!("cannot compile the signals: {e}"),
+            )),
         }
-    };
+    }
     let set = regex::RegexSetBuilder::new(signals.iter().map(|(s, _)| s.pattern.as_str()))
         .multi_line(true)
         .crlf(true)
         .build()
         .unwrap_or_else(|_| regex::RegexSet::empty());
-    Matcher { any, set, signals }
+    Matcher { any, builtin, set, signals }
 }
 
 /// What one file gave.
@@ -493,26 +500,32 @@ impl<'a> Scanner<'a> {
     /// Finds hits in `text[searched..end]`, handling each hit's record.
     fn search(&mut self, end: usize) {
         // Taken out for the loop, which needs `self` mutably; put back below.
-        let Some(any) = self.matcher.any.take() else {
-            self.searched = self.searched.max(end);
-            return;
-        };
+        let any = std::mem::take(&mut self.matcher.any);
+        let text_len = self.text.len();
         let mut at = self.searched;
+        // Per search: the next hit at or after `at` (`None`: none before `end`).
+        let mut next: Vec<Option<usize>> = vec![Some(at); any.len()];
+        let mut stale = vec![true; any.len()];
         while at < end {
-            // Where a match ends is enough to find its record: no reverse scan for its start.
-            let input = Input::new(self.text.as_bytes()).range(at..end).earliest(true);
-            let Some(m) = any.search_half(&input) else { break };
-            let hit = m.offset().saturating_sub(1).max(at);
+            for (i, re) in any.iter().enumerate() {
+                if stale[i] || next[i].is_some_and(|n| n < at) {
+                    // Where a match ends is enough to find its record: no reverse scan.
+                    let input = Input::new(self.text.as_bytes()).range(at..end).earliest(true);
+                    next[i] = re.search_half(&input).map(|m| m.offset().saturating_sub(1).max(at));
+                    stale[i] = false;
+                }
+            }
+            let Some(hit) = next.iter().flatten().copied().min() else { break };
             let (ri, rstart) = self.record_of(hit);
-            let rend = self.starts.get(ri + 1).map_or(self.text.len(), |s| s.0);
+            let rend = self.starts.get(ri + 1).map_or(text_len, |s| s.0);
             let record_line = self.starts[ri].1;
             let continued = ri == 0 && self.continued;
             let part_line = if continued { self.part_line } else { record_line };
             self.handle_record(rstart, rend, record_line, part_line, continued);
             // Resume after the record: every pattern was tried on all of it.
-            at = rend.max(m.offset()).max(at + 1);
+            at = rend.max(hit + 1);
         }
-        self.matcher.any = Some(any);
+        self.matcher.any = any;
         self.searched = self.searched.max(end);
     }
 
@@ -539,23 +552,32 @@ impl<'a> Scanner<'a> {
             off += len;
         }
         let rec = Record { lines, continued };
+        let joined = rec.joined();
+        // Signals still under their cap (the others only count), and whether the built-in facts
+        // look at this record: when neither, the record is not parsed at all.
+        let mut hits = Vec::new();
+        for i in self.matcher.set.matches(&joined).into_iter() {
+            let max = self.matcher.signals[i].0.max_matches;
+            let max = if max == 0 { usize::MAX } else { max };
+            if self.matches[i].0.len() >= max {
+                self.matches[i].1 += 1;
+            } else {
+                hits.push(i);
+            }
+        }
+        let builtin = self.matcher.builtin.as_ref().is_some_and(|b| b.is_match(joined.as_bytes()));
+        if hits.is_empty() && !builtin {
+            return;
+        }
         let fields = self.format.fields(&rec);
         let rel = self.rel;
         let collector = self.format.collector();
-        let src = |line: u64| Arc::new(Provenance::new(rel, collector).at_line(line));
-        self.format.extract(&rec, &fields, &mut self.extracted, &src);
-        if self.matcher.signals.is_empty() {
-            return;
+        if builtin {
+            let src = |line: u64| Arc::new(Provenance::new(rel, collector).at_line(line));
+            self.format.extract(&rec, &fields, &mut self.extracted, &src);
         }
-        let joined = rec.joined();
-        let hits: Vec<usize> = self.matcher.set.matches(&joined).into_iter().collect();
         for i in hits {
-            let (spec, re) = &self.matcher.signals[i];
-            let max = if spec.max_matches == 0 { usize::MAX } else { spec.max_matches };
-            if self.matches[i].0.len() >= max {
-                self.matches[i].1 += 1;
-                continue;
-            }
+            let re = &self.matcher.signals[i].1;
             let Some(caps) = re.captures(&joined) else { continue };
             let whole = caps.get(0).map_or(0..0, |m| m.range());
             let line_idx = joined[..whole.start].bytes().filter(|b| *b == b'\n').count();

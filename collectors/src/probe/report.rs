@@ -104,7 +104,7 @@ impl ProbeReport {
         let strs = |l: &[String], s: &Arc<Provenance>| {
             Value::List(l.iter().map(|x| leaf(Value::Str(x.clone()), s)).collect())
         };
-        let top = src("");
+        let top = Arc::new(Provenance::new(artifact, INFO.name));
         let mut m = BTreeMap::new();
         m.insert("target".into(), leaf(self.target.clone().into(), &top));
         if let Some(p) = &self.proxy {

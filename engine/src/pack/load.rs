@@ -42,7 +42,8 @@ impl LoadResult {
 
 const MAX_MATCHES_DEFAULT: usize = 1000;
 pub(crate) const TOP_KEYS: &[&str] = &["pack", "data", "derive", "signals", "log_kinds", "rule"];
-pub(crate) const PACK_KEYS: &[&str] = &["id", "version", "engine", "title", "source", "description", "retired"];
+pub(crate) const PACK_KEYS: &[&str] =
+    &["id", "version", "engine", "title", "source", "description", "retired"];
 pub(crate) const SIGNAL_KEYS: &[&str] = &["log", "pattern", "where", "max_matches", "description"];
 pub(crate) const LOG_KIND_KEYS: &[&str] = &["files", "record_start", "fields"];
 pub(crate) const RULE_KEYS: &[&str] = &[
@@ -71,7 +72,11 @@ pub fn load_pack(
 ) -> LoadResult {
     // pack.toml first, the rest by name, so IDs and order are deterministic.
     files.sort_by(|a, b| (a.name != "pack.toml", &a.name).cmp(&(b.name != "pack.toml", &b.name)));
-    let mut cx = Cx { files: &files, diags: Vec::new(), file: 0 };
+    let line_starts = files
+        .iter()
+        .map(|f| std::iter::once(0).chain(f.text.match_indices('\n').map(|(i, _)| i + 1)).collect())
+        .collect();
+    let mut cx = Cx { files: &files, line_starts, diags: Vec::new(), file: 0 };
     let mut parsed = Vec::new();
     for (i, f) in files.iter().enumerate() {
         cx.file = i;
@@ -216,7 +221,7 @@ pub fn load_pack(
                     );
                     continue;
                 }
-                if scope.contains(name.as_str()) || name == "record" {
+                if scope.contains(name.as_str()) || name == "record" || name == "signals" {
                     cx.error(
                         Code::DuplicateName,
                         format!("derived fact `{name}` is defined twice"),
@@ -266,7 +271,8 @@ pub fn load_pack(
             let mut id_ok = true;
             if let Some((id, span)) = &declared {
                 if let Some(prev) = ids.get(id) {
-                    let (pf, pl) = (files[prev.file].name.clone(), line_of(&files[prev.file].text, prev.start));
+                    let (pf, pl) =
+                        (files[prev.file].name.clone(), line_of(&files[prev.file].text, prev.start));
                     cx.error(
                         Code::DuplicateRuleId,
                         format!("rule ID {id} is used twice"),
@@ -299,7 +305,11 @@ pub fn load_pack(
     let mut diagnostics = cx.diags;
     // By file (pack.toml first) and position, as a compiler lists them.
     diagnostics.sort_by(|a, b| {
-        (&*a.file != "pack.toml", &a.file, a.span.start).cmp(&(&*b.file != "pack.toml", &b.file, b.span.start))
+        (&*a.file != "pack.toml", &a.file, a.span.start).cmp(&(
+            &*b.file != "pack.toml",
+            &b.file,
+            b.span.start,
+        ))
     });
     let has_errors = diagnostics.iter().any(|d| d.level == Level::Error);
     let pack = match (has_errors, manifest) {
@@ -320,6 +330,8 @@ pub fn load_pack(
 
 struct Cx<'a> {
     files: &'a [SourceFile],
+    /// Per file, the byte offset where each line starts (so line lookups are a binary search).
+    line_starts: Vec<Vec<usize>>,
     diags: Vec<PackDiagnostic>,
     file: usize,
 }
@@ -356,7 +368,9 @@ impl Cx<'_> {
     }
 
     fn loc(&self, span: Range<usize>) -> Loc {
-        Loc { file: self.file, start: span.start, end: span.end }
+        let starts = &self.line_starts[self.file];
+        let line = starts.partition_point(|&s| s <= span.start);
+        Loc { file: self.file, start: span.start, end: span.end, line }
     }
 
     fn unknown_key(&mut self, k: &Key<'_>, known: &[&str]) {
@@ -643,12 +657,14 @@ impl Cx<'_> {
                     .filter(|(_, d)| mentions_identifier(text, &d.name))
                     .map(|(i, _)| i)
                     .collect();
+                let (ast, signals) = with_signal_lookups(engine, scope, text, ast);
                 Some(Expr {
                     text: text.to_owned(),
-                    ast: Arc::new(ast),
+                    ast,
                     loc: self.loc(span),
                     fact_paths: fact_paths(text),
                     derived_refs,
+                    signals,
                 })
             }
             Err(e) => {
@@ -938,9 +954,11 @@ impl Cx<'_> {
                 Ok(ast) => {
                     let lead = inner.len() - inner.trim_start().len();
                     let start = base.map(|b| b + inner_start + lead).unwrap_or(v.span().start);
+                    let (ast, signals) = with_signal_lookups(engine, scope, inner.trim(), ast);
                     parts.push(TemplatePart::Expr(Expr {
                         text: inner.trim().to_owned(),
-                        ast: Arc::new(ast),
+                        ast,
+                        signals,
                         loc: self.loc(start..start + inner.trim().len()),
                         fact_paths: fact_paths(inner),
                         derived_refs: derived
@@ -1053,12 +1071,49 @@ fn line_of(text: &str, offset: usize) -> usize {
     text.get(..offset.min(text.len())).map(|t| t.matches('\n').count() + 1).unwrap_or(1)
 }
 
+fn signal_call() -> &'static regex::Regex {
+    static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    RE.get_or_init(|| regex::Regex::new(r#"\bsignal\s*\(\s*"([^"\\]*)"\s*\)"#).expect("static regex"))
+}
+
 /// `signal("name")` calls with a literal name, and the byte range of the name.
 fn signal_refs(text: &str) -> Vec<(String, Range<usize>)> {
-    static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
-    let re =
-        RE.get_or_init(|| regex::Regex::new(r#"\bsignal\s*\(\s*"([^"\\]*)"\s*\)"#).expect("static regex"));
-    re.captures_iter(text).filter_map(|c| c.get(1)).map(|m| (m.as_str().to_owned(), m.range())).collect()
+    signal_call()
+        .captures_iter(text)
+        .filter_map(|c| c.get(1))
+        .map(|m| (m.as_str().to_owned(), m.range()))
+        .collect()
+}
+
+/// Signal lookups by literal name are rewritten to `signals["name"]`, which Rhai reads by
+/// reference from the scope, instead of a helper call that copies every match on each use.
+/// Expressions with closures keep the helper (closures cannot see outer names); so does any
+/// expression whose rewrite would not compile. Diagnostics always come from the original text.
+fn with_signal_lookups(
+    engine: &Engine,
+    scope: &Scope<'_>,
+    text: &str,
+    ast: rhai::AST,
+) -> (Arc<rhai::AST>, Vec<String>) {
+    static CLOSURE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    let closure = CLOSURE.get_or_init(|| {
+        regex::Regex::new(r"\|\s*[A-Za-z_][A-Za-z0-9_]*(\s*,\s*[A-Za-z_][A-Za-z0-9_]*)*\s*\|")
+            .expect("static regex")
+    });
+    let mut names: Vec<String> = signal_refs(text).into_iter().map(|(n, _)| n).collect();
+    names.sort();
+    names.dedup();
+    if names.is_empty() || closure.is_match(text) {
+        return (Arc::new(ast), names);
+    }
+    let rewritten =
+        signal_call().replace_all(text, |c: &regex::Captures<'_>| format!("signals[\"{}\"]", &c[1]));
+    let mut scope = scope.clone();
+    scope.push("signals", ());
+    match engine.compile_expression_with_scope(&scope, &rewritten) {
+        Ok(fast) => (Arc::new(fast), names),
+        Err(_) => (Arc::new(ast), names),
+    }
 }
 
 /// `facts.a.b.c` chains named literally (identifier segments only).

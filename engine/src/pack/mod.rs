@@ -53,6 +53,8 @@ pub struct Loc {
     pub file: usize,
     pub start: usize,
     pub end: usize,
+    /// 1-based line of `start`, computed once at load.
+    pub line: usize,
 }
 
 /// A compiled Rhai expression with its text.
@@ -65,6 +67,8 @@ pub struct Expr {
     pub fact_paths: Vec<String>,
     /// Indexes of derived facts the text refers to.
     pub derived_refs: Vec<usize>,
+    /// Signals named literally (`signal("name")`), for evidence.
+    pub signals: Vec<String>,
 }
 
 /// `[derive] name = 'expr'`: a named value computed once per input, before the rules.
@@ -208,9 +212,7 @@ impl Pack {
 
     /// File name and 1-based line of a location.
     pub fn line_of(&self, loc: Loc) -> (String, usize) {
-        let f = &self.files[loc.file.min(self.files.len().saturating_sub(1))];
-        let line =
-            f.text.get(..loc.start.min(f.text.len())).map(|t| t.matches('\n').count() + 1).unwrap_or(1);
-        (f.name.clone(), line)
+        let name = self.files.get(loc.file).map(|f| f.name.clone()).unwrap_or_default();
+        (name, loc.line)
     }
 }

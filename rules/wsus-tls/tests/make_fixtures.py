@@ -644,6 +644,25 @@ def capture(kind):
     return cap.bytes()
 
 
+# ---------------------------------------------------------------- saved probe (triage probe tls -o probe.json)
+
+def probe_json(host_versions, host_suites, host_answer, would_succeed, source="registry_policy", build=14393):
+    import json
+    versions = [
+        {"version": "TLS 1.0", "answer": "rst", "accepted": False},
+        {"version": "TLS 1.1", "answer": "rst", "accepted": False},
+        {"version": "TLS 1.2", "answer": "server_hello", "accepted": True, "server_version": "TLS 1.2",
+         "suite": "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384"},
+        {"version": "TLS 1.3", "answer": "alert:protocol_version", "accepted": False, "alert": "protocol_version"},
+    ]
+    as_host = {"versions": host_versions, "suites": host_suites, "suite_source": source, "os_build": build,
+               "answer": host_answer, "would_succeed": would_succeed, "notes": []}
+    report = {"format": "triage-probe-tls/1", "target": "sws.update.microsoft.com:443",
+              "sni": "sws.update.microsoft.com", "connections": 9, "versions": versions,
+              "suites": {"TLS 1.2": ENDPOINT_SUITES}, "as_host": as_host, "errors": []}
+    return (json.dumps(report, indent=2) + "\n").encode("utf-8")
+
+
 # ---------------------------------------------------------------- the cases
 
 ROLLUP_2012R2 = "KB4025336"   # July 2017 Monthly Rollup for Windows Server 2012 R2
@@ -741,13 +760,22 @@ def cases():
                      failure("2020-08-03 06:30:33.870", "WsusService.25", SEND_RESET, SEND_FRAMES),
                      failure("2020-08-03 06:31:05.004", "WsusService.25", SEND_RESET_FINAL, SEND_FRAMES, final=True)]
                   + sync_failed("2020-08-03 06:31:05.090"))
-    issue3 = base("2012r2", SECURITY_ONLY_2012R2, dotnet=ALL_ON)
+    issue3 = base("2012r2", SECURITY_ONLY_2012R2, dotnet=dict(strong64=1, sdtv64=1))
     issue3["SoftwareDistribution.log"] = utf8(log3)
     c["issue3-2012r2-no-rollup"] = issue3
     c["issue3-capture"] = dict(issue3, **{"sync.pcap": capture("tls10_rst")})
     issue3_2012 = base("2012", ["KB2999226", "KB3172729", "KB4025343"], dotnet=ALL_ON, systeminfo_utf16=True)
     issue3_2012["SoftwareDistribution.log"] = utf8(log3)
     c["issue3-2012-no-rollup"] = issue3_2012
+    # 2012 R2 without the rollup and with TLS 1.0/1.1 disabled: sync refuses on receive.
+    log3r = sd_log([sd_record("2020-08-03 06:00:00.417", "Info", "w3wp.7", "WebService.Startup", "WSUS startup")]
+                   + sync_started("2020-08-03 06:30:00.100")
+                   + [failure("2020-08-03 06:30:01.522", "WsusService.25", RECV_ALGO, RECV_FRAMES),
+                      failure("2020-08-03 06:30:33.870", "WsusService.25", RECV_ALGO, RECV_FRAMES, final=True)]
+                   + sync_failed("2020-08-03 06:30:33.950"))
+    refused = base("2012r2", SECURITY_ONLY_2012R2, dotnet=ALL_ON, schannel=("SSL 3.0", "TLS 1.0", "TLS 1.1"))
+    refused["SoftwareDistribution.log"] = utf8(log3r)
+    c["issue3-sync-refused"] = refused
     # Same log on 2012 R2 with the July 2017 Monthly Rollup installed: not issue 3.
     with_rollup = dict(issue3, **{"systeminfo.txt": ansi(systeminfo("2012r2", SECURITY_ONLY_2012R2 + [ROLLUP_2012R2]))})
     c["issue3-rollup-installed"] = with_rollup
@@ -773,6 +801,15 @@ def cases():
     c["issue4-wsyncmgr-only"] = {k: v for k, v in issue4.items() if k != "SoftwareDistribution.log"}
     c["issue4-fixed-registry"] = dict(issue4, **{"NETFramework.reg": dotnet_reg(**ALL_ON)})
 
+    # Look-alike for issue 4: ConfigMgr sync fails because the proxy wants credentials.
+    look4 = base("2016", HOTFIX_2016, proxy=("proxy.contoso.com", 8080))
+    look4["SoftwareDistribution.log"] = utf8(sd_log([failure("2020-08-12 10:14:22.771", "w3wp.31", PROXY_407, [])]))
+    look4["wsyncmgr.log"] = ansi(wsyncmgr([
+        ("10:14:21.990", "Calling ImportUpdateFromCatalogSite for driver update GUIDs"),
+        ("10:14:23.301", "Sync failed: UssCommunicationError: WebException: The remote server returned an error: (407) Proxy Authentication Required.. Source: Microsoft.UpdateServices.Administration.AdminProxy.ImportUpdateFromCatalogSite"),
+    ]))
+    c["lookalike-configmgr-proxy-407"] = look4
+
     # Issue 5: cipher suite GPO with no suite the endpoint accepts; sync reset on send.
     log5 = sd_log(startup("2020-08-12 05:55:40", SCH_DEFAULT) + sync_started("2020-08-12 06:00:00.050")
                   + [failure("2020-08-12 06:00:01.310", "WsusService.19", SEND_RESET, SEND_FRAMES),
@@ -784,6 +821,13 @@ def cases():
     c["issue5-capture"] = dict(issue5, **{"sync.pcap": capture("tls12_nocommon_rst")})
     # Registry policy only (no gpresult settings): still decided from the Functions value.
     c["issue5-registry-only"] = dict(issue5, **{"gpresult.xml": gpresult(None)})
+    # No policy; the local order (edited by a hardening tool) has none of the endpoint suites.
+    local = base("2016", HOTFIX_2016, dotnet=ALL_ON)
+    local["SoftwareDistribution.log"] = utf8(log5)
+    local["CipherSuiteLocal.reg"] = reg_file([(
+        r"HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Control\Cryptography\Configuration\Local\SSL\00010002",
+        [("Functions", hex7([x.replace("_P384", "").replace("_P256", "") for x in POLICY_NO_COMMON]))])])
+    c["issue5-local-order"] = local
     # 2012 R2 with a rollup, policy lists _P256/_P384 names of endpoint suites: normalised, so no mismatch.
     ok2012 = base("2012r2", SECURITY_ONLY_2012R2 + [ROLLUP_2012R2], dotnet=ALL_ON, policy=POLICY_2012_OK, gp=POLICY_2012_OK)
     ok2012["SoftwareDistribution.log"] = utf8(log5.replace("SCHANNEL Protocols subkey for 'TLS 1.0' not found", "SCHANNEL Protocols subkey for 'TLS 1.0' not found"))
@@ -825,11 +869,22 @@ def cases():
                          "sync.pcap": capture("proxy_tls10_fin")})
     c["proxy-tls10-fin"] = px
 
+    # Saved live probes (`triage probe tls sws.update.microsoft.com --as-host`).
+    c["issue2-probe"] = dict(issue2, **{"probe.json": probe_json([], [], "no_hello", False, "os_default", 17763)})
+    c["issue5-probe"] = dict(issue5, **{"probe.json": probe_json(["TLS 1.2"], [x.replace("_P384", "").replace("_P256", "") for x in POLICY_NO_COMMON], "rst", False)})
+    c["healthy-probe"] = dict(healthy_case(), **{"probe.json": probe_json(["TLS 1.2"], TLS12_DEFAULT, "server_hello", True, "os_default", 17763)})
+
     # Only the host's systeminfo and registry: no log, no configuration, no capture.
     c["host-facts-only"] = {k: v for k, v in base("2016", HOTFIX_2016).items()
                             if k in ("systeminfo.txt", "CurrentVersion.reg", "NETFramework.reg")}
 
     # Healthy.
+    c["healthy"] = healthy_case()
+    c["healthy-capture"] = dict(c["healthy"], **{"sync.pcap": capture("tls12_ok")})
+    return c
+
+
+def healthy_case():
     logh = sd_log(startup("2020-08-12 05:55:40", SCH_DEFAULT) + sync_started("2020-08-12 06:00:00.050")
                   + sync_ok("2020-08-12 06:04:10.330")
                   + [import_attempt("2020-08-12 09:30:00.101"),
@@ -837,9 +892,7 @@ def cases():
                                "Update 4b2f6a1e-6c5f-4a5e-9c0f-2b1a7c4d9e31 imported")])
     healthy = base("2019", HOTFIX_2019, dotnet=ALL_ON)
     healthy["SoftwareDistribution.log"] = utf8(logh)
-    c["healthy"] = healthy
-    c["healthy-capture"] = dict(healthy, **{"sync.pcap": capture("tls12_ok")})
-    return c
+    return healthy
 
 
 EXAMPLES_FROM = {

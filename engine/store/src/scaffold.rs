@@ -1,0 +1,115 @@
+//! `triage pack new ID`: a new pack folder with a manifest, one rule, its positive and negative
+//! tests, and a changelog — the smallest pack that passes `triage pack check` and `pack test`.
+
+use std::path::{Path, PathBuf};
+
+use crate::info::{valid_id, CHANGELOG_NAME};
+use crate::{io_err, Error, Result};
+
+/// The rule-ID prefix a new pack's rules get: the pack ID's letters and digits, uppercased,
+/// at most six (`wsus-tls` → `WSUSTL`).
+pub fn rule_prefix(id: &str) -> String {
+    let p: String =
+        id.chars().filter(char::is_ascii_alphanumeric).take(6).collect::<String>().to_ascii_uppercase();
+    if p.starts_with(|c: char| c.is_ascii_digit()) {
+        format!("R{p}")
+    } else {
+        p
+    }
+}
+
+/// The files of a new pack, path → text. `schema` is the path or URL of `pack.schema.json`
+/// for the `#:schema` comment editors use.
+pub fn files(id: &str, schema: &str) -> Vec<(&'static str, String)> {
+    let rule = format!("{}001", rule_prefix(id));
+    let pack = format!(
+        r#"#:schema {schema}
+# A triage rule pack. Reference: docs/sharing-packs.md and the rule reference.
+[pack]
+id = "{id}"
+version = "0.1.0"
+engine = "^{engine_minor}"
+title = "TODO: what this pack diagnoses"
+# Rule IDs this pack used once. They must never be used again.
+retired = []
+
+[[rule]]
+id = "{rule}"
+title = "Example: the server runs a build older than Windows Server 2012"
+severity = "warning"
+requires = [{{ fact = "os.build", artifact = "systeminfo output" }}]
+when = 'facts.os.build < 9200'
+resolution = """
+This server runs build {{{{ facts.os.build }}}}. TODO: say how to fix it.
+"""
+
+[[rule.test]]
+name = "an old build is detected"
+facts = {{ os = {{ build = 7601 }} }}
+expect = "detected"
+
+[[rule.test]]
+name = "a current build is not"
+facts = {{ os = {{ build = 20348 }} }}
+expect = "not_detected"
+"#,
+        engine_minor = engine_caret(),
+    );
+    let changelog = format!("# Changelog of {id}\n\nEvery released version, newest first. Rule IDs are never reused.\n\n## 0.1.0\n\n- First version: {rule}.\n");
+    vec![("pack.toml", pack), (CHANGELOG_NAME, changelog)]
+}
+
+/// `0.1` for triage 0.1.x, `1` for 1.x: the caret requirement a new pack starts with.
+fn engine_caret() -> String {
+    let v = crate::engine_version();
+    if v.major == 0 {
+        format!("0.{}", v.minor)
+    } else {
+        v.major.to_string()
+    }
+}
+
+/// Creates `parent/id/` with the scaffold. Refuses an existing folder.
+pub fn create(parent: &Path, id: &str, schema: &str) -> Result<PathBuf> {
+    if !valid_id(id) {
+        return Err(Error::Other(format!("pack id `{id}` must be lowercase letters, digits, `.`, `_` or `-` (at most 64), starting with a letter or digit")));
+    }
+    let dir = parent.join(id);
+    if dir.exists() {
+        return Err(Error::Other(format!("{} already exists", dir.display())));
+    }
+    std::fs::create_dir_all(&dir).map_err(io_err(&dir))?;
+    for (name, text) in files(id, schema) {
+        let p = dir.join(name);
+        std::fs::write(&p, text).map_err(io_err(&p))?;
+    }
+    Ok(dir)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::files::PackFiles;
+    use crate::info::PackInfo;
+
+    #[test]
+    fn scaffold_is_a_valid_pack_with_both_tests() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let p = create(dir.path(), "my-pack", "../../schema/pack.schema.json").expect("creates");
+        let files = PackFiles::from_dir(&p).expect("reads");
+        let info = PackInfo::from_files(&files).expect("parses");
+        assert_eq!(info.id, "my-pack");
+        assert!(info.versioning_problems().is_empty(), "{:?}", info.versioning_problems());
+        info.check_engine(&crate::engine_version()).expect("runs on this triage");
+        let rule = info.rules.get("MYPACK001").expect("rule");
+        let tests = rule.get("test").and_then(|t| t.as_array()).expect("tests");
+        let expects: Vec<&str> = tests.iter().filter_map(|t| t.get("expect")?.as_str()).collect();
+        assert_eq!(expects, ["detected", "not_detected"]);
+        let text = std::str::from_utf8(files.get("pack.toml").expect("pack.toml")).expect("utf8");
+        assert!(text.starts_with("#:schema ../../schema/pack.schema.json\n"));
+        assert!(text.contains("{{ facts.os.build }}"));
+        assert!(create(dir.path(), "my-pack", "x").is_err(), "refuses to overwrite");
+        assert!(create(dir.path(), "../evil", "x").is_err());
+        assert_eq!(rule_prefix("7zip"), "R7ZIP");
+    }
+}
