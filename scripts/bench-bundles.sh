@@ -33,7 +33,8 @@ measure() { # label, threads, inputs...
   taskset -c "0-$((threads - 1))" /usr/bin/time -f '%e %M' -o "$WORK/time" \
     "$BIN" run --format jsonl "$@" >"$WORK/out.jsonl" 2>"$WORK/err" || rc=$?
   [ "$rc" -le 1 ] || { cat "$WORK/err"; echo "run failed ($rc)"; exit 1; }
-  read -r secs kib <"$WORK/time"
+  # GNU time writes "Command exited with non-zero status 1" first when something is detected.
+  read -r secs kib < <(tail -n 1 "$WORK/time")
   printf '| %s | %d | %d | %.2f | %.0f | %.1f | %d |\n' "$label" "$#" "$threads" "$secs" \
     "$(echo "$# / $secs" | bc -l)" "$(echo "$kib / 1024" | bc -l)" "$(wc -l <"$WORK/out.jsonl")"
 }
