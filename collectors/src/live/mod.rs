@@ -164,7 +164,11 @@ pub fn run_artifact(
             if std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0) == 0 {
                 let _ = std::fs::remove_file(&path);
                 let tail = if stderr.is_empty() { String::new() } else { format!(": {stderr}") };
-                errors.push(CollectionError::new(rel, COLLECTOR, format!("`{program}` produced no output{tail}")));
+                errors.push(CollectionError::new(
+                    rel,
+                    COLLECTOR,
+                    format!("`{program}` produced no output{tail}"),
+                ));
             }
         }
         Ok((RunOutcome::Exited(code), stderr)) => {
