@@ -139,11 +139,10 @@ fn the_last_day_still_counts_and_the_next_day_the_finding_resurfaces() {
     assert_eq!(f["outcome"], "detected");
     assert!(f.get("waiver").is_none(), "{f}");
     // Human output shows the full diagnostic again.
-    e.run(WAIVER, &[])
-        .env("SOURCE_DATE_EPOCH", APR_2027)
-        .assert()
-        .code(1)
-        .stdout(predicate::str::contains("This server runs build 7601").and(predicate::str::contains("waived by").not()));
+    e.run(WAIVER, &[]).env("SOURCE_DATE_EPOCH", APR_2027).assert().code(1).stdout(
+        predicate::str::contains("This server runs build 7601")
+            .and(predicate::str::contains("waived by").not()),
+    );
 }
 
 #[test]
@@ -158,7 +157,10 @@ fn unused_waivers_are_warned_about() {
     );
     // A waiver whose evidence text is not in the finding's evidence does not match.
     let other = WAIVER.replace("evidence = \"7601\"", "evidence = \"9600\"");
-    e.run(&other, &[]).assert().code(1).stderr(predicate::str::contains("(line 2, owner wsus-team@example.com) matched no finding"));
+    e.run(&other, &[])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("(line 2, owner wsus-team@example.com) matched no finding"));
 }
 
 #[test]

@@ -1,9 +1,9 @@
 //! `triage pack …`: work on a rule pack folder.
 //!
 //! - `check DIR [--format human|json]` loads the pack and prints every diagnostic at its TOML
-//!   line, plus the versioning warnings of `triage_store::PackInfo::versioning_problems` (no
-//!   changelog entry for the version, a retired rule ID reused); exit 2 when it has errors, 0
-//!   otherwise (warnings do not fail it).
+//!   line, plus the changelog warnings of `triage_store::PackInfo::versioning_problems` (no
+//!   changelog, no entry for the version); exit 2 when it has errors, 0 otherwise (warnings do
+//!   not fail it).
 //! - `test DIR` runs every rule's test cases (inline facts, or an artifact folder relative to the
 //!   pack, collected with the collectors) and prints one line per case; exit 1 when a case fails
 //!   or a rule lacks a `detected` or a `not_detected` case, 2 when the pack is invalid.
@@ -166,21 +166,18 @@ fn check(args: CheckArgs, ui: &Ui, out: &mut Out) -> CmdResult {
     Ok(if valid { Exit::Clean } else { Exit::Error })
 }
 
-/// `PackInfo::versioning_problems` of the pack folder, each with the file it is about. A pack
-/// whose `[pack]` table cannot be read has none here: the engine's diagnostics cover it.
+/// The changelog problems among `PackInfo::versioning_problems` of the pack folder (no
+/// changelog, no heading for the version), each with the file it is about. A reused retired ID
+/// is already the engine's error (`pack::retired-rule-id`) at its line, so it is not repeated
+/// here. A pack whose `[pack]` table cannot be read has none: the engine's diagnostics cover it.
 fn versioning_warnings(dir: &std::path::Path) -> Vec<(&'static str, String)> {
+    use triage_store::info::CHANGELOG_NAME;
     let Ok(files) = triage_store::PackFiles::from_dir(dir) else { return Vec::new() };
     let Ok(info) = triage_store::PackInfo::from_files(&files) else { return Vec::new() };
     info.versioning_problems()
         .into_iter()
-        .map(|p| {
-            let file = if p.contains(triage_store::info::CHANGELOG_NAME) {
-                triage_store::info::CHANGELOG_NAME
-            } else {
-                "pack.toml"
-            };
-            (file, p)
-        })
+        .filter(|p| p.contains(CHANGELOG_NAME))
+        .map(|p| (CHANGELOG_NAME, p))
         .collect()
 }
 
