@@ -128,21 +128,21 @@ mod tests {
             Case { suite: "R1".into(), name: "c".into(), failure: None },
         ];
         let x = render("demo", &cases);
-        assert_eq!(
-            x,
-            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n\
-<testsuites name=\"demo\" tests=\"3\" failures=\"1\" errors=\"0\">\n\
-  <testsuite name=\"R1\" tests=\"2\" failures=\"0\" errors=\"0\" skipped=\"0\">\n\
-    <testcase name=\"a\" classname=\"demo.R1\"/>\n\
-    <testcase name=\"c\" classname=\"demo.R1\"/>\n\
-  </testsuite>\n\
-  <testsuite name=\"R2\" tests=\"1\" failures=\"1\" errors=\"0\" skipped=\"0\">\n\
-    <testcase name=\"b &lt;x&gt; &amp; &quot;y&quot;\" classname=\"demo.R2\">\n\
-      <failure type=\"wrong_outcome\" message=\"expected detected, got not_detected\">line1&#10;line2\u{FFFD}</failure>\n\
-    </testcase>\n\
-  </testsuite>\n\
-</testsuites>\n"
-        );
+        let expected = [
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>",
+            "<testsuites name=\"demo\" tests=\"3\" failures=\"1\" errors=\"0\">",
+            "  <testsuite name=\"R1\" tests=\"2\" failures=\"0\" errors=\"0\" skipped=\"0\">",
+            "    <testcase name=\"a\" classname=\"demo.R1\"/>",
+            "    <testcase name=\"c\" classname=\"demo.R1\"/>",
+            "  </testsuite>",
+            "  <testsuite name=\"R2\" tests=\"1\" failures=\"1\" errors=\"0\" skipped=\"0\">",
+            "    <testcase name=\"b &lt;x&gt; &amp; &quot;y&quot;\" classname=\"demo.R2\">",
+            "      <failure type=\"wrong_outcome\" message=\"expected detected, got not_detected\">line1&#10;line2\u{FFFD}</failure>",
+            "    </testcase>",
+            "  </testsuite>",
+            "</testsuites>",
+        ];
+        assert_eq!(x, expected.map(|l| format!("{l}\n")).concat());
     }
 
     proptest::proptest! {
