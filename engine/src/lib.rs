@@ -60,7 +60,7 @@ use triage_facts::ScanPlan;
 pub use eval::{EvalOptions, Evaluator};
 pub use finding::{
     ClauseTrace, Evidence, Explanation, Finding, InputSummary, MissingFact, Outcome, PackRef, Report,
-    RequirementTrace, Source, REPORT_FORMAT_VERSION,
+    RequirementTrace, Source, WaiverRef, REPORT_FORMAT_VERSION,
 };
 pub use pack::load::LoadResult;
 pub use pack::{Code, Level, Pack, PackDiagnostic, PackTest, Severity, SourceFile, TestInput};
