@@ -211,7 +211,9 @@ fn swapping_import_and_sync_process_changes_the_diagnosis() {
     for (ex, rule) in &ISSUES[..4] {
         let (_tmp, dir) = copy_of(&example(ex));
         edit(&dir, "SoftwareDistribution.log", |t| {
-            t.replace("\tw3wp.", "\tQQQ.").replace("\tWsusService.", "\tw3wp.").replace("\tQQQ.", "\tWsusService.")
+            t.replace("\tw3wp.", "\tQQQ.")
+                .replace("\tWsusService.", "\tw3wp.")
+                .replace("\tQQQ.", "\tWsusService.")
         });
         let o = run_json(&dir);
         assert!(!detected(&o).contains(&rule.to_string()), "{ex} swapped: {:?}", detected(&o));
@@ -235,7 +237,11 @@ fn look_alike_failures_are_not_article_issues() {
             edit(&dir, "SoftwareDistribution.log", |t| {
                 t.lines()
                     .map(|l| match l.find("Exception Details: System.Net.WebException:") {
-                        Some(i) => format!("{}Exception Details: {msg}{}", &l[..i], if l.ends_with('\r') { "\r" } else { "" }),
+                        Some(i) => format!(
+                            "{}Exception Details: {msg}{}",
+                            &l[..i],
+                            if l.ends_with('\r') { "\r" } else { "" }
+                        ),
                         None => l.to_string(),
                     })
                     .collect::<Vec<_>>()
@@ -266,7 +272,10 @@ fn set_build(dir: &Path, build: &str) {
         t.lines()
             .map(|l| match l.find("Build ") {
                 Some(i) if l.starts_with("OS Version:") => {
-                    format!("OS Version:                10.0.{build} N/A Build {build}{}", &l[i + 6..].trim_start_matches(char::is_numeric))
+                    format!(
+                        "OS Version:                10.0.{build} N/A Build {build}{}",
+                        &l[i + 6..].trim_start_matches(char::is_numeric)
+                    )
                 }
                 _ => l.to_string(),
             })
@@ -345,7 +354,11 @@ fn no_registry_export_at_all_is_missing_facts_naming_the_artifact() {
 #[test]
 #[ignore = "BUG: requires `registry | config` is met by any .reg file; absent .NETFramework key read as values not 1 (rules/wsus-tls/rules/issues.toml)"]
 fn no_dotnet_registry_export_is_missing_facts_not_a_guess() {
-    for (ex, rule) in [("issue1-import-tls12", "WSUS001"), ("issue2-tls10-disabled", "WSUS002"), ("issue4-surface-drivers", "WSUS004")] {
+    for (ex, rule) in [
+        ("issue1-import-tls12", "WSUS001"),
+        ("issue2-tls10-disabled", "WSUS002"),
+        ("issue4-surface-drivers", "WSUS004"),
+    ] {
         let (_tmp, dir) = copy_of(&example(ex));
         fs::remove_file(dir.join("NETFramework.reg")).expect("rm");
         assert_eq!(outcome_of(&run_json(&dir), rule), "missing_facts", "{ex}");
@@ -359,7 +372,10 @@ fn no_dotnet_registry_export_is_missing_facts_not_a_guess() {
 fn dotnet_export_without_wow6432node_is_not_issue1() {
     let (_tmp, dir) = copy_of(&format!("{CASES}/issue1-fixed-registry"));
     edit(&dir, "NETFramework.reg", |t| {
-        t.split("\r\n\r\n").filter(|block| !block.contains("WOW6432Node")).collect::<Vec<_>>().join("\r\n\r\n")
+        t.split("\r\n\r\n")
+            .filter(|block| !block.contains("WOW6432Node"))
+            .collect::<Vec<_>>()
+            .join("\r\n\r\n")
     });
     assert_ne!(outcome_of(&run_json(&dir), "WSUS001"), "detected");
 }

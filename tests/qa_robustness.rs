@@ -191,7 +191,14 @@ resolution = "{{ nope }}"
 
 #[test]
 fn json_output_is_byte_identical_across_runs() {
-    let args = ["run", "--format", "json", "examples/healthy", "examples/issue1-import-tls12", "examples/issue4-surface-drivers"];
+    let args = [
+        "run",
+        "--format",
+        "json",
+        "examples/healthy",
+        "examples/issue1-import-tls12",
+        "examples/issue4-surface-drivers",
+    ];
     let a = triage(&args, &[]);
     let b = triage(&args, &[]);
     assert_eq!(a.code, 1);
