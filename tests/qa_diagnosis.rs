@@ -274,7 +274,7 @@ fn set_build(dir: &Path, build: &str) {
                 Some(i) if l.starts_with("OS Version:") => {
                     format!(
                         "OS Version:                10.0.{build} N/A Build {build}{}",
-                        &l[i + 6..].trim_start_matches(char::is_numeric)
+                        l[i + 6..].trim_start_matches(char::is_numeric)
                     )
                 }
                 _ => l.to_string(),
