@@ -12,6 +12,7 @@ use std::sync::Arc;
 
 use indicatif::ProgressBar;
 
+use triage_collectors::bundle::OpenedBundle;
 use triage_collectors::discover::{collect_path, DiscoverOptions};
 use triage_engine::InputSummary;
 use triage_facts::{Artifact, FactMap, Recognition, ScanPlan, Value};
@@ -28,6 +29,9 @@ pub enum InputKind {
     /// A fact map read from JSON. Its provenance paths are taken relative to the JSON file's
     /// folder, so a fact map saved beside its artifacts still shows them.
     FactMap,
+    /// A bundle (`triage collect`), folder or `.zip`; provenance paths are relative to its
+    /// `artifacts/`, which are read through [`Input::bundle`] (verified against the manifest).
+    Bundle,
 }
 
 /// One collected input.
@@ -39,6 +43,8 @@ pub struct Input {
     pub kind: InputKind,
     pub facts: FactMap,
     pub summary: InputSummary,
+    /// The opened bundle, for [`InputKind::Bundle`] (its fact map moved into `facts`).
+    pub bundle: Option<Arc<OpenedBundle>>,
 }
 
 impl Input {
@@ -51,6 +57,8 @@ impl Input {
             }
             InputKind::Folder => self.path.clone(),
             InputKind::FactMap => self.path.parent()?.to_path_buf(),
+            // A zip bundle's artifacts have no path: read them with `bundle.artifact_bytes`.
+            InputKind::Bundle => self.bundle.as_ref()?.artifacts_dir()?,
         };
         let rel_path = Path::new(rel);
         // Provenance comes from the input's own facts; never follow it out of the folder.
@@ -66,6 +74,9 @@ impl Input {
 pub fn load(path: &Path, plan: &ScanPlan, ui: &Ui) -> Result<Input, String> {
     let name = path.display().to_string();
     let meta = std::fs::metadata(path).map_err(|e| format!("{name}: {e}"))?;
+    if triage_collectors::bundle::looks_like_bundle(path) {
+        return load_bundle(path, &name, plan);
+    }
     let spinner = ui.spinner(format!("collecting {name}"));
     let result = if meta.is_dir() {
         // A folder that cannot be listed is unreadable input, not a collection error.
@@ -112,7 +123,14 @@ fn collect(
             .collect(),
         collection_errors: collected.errors.iter().map(ToString::to_string).collect(),
     };
-    Ok(Input { name: name.to_owned(), path: path.to_path_buf(), kind, facts: collected.facts, summary })
+    Ok(Input {
+        name: name.to_owned(),
+        path: path.to_path_buf(),
+        kind,
+        facts: collected.facts,
+        summary,
+        bundle: None,
+    })
 }
 
 fn read_fact_map(path: &Path, name: &str) -> Result<Input, String> {
@@ -120,7 +138,39 @@ fn read_fact_map(path: &Path, name: &str) -> Result<Input, String> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
     let facts = FactMap::from_json_str(text).map_err(|e| format!("{name}: not a fact map: {e}"))?;
     let summary = summary_from_facts(name, &facts);
-    Ok(Input { name: name.to_owned(), path: path.to_path_buf(), kind: InputKind::FactMap, facts, summary })
+    Ok(Input {
+        name: name.to_owned(),
+        path: path.to_path_buf(),
+        kind: InputKind::FactMap,
+        facts,
+        summary,
+        bundle: None,
+    })
+}
+
+/// Opens a bundle (refusing unsafe ones, see `triage_collectors::bundle`). Its stored facts are
+/// used as they are when they were collected with this run's scan plan; otherwise the plan's
+/// signals are re-read from its artifacts.
+fn load_bundle(path: &Path, name: &str, plan: &ScanPlan) -> Result<Input, String> {
+    let mut b = triage_collectors::bundle::open(path).map_err(|e| e.to_string())?;
+    let plan = (!plan.is_empty()).then_some(plan);
+    let facts = if b.facts_are_current(plan) {
+        std::mem::take(&mut b.facts)
+    } else {
+        let facts = b.facts_for(&triage_collectors::all(), plan).map_err(|e| e.to_string())?;
+        b.facts = FactMap::default();
+        facts
+    };
+    let mut summary = summary_from_facts(name, &facts);
+    summary.artifacts = b.manifest.artifacts.len() as u64;
+    Ok(Input {
+        name: name.to_owned(),
+        path: path.to_path_buf(),
+        kind: InputKind::Bundle,
+        facts,
+        summary,
+        bundle: Some(Arc::new(b)),
+    })
 }
 
 /// A `.json` file that no collector claims.

@@ -54,6 +54,10 @@ pub enum Command {
     Pack(cmd::pack::PackCommand),
     /// List every collector: what it reads and which facts it provides.
     Collectors(cmd::collectors::CollectorsArgs),
+    /// Write a bundle (artifacts, facts, manifest) from this Windows host or from a folder.
+    Collect(cmd::collect::CollectArgs),
+    /// Show the findings that appeared, cleared or changed between two runs or bundles.
+    Diff(cmd::diff::DiffArgs),
     /// Live checks of an endpoint: `probe tls HOST[:PORT]` (versions, suites, as this host would).
     Probe(cmd::probe::ProbeArgs),
 }
@@ -128,6 +132,8 @@ fn main() -> ExitCode {
         Command::Explain(args) => cmd::explain::run(args, &ui, &mut out, &mut err),
         Command::Pack(args) => cmd::pack::run(args, &ui, &mut out, &mut err),
         Command::Collectors(args) => cmd::collectors::run(args, &ui, &mut out, &mut err),
+        Command::Collect(args) => cmd::collect::run(args, &ui, &mut out, &mut err),
+        Command::Diff(args) => cmd::diff::run(args, &ui, &mut out, &mut err),
         Command::Probe(args) => cmd::probe::run(args, &ui, &mut out, &mut err),
     };
     let _ = std::io::Write::flush(&mut out);

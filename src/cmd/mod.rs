@@ -3,7 +3,9 @@
 //! Every `run` takes the parsed arguments, the [`crate::output::Ui`] and the two writers, and
 //! returns a [`crate::CmdResult`]: the exit status, or a failure (exit 2).
 
+pub mod collect;
 pub mod collectors;
+pub mod diff;
 pub mod explain;
 pub mod facts;
 pub mod pack;

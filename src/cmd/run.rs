@@ -1,5 +1,6 @@
 //! `triage run PATH… [--pack DIR]… [--format human|json|jsonl] [--explain]`: collect each input,
-//! evaluate every pack on it, and report one finding per rule and input.
+//! evaluate every pack on it, and report one finding per rule and input. The human format ends,
+//! when there are several inputs, with a per-rule summary across them.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -64,7 +65,12 @@ pub fn run(args: RunArgs, ui: &Ui, out: &mut Out, err: &mut Out) -> CmdResult {
     match args.format {
         RunFormat::Json => render::json::write(out, &result.report)?,
         RunFormat::Jsonl => render::json::write_lines(out, &result.report.findings)?,
-        RunFormat::Human => render::human::write_run(out, ui, &result.report, &result.inputs, args.explain)?,
+        RunFormat::Human => {
+            render::human::write_run(out, ui, &result.report, &result.inputs, args.explain)?;
+            if result.report.inputs.len() > 1 {
+                write_rule_summary(out, &result.report)?;
+            }
+        }
     }
     Ok(exit_status(&result))
 }
@@ -168,6 +174,40 @@ fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Ve
     });
     done.sort_by_key(|(i, _)| *i);
     done.into_iter().map(|(_, r)| r).collect()
+}
+
+/// The per-rule summary that ends a human run over several inputs: for each rule, how many
+/// inputs gave each outcome.
+fn write_rule_summary(out: &mut Out, report: &Report) -> std::io::Result<()> {
+    use std::collections::BTreeMap;
+    type Counts<'a> = (&'a str, BTreeMap<Outcome, u64>);
+    let mut by_rule: BTreeMap<(&str, &str), Counts<'_>> = BTreeMap::new();
+    for f in &report.findings {
+        let e =
+            by_rule.entry((f.pack.as_str(), f.rule.as_str())).or_insert((f.title.as_str(), BTreeMap::new()));
+        *e.1.entry(f.outcome).or_insert(0) += 1;
+    }
+    writeln!(out, "\nsummary over {} inputs:", report.inputs.len())?;
+    writeln!(
+        out,
+        "  {:<10} {:>8} {:>12} {:>14} {:>13} {:>6}  title",
+        "rule", "detected", "not_detected", "not_applicable", "missing_facts", "error"
+    )?;
+    for ((_, rule), (title, counts)) in &by_rule {
+        let n = |o: Outcome| counts.get(&o).copied().unwrap_or(0);
+        writeln!(
+            out,
+            "  {:<10} {:>8} {:>12} {:>14} {:>13} {:>6}  {}",
+            rule,
+            n(Outcome::Detected),
+            n(Outcome::NotDetected),
+            n(Outcome::NotApplicable),
+            n(Outcome::MissingFacts),
+            n(Outcome::Error),
+            title
+        )?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

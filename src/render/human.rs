@@ -239,6 +239,24 @@ struct SourceCache {
 }
 
 impl SourceCache {
+    /// An input's artifact text: from disk, or from inside a `.zip` bundle.
+    fn get_for(&mut self, input: &Input, rel: &str) -> Option<Arc<str>> {
+        match &input.bundle {
+            Some(b) if b.artifacts_dir().is_none() => self
+                .texts
+                .entry(input.path.join(rel))
+                .or_insert_with(|| {
+                    let bytes = b.artifact_bytes(rel).ok()?;
+                    if triage_collectors::text::looks_binary(&bytes[..bytes.len().min(8192)]) {
+                        return None;
+                    }
+                    Some(Arc::from(triage_collectors::text::decode(&bytes).text))
+                })
+                .clone(),
+            _ => self.get(input.artifact_path(rel)?),
+        }
+    }
+
     fn get(&mut self, path: PathBuf) -> Option<Arc<str>> {
         self.texts
             .entry(path)
@@ -321,7 +339,7 @@ fn write_detected(
     let mut notes: Vec<String> = Vec::new();
     for e in &f.evidence {
         let located = e.source.as_ref().and_then(|src| {
-            let text = sources.get(input.artifact_path(&src.artifact)?)?;
+            let text = sources.get_for(input, &src.artifact)?;
             let range = match src.span {
                 Some([start, end]) => clamp_range(&text, start as usize, end as usize),
                 None => line_range(&text, src.line?, src.end_line)?,

@@ -204,6 +204,17 @@ fn read_zip(path: &Path, limits: &Limits) -> Result<(Vec<u8>, Vec<u8>), BundleEr
     if z.len() > limits.max_entries {
         return Err(too_large(path, "", format!("{} entries, more than {}", z.len(), limits.max_entries)));
     }
+    if let Some(n) = eocd_entries(path)? {
+        if n != z.len() {
+            return Err(corrupt(
+                path,
+                format!(
+                    "the central directory lists {n} entries but {} distinct names (duplicate entries?)",
+                    z.len()
+                ),
+            ));
+        }
+    }
     let mut names = BTreeSet::new();
     let mut total = 0u64;
     for i in 0..z.len() {
@@ -289,6 +300,24 @@ fn read_zip(path: &Path, limits: &Limits) -> Result<(Vec<u8>, Vec<u8>), BundleEr
     Ok((manifest, facts))
 }
 
+/// The entry count the end-of-central-directory record declares (`None` for zip64, whose
+/// count lives elsewhere). The zip reader keeps one entry per name, so comparing the two is how
+/// duplicate names are seen.
+fn eocd_entries(path: &Path) -> Result<Option<usize>, BundleError> {
+    use std::io::{Seek, SeekFrom};
+    let mut f = File::open(path).map_err(|e| BundleError::io(path, e))?;
+    let len = f.metadata().map_err(|e| BundleError::io(path, e))?.len();
+    let tail = len.min(22 + 65_535);
+    f.seek(SeekFrom::Start(len - tail)).map_err(|e| BundleError::io(path, e))?;
+    let mut buf = Vec::with_capacity(tail as usize);
+    f.take(tail).read_to_end(&mut buf).map_err(|e| BundleError::io(path, e))?;
+    let Some(at) = buf.windows(4).rposition(|w| w == [0x50, 0x4b, 0x05, 0x06]) else { return Ok(None) };
+    let Some(count) = buf.get(at + 10..at + 12).map(|b| u16::from_le_bytes([b[0], b[1]])) else {
+        return Ok(None);
+    };
+    Ok((count != 0xFFFF).then_some(usize::from(count)))
+}
+
 /// Reads one entry, decompressing at most `limit` bytes and no more than it declared.
 fn read_zip_entry(
     z: &mut zip::ZipArchive<File>,
@@ -357,6 +386,15 @@ impl OpenedBundle {
         Ok(())
     }
 
+    /// Whether the stored facts were collected with `plan` (or `plan` asks for nothing), so a run
+    /// with it can use them as they are.
+    pub fn facts_are_current(&self, plan: Option<&ScanPlan>) -> bool {
+        match plan.filter(|p| !p.is_empty()) {
+            None => true,
+            Some(plan) => self.manifest.scan_plan_sha256.as_deref() == Some(plan_digest(plan).as_str()),
+        }
+    }
+
     /// The fact map for a run with `plan`: the stored facts when they were collected with the
     /// same plan (or `plan` is empty), otherwise the stored facts with the plan-dependent parts
     /// (`signals`, `signals_truncated`, and log kinds the stored facts lack) re-collected from
@@ -370,7 +408,7 @@ impl OpenedBundle {
         if self.manifest.scan_plan_sha256.as_deref() == Some(plan_digest(plan).as_str()) {
             return Ok(self.facts.clone());
         }
-        let discover = DiscoverOptions { hash: false, ..DiscoverOptions::default() };
+        let discover = DiscoverOptions::default();
         let (fresh, tmp) = match self.artifacts_dir() {
             Some(dir) if dir.is_dir() => (collect_path(&dir, collectors, Some(plan), &discover), None),
             _ => {

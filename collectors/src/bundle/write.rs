@@ -39,6 +39,8 @@ pub struct CreateOptions<'a> {
     pub extra_errors: Vec<CollectionError>,
     /// Replace an existing bundle at the destination.
     pub overwrite: bool,
+    /// Discovery options (size limit, progress callback).
+    pub discover: DiscoverOptions,
 }
 
 impl std::fmt::Debug for CreateOptions<'_> {
@@ -64,6 +66,7 @@ impl<'a> CreateOptions<'a> {
             redact: None,
             extra_errors: Vec::new(),
             overwrite: false,
+            discover: DiscoverOptions::default(),
         }
     }
 }
@@ -123,9 +126,8 @@ pub fn create(input: &Path, out: &Path, opts: &CreateOptions<'_>) -> Result<Crea
     let timed: Vec<Timed<'_>> =
         opts.collectors.iter().map(|c| Timed { inner: *c, nanos: AtomicU64::new(0) }).collect();
     let timed_refs: Vec<&dyn Collector> = timed.iter().map(|t| t as &dyn Collector).collect();
-    let discover = DiscoverOptions { hash: false, ..DiscoverOptions::default() };
     let collected =
-        collect_path(input, &timed_refs, opts.plan, &discover).map_err(|e| BundleError::io(input, e))?;
+        collect_path(input, &timed_refs, opts.plan, &opts.discover).map_err(|e| BundleError::io(input, e))?;
     let input_is_file = std::fs::metadata(input).map(|m| m.is_file()).unwrap_or(false);
     let source_of = |rel: &str| -> PathBuf {
         if input_is_file {
@@ -142,7 +144,7 @@ pub fn create(input: &Path, out: &Path, opts: &CreateOptions<'_>) -> Result<Crea
                     collected.artifacts.iter().map(|a| (a.path.clone(), source_of(&a.path))).collect();
                 (collected, files, None)
             }
-            Some(key) => redact_collection(collected, &source_of, key, &timed_refs, opts.plan, &stage)?,
+            Some(key) => redact_collection(collected, &source_of, key, &timed_refs, opts, &stage)?,
         };
         write_bundle(
             &tmp,
@@ -200,9 +202,10 @@ fn redact_collection(
     source_of: &dyn Fn(&str) -> PathBuf,
     key: &RedactionKey,
     collectors: &[&dyn Collector],
-    plan: Option<&ScanPlan>,
+    opts: &CreateOptions<'_>,
     stage: &Path,
 ) -> Result<Redacted, BundleError> {
+    let plan = opts.plan;
     let mut r = Redactor::new(key.clone());
     r.learn_from_facts(&original.facts);
     let mut texts: Vec<(String, Option<Vec<u8>>)> = Vec::new();
@@ -249,7 +252,7 @@ fn redact_collection(
             }
         }
     }
-    let discover = DiscoverOptions { hash: false, ..DiscoverOptions::default() };
+    let discover = DiscoverOptions { progress: None, ..opts.discover.clone() };
     let mut collected =
         collect_path(&text_dir, collectors, plan, &discover).map_err(|e| BundleError::io(&text_dir, e))?;
     if has_binary {
@@ -304,7 +307,7 @@ enum Sink {
 
 impl Sink {
     /// Stores `reader` under `name`, returning its size and SHA-256.
-    fn put(&mut self, name: &str, reader: &mut dyn Read) -> Result<FileRecord, BundleError> {
+    fn put(&mut self, name: &str, reader: &mut dyn Read, size_hint: u64) -> Result<FileRecord, BundleError> {
         let mut h = Sha256::new();
         let mut size = 0u64;
         let mut buf = vec![0u8; 1 << 16];
@@ -334,7 +337,8 @@ impl Sink {
                     .compression_method(zip::CompressionMethod::Deflated)
                     .last_modified_time(*time)
                     .unix_permissions(0o644)
-                    .large_file(true);
+                    // Zip64 headers only where needed: older unzip tools stumble on them.
+                    .large_file(size_hint >= u64::from(u32::MAX) / 2);
                 w.start_file(name, options).map_err(|e| zip_err(path, e))?;
                 copy(w.as_mut(), path)?;
             }
@@ -446,7 +450,8 @@ fn write_bundle(
                 continue;
             }
         };
-        let rec = sink.put(&format!("{ARTIFACTS_DIR}/{rel}"), &mut f)?;
+        let hint = f.metadata().map(|m| m.len()).unwrap_or(u64::MAX);
+        let rec = sink.put(&format!("{ARTIFACTS_DIR}/{rel}"), &mut f, hint)?;
         let summary = by_path.get(rel.as_str());
         records.push(ArtifactRecord {
             path: rel.clone(),
@@ -481,7 +486,7 @@ fn write_bundle(
     errors.dedup();
 
     let facts_json = collected.facts.to_json_pretty();
-    let facts_rec = sink.put(FACTS, &mut facts_json.as_bytes())?;
+    let facts_rec = sink.put(FACTS, &mut facts_json.as_bytes(), facts_json.len() as u64)?;
     let manifest = Manifest {
         format: "triage-bundle".into(),
         format_version: FORMAT_VERSION,
@@ -499,7 +504,7 @@ fn write_bundle(
     };
     let manifest_json =
         serde_json::to_string_pretty(&manifest).map_err(|e| BundleError::Other(e.to_string()))?;
-    sink.put(MANIFEST, &mut manifest_json.as_bytes())?;
+    sink.put(MANIFEST, &mut manifest_json.as_bytes(), manifest_json.len() as u64)?;
     sink.finish()?;
     Ok((manifest, collected.facts))
 }

@@ -1,0 +1,105 @@
+//! Bundles of the real public samples, read by the real collectors: the bundle's facts are the
+//! folder's facts, and redaction changes names, not structure — endpoints the rules look for
+//! (`fe2.update.microsoft.com`) and everything else survive.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use triage_collectors::bundle::redact::RedactionKey;
+use triage_collectors::bundle::{self, CreateOptions};
+use triage_collectors::discover::{collect_path, DiscoverOptions};
+use triage_facts::{Fact, FactMap, Timestamp, Value};
+
+fn data() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data")
+}
+
+/// Every leaf path, `/`-joined (list items by index).
+fn leaves(facts: &FactMap) -> BTreeSet<String> {
+    fn walk(prefix: &str, f: &Fact, out: &mut BTreeSet<String>) {
+        match &f.value {
+            Value::Map(m) if !m.is_empty() => {
+                m.iter().for_each(|(k, v)| walk(&format!("{prefix}/{k}"), v, out))
+            }
+            Value::List(l) if !l.is_empty() => {
+                l.iter().enumerate().for_each(|(i, v)| walk(&format!("{prefix}/{i}"), v, out))
+            }
+            _ => {
+                out.insert(prefix.to_owned());
+            }
+        }
+    }
+    let mut out = BTreeSet::new();
+    facts.root.iter().for_each(|(k, v)| walk(k, v, &mut out));
+    out
+}
+
+#[test]
+fn a_bundle_of_the_samples_holds_the_folders_facts() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let collectors = triage_collectors::all();
+    let mut o = CreateOptions::new(&collectors, "0.1.0-test");
+    o.collected_at = Some(Timestamp(1_795_000_000_000));
+    let out = dir.path().join("samples.zip");
+    let created = bundle::create(&data(), &out, &o).expect("written");
+    let direct = collect_path(&data(), &collectors, None, &DiscoverOptions::default()).expect("collected");
+    let opened = bundle::open(&out).expect("opens");
+    assert_eq!(opened.facts, created.facts);
+    let mut expected = direct.facts.clone();
+    for k in ["collected_at", "host", "bundle_format"] {
+        assert!(opened.facts.get(&format!("collection.{k}")).is_some(), "collection.{k}");
+    }
+    let mut got = opened.facts.clone();
+    for f in [&mut expected, &mut got] {
+        if let Some(c) = f.root.get_mut("collection").and_then(Fact::as_map_mut) {
+            for k in ["collected_at", "host", "bundle_format"] {
+                c.remove(k);
+            }
+        }
+    }
+    assert_eq!(got, expected, "a bundle's facts are its folder's facts");
+    assert!(opened.facts.has("registry"));
+    assert!(opened.facts.has("logs.wsus"));
+    assert_eq!(opened.manifest.artifacts.len(), direct.artifacts.len());
+    for a in &opened.manifest.artifacts {
+        let bytes = opened.artifact_bytes(&a.path).expect("verified");
+        assert_eq!(bytes, std::fs::read(data().join(&a.path)).expect("original"), "{}", a.path);
+    }
+    let reg = opened.manifest.artifact("registry/wine-reg-export.reg").expect("listed");
+    assert_eq!(reg.encoding.as_deref(), Some("utf-16le"));
+    assert_eq!(reg.collector.as_deref(), Some("registry"));
+}
+
+#[test]
+fn redaction_keeps_the_structure_and_the_public_endpoints() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let collectors = triage_collectors::all();
+    let mut o = CreateOptions::new(&collectors, "0.1.0-test");
+    o.collected_at = Some(Timestamp(1_795_000_000_000));
+    let plain = bundle::create(&data(), &dir.path().join("plain"), &o).expect("written");
+    let key = RedactionKey::from_bytes([9; 32]);
+    o.redact = Some(&key);
+    let red = bundle::create(&data(), &dir.path().join("red"), &o).expect("written");
+
+    // Same shape: the fact paths are the same, except where a path segment itself was a value.
+    let (a, b) = (leaves(&plain.facts), leaves(&red.facts));
+    let only_plain: Vec<_> = a.difference(&b).collect();
+    let only_red: Vec<_> = b.difference(&a).collect();
+    assert_eq!(only_plain.len(), only_red.len(), "plain-only {only_plain:?}\nredacted-only {only_red:?}");
+    assert!(only_plain.len() * 20 <= a.len(), "most paths are untouched: {only_plain:?}");
+
+    let json = red.facts.to_json_pretty();
+    assert!(json.contains("fe2.update.microsoft.com"), "public endpoints are not pseudonymised");
+    assert_eq!(
+        plain.facts.get("registry").map(|f| leaves_of(f)),
+        red.facts.get("registry").map(|f| leaves_of(f))
+    );
+    let r = red.manifest.redaction.as_ref().expect("report");
+    assert!(r.omitted.is_empty(), "the samples hold no binary artifact");
+}
+
+fn leaves_of(f: &Fact) -> usize {
+    let mut m = FactMap::new();
+    m.insert(&["x"], f.clone());
+    leaves(&m).len()
+}
