@@ -1,5 +1,5 @@
 //! Finding and loading rule packs: the ones built into the binary (every pack under `rules/`,
-//! embedded by `build.rs`) or the folders given with `--pack`.
+//! embedded by `build.rs`) or those given with `--pack`: folders, or IDs of installed packs.
 //!
 //! A pack folder contributes `pack.toml` and every `*.toml` under its `rules/` subfolder; test
 //! inputs (`tests/…`) are data, not pack source. Load diagnostics are printed with miette at the
