@@ -23,7 +23,7 @@ use triage_facts::{
 };
 
 use super::custom::CustomKind;
-use super::record::{strip_eol, Rules, Splitter};
+use super::record::{strip_eol, Rules, Splitter, TimeRange};
 use super::{configmgr, softwaredistribution, Extracted, Fields, Line, Record};
 use crate::text::{sniff, TextEncoding};
 
@@ -117,7 +117,7 @@ impl Format {
     /// header; ConfigMgr: the line that closes the record).
     fn line_time(&self, line: &[u8], starts: bool) -> Option<Timestamp> {
         match self {
-            Format::Wsus => starts.then(|| softwaredistribution::record_time(line)).flatten(), // (the scanner reads Splitter::header_time instead)
+            Format::Wsus => starts.then(|| softwaredistribution::record_time(line)).flatten(), // (the scanner's line pass uses `Splitter::starts_wsus`)
             Format::ConfigMgr(_) => {
                 if configmgr::is_record_end(line) {
                     configmgr::record_time(std::str::from_utf8(line).ok()?)
@@ -349,6 +349,8 @@ struct Scanner<'a> {
 
     records: u64,
     lines: u64,
+    /// WSUS: the header times seen by the line pass.
+    range: TimeRange,
     first_time: Option<Timestamp>,
     last_time: Option<Timestamp>,
     extracted: Extracted,
@@ -383,6 +385,7 @@ impl<'a> Scanner<'a> {
             nul_lines_reported: 0,
             records: 0,
             lines: 0,
+            range: TimeRange::default(),
             first_time: None,
             last_time: None,
             extracted: Extracted::default(),
@@ -460,9 +463,32 @@ impl<'a> Scanner<'a> {
         let is_wsus = matches!(self.format, Format::Wsus);
         let mut pos = from;
         let mut nul_lines = Vec::new();
-        let (mut lo, mut hi) = (self.first_time, self.last_time);
         let tail = (last && !text.ends_with(b"\n") && from < text.len()).then_some(text.len());
-        for end in memchr::memchr_iter(b'\n', region).map(|i| from + i + 1).chain(tail) {
+        if is_wsus {
+            // The WSUS line pass: nothing but where records start and the header times.
+            let mut line = self.next_line;
+            let mut mid_line = std::mem::take(&mut self.mid_line);
+            for end in memchr::memchr_iter(b'\n', region).map(|i| from + i + 1).chain(tail) {
+                let content = strip_eol(&text[pos..end]);
+                let starts =
+                    !std::mem::take(&mut mid_line) && self.splitter.starts_wsus(content, &mut self.range);
+                if starts {
+                    self.starts.push((pos, line));
+                    self.records += 1;
+                }
+                if has_nul && memchr::memchr(0, content).is_some() {
+                    nul_lines.push(line);
+                }
+                line += 1;
+                pos = end;
+            }
+            self.mid_line = mid_line;
+            self.next_line = line;
+        }
+        let (mut lo, mut hi) = (self.first_time, self.last_time);
+        let generic = if is_wsus { &region[..0] } else { region };
+        let tail = tail.filter(|_| !is_wsus);
+        for end in memchr::memchr_iter(b'\n', generic).map(|i| from + i + 1).chain(tail) {
             let content = strip_eol(&text[pos..end]);
             let line = self.next_line;
             let starts =
@@ -471,11 +497,7 @@ impl<'a> Scanner<'a> {
                 self.starts.push((pos, line));
                 self.records += 1;
             }
-            let time = if is_wsus {
-                self.splitter.header_time.take()
-            } else {
-                self.format.line_time(content, starts)
-            };
+            let time = self.format.line_time(content, starts);
             if let Some(t) = time {
                 lo = Some(lo.map_or(t, |f| f.min(t)));
                 hi = Some(hi.map_or(t, |l| l.max(t)));
@@ -684,6 +706,11 @@ impl<'a> Scanner<'a> {
         by_file.insert("lines".into(), Fact::new(self.lines as i64));
         by_file.insert("bytes".into(), Fact::new((self.base + self.text.len() as u64) as i64));
         by_file.insert("encoding".into(), Fact::new(self.encoding.name()));
+        let (lo, hi) = self.range.get();
+        for t in [lo, hi].into_iter().flatten() {
+            self.first_time = Some(self.first_time.map_or(t, |f| f.min(t)));
+            self.last_time = Some(self.last_time.map_or(t, |l| l.max(t)));
+        }
         if let Some(t) = self.first_time {
             by_file.insert("first_time".into(), Fact::new(t));
         }
