@@ -47,7 +47,15 @@ pub struct Splitter {
 
 impl Splitter {
     pub fn new(rules: Rules) -> Self {
-        Splitter { rules, first: true, seen_header: false, after_end: true, header_time: None, day: None, fast_day: None }
+        Splitter {
+            rules,
+            first: true,
+            seen_header: false,
+            after_end: true,
+            header_time: None,
+            day: None,
+            fast_day: None,
+        }
     }
 
     pub fn rules(&self) -> &Rules {

@@ -9,6 +9,7 @@
 //! records with a hit are looked at closer: matched pattern by pattern (a `RegexSet`, then
 //! captures) and parsed into fields when a signal under its cap or a built-in fact wants them.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::Path;
@@ -561,20 +562,28 @@ impl<'a> Scanner<'a> {
     /// built-in facts and matches it against every signal.
     fn handle_record(&mut self, start: usize, end: usize, record_line: u64, part_line: u64, continued: bool) {
         let text = &self.text[start..end];
-        let mut lines = Vec::new();
-        let mut off = 0usize;
-        let mut number = part_line;
-        while off < text.len() {
-            let len = text[off..].find('\n').map_or(text.len() - off, |i| i + 1);
-            let raw = &text[off..off + len];
-            let content = raw.strip_suffix('\n').unwrap_or(raw);
-            let content = content.strip_suffix('\r').unwrap_or(content);
-            lines.push(Line { number, offset: self.base + (start + off) as u64, text: content });
-            number += 1;
-            off += len;
-        }
-        let rec = Record { lines, continued };
-        let joined = rec.joined();
+        // The record's text, lines joined with `\n`: the text itself unless it has a CR.
+        let body = text.strip_suffix('\n').unwrap_or(text);
+        let borrowed = memchr::memchr(b'\r', body.as_bytes()).is_none().then_some(body);
+        let lines_of = || {
+            let mut lines = Vec::new();
+            let mut off = 0usize;
+            let mut number = part_line;
+            while off < text.len() {
+                let len = memchr::memchr(b'\n', &text.as_bytes()[off..]).map_or(text.len() - off, |i| i + 1);
+                let raw = &text[off..off + len];
+                let content = raw.strip_suffix('\n').unwrap_or(raw);
+                let content = content.strip_suffix('\r').unwrap_or(content);
+                lines.push(Line { number, offset: self.base + (start + off) as u64, text: content });
+                number += 1;
+                off += len;
+            }
+            lines
+        };
+        let joined: Cow<'_, str> = match borrowed {
+            Some(b) => Cow::Borrowed(b),
+            None => Cow::Owned(Record { lines: lines_of(), continued }.joined()),
+        };
         // Signals still under their cap (the others only count), and whether the built-in facts
         // look at this record: when neither, the record is not parsed at all.
         let mut hits = Vec::new();
@@ -591,6 +600,7 @@ impl<'a> Scanner<'a> {
         if hits.is_empty() && !builtin {
             return;
         }
+        let rec = Record { lines: lines_of(), continued };
         let fields = self.format.fields(&rec);
         let rel = self.rel;
         let collector = self.format.collector();

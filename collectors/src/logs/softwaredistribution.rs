@@ -169,7 +169,8 @@ const WORD_SHAPE: [(u64, u64, u64, u64, u64); 3] = [
 /// the calendar is consulted once per day. Other shapes take the general parser.
 #[inline]
 pub fn header_time_fast(line: &[u8], day: &mut Option<[u8; 10]>) -> HeaderTime {
-    let general = |line: &[u8]| parse_header_time(line).map_or(HeaderTime::None, |(t, _)| HeaderTime::Time(t));
+    let general =
+        |line: &[u8]| parse_header_time(line).map_or(HeaderTime::None, |(t, _)| HeaderTime::Time(t));
     let Some(head) = line.get(..24) else { return general(line) };
     let word = |i: usize| {
         let mut b = [0u8; 8];
@@ -193,7 +194,8 @@ pub fn header_time_fast(line: &[u8], day: &mut Option<[u8; 10]>) -> HeaderTime {
         return HeaderTime::None;
     }
     if day.as_ref().is_none_or(|d| d[..] != head[..10]) {
-        let num = |a: usize, n: usize| head[a..a + n].iter().fold(0u32, |acc, c| acc * 10 + u32::from(c - b'0'));
+        let num =
+            |a: usize, n: usize| head[a..a + n].iter().fold(0u32, |acc, c| acc * 10 + u32::from(c - b'0'));
         if Timestamp::from_civil(i64::from(num(0, 4)), num(5, 2), num(8, 2), 0, 0, 0, 0).is_none() {
             return HeaderTime::None;
         }
