@@ -3,11 +3,14 @@
 //! facts. Memory is bounded by [`CHUNK`] + [`MAX_RECORD_BYTES`] whatever the file's size.
 //!
 //! The hot path per chunk is a line pass (memchr for `\n`, the [`Splitter`] on each line, the
-//! record's time from its header line) and the multi-pattern search over the chunk: one
+//! record's time from its header line; for WSUS `Splitter::starts_wsus`, which checks the header
+//! shape a word at a time and keeps times as byte keys, converting only the earliest and latest
+//! at the end) and the multi-pattern search over the chunk: one
 //! `regex-automata` meta regex over every signal pattern of the kind, and one over the format's
 //! built-in patterns (kept apart so that the literal prefilter of each stays selective). Only
 //! records with a hit are looked at closer: matched pattern by pattern (a `RegexSet`, then
-//! captures) and parsed into fields when a signal under its cap or a built-in fact wants them.
+//! captures) and parsed into fields when a signal under its cap or a built-in fact wants them;
+//! a record without CRs is matched in place, with no copy.
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
