@@ -11,6 +11,9 @@
 
 use std::sync::Arc;
 
+use triage_facts::Timestamp;
+
+use super::softwaredistribution::{HeaderTime, TimeKey};
 use super::{configmgr, softwaredistribution};
 
 /// The rule that tells where records start, per log format.
@@ -38,15 +41,55 @@ pub struct Splitter {
     /// WSUS: the time of the header line just fed, parsed once for the caller's time range.
     pub header_time: Option<triage_facts::Timestamp>,
     day: softwaredistribution::DayCache,
+    /// WSUS line pass: the last valid `YYYY-MM-DD` seen by [`Splitter::starts_wsus`].
+    fast_day: Option<[u8; 10]>,
 }
 
 impl Splitter {
     pub fn new(rules: Rules) -> Self {
-        Splitter { rules, first: true, seen_header: false, after_end: true, header_time: None, day: None }
+        Splitter {
+            rules,
+            first: true,
+            seen_header: false,
+            after_end: true,
+            header_time: None,
+            day: None,
+            fast_day: None,
+        }
     }
 
     pub fn rules(&self) -> &Rules {
         &self.rules
+    }
+
+    /// [`Splitter::starts_record`] for [`Rules::Wsus`], the scanner's line pass: the same
+    /// answer, and the header's time goes into `range` (not into `header_time`).
+    #[inline]
+    pub fn starts_wsus(&mut self, line: &[u8], range: &mut TimeRange) -> bool {
+        let first = std::mem::replace(&mut self.first, false);
+        let header = match line.first() {
+            Some(b) if b.is_ascii_digit() => {
+                match softwaredistribution::header_time_fast(line, &mut self.fast_day) {
+                    HeaderTime::Key(k) => {
+                        range.add_key(k);
+                        true
+                    }
+                    HeaderTime::Time(t) => {
+                        range.add(t);
+                        true
+                    }
+                    HeaderTime::None => false,
+                }
+            }
+            _ => softwaredistribution::is_header_line(line),
+        };
+        let starts = if header {
+            self.seen_header = true;
+            true
+        } else {
+            !self.seen_header && line.first().is_some_and(|b| !b.is_ascii_whitespace())
+        };
+        starts || first
     }
 
     /// Whether `line` (without CR/LF) starts a new record. The first line always does.
@@ -80,6 +123,53 @@ impl Splitter {
             Rules::Custom(re) => re.is_match(line),
         };
         starts || first
+    }
+}
+
+/// The earliest and latest record time of a file, kept as [`TimeKey`]s where the header has
+/// the usual shape (compared as bytes, converted once at the end) and as times otherwise.
+#[derive(Clone, Copy, Debug)]
+pub struct TimeRange {
+    /// `[u64::MAX; 3]` / `[0; 3]` while no key was seen (no header's key is either).
+    lo_key: TimeKey,
+    hi_key: TimeKey,
+    lo: Option<Timestamp>,
+    hi: Option<Timestamp>,
+}
+
+impl Default for TimeRange {
+    fn default() -> Self {
+        TimeRange { lo_key: [u64::MAX; 3], hi_key: [0; 3], lo: None, hi: None }
+    }
+}
+
+impl TimeRange {
+    #[inline]
+    pub fn add_key(&mut self, k: TimeKey) {
+        if k > self.hi_key {
+            self.hi_key = k;
+        }
+        if k < self.lo_key {
+            self.lo_key = k;
+        }
+    }
+
+    pub fn add(&mut self, t: Timestamp) {
+        self.lo = Some(self.lo.map_or(t, |l| l.min(t)));
+        self.hi = Some(self.hi.map_or(t, |h| h.max(t)));
+    }
+
+    /// (earliest, latest).
+    pub fn get(&self) -> (Option<Timestamp>, Option<Timestamp>) {
+        let mut r = TimeRange { lo_key: [u64::MAX; 3], hi_key: [0; 3], ..*self };
+        if self.hi_key != [0; 3] {
+            for k in [self.lo_key, self.hi_key] {
+                if let Some(t) = softwaredistribution::key_time(k) {
+                    r.add(t);
+                }
+            }
+        }
+        (r.lo, r.hi)
     }
 }
 

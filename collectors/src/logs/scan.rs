@@ -3,12 +3,16 @@
 //! facts. Memory is bounded by [`CHUNK`] + [`MAX_RECORD_BYTES`] whatever the file's size.
 //!
 //! The hot path per chunk is a line pass (memchr for `\n`, the [`Splitter`] on each line, the
-//! record's time from its header line) and the multi-pattern search over the chunk: one
+//! record's time from its header line; for WSUS `Splitter::starts_wsus`, which checks the header
+//! shape a word at a time and keeps times as byte keys, converting only the earliest and latest
+//! at the end) and the multi-pattern search over the chunk: one
 //! `regex-automata` meta regex over every signal pattern of the kind, and one over the format's
 //! built-in patterns (kept apart so that the literal prefilter of each stays selective). Only
 //! records with a hit are looked at closer: matched pattern by pattern (a `RegexSet`, then
-//! captures) and parsed into fields when a signal under its cap or a built-in fact wants them.
+//! captures) and parsed into fields when a signal under its cap or a built-in fact wants them;
+//! a record without CRs is matched in place, with no copy.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::Path;
@@ -23,7 +27,7 @@ use triage_facts::{
 };
 
 use super::custom::CustomKind;
-use super::record::{strip_eol, Rules, Splitter};
+use super::record::{strip_eol, Rules, Splitter, TimeRange};
 use super::{configmgr, softwaredistribution, Extracted, Fields, Line, Record};
 use crate::text::{sniff, TextEncoding};
 
@@ -117,7 +121,7 @@ impl Format {
     /// header; ConfigMgr: the line that closes the record).
     fn line_time(&self, line: &[u8], starts: bool) -> Option<Timestamp> {
         match self {
-            Format::Wsus => starts.then(|| softwaredistribution::record_time(line)).flatten(), // (the scanner reads Splitter::header_time instead)
+            Format::Wsus => starts.then(|| softwaredistribution::record_time(line)).flatten(), // (the scanner's line pass uses `Splitter::starts_wsus`)
             Format::ConfigMgr(_) => {
                 if configmgr::is_record_end(line) {
                     configmgr::record_time(std::str::from_utf8(line).ok()?)
@@ -349,6 +353,8 @@ struct Scanner<'a> {
 
     records: u64,
     lines: u64,
+    /// WSUS: the header times seen by the line pass.
+    range: TimeRange,
     first_time: Option<Timestamp>,
     last_time: Option<Timestamp>,
     extracted: Extracted,
@@ -383,6 +389,7 @@ impl<'a> Scanner<'a> {
             nul_lines_reported: 0,
             records: 0,
             lines: 0,
+            range: TimeRange::default(),
             first_time: None,
             last_time: None,
             extracted: Extracted::default(),
@@ -460,9 +467,32 @@ impl<'a> Scanner<'a> {
         let is_wsus = matches!(self.format, Format::Wsus);
         let mut pos = from;
         let mut nul_lines = Vec::new();
-        let (mut lo, mut hi) = (self.first_time, self.last_time);
         let tail = (last && !text.ends_with(b"\n") && from < text.len()).then_some(text.len());
-        for end in memchr::memchr_iter(b'\n', region).map(|i| from + i + 1).chain(tail) {
+        if is_wsus {
+            // The WSUS line pass: nothing but where records start and the header times.
+            let mut line = self.next_line;
+            let mut mid_line = std::mem::take(&mut self.mid_line);
+            for end in memchr::memchr_iter(b'\n', region).map(|i| from + i + 1).chain(tail) {
+                let content = strip_eol(&text[pos..end]);
+                let starts =
+                    !std::mem::take(&mut mid_line) && self.splitter.starts_wsus(content, &mut self.range);
+                if starts {
+                    self.starts.push((pos, line));
+                    self.records += 1;
+                }
+                if has_nul && memchr::memchr(0, content).is_some() {
+                    nul_lines.push(line);
+                }
+                line += 1;
+                pos = end;
+            }
+            self.mid_line = mid_line;
+            self.next_line = line;
+        }
+        let (mut lo, mut hi) = (self.first_time, self.last_time);
+        let generic = if is_wsus { &region[..0] } else { region };
+        let tail = tail.filter(|_| !is_wsus);
+        for end in memchr::memchr_iter(b'\n', generic).map(|i| from + i + 1).chain(tail) {
             let content = strip_eol(&text[pos..end]);
             let line = self.next_line;
             let starts =
@@ -471,11 +501,7 @@ impl<'a> Scanner<'a> {
                 self.starts.push((pos, line));
                 self.records += 1;
             }
-            let time = if is_wsus {
-                self.splitter.header_time.take()
-            } else {
-                self.format.line_time(content, starts)
-            };
+            let time = self.format.line_time(content, starts);
             if let Some(t) = time {
                 lo = Some(lo.map_or(t, |f| f.min(t)));
                 hi = Some(hi.map_or(t, |l| l.max(t)));
@@ -539,20 +565,28 @@ impl<'a> Scanner<'a> {
     /// built-in facts and matches it against every signal.
     fn handle_record(&mut self, start: usize, end: usize, record_line: u64, part_line: u64, continued: bool) {
         let text = &self.text[start..end];
-        let mut lines = Vec::new();
-        let mut off = 0usize;
-        let mut number = part_line;
-        while off < text.len() {
-            let len = text[off..].find('\n').map_or(text.len() - off, |i| i + 1);
-            let raw = &text[off..off + len];
-            let content = raw.strip_suffix('\n').unwrap_or(raw);
-            let content = content.strip_suffix('\r').unwrap_or(content);
-            lines.push(Line { number, offset: self.base + (start + off) as u64, text: content });
-            number += 1;
-            off += len;
-        }
-        let rec = Record { lines, continued };
-        let joined = rec.joined();
+        // The record's text, lines joined with `\n`: the text itself unless it has a CR.
+        let body = text.strip_suffix('\n').unwrap_or(text);
+        let borrowed = memchr::memchr(b'\r', body.as_bytes()).is_none().then_some(body);
+        let lines_of = || {
+            let mut lines = Vec::new();
+            let mut off = 0usize;
+            let mut number = part_line;
+            while off < text.len() {
+                let len = memchr::memchr(b'\n', &text.as_bytes()[off..]).map_or(text.len() - off, |i| i + 1);
+                let raw = &text[off..off + len];
+                let content = raw.strip_suffix('\n').unwrap_or(raw);
+                let content = content.strip_suffix('\r').unwrap_or(content);
+                lines.push(Line { number, offset: self.base + (start + off) as u64, text: content });
+                number += 1;
+                off += len;
+            }
+            lines
+        };
+        let joined: Cow<'_, str> = match borrowed {
+            Some(b) => Cow::Borrowed(b),
+            None => Cow::Owned(Record { lines: lines_of(), continued }.joined()),
+        };
         // Signals still under their cap (the others only count), and whether the built-in facts
         // look at this record: when neither, the record is not parsed at all.
         let mut hits = Vec::new();
@@ -569,6 +603,7 @@ impl<'a> Scanner<'a> {
         if hits.is_empty() && !builtin {
             return;
         }
+        let rec = Record { lines: lines_of(), continued };
         let fields = self.format.fields(&rec);
         let rel = self.rel;
         let collector = self.format.collector();
@@ -684,6 +719,11 @@ impl<'a> Scanner<'a> {
         by_file.insert("lines".into(), Fact::new(self.lines as i64));
         by_file.insert("bytes".into(), Fact::new((self.base + self.text.len() as u64) as i64));
         by_file.insert("encoding".into(), Fact::new(self.encoding.name()));
+        let (lo, hi) = self.range.get();
+        for t in [lo, hi].into_iter().flatten() {
+            self.first_time = Some(self.first_time.map_or(t, |f| f.min(t)));
+            self.last_time = Some(self.last_time.map_or(t, |l| l.max(t)));
+        }
         if let Some(t) = self.first_time {
             by_file.insert("first_time".into(), Fact::new(t));
         }
