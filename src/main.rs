@@ -16,9 +16,11 @@
 
 mod cmd;
 mod input;
+mod junit;
 mod output;
 mod packs;
 mod render;
+mod waivers;
 
 use std::process::ExitCode;
 

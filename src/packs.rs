@@ -89,8 +89,9 @@ pub fn load_one(files: Vec<SourceFile>, evaluator: &Evaluator) -> (Option<Pack>,
     (result.pack, result.diagnostics)
 }
 
-/// Loads the packs for a command: the `--pack` folders, or every built-in pack when none is
-/// given. Warnings are printed to `err`; any error is printed and ends the command.
+/// Loads the packs for a command: the `--pack` folders or installed pack IDs ([`resolve`]), or
+/// every built-in pack when none is given. Warnings are printed to `err`; any error is printed
+/// and ends the command.
 pub fn load_for_command(
     dirs: &[PathBuf],
     evaluator: &Evaluator,
@@ -101,7 +102,10 @@ pub fn load_for_command(
         embedded_sources()
     } else {
         dirs.iter()
-            .map(|d| Ok((PackOrigin::Dir(d.clone()), read_pack_dir(d)?)))
+            .map(|d| {
+                let d = resolve(d)?;
+                Ok((PackOrigin::Dir(d.clone()), read_pack_dir(&d)?))
+            })
             .collect::<Result<_, Failure>>()?
     };
     let mut packs = Vec::new();
@@ -134,6 +138,16 @@ pub fn load_for_command(
         }
     }
     Ok(packs)
+}
+
+/// A `--pack` value: an existing path wins; otherwise the ID of an installed pack, whose files
+/// are checked against its manifest and the lock file before they are used.
+pub fn resolve(arg: &Path) -> Result<PathBuf, Failure> {
+    if arg.exists() {
+        return Ok(arg.to_owned());
+    }
+    triage_store::resolve_pack(&arg.to_string_lossy())
+        .map_err(|e| Failure::Message(miette::miette!("--pack {}: {e}", arg.display())))
 }
 
 /// What the packs ask the log collectors to look for.

@@ -87,6 +87,13 @@ fn facts_json() -> String {
     .to_string()
 }
 
+/// CPU time this thread has run, in ns (Linux `schedstat`): unlike wall-clock time it does not
+/// count time spent waiting for a core, so it stays meaningful on a loaded machine.
+fn thread_cpu_ns() -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    text.split_whitespace().next()?.parse().ok()
+}
+
 fn stats(mut samples: Vec<Duration>) -> (Duration, Duration, Duration) {
     samples.sort();
     let mean = samples.iter().sum::<Duration>() / samples.len() as u32;
@@ -94,7 +101,17 @@ fn stats(mut samples: Vec<Duration>) -> (Duration, Duration, Duration) {
 }
 
 fn main() {
-    let evaluator = Evaluator::default();
+    // BENCH_NO_SIZE_LIMITS=1 turns off Rhai's string/array/map size checks, to see their cost.
+    let evaluator = if std::env::var_os("BENCH_NO_SIZE_LIMITS").is_some() {
+        Evaluator::new(triage_engine::Limits {
+            max_string_size: 0,
+            max_array_size: 0,
+            max_map_size: 0,
+            ..Default::default()
+        })
+    } else {
+        Evaluator::default()
+    };
     let text = pack_text();
     let t = Instant::now();
     let loaded = load_pack(vec![SourceFile::new("pack.toml", text)], &evaluator);
@@ -118,13 +135,18 @@ fn main() {
     for _ in 0..10 {
         black_box(evaluator.evaluate(&pack, &input, "bench", &opts));
     }
-    let samples: Vec<Duration> = (0..100)
+    const RUNS: u32 = 100;
+    let cpu_start = thread_cpu_ns();
+    let samples: Vec<Duration> = (0..RUNS)
         .map(|_| {
             let t = Instant::now();
             black_box(evaluator.evaluate(&pack, &input, "bench", &opts));
             t.elapsed()
         })
         .collect();
+    let cpu_per_run = thread_cpu_ns()
+        .zip(cpu_start)
+        .map(|(end, start)| Duration::from_nanos((end - start) / u64::from(RUNS)));
     let (min, median, mean) = stats(samples);
     let explain = EvalOptions { explain: true, ..EvalOptions::default() };
     let samples: Vec<Duration> = (0..30)
@@ -142,4 +164,10 @@ fn main() {
     println!("evaluate all rules:           min {min:?}  median {median:?}  mean {mean:?}");
     println!("evaluate all rules (explain): min {xmin:?}  median {xmedian:?}");
     println!("per rule (median):            {:?}", median / RULES as u32);
+    if let Some(cpu) = cpu_per_run {
+        println!(
+            "evaluate all rules, CPU time: {cpu:?} per run (mean of {RUNS}); {:?} per rule",
+            cpu / RULES as u32
+        );
+    }
 }

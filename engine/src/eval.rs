@@ -243,6 +243,7 @@ impl Evaluator {
             missing: Vec::new(),
             error: None,
             explain: None,
+            waiver: None,
         };
         let mut explain = opts.explain.then(|| Explanation {
             requires: Vec::new(),

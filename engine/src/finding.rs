@@ -176,6 +176,32 @@ pub struct Finding {
     /// With `--explain`: every clause, its value and the facts it read.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub explain: Option<Explanation>,
+    /// For `detected`: the waiver that accepts this finding (`triage run --waivers FILE`). A
+    /// waived finding stays `detected` but does not make the run exit 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub waiver: Option<WaiverRef>,
+}
+
+impl Finding {
+    /// Detected and not waived: what makes `triage run` exit 1.
+    pub fn is_unwaived_detection(&self) -> bool {
+        self.outcome == Outcome::Detected && self.waiver.is_none()
+    }
+}
+
+/// The waiver that matched a finding, as the waivers file states it. The engine never applies
+/// waivers (that needs "today"); the CLI does, and records the match here.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct WaiverRef {
+    /// The rule ID the waiver names.
+    pub rule: String,
+    pub justification: String,
+    pub owner: String,
+    /// The last day the waiver holds (`YYYY-MM-DD`).
+    pub expires: String,
+    /// Which waiver matched: the waivers file and the line of its `[[waiver]]` header.
+    pub file: String,
+    pub line: u64,
 }
 
 /// A pack used for the report.

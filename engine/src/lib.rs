@@ -40,6 +40,9 @@
 //!   [`PackDiagnostic`], each a [`miette::Diagnostic`] labelled in its TOML file).
 //! - [`Evaluator::evaluate`]: one pack on one input → one [`Finding`] per rule.
 //!   [`InputFacts`] converts a fact map once; share it (`Arc`) across packs and rules.
+//!   With [`EvalOptions::explain`] each finding carries an [`Explanation`] (every clause, its
+//!   value, the facts it read). [`Evaluator::evaluate_expression`] evaluates one ad-hoc
+//!   expression against an input (for probing, and the docs' examples).
 //! - [`scan_plan`]: the signals and log kinds of the loaded packs, for the log collectors.
 //! - [`Pack::tests`]: the pack's test declarations ([`PackTest`]), for `triage pack test`.
 //! - [`Report`]: the JSON report (`triage run --format json`); [`schema`] has the JSON Schemas.
@@ -57,7 +60,7 @@ use triage_facts::ScanPlan;
 pub use eval::{EvalOptions, Evaluator};
 pub use finding::{
     ClauseTrace, Evidence, Explanation, Finding, InputSummary, MissingFact, Outcome, PackRef, Report,
-    RequirementTrace, Source, REPORT_FORMAT_VERSION,
+    RequirementTrace, Source, WaiverRef, REPORT_FORMAT_VERSION,
 };
 pub use pack::load::LoadResult;
 pub use pack::{Code, Level, Pack, PackDiagnostic, PackTest, Severity, SourceFile, TestInput};

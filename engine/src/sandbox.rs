@@ -149,18 +149,29 @@ impl InputFacts {
 pub fn normalise_key(key: &str) -> String {
     let key = key.trim().trim_matches('\\');
     let (hive, rest) = key.split_once('\\').unwrap_or((key, ""));
-    let hive = match hive.to_ascii_uppercase().as_str() {
-        "HKEY_LOCAL_MACHINE" => "hklm".to_owned(),
-        "HKEY_CURRENT_USER" => "hkcu".to_owned(),
-        "HKEY_CLASSES_ROOT" => "hkcr".to_owned(),
-        "HKEY_USERS" => "hku".to_owned(),
-        "HKEY_CURRENT_CONFIG" => "hkcc".to_owned(),
-        other => other.to_ascii_lowercase(),
-    };
-    let mut out = hive;
+    let short = [
+        ("HKEY_LOCAL_MACHINE", "hklm"),
+        ("HKEY_CURRENT_USER", "hkcu"),
+        ("HKEY_CLASSES_ROOT", "hkcr"),
+        ("HKEY_USERS", "hku"),
+        ("HKEY_CURRENT_CONFIG", "hkcc"),
+    ]
+    .iter()
+    .find(|(long, _)| long.eq_ignore_ascii_case(hive))
+    .map(|(_, s)| *s);
+    // One allocation: this runs on every registry helper call.
+    let mut out = String::with_capacity(key.len());
+    match short {
+        Some(s) => out.push_str(s),
+        None => out.extend(hive.chars().map(|c| c.to_ascii_lowercase())),
+    }
     for seg in rest.split('\\').filter(|s| !s.is_empty()) {
         out.push('\\');
-        out.push_str(&seg.to_lowercase());
+        if seg.is_ascii() {
+            out.extend(seg.chars().map(|c| c.to_ascii_lowercase()));
+        } else {
+            out.push_str(&seg.to_lowercase());
+        }
     }
     out
 }

@@ -1,10 +1,13 @@
 //! `triage pack …`: work on a rule pack folder.
 //!
 //! - `check DIR [--format human|json]` loads the pack and prints every diagnostic at its TOML
-//!   line; exit 2 when it has errors, 0 otherwise (warnings do not fail it).
+//!   line, plus the changelog warnings of `triage_store::PackInfo::versioning_problems` (no
+//!   changelog, no entry for the version); exit 2 when it has errors, 0 otherwise (warnings do
+//!   not fail it).
 //! - `test DIR` runs every rule's test cases (inline facts, or an artifact folder relative to the
 //!   pack, collected with the collectors) and prints one line per case; exit 1 when a case fails
 //!   or a rule lacks a `detected` or a `not_detected` case, 2 when the pack is invalid.
+//!   `--junit FILE` also writes the results as JUnit XML (see `crate::junit`).
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -43,6 +46,9 @@ pub struct TestArgs {
     /// The pack folder (holding `pack.toml`).
     #[arg(value_name = "DIR")]
     pub dir: PathBuf,
+    /// Also write the results as JUnit XML to FILE, for CI test reports.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
 }
 
 pub fn run(cmd: PackCommand, ui: &Ui, out: &mut Out, err: &mut Out) -> CmdResult {
@@ -86,8 +92,9 @@ fn check(args: CheckArgs, ui: &Ui, out: &mut Out) -> CmdResult {
     let evaluator = Evaluator::default();
     let files = packs::read_pack_dir(&args.dir)?;
     let (pack, diags) = packs::load_one(files, &evaluator);
+    let versioning = versioning_warnings(&args.dir);
     let errors = diags.iter().filter(|d| d.level == Level::Error).count();
-    let warnings = diags.len() - errors;
+    let warnings = diags.len() - errors + versioning.len();
     let valid = pack.is_some() && errors == 0;
     match args.format {
         Format::Json => {
@@ -116,6 +123,16 @@ fn check(args: CheckArgs, ui: &Ui, out: &mut Out) -> CmdResult {
                             help: d.help.clone(),
                         }
                     })
+                    .chain(versioning.iter().map(|(file, message)| JsonDiagnostic {
+                        code: "triage::pack::versioning",
+                        level: "warning",
+                        message: message.clone(),
+                        file: (*file).to_owned(),
+                        line: None,
+                        column: None,
+                        label: String::new(),
+                        help: Some("see \"Versions\" in docs/sharing-packs.md".to_owned()),
+                    }))
                     .collect(),
             };
             render::json::write(out, &report)?;
@@ -123,6 +140,9 @@ fn check(args: CheckArgs, ui: &Ui, out: &mut Out) -> CmdResult {
         Format::Human => {
             for d in &diags {
                 render::human::write_diagnostic(out, ui.color_out, ui.width, d)?;
+            }
+            for (file, message) in &versioning {
+                writeln!(out, "warning: {}: {message}", args.dir.join(file).display())?;
             }
             match (&pack, valid) {
                 (Some(p), true) => writeln!(
@@ -144,6 +164,21 @@ fn check(args: CheckArgs, ui: &Ui, out: &mut Out) -> CmdResult {
         }
     }
     Ok(if valid { Exit::Clean } else { Exit::Error })
+}
+
+/// The changelog problems among `PackInfo::versioning_problems` of the pack folder (no
+/// changelog, no heading for the version), each with the file it is about. A reused retired ID
+/// is already the engine's error (`pack::retired-rule-id`) at its line, so it is not repeated
+/// here. A pack whose `[pack]` table cannot be read has none: the engine's diagnostics cover it.
+fn versioning_warnings(dir: &std::path::Path) -> Vec<(&'static str, String)> {
+    use triage_store::info::CHANGELOG_NAME;
+    let Ok(files) = triage_store::PackFiles::from_dir(dir) else { return Vec::new() };
+    let Ok(info) = triage_store::PackInfo::from_files(&files) else { return Vec::new() };
+    info.versioning_problems()
+        .into_iter()
+        .filter(|p| p.contains(CHANGELOG_NAME))
+        .map(|p| (CHANGELOG_NAME, p))
+        .collect()
 }
 
 /// The result of one test case.
@@ -204,7 +239,7 @@ fn test(args: TestArgs, ui: &Ui, out: &mut Out, err: &mut Out) -> CmdResult {
         }
         for needed in [Outcome::Detected, Outcome::NotDetected] {
             if !rule.tests.iter().any(|t| t.expect == needed) {
-                incomplete.push(format!("{}: no test case expecting `{needed}`", rule.id));
+                incomplete.push((rule.id.clone(), needed));
             }
         }
     }
@@ -231,8 +266,13 @@ fn test(args: TestArgs, ui: &Ui, out: &mut Out, err: &mut Out) -> CmdResult {
             }
         }
     }
-    for i in &incomplete {
-        writeln!(out, "incomplete {i}")?;
+    for (rule, needed) in &incomplete {
+        writeln!(out, "incomplete {rule}: no test case expecting `{needed}`")?;
+    }
+    if let Some(path) = &args.junit {
+        let xml = crate::junit::render(&pack.manifest.id, &junit_cases(&results, &incomplete));
+        std::fs::write(path, xml)
+            .map_err(|e| Failure::Message(miette::miette!("--junit {}: {e}", path.display())))?;
     }
     let passed = results.iter().filter(|r| r.passed()).count();
     let failed = results.len() - passed;
@@ -244,6 +284,50 @@ fn test(args: TestArgs, ui: &Ui, out: &mut Out, err: &mut Out) -> CmdResult {
         incomplete.len()
     )?;
     Ok(if ok { Exit::Clean } else { Exit::Detected })
+}
+
+/// The cases for the JUnit report: each result, then a failing case per missing kind of case.
+fn junit_cases(results: &[CaseResult], incomplete: &[(String, Outcome)]) -> Vec<crate::junit::Case> {
+    use crate::junit::{Case, Failure as JFailure};
+    let mut cases: Vec<Case> = results
+        .iter()
+        .map(|r| {
+            let failure = match &r.got {
+                _ if r.passed() => None,
+                Err(e) => Some(JFailure {
+                    kind: "could_not_run",
+                    message: format!("could not run: {e}"),
+                    details: String::new(),
+                }),
+                Ok(f) => {
+                    let mut details = Vec::new();
+                    details.extend(f.error.iter().map(|e| format!("error: {e}")));
+                    details.extend(f.missing.iter().map(|m| match &m.artifact {
+                        Some(a) => format!("missing: {} (collect {a})", m.fact),
+                        None => format!("missing: {}", m.fact),
+                    }));
+                    Some(JFailure {
+                        kind: "wrong_outcome",
+                        message: format!("expected {}, got {}", r.expected, f.outcome),
+                        details: details.join("\n"),
+                    })
+                }
+            };
+            Case { suite: r.rule.clone(), name: r.name.clone(), failure }
+        })
+        .collect();
+    for (rule, needed) in incomplete {
+        cases.push(Case {
+            suite: rule.clone(),
+            name: format!("has a test case expecting `{needed}`"),
+            failure: Some(JFailure {
+                kind: "missing_case",
+                message: format!("{rule}: no test case expecting `{needed}`"),
+                details: String::new(),
+            }),
+        });
+    }
+    cases
 }
 
 fn load_for_test(

@@ -19,8 +19,9 @@ pub struct RunArgs {
     /// Artifact folders, single artifact files, or fact-map JSON files; each is evaluated on its own.
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
-    /// A rule-pack folder; repeat for several. Without it, the packs built into triage are used.
-    #[arg(long = "pack", value_name = "DIR")]
+    /// A rule-pack folder or the ID of an installed pack; repeat for several. Without it, the
+    /// packs built into triage are used.
+    #[arg(long = "pack", value_name = "DIR|ID")]
     pub packs: Vec<PathBuf>,
     /// `jsonl` prints one finding per line (JSON Lines), for fleets and log tools.
     #[arg(long, value_enum, default_value_t)]
@@ -28,6 +29,9 @@ pub struct RunArgs {
     /// Show, for every rule, each clause, its value and the facts it read.
     #[arg(long)]
     pub explain: bool,
+    /// A waivers file: detected findings it accepts are reported as waived (see `src/waivers.rs`).
+    #[arg(long, value_name = "FILE")]
+    pub waivers: Option<PathBuf>,
 }
 
 /// Output formats of `run`: those of every command, and JSON Lines.
@@ -49,8 +53,12 @@ pub struct RunResult {
 
 pub fn run(args: RunArgs, ui: &Ui, out: &mut Out, err: &mut Out) -> CmdResult {
     let evaluator = Evaluator::default();
+    let waivers = crate::waivers::load(args.waivers.as_deref(), ui, err)?;
     let packs = packs::load_for_command(&args.packs, &evaluator, ui, err)?;
-    let result = evaluate(&args.paths, &packs, &evaluator, args.explain, ui);
+    let mut result = evaluate(&args.paths, &packs, &evaluator, args.explain, ui);
+    if let Some(w) = &waivers {
+        crate::waivers::apply(&mut result.report, w, err)?;
+    }
     for e in &result.input_errors {
         writeln!(err, "error: {e}")?;
     }
@@ -126,12 +134,12 @@ pub fn evaluate(
 }
 
 /// 2 when an input was unreadable or a rule could not be evaluated, else 1 when something was
-/// detected, else 0.
+/// detected and not waived, else 0.
 pub fn exit_status(result: &RunResult) -> Exit {
     let findings = &result.report.findings;
     if !result.input_errors.is_empty() || findings.iter().any(|f| f.outcome == Outcome::Error) {
         Exit::Error
-    } else if findings.iter().any(|f| f.outcome == Outcome::Detected) {
+    } else if findings.iter().any(Finding::is_unwaived_detection) {
         Exit::Detected
     } else {
         Exit::Clean

@@ -142,7 +142,10 @@ pub fn write_run(
             match f.outcome {
                 Outcome::Detected => {
                     writeln!(out)?;
-                    write_detected(out, ui, f, input, &mut sources)?;
+                    match &f.waiver {
+                        Some(w) => write_waived(out, color, f, w)?,
+                        None => write_detected(out, ui, f, input, &mut sources)?,
+                    }
                 }
                 Outcome::MissingFacts => {
                     writeln!(out)?;
@@ -203,13 +206,30 @@ pub fn write_run(
                     Outcome::NotDetected => "not detected",
                     Outcome::Detected => "detected",
                 };
-                format!("{n} {label}")
+                let waived =
+                    findings.iter().filter(|f| *o == Outcome::Detected && f.waiver.is_some()).count();
+                if waived > 0 {
+                    format!("{n} {label} ({waived} waived)")
+                } else {
+                    format!("{n} {label}")
+                }
             })
             .collect();
         writeln!(out)?;
         writeln!(out, "{} {}", paint(color, BOLD, &format!("{}:", summary.input)), counts.join(", "))?;
     }
     Ok(())
+}
+
+/// A waived finding: one line naming the rule, then who waived it, until when, and why.
+fn write_waived(
+    out: &mut impl Write,
+    color: bool,
+    f: &Finding,
+    w: &triage_engine::WaiverRef,
+) -> io::Result<()> {
+    writeln!(out, "{} {} {}", paint(color, DIM, "waived"), paint(color, BOLD, &f.rule), f.title)?;
+    writeln!(out, "  waived by {} until {}, {} ({}:{})", w.owner, w.expires, w.justification, w.file, w.line)
 }
 
 /// Decoded artifact texts, read once per run.

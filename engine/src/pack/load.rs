@@ -76,7 +76,8 @@ pub fn load_pack(
         .iter()
         .map(|f| std::iter::once(0).chain(f.text.match_indices('\n').map(|(i, _)| i + 1)).collect())
         .collect();
-    let mut cx = Cx { files: &files, line_starts, diags: Vec::new(), file: 0 };
+    let texts = files.iter().map(|f| Arc::from(f.text.as_str())).collect();
+    let mut cx = Cx { files: &files, texts, line_starts, diags: Vec::new(), file: 0 };
     let mut parsed = Vec::new();
     for (i, f) in files.iter().enumerate() {
         cx.file = i;
@@ -330,6 +331,8 @@ pub fn load_pack(
 
 struct Cx<'a> {
     files: &'a [SourceFile],
+    /// Per file, its text shared by every diagnostic.
+    texts: Vec<Arc<str>>,
     /// Per file, the byte offset where each line starts (so line lookups are a binary search).
     line_starts: Vec<Vec<usize>>,
     diags: Vec<PackDiagnostic>,
@@ -350,7 +353,8 @@ impl Cx<'_> {
         help: Option<String>,
     ) {
         let f = &self.files[self.file];
-        let src: Arc<str> = Arc::from(f.text.as_str());
+        // One shared copy of each file's text, however many diagnostics point into it.
+        let src = self.texts[self.file].clone();
         self.diags.push(PackDiagnostic {
             code,
             level,
