@@ -90,12 +90,18 @@ fn redaction_keeps_the_structure_and_the_public_endpoints() {
 
     let json = red.facts.to_json_pretty();
     assert!(json.contains("fe2.update.microsoft.com"), "public endpoints are not pseudonymised");
-    assert_eq!(
-        plain.facts.get("registry").map(|f| leaves_of(f)),
-        red.facts.get("registry").map(|f| leaves_of(f))
-    );
+    assert_eq!(plain.facts.get("registry").map(leaves_of), red.facts.get("registry").map(leaves_of));
+    // Binary artifacts (captures) are left out, their facts kept; everything else is stored.
     let r = red.manifest.redaction.as_ref().expect("report");
-    assert!(r.omitted.is_empty(), "the samples hold no binary artifact");
+    for o in &r.omitted {
+        let plain_rec = plain.manifest.artifacts.iter().find(|a| &a.path == o).expect("a collected artifact");
+        assert!(plain_rec.encoding.as_deref().is_none_or(|e| e == "binary"), "{o} is binary: {plain_rec:?}");
+        assert!(red.manifest.artifact(o).is_none(), "{o} is not stored");
+    }
+    assert_eq!(red.manifest.artifacts.len() + r.omitted.len(), plain.manifest.artifacts.len());
+    for ns in plain.facts.root.keys() {
+        assert!(red.facts.root.contains_key(ns), "namespace {ns} kept");
+    }
 }
 
 fn leaves_of(f: &Fact) -> usize {
