@@ -242,7 +242,6 @@ fn contributing_names_the_real_retired_key() {
 
 /// docs/sharing-packs.md: "`triage run --pack ID` uses exactly what was signed".
 #[test]
-#[ignore = "BUG: `triage run --pack ID` does not look up installed packs (src/packs.rs): `not a pack folder`"]
 fn run_with_an_installed_pack_id() {
     let home = tempfile::tempdir().expect("temp");
     let env = [("TRIAGE_HOME", home.path())];
