@@ -2,7 +2,8 @@
 //! fact-map JSON file (`triage facts --format json` output, or facts written by hand). Each input
 //! is collected and evaluated on its own.
 //!
-//! A `.json` file is a fact map unless a collector claims it (the WSUS configuration export is
+//! A single input that is not a regular file (a pipe: `triage run <(cat file)`) is read once and
+//! buffered in a temporary folder. A `.json` file is a fact map unless a collector claims it (the WSUS configuration export is
 //! JSON too). Only an input that cannot be read at all is an error; a malformed artifact inside a
 //! folder is a recorded collection error, and the run goes on.
 
@@ -53,7 +54,8 @@ impl Input {
         let base = match self.kind {
             InputKind::File => {
                 let name = self.path.file_name()?.to_string_lossy();
-                return (name == rel).then(|| self.path.clone());
+                // A pipe input was read once; it cannot be shown again.
+                return (name == rel && self.path.is_file()).then(|| self.path.clone());
             }
             InputKind::Folder => self.path.clone(),
             InputKind::FactMap => self.path.parent()?.to_path_buf(),
@@ -77,6 +79,9 @@ pub fn load(path: &Path, plan: &ScanPlan, ui: &Ui) -> Result<Input, String> {
     if triage_collectors::bundle::looks_like_bundle(path) {
         return load_bundle(path, &name, plan);
     }
+    if !meta.is_dir() && !meta.is_file() {
+        return load_stream(path, &name, plan, ui);
+    }
     let spinner = ui.spinner(format!("collecting {name}"));
     let result = if meta.is_dir() {
         // A folder that cannot be listed is unreadable input, not a collection error.
@@ -92,6 +97,56 @@ pub fn load(path: &Path, plan: &ScanPlan, ui: &Ui) -> Result<Input, String> {
     };
     spinner.finish_and_clear();
     result
+}
+
+/// The most a pipe input is read: artifacts are files of a few megabytes at most.
+const MAX_STREAM_BYTES: u64 = 512 * 1024 * 1024;
+
+/// A single input that is a pipe, a FIFO or a device (`triage run <(cat file)`): its bytes are read
+/// once into a private temporary folder, under the input's own file name, and collected from
+/// there (or read as a fact map when it is JSON no collector claims). The input is named as given.
+fn load_stream(path: &Path, name: &str, plan: &ScanPlan, ui: &Ui) -> Result<Input, String> {
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_STREAM_BYTES + 1).read_to_end(&mut bytes))
+        .map_err(|e| format!("{name}: {e}"))?;
+    if bytes.len() as u64 > MAX_STREAM_BYTES {
+        return Err(format!(
+            "{name}: not a regular file and larger than {} MiB; save it to a file first",
+            MAX_STREAM_BYTES >> 20
+        ));
+    }
+    let file_name = path.file_name().map_or_else(|| "input".into(), |n| n.to_string_lossy().into_owned());
+    let nanos =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+    let dir = std::env::temp_dir().join(format!("triage-input-{}-{nanos}", std::process::id()));
+    let copy = dir.join(&file_name);
+    let result = std::fs::create_dir(&dir)
+        .and_then(|()| std::fs::write(&copy, &bytes))
+        .map_err(|e| format!("{name}: not a regular file, and it could not be buffered: {e}"))
+        .and_then(|()| {
+            let head = &bytes[..bytes.len().min(Artifact::HEAD_LEN)];
+            let json =
+                head.iter().find(|b| !b.is_ascii_whitespace() && **b != 0xEF && **b != 0xBB && **b != 0xBF);
+            let claimed = {
+                let artifact = Artifact { rel_path: &file_name, path: &copy, head, size: bytes.len() as u64 };
+                triage_collectors::all().iter().any(|c| c.recognise(&artifact) > Recognition::No)
+            };
+            if json == Some(&b'{') && !claimed {
+                read_fact_map(&copy, name)
+            } else {
+                let spinner = ui.spinner(format!("collecting {name}"));
+                let r = collect(&copy, name, InputKind::File, plan, &spinner);
+                spinner.finish_and_clear();
+                r
+            }
+        });
+    // Best effort: the copy is ours, in the system temporary folder.
+    let _ = std::fs::remove_dir_all(&dir);
+    result.map(|mut input| {
+        input.path = path.to_path_buf();
+        input
+    })
 }
 
 fn collect(
@@ -119,7 +174,7 @@ fn collect(
             .artifacts
             .iter()
             .filter(|a| a.collector.is_none())
-            .map(|a| a.path.clone())
+            .map(|a| a.describe())
             .collect(),
         collection_errors: collected.errors.iter().map(ToString::to_string).collect(),
     };

@@ -49,7 +49,8 @@ pub enum Command {
     Facts(cmd::facts::FactsArgs),
     /// Show why a rule did or did not fire on an input: every clause, its value, the facts read.
     Explain(cmd::explain::ExplainArgs),
-    /// Work on rule packs: validate them, run their tests.
+    /// Work on rule packs: new, check, test, build, sign, verify, keygen, install, list, remove,
+    /// update, diff.
     #[command(subcommand)]
     Pack(cmd::pack::PackCommand),
     /// List every collector: what it reads and which facts it provides.
@@ -60,6 +61,8 @@ pub enum Command {
     Diff(cmd::diff::DiffArgs),
     /// Live checks of an endpoint: `probe tls HOST[:PORT]` (versions, suites, as this host would).
     Probe(cmd::probe::ProbeArgs),
+    /// Print the JSON Schema of a pack file or of the JSON report (`schema pack > pack.schema.json`).
+    Schema(cmd::schema::SchemaArgs),
 }
 
 /// `--color`.
@@ -135,6 +138,7 @@ fn main() -> ExitCode {
         Command::Collect(args) => cmd::collect::run(args, &ui, &mut out, &mut err),
         Command::Diff(args) => cmd::diff::run(args, &ui, &mut out, &mut err),
         Command::Probe(args) => cmd::probe::run(args, &ui, &mut out, &mut err),
+        Command::Schema(args) => cmd::schema::run(args, &ui, &mut out, &mut err),
     };
     let _ = std::io::Write::flush(&mut out);
     let exit = match result {

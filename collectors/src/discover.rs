@@ -17,7 +17,11 @@
 //! - `collection.artifacts.<rel path>`: Map with `size` Int, `items` Int (records, values…),
 //!   `collector` Str (absent when nobody recognised the file), `encoding` Str, `sha256` Str
 //!   (with [`DiscoverOptions::hash`]);
+//!   and, for a file nobody recognised although its name matches a collector's typical names,
+//!   `reason` Str ("named like registry exports … but the content is not in that format");
 //! - `collection.unrecognised`: List of Str, the rel paths nobody recognised;
+//! - a FIFO, socket or device inside an input folder is never read: it is a collection error
+//!   `skipped: not a regular file`;
 //! - `collection.errors`: List of Str, each `artifact[:line | @offset]: [collector] message`,
 //!   sorted; the same errors, structured, are in [`Collected::errors`].
 
@@ -100,6 +104,40 @@ pub struct ArtifactSummary {
     pub items: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sha256: Option<String>,
+    /// Why nobody recognised the file, when its name suggests a collector (see
+    /// [`unrecognised_reason`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+impl ArtifactSummary {
+    /// `path`, or `path (reason)` for an unrecognised file with a reason: for summaries.
+    pub fn describe(&self) -> String {
+        match &self.reason {
+            Some(r) => format!("{} ({r})", self.path),
+            None => self.path.clone(),
+        }
+    }
+}
+
+/// Why no collector recognised `rel`, when its file name matches a collector's
+/// [`typical_names`](triage_facts::CollectorInfo::typical_names) (`*.reg`, `gpresult.xml`): the
+/// name promises a format the content does not have. `None` for names no collector expects.
+pub fn unrecognised_reason(rel: &str, collectors: &[&dyn Collector]) -> Option<String> {
+    let base = rel.rsplit('/').next().unwrap_or(rel).to_ascii_lowercase();
+    let info = collectors.iter().map(|c| c.info()).find(|i| {
+        i.typical_names.iter().any(|n| {
+            let n = n.to_ascii_lowercase();
+            match n.strip_prefix('*') {
+                Some(suffix) => base.ends_with(suffix),
+                None => base == n,
+            }
+        })
+    })?;
+    Some(format!(
+        "named like {} for the `{}` collector, but the content is not in that format",
+        info.reads, info.name
+    ))
 }
 
 /// The result of collecting one input (a folder or a single file).
@@ -124,6 +162,11 @@ pub fn collect_path(
     let meta = std::fs::metadata(input)?;
     let mut files: Vec<(String, PathBuf)> = Vec::new();
     let mut errors = Vec::new();
+    if !meta.is_file() && !meta.is_dir() {
+        return Err(std::io::Error::other(
+            "not a regular file or folder (a pipe, socket or device); save it to a file first",
+        ));
+    }
     if meta.is_file() {
         let name = input.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         files.push((name, input.to_path_buf()));
@@ -164,7 +207,21 @@ pub fn collect_path(
                     }
                     files.push((rel, e.path().to_path_buf()));
                 }
-                Ok(_) => {}
+                Ok(e) if e.file_type().is_dir() => {}
+                Ok(e) => {
+                    // A FIFO, socket or device: reading it could block or never end.
+                    let rel = e.path().strip_prefix(input).unwrap_or(e.path());
+                    let rel = rel
+                        .components()
+                        .map(|c| c.as_os_str().to_string_lossy())
+                        .collect::<Vec<_>>()
+                        .join("/");
+                    errors.push(CollectionError::new(
+                        &rel,
+                        "discover",
+                        "skipped: not a regular file (a pipe, socket or device)",
+                    ));
+                }
                 Err(err) => {
                     let at = err.path().map(|p| p.display().to_string()).unwrap_or_default();
                     errors.push(CollectionError::new(&at, "discover", err.to_string()));
@@ -243,6 +300,7 @@ fn collect_one(
             encoding: None,
             items: 0,
             sha256,
+            reason: unrecognised_reason(rel, collectors),
         });
         return;
     };
@@ -260,6 +318,7 @@ fn collect_one(
             encoding: None,
             items: 0,
             sha256,
+            reason: None,
         });
         return;
     }
@@ -296,6 +355,7 @@ fn collect_one(
                 encoding: output.encoding,
                 items: output.items,
                 sha256,
+                reason: None,
             });
         }
         Err(_) => {
@@ -311,6 +371,7 @@ fn collect_one(
                 encoding: None,
                 items: 0,
                 sha256,
+                reason: None,
             });
         }
     }
@@ -331,6 +392,9 @@ fn finish(out: &mut Collected) {
             m.insert("collector".to_owned(), Fact::new(c.as_str()));
         } else {
             unrecognised.push(Fact::new(a.path.as_str()));
+            if let Some(r) = &a.reason {
+                m.insert("reason".to_owned(), Fact::new(r.as_str()));
+            }
         }
         if let Some(e) = &a.encoding {
             m.insert("encoding".to_owned(), Fact::new(e.as_str()));

@@ -12,3 +12,4 @@ pub mod pack;
 pub mod pack_store;
 pub mod probe;
 pub mod run;
+pub mod schema;

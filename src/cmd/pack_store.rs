@@ -65,9 +65,10 @@ pub struct NewArgs {
     /// Where to create the folder.
     #[arg(long, value_name = "DIR", default_value = ".")]
     pub dir: PathBuf,
-    /// Path or URL of `pack.schema.json` for the `#:schema` comment.
-    #[arg(long, value_name = "PATH", default_value = "../../schema/pack.schema.json")]
-    pub schema: String,
+    /// Path or URL of `pack.schema.json` for a `#:schema` first line (editor completion).
+    /// Without it, the first line says how to write the schema: `triage schema pack`.
+    #[arg(long, value_name = "PATH")]
+    pub schema: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -188,7 +189,7 @@ fn password() -> Option<String> {
 }
 
 fn new(a: NewArgs, out: &mut Out) -> CmdResult {
-    let dir = triage_store::scaffold::create(&a.dir, &a.id, &a.schema).map_err(fail)?;
+    let dir = triage_store::scaffold::create(&a.dir, &a.id, a.schema.as_deref()).map_err(fail)?;
     writeln!(out, "created {}", dir.display())?;
     writeln!(
         out,

@@ -124,7 +124,8 @@ pub fn write_run(
         };
         writeln!(out, "{} {}", paint(color, BOLD, &format!("{}:", summary.input)), header)?;
         const SHOWN: usize = 10;
-        for e in summary.collection_errors.iter().take(SHOWN) {
+        let errors = summaries_last(&summary.collection_errors);
+        for e in errors.iter().take(SHOWN) {
             writeln!(out, "  {} {e}", paint(color, YELLOW_BOLD, "collection error:"))?;
         }
         if summary.collection_errors.len() > SHOWN {
@@ -595,6 +596,22 @@ fn write_fact(out: &mut impl Write, path: &str, f: &Fact) -> io::Result<()> {
     }
 }
 
+/// Collection errors in display order: a collector's "N more errors in this file not listed"
+/// line has no line number, so it sorts before the errors it summarises; it is moved after the
+/// last error of its artifact.
+fn summaries_last(errors: &[String]) -> Vec<&str> {
+    const SUMMARY: &str = " more errors in this file not listed";
+    let mut list: Vec<&str> = errors.iter().map(String::as_str).filter(|e| !e.ends_with(SUMMARY)).collect();
+    for s in errors.iter().filter(|e| e.ends_with(SUMMARY)) {
+        // `artifact: [collector] N more errors…` (no line number).
+        let artifact = s.split(": [").next().unwrap_or(s);
+        let prefix = format!("{artifact}:");
+        let at = list.iter().rposition(|e| e.starts_with(&prefix)).map_or(list.len(), |i| i + 1);
+        list.insert(at, s);
+    }
+    list
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -638,5 +655,27 @@ mod tests {
     fn no_colour_means_no_escape_codes() {
         assert_eq!(paint(false, RED_BOLD, "x"), "x");
         assert_eq!(paint(true, RED_BOLD, "x"), "\x1b[1;31mx\x1b[0m");
+    }
+
+    #[test]
+    fn more_errors_line_follows_the_errors_it_summarises() {
+        let errors: Vec<String> = [
+            "a.log: [wsus-log] 3 more errors in this file not listed",
+            "a.log:4: [wsus-log] bad timestamp",
+            "a.log:9: [wsus-log] bad timestamp",
+            "b.reg:2: [registry] unrecognised line",
+        ]
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect();
+        assert_eq!(
+            summaries_last(&errors),
+            [
+                "a.log:4: [wsus-log] bad timestamp",
+                "a.log:9: [wsus-log] bad timestamp",
+                "a.log: [wsus-log] 3 more errors in this file not listed",
+                "b.reg:2: [registry] unrecognised line",
+            ]
+        );
     }
 }

@@ -19,11 +19,17 @@ pub fn rule_prefix(id: &str) -> String {
 }
 
 /// The files of a new pack, path → text. `schema` is the path or URL of `pack.schema.json`
-/// for the `#:schema` comment editors use.
-pub fn files(id: &str, schema: &str) -> Vec<(&'static str, String)> {
+/// for the `#:schema` comment editors use; without one, the first line says how to get the
+/// schema (`triage schema pack`), so the scaffold never points at a path that only exists in
+/// triage's own repository.
+pub fn files(id: &str, schema: Option<&str>) -> Vec<(&'static str, String)> {
     let rule = format!("{}001", rule_prefix(id));
+    let schema_line = match schema {
+        Some(s) => format!("#:schema {s}"),
+        None => "# Editor completion: `triage schema pack > pack.schema.json`, then make the first line `#:schema pack.schema.json`.".to_owned(),
+    };
     let pack = format!(
-        r#"#:schema {schema}
+        r#"{schema_line}
 # A triage rule pack. Reference: docs/sharing-packs.md and the rule reference.
 [pack]
 id = "{id}"
@@ -70,7 +76,7 @@ fn engine_caret() -> String {
 }
 
 /// Creates `parent/id/` with the scaffold. Refuses an existing folder.
-pub fn create(parent: &Path, id: &str, schema: &str) -> Result<PathBuf> {
+pub fn create(parent: &Path, id: &str, schema: Option<&str>) -> Result<PathBuf> {
     if !valid_id(id) {
         return Err(Error::Other(format!("pack id `{id}` must be lowercase letters, digits, `.`, `_` or `-` (at most 64), starting with a letter or digit")));
     }
@@ -95,7 +101,7 @@ mod tests {
     #[test]
     fn scaffold_is_a_valid_pack_with_both_tests() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let p = create(dir.path(), "my-pack", "../../schema/pack.schema.json").expect("creates");
+        let p = create(dir.path(), "my-pack", Some("../../schema/pack.schema.json")).expect("creates");
         let files = PackFiles::from_dir(&p).expect("reads");
         let info = PackInfo::from_files(&files).expect("parses");
         assert_eq!(info.id, "my-pack");
@@ -108,8 +114,12 @@ mod tests {
         let text = std::str::from_utf8(files.get("pack.toml").expect("pack.toml")).expect("utf8");
         assert!(text.starts_with("#:schema ../../schema/pack.schema.json\n"));
         assert!(text.contains("{{ facts.os.build }}"));
-        assert!(create(dir.path(), "my-pack", "x").is_err(), "refuses to overwrite");
-        assert!(create(dir.path(), "../evil", "x").is_err());
+        assert!(create(dir.path(), "my-pack", None).is_err(), "refuses to overwrite");
+        assert!(create(dir.path(), "../evil", None).is_err());
+        let p = create(dir.path(), "no-schema", None).expect("creates");
+        let text = std::fs::read_to_string(p.join("pack.toml")).expect("pack.toml");
+        assert!(text.starts_with("# Editor completion: `triage schema pack"), "{text}");
+        assert!(!text.contains("#:schema ../"));
         assert_eq!(rule_prefix("7zip"), "R7ZIP");
     }
 }

@@ -177,6 +177,7 @@ fn is_encrypted(text: &str) -> bool {
 
 /// Writes a new key pair, `<name>.key` (secret) and `<name>.pub`, into `dir`. With no password,
 /// the secret key is unencrypted (for CI signing from a secret store). Refuses to overwrite.
+/// `name` may contain folders (`keys/team`); missing folders are created.
 pub fn generate_keypair(dir: &Path, name: &str, password: Option<String>) -> Result<(PathBuf, PathBuf)> {
     let sk_path = dir.join(format!("{name}.key"));
     let pk_path = dir.join(format!("{name}.pub"));
@@ -185,7 +186,8 @@ pub fn generate_keypair(dir: &Path, name: &str, password: Option<String>) -> Res
             return Err(Error::Other(format!("{} already exists; not overwriting a key", p.display())));
         }
     }
-    std::fs::create_dir_all(dir).map_err(io_err(dir))?;
+    let parent = sk_path.parent().unwrap_or(dir);
+    std::fs::create_dir_all(parent).map_err(io_err(parent))?;
     let kp = match password {
         Some(p) => minisign::KeyPair::generate_encrypted_keypair(Some(p)),
         None => minisign::KeyPair::generate_unencrypted_keypair(),
@@ -213,6 +215,9 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let (sk1, pk1) = generate_keypair(dir.path(), "old", None).expect("keygen");
         let (sk2, pk2) = generate_keypair(dir.path(), "new", None).expect("keygen");
+        let (nested, _) = generate_keypair(dir.path(), "keys/team", None).expect("keygen creates keys/");
+        assert_eq!(nested, dir.path().join("keys/team.key"));
+        assert!(dir.path().join("keys/team.pub").is_file());
         let k1 = TrustedKey::from_file(&pk1).expect("pub");
         let k2 = TrustedKey::from_file(&pk2).expect("pub");
         assert_eq!(k1.id.len(), 16);
