@@ -744,6 +744,7 @@ def cases():
     c["issue1-config-switch-true"] = dict(issue1, **{"w3wp.exe.config": utf8(W3WP_SWITCH_TRUE, bom=True)})
 
     c["issue1-log-only"] = {"SoftwareDistribution.log": utf8(log1)}
+    c["issue1-log-and-systeminfo"] = {"SoftwareDistribution.log": utf8(log1), "systeminfo.txt": issue1["systeminfo.txt"]}
     # No .NETFramework export (other .reg files remain): unknown, not "values not 1".
     c["issue1-no-dotnet-export"] = {k: v for k, v in issue1.items() if k != "NETFramework.reg"}
     # 64-bit values set, export without the WOW6432Node key: w3wp is 64-bit, the import can use TLS 1.2.
@@ -826,6 +827,7 @@ def cases():
     c["issue4-surface-drivers"] = issue4
     c["issue4-wsyncmgr-only"] = {k: v for k, v in issue4.items() if k != "SoftwareDistribution.log"}
     c["issue4-fixed-registry"] = dict(issue4, **{"NETFramework.reg": dotnet_reg(**ALL_ON)})
+    c["issue4-no-dotnet-export"] = {k: v for k, v in issue4.items() if k != "NETFramework.reg"}
 
     # Look-alike for issue 4: ConfigMgr sync fails because the proxy wants credentials.
     look4 = base("2016", HOTFIX_2016, proxy=("proxy.contoso.com", 8080))
