@@ -98,8 +98,9 @@ def hex7(items):
     return "\n".join(lines)
 
 
-def dotnet_reg(strong64=None, sdtv64=None, strong32=None, sdtv32=None):
-    """A `reg export HKLM\\SOFTWARE\\Microsoft\\.NETFramework` style file (both views)."""
+def dotnet_reg(strong64=None, sdtv64=None, strong32=None, sdtv32=None, wow=True):
+    """A `reg export HKLM\\SOFTWARE\\Microsoft\\.NETFramework` style file (both views; only the
+    64-bit one with `wow=False`, as an export of that one key writes it)."""
     def values(root, strong, sdtv):
         v = [("InstallRoot", reg_sz(root))]
         if sdtv is not None:
@@ -107,17 +108,21 @@ def dotnet_reg(strong64=None, sdtv64=None, strong32=None, sdtv32=None):
         if strong is not None:
             v.append(("SchUseStrongCrypto", dword(strong)))
         return v
-    return reg_file([
+    keys = [
         (r"HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\.NETFramework", [
             ("InstallRoot", reg_sz("C:\\Windows\\Microsoft.NET\\Framework64\\")),
             ("Enable64Bit", dword(1)),
         ]),
         (NET64, values("C:\\Windows\\Microsoft.NET\\Framework64\\", strong64, sdtv64)),
-        (r"HKEY_LOCAL_MACHINE\SOFTWARE\WOW6432Node\Microsoft\.NETFramework", [
-            ("InstallRoot", reg_sz("C:\\Windows\\Microsoft.NET\\Framework\\")),
-        ]),
-        (NET32, values("C:\\Windows\\Microsoft.NET\\Framework\\", strong32, sdtv32)),
-    ])
+    ]
+    if wow:
+        keys += [
+            (r"HKEY_LOCAL_MACHINE\SOFTWARE\WOW6432Node\Microsoft\.NETFramework", [
+                ("InstallRoot", reg_sz("C:\\Windows\\Microsoft.NET\\Framework\\")),
+            ]),
+            (NET32, values("C:\\Windows\\Microsoft.NET\\Framework\\", strong32, sdtv32)),
+        ]
+    return reg_file(keys)
 
 
 def schannel_reg(disabled=()):
@@ -272,6 +277,14 @@ RECV_ALGO_FR = ("ProcessWebServiceProxyException found Exception was WebExceptio
                 "System.Net.WebException: La connexion sous-jacente a été fermée : Une erreur inattendue s'est produite lors d'une réception. "
                 "---> System.ComponentModel.Win32Exception: Le client et le serveur ne peuvent pas communiquer car ils ne possèdent "
                 "pas d'algorithme commun")
+
+# A Win32Exception under the WebException that is not the common-algorithm failure (the LSA is
+# unreachable: SEC_E_INTERNAL_ERROR): not issue 2 or 4.
+RECV_LSA = RECV_ALGO.replace("The client and server cannot communicate, because they do not possess a common algorithm",
+                             "The Local Security Authority cannot be contacted")
+# The common-algorithm failure in a language the pack has no text for, with the error code written.
+RECV_ALGO_CODE = RECV_ALGO.replace("Win32Exception: The client and server cannot communicate, because they do not possess a common algorithm",
+                                   "Win32Exception (0x80090331): El cliente y el servidor no pueden comunicarse porque no tienen un algoritmo en com\u00fan")
 
 TRUST = ("ProcessWebServiceProxyException found Exception was WebException. Action: Retry. Exception Details: "
          "System.Net.WebException: The underlying connection was closed: Could not establish trust relationship for the "
@@ -731,6 +744,13 @@ def cases():
     c["issue1-config-switch-true"] = dict(issue1, **{"w3wp.exe.config": utf8(W3WP_SWITCH_TRUE, bom=True)})
 
     c["issue1-log-only"] = {"SoftwareDistribution.log": utf8(log1)}
+    c["issue1-log-and-systeminfo"] = {"SoftwareDistribution.log": utf8(log1), "systeminfo.txt": issue1["systeminfo.txt"]}
+    # No .NETFramework export (other .reg files remain): unknown, not "values not 1".
+    c["issue1-no-dotnet-export"] = {k: v for k, v in issue1.items() if k != "NETFramework.reg"}
+    # 64-bit values set, export without the WOW6432Node key: w3wp is 64-bit, the import can use TLS 1.2.
+    c["issue1-fixed-64bit-only"] = dict(issue1, **{"NETFramework.reg": dotnet_reg(strong64=1, sdtv64=1, wow=False)})
+    # Only the WOW6432Node values set: the 64-bit w3wp still offers TLS 1.0.
+    c["issue1-32bit-only-set"] = dict(issue1, **{"NETFramework.reg": dotnet_reg(strong32=1, sdtv32=1)})
 
     # Issue 1 vs 5: the same reset under w3wp, but .NET is already on TLS 1.2 and a GPO leaves no common suite.
     # Issue 2: TLS 1.0/1.1 disabled; import refused locally on receive.
@@ -752,6 +772,13 @@ def cases():
     reg_only["SoftwareDistribution.log"] = utf8(sd_log(sync_started("2020-09-01 08:00:00.100") + sync_ok("2020-09-01 08:02:44.517")
                                                        + [failure("2020-09-01 09:12:40.377", "w3wp.58", RECV_ALGO, RECV_FRAMES)]))
     c["issue2-registry-evidence"] = reg_only
+
+    # Receive-side Win32Exceptions: the error code decides when the text is in another language; a
+    # different Win32Exception (LSA unreachable) is not the article's failure.
+    c["issue2-error-code"] = dict(issue2, **{"SoftwareDistribution.log": utf8(log2.replace(RECV_ALGO, RECV_ALGO_CODE))})
+    c["lookalike-lsa-unreachable"] = dict(issue2, **{"SoftwareDistribution.log": utf8(log2.replace(RECV_ALGO, RECV_LSA))})
+    # No .NETFramework export (other .reg files remain): the import path's configuration is unknown.
+    c["issue2-no-dotnet-export"] = {k: v for k, v in issue2.items() if k != "NETFramework.reg"}
 
     # Issue 3: 2012 R2, security-only updates, sync (WsusService) reset on send, no SCHANNEL startup lines.
     log3 = sd_log([sd_record("2020-08-03 06:00:00.417", "Info", "w3wp.7", "WebService.Startup", "WSUS startup")]
@@ -800,6 +827,7 @@ def cases():
     c["issue4-surface-drivers"] = issue4
     c["issue4-wsyncmgr-only"] = {k: v for k, v in issue4.items() if k != "SoftwareDistribution.log"}
     c["issue4-fixed-registry"] = dict(issue4, **{"NETFramework.reg": dotnet_reg(**ALL_ON)})
+    c["issue4-no-dotnet-export"] = {k: v for k, v in issue4.items() if k != "NETFramework.reg"}
 
     # Look-alike for issue 4: ConfigMgr sync fails because the proxy wants credentials.
     look4 = base("2016", HOTFIX_2016, proxy=("proxy.contoso.com", 8080))
@@ -836,6 +864,19 @@ def cases():
     r3v5 = base("2012r2", SECURITY_ONLY_2012R2 + [ROLLUP_2012R2], dotnet=ALL_ON, policy=POLICY_NO_COMMON, gp=POLICY_NO_COMMON)
     r3v5["SoftwareDistribution.log"] = utf8(log5)
     c["issue5-on-2012r2-with-rollup"] = r3v5
+    # 2012 R2 policy with only the ECDHE_RSA GCM and DHE suites: none of the CBC _P256/_P384 suites
+    # 2012 R2 needs, so nothing in common with the endpoint.
+    gcm = ["TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384", "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", "TLS_DHE_RSA_WITH_AES_256_GCM_SHA384"]
+    r2gcm = base("2012r2", SECURITY_ONLY_2012R2 + [ROLLUP_2012R2], dotnet=ALL_ON, policy=gcm, gp=gcm)
+    r2gcm["SoftwareDistribution.log"] = utf8(log5)
+    c["issue5-2012r2-gcm-only"] = r2gcm
+    # No cipher-policy evidence at all (no gpresult, no policy export): unknown.
+    c["issue5-no-policy-evidence"] = {k: v for k, v in issue5.items() if k not in ("gpresult.xml", "CipherSuitePolicy.reg")}
+    # gpresult /x cut off (a collection error), no policy export: unknown, not "no policy".
+    trunc = {k: v for k, v in issue5.items() if k != "CipherSuitePolicy.reg"}
+    gp_text = trunc["gpresult.xml"][2:].decode("utf-16-le")
+    trunc["gpresult.xml"] = b"\xff\xfe" + gp_text[:gp_text.index("<ExtensionData")].encode("utf-16-le")
+    c["issue5-gpresult-truncated"] = trunc
     # 1 vs 5: the reset is on the import path but .NET already uses TLS 1.2: it is the cipher policy.
     r1v5 = base("2016", HOTFIX_2016, dotnet=ALL_ON, policy=POLICY_NO_COMMON, gp=POLICY_NO_COMMON)
     r1v5["SoftwareDistribution.log"] = utf8(log1)
