@@ -14,7 +14,7 @@ use std::path::Path;
 
 use miette::{LabeledSpan, MietteDiagnostic, NamedSource};
 use triage_engine::{Finding, Report, WaiverRef};
-use triage_store::{Date, Waivable, Waiver};
+use triage_store::{Date, Waivable, Waiver, WaiverReport};
 
 use crate::output::{Out, Ui};
 use crate::{render, Failure};
@@ -136,6 +136,53 @@ pub fn apply(report: &mut Report, waivers: &Waivers, err: &mut Out) -> std::io::
         report.findings.iter_mut().map(|finding| Item { finding, file: &waivers.file }).collect();
     let applied = triage_store::apply_waivers(&mut items, &waivers.waivers, waivers.today);
     for w in applied.warnings(&waivers.waivers) {
+        writeln!(err, "warning: {}: {w}", waivers.file)?;
+    }
+    Ok(())
+}
+
+/// What applying waivers to a run's findings a batch at a time has found so far: enough for
+/// [`warn`] to print the same warnings [`apply`] prints for the whole report at once.
+#[derive(Default)]
+pub struct Usage {
+    /// Waivers (by index) that matched a detected finding, live or expired.
+    used: Vec<usize>,
+    /// Expired waivers that still matched, in first-match order, with their finding counts.
+    resurfaced: Vec<(usize, usize)>,
+}
+
+/// [`apply`] for some of a run's findings: marks those a live waiver covers and records in
+/// `usage` what the warnings need; [`warn`] prints them once every finding has been seen.
+pub fn apply_some(findings: &mut [Finding], waivers: &Waivers, usage: &mut Usage) {
+    let mut items: Vec<Item<'_>> =
+        findings.iter_mut().map(|finding| Item { finding, file: &waivers.file }).collect();
+    let applied = triage_store::apply_waivers(&mut items, &waivers.waivers, waivers.today);
+    for &(_, w) in applied.waived.iter().chain(&applied.resurfaced) {
+        if !usage.used.contains(&w) {
+            usage.used.push(w);
+        }
+    }
+    for &(_, w) in &applied.resurfaced {
+        match usage.resurfaced.iter_mut().find(|(x, _)| *x == w) {
+            Some((_, n)) => *n += 1,
+            None => usage.resurfaced.push((w, 1)),
+        }
+    }
+}
+
+/// Prints the warnings [`apply`] would have printed for all the findings given to [`apply_some`].
+pub fn warn(usage: &Usage, waivers: &Waivers, err: &mut Out) -> std::io::Result<()> {
+    let live_unused = (0..waivers.waivers.len())
+        .filter(|&i| !usage.used.contains(&i) && !waivers.waivers[i].is_expired(waivers.today));
+    let mut warnings = Vec::new();
+    for &(w, n) in &usage.resurfaced {
+        // One waiver at a time, so this lasts only as long as its warning is being made.
+        let report = WaiverReport { resurfaced: vec![(0, w); n], ..WaiverReport::default() };
+        warnings.extend(report.warnings(&waivers.waivers));
+    }
+    let report = WaiverReport { unused: live_unused.collect(), ..WaiverReport::default() };
+    warnings.extend(report.warnings(&waivers.waivers));
+    for w in warnings {
         writeln!(err, "warning: {}: {w}", waivers.file)?;
     }
     Ok(())

@@ -1,9 +1,14 @@
 //! `triage run PATH… [--pack DIR]… [--format human|json|jsonl] [--explain]`: collect each input,
 //! evaluate every pack on it, and report one finding per rule and input. The human format ends,
 //! when there are several inputs, with a per-rule summary across them.
+//!
+//! `--format jsonl` streams: inputs are evaluated in ordered batches (a few per worker thread),
+//! each batch's findings are written (waivers applied) and dropped, so memory is bounded by the
+//! batch, not by the number of inputs. Its output is the same as writing the whole report's
+//! findings at the end would be.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
@@ -55,6 +60,9 @@ pub fn run(args: RunArgs, ui: &Ui, out: &mut Out, err: &mut Out) -> CmdResult {
     let evaluator = Evaluator::default();
     let waivers = crate::waivers::load(args.waivers.as_deref(), ui, err)?;
     let packs = packs::load_for_command(&args.packs, &evaluator, ui, err)?;
+    if args.format == RunFormat::Jsonl {
+        return run_jsonl(&args, &packs, &evaluator, waivers.as_ref(), ui, out, err);
+    }
     let mut result = evaluate(&args.paths, &packs, &evaluator, args.explain, ui);
     if let Some(w) = &waivers {
         crate::waivers::apply(&mut result.report, w, err)?;
@@ -64,6 +72,7 @@ pub fn run(args: RunArgs, ui: &Ui, out: &mut Out, err: &mut Out) -> CmdResult {
     }
     match args.format {
         RunFormat::Json => render::json::write(out, &result.report)?,
+        // Streamed by `run_jsonl` above; kept so the match stays total.
         RunFormat::Jsonl => render::json::write_lines(out, &result.report.findings)?,
         RunFormat::Human => {
             render::human::write_run(out, ui, &result.report, &result.inputs, args.explain)?;
@@ -84,19 +93,10 @@ pub fn evaluate(
     explain: bool,
     ui: &Ui,
 ) -> RunResult {
-    let plan = packs::scan_plan(packs);
-    let opts = EvalOptions { explain, providers: packs::providers() };
-    let mut seen = std::collections::BTreeSet::new();
-    // The same path twice is one input: findings are keyed by the input's name.
-    let unique: Vec<&PathBuf> = paths.iter().filter(|p| seen.insert(p.as_path())).collect();
+    let job = Job::new(packs, evaluator, explain, ui);
+    let unique = unique_paths(paths);
     // Inputs are independent: collect and evaluate them in parallel, report them in order.
-    let results = parallel_map(&unique, |path| {
-        let mut input = input::load(path, &plan, ui)?;
-        let facts = Arc::new(InputFacts::new(Arc::new(std::mem::take(&mut input.facts))));
-        let findings: Vec<Finding> =
-            packs.iter().flat_map(|pack| evaluator.evaluate(pack, &facts, &input.name, &opts)).collect();
-        Ok::<_, String>((input, findings))
-    });
+    let results = parallel_map(&unique, |path| job.evaluate(path));
     let mut inputs = Vec::new();
     let mut summaries = Vec::new();
     let mut findings = Vec::new();
@@ -133,6 +133,89 @@ pub fn evaluate(
     RunResult { report, inputs, input_errors }
 }
 
+/// What evaluating one input needs: the packs, their scan plan and the options.
+struct Job<'a> {
+    packs: &'a [triage_engine::Pack],
+    evaluator: &'a Evaluator,
+    plan: triage_facts::ScanPlan,
+    opts: EvalOptions,
+    ui: &'a Ui,
+}
+
+impl<'a> Job<'a> {
+    fn new(packs: &'a [triage_engine::Pack], evaluator: &'a Evaluator, explain: bool, ui: &'a Ui) -> Self {
+        let opts = EvalOptions { explain, providers: packs::providers() };
+        Job { packs, evaluator, plan: packs::scan_plan(packs), opts, ui }
+    }
+
+    /// Collects one input and evaluates every pack on it; the error message when it is unreadable.
+    fn evaluate(&self, path: &Path) -> Result<(Input, Vec<Finding>), String> {
+        let mut input = input::load(path, &self.plan, self.ui)?;
+        let facts = Arc::new(InputFacts::new(Arc::new(std::mem::take(&mut input.facts))));
+        let findings: Vec<Finding> = self
+            .packs
+            .iter()
+            .flat_map(|pack| self.evaluator.evaluate(pack, &facts, &input.name, &self.opts))
+            .collect();
+        Ok((input, findings))
+    }
+}
+
+/// The paths in command-line order, each once: findings are keyed by the input's name.
+fn unique_paths(paths: &[PathBuf]) -> Vec<&PathBuf> {
+    let mut seen = std::collections::BTreeSet::new();
+    paths.iter().filter(|p| seen.insert(p.as_path())).collect()
+}
+
+/// `run --format jsonl`: evaluates the inputs in ordered batches of a few per worker, writes each
+/// batch's findings (waivers applied) and drops them, keeping only what the exit status and the
+/// waiver warnings need. Diagnostics go to `err` in the same order as for the other formats:
+/// waiver warnings, then unreadable inputs.
+fn run_jsonl(
+    args: &RunArgs,
+    packs: &[triage_engine::Pack],
+    evaluator: &Evaluator,
+    waivers: Option<&crate::waivers::Waivers>,
+    ui: &Ui,
+    out: &mut Out,
+    err: &mut Out,
+) -> CmdResult {
+    let job = Job::new(packs, evaluator, args.explain, ui);
+    let unique = unique_paths(&args.paths);
+    let mut usage = crate::waivers::Usage::default();
+    let (mut input_errors, mut rule_error, mut detected) = (Vec::new(), false, false);
+    for batch in unique.chunks(4 * workers()) {
+        // Each worker drops the input (facts, snippets) as soon as its findings are made.
+        let results = parallel_map(batch, |path| job.evaluate(path).map(|(_, findings)| findings));
+        for result in results {
+            match result {
+                Ok(mut findings) => {
+                    if let Some(w) = waivers {
+                        crate::waivers::apply_some(&mut findings, w, &mut usage);
+                    }
+                    rule_error |= findings.iter().any(|f| f.outcome == Outcome::Error);
+                    detected |= findings.iter().any(Finding::is_unwaived_detection);
+                    render::json::write_lines(out, &findings)?;
+                }
+                Err(message) => input_errors.push(message),
+            }
+        }
+    }
+    if let Some(w) = waivers {
+        crate::waivers::warn(&usage, w, err)?;
+    }
+    for e in &input_errors {
+        writeln!(err, "error: {e}")?;
+    }
+    Ok(if !input_errors.is_empty() || rule_error {
+        Exit::Error
+    } else if detected {
+        Exit::Detected
+    } else {
+        Exit::Clean
+    })
+}
+
 /// 2 when an input was unreadable or a rule could not be evaluated, else 1 when something was
 /// detected and not waived, else 0.
 pub fn exit_status(result: &RunResult) -> Exit {
@@ -148,7 +231,7 @@ pub fn exit_status(result: &RunResult) -> Exit {
 
 /// `f` over `items` on up to one thread per core; results in the order of `items`.
 fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(items.len());
+    let workers = workers().min(items.len());
     if workers <= 1 {
         return items.iter().map(f).collect();
     }
@@ -174,6 +257,11 @@ fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Ve
     });
     done.sort_by_key(|(i, _)| *i);
     done.into_iter().map(|(_, r)| r).collect()
+}
+
+/// Worker threads: one per available core (an affinity mask gives fewer).
+fn workers() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
 /// The per-rule summary that ends a human run over several inputs: for each rule, how many
