@@ -11,7 +11,10 @@ use std::time::{Duration, Instant};
 use triage_engine::{load_pack, EvalOptions, Evaluator, InputFacts, Outcome, SourceFile};
 use triage_facts::FactMap;
 
-const RULES: usize = 1000;
+/// Rules in the pack; `BENCH_RULES=n` overrides (e.g. 0 to see the per-evaluation fixed cost).
+fn rules() -> usize {
+    std::env::var("BENCH_RULES").ok().and_then(|n| n.parse().ok()).unwrap_or(1000)
+}
 
 fn pack_text() -> String {
     let mut s = String::from(
@@ -27,7 +30,7 @@ fn pack_text() -> String {
             if g % 2 == 0 { "where = 'record.fields.process == \"w3wp\"'\n" } else { "" }
         );
     }
-    for i in 0..RULES {
+    for i in 0..rules() {
         let k = i % 100;
         let v = i % 15;
         // BENCH_KIND=0..5 generates every rule from one template, to see what each costs.
@@ -101,6 +104,7 @@ fn stats(mut samples: Vec<Duration>) -> (Duration, Duration, Duration) {
 }
 
 fn main() {
+    let rules = rules();
     // BENCH_NO_SIZE_LIMITS=1 turns off Rhai's string/array/map size checks, to see their cost.
     let evaluator = if std::env::var_os("BENCH_NO_SIZE_LIMITS").is_some() {
         Evaluator::new(triage_engine::Limits {
@@ -127,7 +131,7 @@ fn main() {
     let opts = EvalOptions::default();
 
     let first = evaluator.evaluate(&pack, &input, "bench", &opts);
-    assert_eq!(first.len(), RULES);
+    assert_eq!(first.len(), rules);
     let errors: Vec<_> = first.iter().filter(|f| f.outcome == Outcome::Error).collect();
     assert!(errors.is_empty(), "{:?}", errors.first());
     let detected = first.iter().filter(|f| f.outcome == Outcome::Detected).count();
@@ -158,16 +162,16 @@ fn main() {
         .collect();
     let (xmin, xmedian, _) = stats(samples);
 
-    println!("rules: {RULES}, facts (leaves): {leaves}, detected: {detected}");
+    println!("rules: {rules}, facts (leaves): {leaves}, detected: {detected}");
     println!("load + compile pack:          {load_time:?}");
     println!("convert facts (once/input):   {convert_time:?}");
     println!("evaluate all rules:           min {min:?}  median {median:?}  mean {mean:?}");
     println!("evaluate all rules (explain): min {xmin:?}  median {xmedian:?}");
-    println!("per rule (median):            {:?}", median / RULES as u32);
+    println!("per rule (median):            {:?}", median / rules.max(1) as u32);
     if let Some(cpu) = cpu_per_run {
         println!(
             "evaluate all rules, CPU time: {cpu:?} per run (mean of {RUNS}); {:?} per rule",
-            cpu / RULES as u32
+            cpu / rules.max(1) as u32
         );
     }
 }

@@ -16,7 +16,7 @@ use crate::finding::{
     ClauseTrace, Evidence, Explanation, Finding, MissingFact, Outcome, RequirementTrace, Source,
 };
 use crate::pack::{Combine, Expr, Pack, Rule, TemplatePart};
-use crate::sandbox::{self, EvalState, InputFacts, Limits, Read};
+use crate::sandbox::{self, EvalState, InputFacts, Limits, Read, ReadRef, SignalMatches};
 
 /// Evidence entries kept per signal.
 const SIGNAL_EVIDENCE_CAP: usize = 5;
@@ -45,7 +45,7 @@ impl Default for Evaluator {
 
 struct Value {
     result: Result<Dynamic, String>,
-    reads: Vec<Read>,
+    reads: Vec<ReadRef>,
 }
 
 impl Evaluator {
@@ -66,9 +66,8 @@ impl Evaluator {
         input_name: &str,
         opts: &EvalOptions,
     ) -> Vec<Finding> {
-        let signals = Arc::new(self.filter_signals(pack, input));
-        let signal_map: rhai::Map =
-            signals.iter().map(|(k, (m, _))| (k.as_str().into(), m.clone())).collect();
+        let (signals, signal_map) = self.filter_signals(pack, input);
+        let signals = Arc::new(signals);
         let state = EvalState {
             input: input.clone(),
             signals,
@@ -84,7 +83,7 @@ impl Evaluator {
             let mut derived: Vec<Value> = Vec::with_capacity(pack.derived.len());
             for d in &pack.derived {
                 let mut v = self.eval(&mut scope, &d.expr);
-                v.reads.extend(path_reads(&d.expr, input));
+                v.reads.extend(path_reads(&d.expr, input).into_iter().map(ReadRef::Owned));
                 for &i in &d.expr.derived_refs {
                     if let Some(prev) = derived.get(i) {
                         v.reads.extend(prev.reads.iter().cloned());
@@ -98,8 +97,9 @@ impl Evaluator {
                 .iter()
                 .map(|r| self.rule(pack, r, &mut scope, &derived, input, input_name, opts))
                 .collect();
-            if let Some(d) = scope.get_mut("facts") {
-                input.give_back(std::mem::take(d));
+            // `remove`, not `get_mut`: the scope refuses mutable access to constants.
+            if let Some(d) = scope.remove::<Dynamic>("facts") {
+                input.give_back(d);
             }
             findings
         });
@@ -115,9 +115,8 @@ impl Evaluator {
         input: &Arc<InputFacts>,
         text: &str,
     ) -> Result<String, String> {
-        let signals = Arc::new(self.filter_signals(pack, input));
-        let signal_map: rhai::Map =
-            signals.iter().map(|(k, (m, _))| (k.as_str().into(), m.clone())).collect();
+        let (signals, signal_map) = self.filter_signals(pack, input);
+        let signals = Arc::new(signals);
         let state = EvalState {
             input: input.clone(),
             signals,
@@ -149,8 +148,9 @@ impl Evaluator {
                 }
                 Err(e) => Err(e.to_string()),
             };
-            if let Some(d) = scope.get_mut("facts") {
-                input.give_back(std::mem::take(d));
+            // `remove`, not `get_mut`: the scope refuses mutable access to constants.
+            if let Some(d) = scope.remove::<Dynamic>("facts") {
+                input.give_back(d);
             }
             result
         });
@@ -167,8 +167,13 @@ impl Evaluator {
         Value { result, reads }
     }
 
-    /// Filters each signal's matches by its `where` condition; returns name → (matches, evidence).
-    fn filter_signals(&self, pack: &Pack, input: &Arc<InputFacts>) -> HashMap<String, (Dynamic, Vec<Read>)> {
+    /// Filters each signal's matches by its `where` condition; returns name → kept matches and
+    /// evidence, and the `signals` map (name → matches as Rhai values) for the scope.
+    fn filter_signals(
+        &self,
+        pack: &Pack,
+        input: &Arc<InputFacts>,
+    ) -> (HashMap<String, SignalMatches>, rhai::Map) {
         let all = input.facts.root.get("signals").and_then(Fact::as_map);
         let state = EvalState {
             input: input.clone(),
@@ -182,6 +187,7 @@ impl Evaluator {
             let mut scope = Scope::new();
             scope.push_constant_dynamic("data", pack.data.clone());
             let mut out = HashMap::new();
+            let mut map = rhai::Map::new();
             for s in &pack.signals {
                 let id = pack.signal_id(s);
                 let matches: Vec<&Fact> = all
@@ -191,30 +197,33 @@ impl Evaluator {
                         _ => None,
                     })
                     .unwrap_or_default();
-                let mut kept: Vec<(&Fact, Dynamic)> = Vec::with_capacity(matches.len());
-                for m in matches {
-                    let record = crate::convert::fact_to_dynamic(m);
+                let mut kept: Vec<usize> = Vec::with_capacity(matches.len());
+                let mut dynamic: rhai::Array = Vec::with_capacity(matches.len());
+                for (i, m) in matches.iter().enumerate() {
+                    let mut record = crate::convert::fact_to_dynamic(m);
                     let keep = match &s.filter {
                         None => true,
                         Some(filter) => {
-                            scope.push_constant_dynamic("record", record.clone());
+                            scope.push_constant_dynamic("record", record);
                             sandbox::restart_clock(self.limits.max_time);
                             // A `where` that fails to evaluate does not keep the match.
                             let r = self.engine.eval_ast_with_scope::<Dynamic>(&mut scope, &filter.ast);
-                            scope.rewind(1);
+                            // Taken back rather than copied: the scope ends with `record`.
+                            record = scope.remove::<Dynamic>("record").unwrap_or_default();
                             r.ok().and_then(|d| d.as_bool().ok()).unwrap_or(false)
                         }
                     };
                     if keep {
-                        kept.push((m, record));
+                        kept.push(i);
+                        dynamic.push(record);
                     }
                 }
-                let facts: Vec<&Fact> = kept.iter().map(|(f, _)| *f).collect();
+                let facts: Vec<&Fact> = kept.iter().map(|&i| matches[i]).collect();
                 let reads = sandbox::match_reads(&s.name, &facts, SIGNAL_EVIDENCE_CAP);
-                let dynamic: rhai::Array = kept.into_iter().map(|(_, d)| d).collect();
-                out.insert(s.name.clone(), (Dynamic::from_array(dynamic), reads));
+                map.insert(s.name.as_str().into(), Dynamic::from_array(dynamic));
+                out.insert(s.name.clone(), SignalMatches { id, kept, reads });
             }
-            out
+            (out, map)
         });
         out
     }
@@ -358,13 +367,13 @@ impl Evaluator {
             Outcome::Detected => {
                 // Evidence: what every clause read (for `any`, only the true ones), with the
                 // derived facts they use.
-                let mut evidence: Vec<Read> = Vec::new();
+                let mut evidence: Vec<ReadRef> = Vec::new();
                 for ((c, v), b) in rule.clauses.iter().zip(values).zip(&results) {
                     if rule.combine == Combine::Any && !matches!(b, Ok(true)) {
                         continue;
                     }
                     evidence.extend(v.reads);
-                    evidence.extend(path_reads(c, input));
+                    evidence.extend(path_reads(c, input).into_iter().map(ReadRef::Owned));
                     for &d in &c.derived_refs {
                         evidence.extend(derived[d].reads.iter().cloned());
                     }
@@ -468,7 +477,7 @@ fn path_reads(expr: &Expr, input: &InputFacts) -> Vec<Read> {
 fn trace(pack: &Pack, role: String, e: &Expr, v: &Value, input: &InputFacts) -> ClauseTrace {
     let mut reads = v.reads.clone();
     if !role.starts_with("derive.") {
-        reads.extend(path_reads(e, input));
+        reads.extend(path_reads(e, input).into_iter().map(ReadRef::Owned));
     }
     ClauseTrace {
         role,
@@ -480,9 +489,10 @@ fn trace(pack: &Pack, role: String, e: &Expr, v: &Value, input: &InputFacts) -> 
     }
 }
 
-fn dedup_evidence(reads: Vec<Read>) -> Vec<Evidence> {
+fn dedup_evidence(reads: Vec<ReadRef>) -> Vec<Evidence> {
     let mut out: Vec<Evidence> = Vec::with_capacity(reads.len());
     for r in reads {
+        let r = r.into_read();
         let e = Evidence {
             fact: r.what,
             value: r.value,

@@ -91,6 +91,55 @@ pub struct Read {
     pub text: Option<String>,
 }
 
+/// A read as helpers record it: built once per input and shared (registry lookups are cached
+/// per input, so a repeated lookup records the same [`Read`] without formatting it again).
+#[derive(Debug, Clone)]
+pub(crate) enum ReadRef {
+    Owned(Read),
+    Shared(Arc<Read>),
+}
+
+impl std::ops::Deref for ReadRef {
+    type Target = Read;
+    fn deref(&self) -> &Read {
+        match self {
+            ReadRef::Owned(r) => r,
+            ReadRef::Shared(r) => r,
+        }
+    }
+}
+
+impl PartialEq for ReadRef {
+    fn eq(&self, other: &Self) -> bool {
+        if let (ReadRef::Shared(a), ReadRef::Shared(b)) = (self, other) {
+            if Arc::ptr_eq(a, b) {
+                return true;
+            }
+        }
+        **self == **other
+    }
+}
+
+impl ReadRef {
+    pub(crate) fn into_read(self) -> Read {
+        match self {
+            ReadRef::Owned(r) => r,
+            ReadRef::Shared(r) => Arc::unwrap_or_clone(r),
+        }
+    }
+}
+
+/// A cached registry value lookup: what the helper returns and records.
+#[derive(Debug)]
+struct RegHit {
+    /// The value, when the name was found.
+    fact: Option<(Dynamic, Value)>,
+    read: Arc<Read>,
+}
+
+/// Written key → written name → lookup.
+type RegCache = HashMap<String, HashMap<String, Arc<RegHit>>>;
+
 /// The facts of one input, prepared once and shared by every rule of every pack.
 #[derive(Debug)]
 pub struct InputFacts {
@@ -103,6 +152,9 @@ pub struct InputFacts {
     spare: Dynamic,
     /// Lower-cased registry key path → the key as stored.
     registry_index: HashMap<String, String>,
+    /// Registry value lookups made so far, by key and name as written (filled lazily: a
+    /// real export holds far more values than rules read).
+    reg_cache: Mutex<RegCache>,
 }
 
 impl InputFacts {
@@ -116,7 +168,13 @@ impl InputFacts {
             .and_then(Fact::as_map)
             .map(|m| m.keys().map(|k| (normalise_key(k), k.clone())).collect())
             .unwrap_or_default();
-        InputFacts { facts, dynamic: Mutex::new(Some(spare.clone())), spare, registry_index }
+        InputFacts {
+            facts,
+            dynamic: Mutex::new(Some(spare.clone())),
+            spare,
+            registry_index,
+            reg_cache: Mutex::new(HashMap::new()),
+        }
     }
 
     /// Lends the converted facts to one evaluation (see [`InputFacts::give_back`]).
@@ -142,6 +200,43 @@ impl InputFacts {
         let stored = self.registry_index.get(&normalise_key(key))?;
         let fact = self.facts.root.get("registry")?.as_map()?.get(stored)?;
         Some((stored.as_str(), fact))
+    }
+
+    /// `reg(key, name)`, cached per input.
+    fn reg_value(&self, key: &str, name: &str) -> Arc<RegHit> {
+        let cached = self.reg_cache.lock().ok().and_then(|c| c.get(key)?.get(name).cloned());
+        if let Some(hit) = cached {
+            return hit;
+        }
+        let found = self.registry_key(key).and_then(|(stored, k)| {
+            let m = k.as_map()?;
+            let (n, v) = m.iter().find(|(n, _)| n.eq_ignore_ascii_case(name))?;
+            Some((format!("{stored}\\{n}"), v))
+        });
+        let hit = Arc::new(match found {
+            Some((what, fact)) => RegHit {
+                fact: Some((fact_to_dynamic(fact), fact.value.clone())),
+                read: Arc::new(Read {
+                    what,
+                    value: Some(fact.value.to_string()),
+                    source: fact.source.clone(),
+                    text: None,
+                }),
+            },
+            None => RegHit {
+                fact: None,
+                read: Arc::new(Read {
+                    what: format!("{key}\\{name}"),
+                    value: None,
+                    source: None,
+                    text: None,
+                }),
+            },
+        });
+        if let Ok(mut c) = self.reg_cache.lock() {
+            c.entry(key.to_owned()).or_default().insert(name.to_owned(), hit.clone());
+        }
+        hit
     }
 }
 
@@ -180,11 +275,20 @@ pub fn normalise_key(key: &str) -> String {
 pub(crate) struct EvalState {
     pub input: Arc<InputFacts>,
     /// This pack's signals, already filtered, by name.
-    pub signals: Arc<HashMap<String, (Dynamic, Vec<Read>)>>,
-    pub reads: Vec<Read>,
+    pub signals: Arc<HashMap<String, SignalMatches>>,
+    pub reads: Vec<ReadRef>,
     pub deadline: Instant,
     /// Operations used by the current expression.
     pub ops: u64,
+}
+
+/// A pack signal's matches on one input, after its `where` filter.
+pub(crate) struct SignalMatches {
+    /// The signal's ID (`signals.<id>` in the facts).
+    pub id: String,
+    /// Indexes of the kept matches in that list.
+    pub kept: Vec<usize>,
+    pub reads: Vec<Read>,
 }
 
 /// Reads kept per expression: enough to explain any sane rule, bounded for insane ones.
@@ -192,6 +296,10 @@ const MAX_READS: usize = 256;
 
 impl EvalState {
     fn read(&mut self, r: Read) {
+        self.read_ref(ReadRef::Owned(r));
+    }
+
+    fn read_ref(&mut self, r: ReadRef) {
         if self.reads.len() < MAX_READS && !self.reads.contains(&r) {
             self.reads.push(r);
         }
@@ -218,7 +326,7 @@ pub(crate) fn signal_evidence(names: &[String]) -> Vec<Read> {
         let mut out = Vec::new();
         for name in names {
             match st.signals.get(name) {
-                Some((_, reads)) if !reads.is_empty() => out.extend(reads.iter().cloned()),
+                Some(SignalMatches { reads, .. }) if !reads.is_empty() => out.extend(reads.iter().cloned()),
                 Some(_) => out.push(Read {
                     what: format!("signal {name}"),
                     value: Some("no match".into()),
@@ -234,7 +342,7 @@ pub(crate) fn signal_evidence(names: &[String]) -> Vec<Read> {
 }
 
 /// Resets the deadline and read list between expressions of one evaluation.
-pub(crate) fn restart_clock(max_time: Duration) -> Vec<Read> {
+pub(crate) fn restart_clock(max_time: Duration) -> Vec<ReadRef> {
     STATE.with(|s| {
         let mut s = s.borrow_mut();
         match s.as_mut() {
@@ -363,7 +471,7 @@ fn register_helpers(engine: &mut Engine) {
     });
     engine.register_fn("signal", |name: &str| -> Dynamic {
         with(|st| match st.signals.clone().get(name) {
-            Some((matches, reads)) => {
+            Some(SignalMatches { id, kept, reads }) => {
                 for r in reads.iter() {
                     st.read(r.clone());
                 }
@@ -375,7 +483,12 @@ fn register_helpers(engine: &mut Engine) {
                         text: None,
                     });
                 }
-                matches.clone()
+                let list = st.input.facts.root.get("signals").and_then(Fact::as_map).and_then(|m| m.get(id));
+                let list: &[Fact] = match list.map(|f| &f.value) {
+                    Some(Value::List(l)) => l,
+                    _ => &[],
+                };
+                Dynamic::from_array(kept.iter().filter_map(|&i| list.get(i)).map(fact_to_dynamic).collect())
             }
             None => unit(),
         })
@@ -477,30 +590,11 @@ fn with_regex<R>(re: &str, f: impl FnOnce(&regex::Regex) -> R) -> Result<R, Box<
 
 fn reg_lookup(key: &str, name: &str, accept: impl Fn(&Value) -> bool) -> Dynamic {
     with(|st| {
-        let input = st.input.clone();
-        let found = input.registry_key(key).and_then(|(stored, k)| {
-            let m = k.as_map()?;
-            let (n, v) = m.iter().find(|(n, _)| n.eq_ignore_ascii_case(name))?;
-            Some((format!("{stored}\\{n}"), v))
-        });
-        match found {
-            Some((what, fact)) => {
-                st.read(Read {
-                    what,
-                    value: Some(fact.value.to_string()),
-                    source: fact.source.clone(),
-                    text: None,
-                });
-                if accept(&fact.value) {
-                    fact_to_dynamic(fact)
-                } else {
-                    unit()
-                }
-            }
-            None => {
-                st.read(Read { what: format!("{key}\\{name}"), value: None, source: None, text: None });
-                unit()
-            }
+        let hit = st.input.reg_value(key, name);
+        st.read_ref(ReadRef::Shared(hit.read.clone()));
+        match &hit.fact {
+            Some((d, v)) if accept(v) => d.clone(),
+            _ => unit(),
         }
     })
     .unwrap_or_else(unit)
