@@ -160,20 +160,8 @@ pub fn config_key(file_name: &str) -> String {
 
 /// Reads one configuration file's bytes into `config.<file>`.
 pub fn collect_bytes(rel_path: &str, bytes: &[u8]) -> CollectorOutput {
-    let decoded = text::decode(bytes);
-    let mut out =
-        CollectorOutput { encoding: Some(decoded.encoding.name().to_owned()), ..Default::default() };
-    if let Some(offset) = decoded.first_malformed {
-        out.errors.push(
-            CollectionError::new(
-                rel_path,
-                NAME,
-                format!("malformed {} text (replaced with U+FFFD)", decoded.encoding),
-            )
-            .at_offset(offset),
-        );
-    }
-    let text = decoded.text.as_str();
+    let (text, mut out) = text::decode_for_collector(rel_path, NAME, bytes);
+    let text = text.as_str();
     let doc = match roxmltree::Document::parse_with_options(text, xml_options()) {
         Ok(doc) => doc,
         Err(e) => {

@@ -189,20 +189,8 @@ impl Ctx<'_, '_> {
 
 /// Reads one `gpresult /x` file's bytes into `gpo.*`.
 pub fn collect_bytes(rel_path: &str, bytes: &[u8]) -> CollectorOutput {
-    let decoded = text::decode(bytes);
-    let mut out =
-        CollectorOutput { encoding: Some(decoded.encoding.name().to_owned()), ..Default::default() };
-    if let Some(offset) = decoded.first_malformed {
-        out.errors.push(
-            CollectionError::new(
-                rel_path,
-                NAME,
-                format!("malformed {} text (replaced with U+FFFD)", decoded.encoding),
-            )
-            .at_offset(offset),
-        );
-    }
-    let text = decoded.text.as_str();
+    let (text, mut out) = text::decode_for_collector(rel_path, NAME, bytes);
+    let text = text.as_str();
     let doc = match Document::parse_with_options(text, xml_options()) {
         Ok(doc) => doc,
         Err(e) => {

@@ -104,6 +104,32 @@ pub struct DecodedText {
     pub first_malformed: Option<u64>,
 }
 
+/// Decodes a whole artifact for a collector that reads it as text: the decoded text, and the
+/// collector's output started with the encoding and, when the bytes were malformed, a collection
+/// error at the offset of the first bad sequence.
+pub fn decode_for_collector(
+    rel_path: &str,
+    collector: &str,
+    bytes: &[u8],
+) -> (String, triage_facts::CollectorOutput) {
+    let decoded = decode(bytes);
+    let mut out = triage_facts::CollectorOutput {
+        encoding: Some(decoded.encoding.name().to_owned()),
+        ..Default::default()
+    };
+    if let Some(offset) = decoded.first_malformed {
+        out.errors.push(
+            triage_facts::CollectionError::new(
+                rel_path,
+                collector,
+                format!("malformed {} text (replaced with U+FFFD)", decoded.encoding),
+            )
+            .at_offset(offset),
+        );
+    }
+    (decoded.text, out)
+}
+
 /// Decodes a whole artifact. Never fails: malformed input is replaced and reported.
 pub fn decode(bytes: &[u8]) -> DecodedText {
     let encoding = sniff(bytes);

@@ -155,20 +155,8 @@ impl Collector for WsusConfigCollector {
 
 /// Reads one file's bytes into `wsus.config` or `wsus.events`.
 pub fn collect_bytes(rel_path: &str, bytes: &[u8]) -> CollectorOutput {
-    let decoded = text::decode(bytes);
-    let mut out =
-        CollectorOutput { encoding: Some(decoded.encoding.name().to_owned()), ..Default::default() };
-    if let Some(offset) = decoded.first_malformed {
-        out.errors.push(
-            CollectionError::new(
-                rel_path,
-                NAME,
-                format!("malformed {} text (replaced with U+FFFD)", decoded.encoding),
-            )
-            .at_offset(offset),
-        );
-    }
-    let text = decoded.text.as_str();
+    let (text, mut out) = text::decode_for_collector(rel_path, NAME, bytes);
+    let text = text.as_str();
     match kind_of(text) {
         Some(Kind::JsonConfig) => json_config(rel_path, text, &mut out),
         Some(Kind::ListConfig) => {

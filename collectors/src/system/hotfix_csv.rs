@@ -74,16 +74,8 @@ impl Collector for HotfixCsvCollector {
 
 /// Reads one CSV file's bytes into `updates.installed`.
 pub fn collect_bytes(rel_path: &str, bytes: &[u8]) -> CollectorOutput {
-    let decoded = text::decode(bytes);
-    let mut out =
-        CollectorOutput { encoding: Some(decoded.encoding.name().to_owned()), ..Default::default() };
-    if let Some(offset) = decoded.first_malformed {
-        out.errors.push(
-            CollectionError::new(rel_path, NAME, format!("malformed {} text", decoded.encoding))
-                .at_offset(offset),
-        );
-    }
-    let text = decoded.text.as_str();
+    let (text, mut out) = text::decode_for_collector(rel_path, NAME, bytes);
+    let text = text.as_str();
     let mut records = csv_records(text).into_iter().filter(|r| !r.is_comment(text));
     let Some(header) = records.next() else {
         out.errors.push(CollectionError::new(rel_path, NAME, "no header row"));

@@ -82,16 +82,8 @@ struct Field {
 
 /// Reads `systeminfo` output bytes into facts.
 pub fn collect_bytes(rel_path: &str, bytes: &[u8]) -> CollectorOutput {
-    let decoded = text::decode(bytes);
-    let mut out =
-        CollectorOutput { encoding: Some(decoded.encoding.name().to_owned()), ..Default::default() };
-    if let Some(offset) = decoded.first_malformed {
-        out.errors.push(
-            CollectionError::new(rel_path, NAME, format!("malformed {} text", decoded.encoding))
-                .at_offset(offset),
-        );
-    }
-    let text = decoded.text.as_str();
+    let (text, mut out) = text::decode_for_collector(rel_path, NAME, bytes);
+    let text = text.as_str();
     let fields = if text.trim_start_matches('\u{feff}').trim_start().starts_with('"') {
         csv_fields(text)
     } else {
