@@ -17,7 +17,23 @@ pub mod system;
 pub mod text;
 pub mod wsus_config;
 
-use triage_facts::Collector;
+use triage_facts::{Artifact, CollectionError, Collector, CollectorOutput};
+
+/// Reads a whole artifact and hands its bytes to `parse`; a file that cannot be read becomes a
+/// collection error of `collector`, so one unreadable file never stops the others.
+pub(crate) fn read_whole(
+    artifact: &Artifact<'_>,
+    collector: &str,
+    parse: impl FnOnce(&str, &[u8]) -> CollectorOutput,
+) -> CollectorOutput {
+    match std::fs::read(artifact.path) {
+        Ok(bytes) => parse(artifact.rel_path, &bytes),
+        Err(e) => CollectorOutput {
+            errors: vec![CollectionError::new(artifact.rel_path, collector, format!("cannot read: {e}"))],
+            ..Default::default()
+        },
+    }
+}
 
 /// Every built-in collector, in the order that breaks recognition ties.
 pub fn all() -> Vec<&'static dyn Collector> {

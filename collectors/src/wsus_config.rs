@@ -143,13 +143,7 @@ impl Collector for WsusConfigCollector {
     }
 
     fn collect(&self, artifact: &Artifact<'_>, _ctx: &CollectContext<'_>) -> CollectorOutput {
-        match std::fs::read(artifact.path) {
-            Ok(bytes) => collect_bytes(artifact.rel_path, &bytes),
-            Err(e) => CollectorOutput {
-                errors: vec![CollectionError::new(artifact.rel_path, NAME, format!("cannot read: {e}"))],
-                ..Default::default()
-            },
-        }
+        crate::read_whole(artifact, NAME, collect_bytes)
     }
 }
 
