@@ -461,7 +461,16 @@ impl Evaluator {
 
 /// Pushes the `signals` constant without marking its matches read-only one by one (they are
 /// copies of `facts` values, read-only already): the map is marked while empty, then filled.
+/// Also pushes `signal_counts`, each signal's number of kept matches (see
+/// `pack::load::with_signal_lookups`).
 fn push_signals(scope: &mut Scope<'_>, map: rhai::Map) {
+    let counts: rhai::Map = map
+        .iter()
+        .map(|(k, v)| {
+            (k.clone(), Dynamic::from_int(v.read_lock::<rhai::Array>().map_or(0, |a| a.len() as i64)))
+        })
+        .collect();
+    scope.push_constant("signal_counts", counts);
     let mut signals = Dynamic::from_map(rhai::Map::new()).into_read_only();
     if let Some(mut m) = signals.write_lock::<rhai::Map>() {
         *m = map;

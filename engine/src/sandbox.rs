@@ -544,10 +544,7 @@ fn register_helpers(engine: &mut Engine) {
         .unwrap_or_else(unit)
     });
     engine.register_fn("version_cmp", |a: &str, b: &str| -> Dynamic {
-        match (triage_facts::Version::parse(a), triage_facts::Version::parse(b)) {
-            (Some(a), Some(b)) => Dynamic::from_int(a.cmp(&b) as i64),
-            _ => unit(),
-        }
+        version_cmp(a, b).map_or_else(unit, |o| Dynamic::from_int(o as i64))
     });
     engine.register_fn("matches", |text: &str, re: &str| -> Result<bool, Box<rhai::EvalAltResult>> {
         with_regex(re, |r| r.is_match(text))
@@ -613,6 +610,28 @@ fn register_helpers(engine: &mut Engine) {
     });
 }
 
+/// Compares two dotted versions as [`triage_facts::Version`] parses and orders them (missing
+/// components count as 0), without allocating: `None` if either is not a version.
+fn version_cmp(a: &str, b: &str) -> Option<std::cmp::Ordering> {
+    fn body(s: &str) -> Option<&str> {
+        let s = s.trim();
+        let s = s.strip_prefix(['v', 'V']).unwrap_or(s);
+        (!s.is_empty()).then_some(s)
+    }
+    let (mut a, mut b) = (body(a)?.split('.'), body(b)?.split('.'));
+    let mut order = std::cmp::Ordering::Equal;
+    loop {
+        let (x, y) = match (a.next(), b.next()) {
+            (None, None) => return Some(order),
+            (x, y) => {
+                (x.map_or(Some(0), |p| p.parse::<u64>().ok())?, y.map_or(Some(0), |p| p.parse::<u64>().ok())?)
+            }
+        };
+        // Every component is parsed, even after the order is known: `1.x` is not a version.
+        order = order.then(x.cmp(&y));
+    }
+}
+
 fn as_str(d: &Dynamic) -> Option<String> {
     d.read_lock::<ImmutableString>().map(|s| s.to_string())
 }
@@ -668,4 +687,36 @@ pub(crate) fn match_reads(signal: &str, matches: &[&Fact], cap: usize) -> Vec<Re
         });
     }
     reads
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+    use triage_facts::Version;
+
+    use super::version_cmp;
+
+    fn reference(a: &str, b: &str) -> Option<std::cmp::Ordering> {
+        Some(Version::parse(a)?.cmp(&Version::parse(b)?))
+    }
+
+    #[test]
+    fn version_cmp_examples() {
+        use std::cmp::Ordering::*;
+        assert_eq!(version_cmp("6.3.9600", "6.3.9600"), Some(Equal));
+        assert_eq!(version_cmp("6.3", "6.3.0.0"), Some(Equal));
+        assert_eq!(version_cmp("10.0.17763", "6.3.9600"), Some(Greater));
+        assert_eq!(version_cmp(" v6.2 ", "6.3"), Some(Less));
+        assert_eq!(version_cmp("6.x", "6.3"), None);
+        assert_eq!(version_cmp("7.0.x", "6.3"), None, "a bad component after the order is known");
+        assert_eq!(version_cmp("6.3", ""), None);
+        assert_eq!(version_cmp("6..3", "6.3"), None);
+    }
+
+    proptest! {
+        #[test]
+        fn version_cmp_agrees_with_version(a in "[vV ]?[0-9+x]{0,3}(\\.[0-9+x]{0,3}){0,4} ?", b in "[vV ]?[0-9+x]{0,3}(\\.[0-9+x]{0,3}){0,4} ?") {
+            prop_assert_eq!(version_cmp(&a, &b), reference(&a, &b));
+        }
+    }
 }
