@@ -435,7 +435,7 @@ pub fn build_engine(limits: &Limits) -> Engine {
         if left == 0 {
             return Some(Dynamic::from(format!("operation limit exceeded ({max_ops} operations)")));
         }
-        if left % 128 == 0 && DEADLINE.with(Cell::get).is_some_and(|d| Instant::now() > d) {
+        if left.is_multiple_of(128) && DEADLINE.with(Cell::get).is_some_and(|d| Instant::now() > d) {
             return Some(Dynamic::from("time limit exceeded"));
         }
         None
