@@ -389,6 +389,9 @@ impl Runtime {
         scope: &mut rhai::Scope<'_>,
         ast: &rhai::AST,
     ) -> Result<Dynamic, Box<rhai::EvalAltResult>> {
+        if let Some(value) = crate::fast::eval(ast, scope) {
+            return Ok(value);
+        }
         if ast.has_functions() {
             // Closures are functions of their AST, found through Rhai's per-call state: let
             // Rhai set that up (rare: most conditions have no closure).
@@ -478,13 +481,11 @@ fn register_helpers(engine: &mut Engine) {
         })
         .unwrap_or(false)
     });
-    engine.register_fn("reg", |key: &str, name: &str| reg_lookup(key, name, |_| true));
-    engine.register_fn("reg_dword", |key: &str, name: &str| {
-        reg_lookup(key, name, |v| matches!(v, Value::Int(_)))
-    });
-    engine.register_fn("reg_str", |key: &str, name: &str| {
-        reg_lookup(key, name, |v| matches!(v, Value::Str(_)))
-    });
+    for helper in ["reg", "reg_dword", "reg_str"] {
+        engine.register_fn(helper, move |key: &str, name: &str| {
+            registry_value(helper, key, name).unwrap_or_else(unit)
+        });
+    }
     engine.register_fn("reg_key_exists", |key: &str| -> bool {
         let found = with(|st| st.input.registry_key(key).is_some()).unwrap_or(false);
         with(|st| {
@@ -567,10 +568,8 @@ fn register_helpers(engine: &mut Engine) {
     );
     engine.register_fn("lower", |s: &str| s.to_lowercase());
     engine.register_fn("upper", |s: &str| s.to_uppercase());
-    engine.register_fn("contains_ci", |list: Array, item: &str| -> bool {
-        list.iter().any(|x| x.read_lock::<ImmutableString>().is_some_and(|s| s.eq_ignore_ascii_case(item)))
-    });
-    engine.register_fn("contains_ci", |s: &str, item: &str| s.to_lowercase().contains(&item.to_lowercase()));
+    engine.register_fn("contains_ci", |list: Array, item: &str| contains_ci_list(&list, item));
+    engine.register_fn("contains_ci", |s: &str, item: &str| contains_ci_str(s, item));
     engine.register_fn("contains_ci", |_: (), _: &str| false);
     engine.register_fn("intersect_ci", |a: Array, b: Array| -> Array {
         let bs: Vec<String> = strings(&b).map(|s| s.to_lowercase()).collect();
@@ -610,9 +609,29 @@ fn register_helpers(engine: &mut Engine) {
     });
 }
 
+/// `contains_ci(list, item)`: whether a string of `list` is `item`, ignoring ASCII case.
+pub(crate) fn contains_ci_list(list: &[Dynamic], item: &str) -> bool {
+    let item = item.as_bytes();
+    let last = item.last().map(u8::to_ascii_lowercase);
+    list.iter().any(|x| {
+        x.read_lock::<ImmutableString>().is_some_and(|s| {
+            let s = s.as_bytes();
+            // The last byte first: identifiers such as KB numbers share long prefixes.
+            s.len() == item.len()
+                && s.last().map(u8::to_ascii_lowercase) == last
+                && s.eq_ignore_ascii_case(item)
+        })
+    })
+}
+
+/// `contains_ci(text, part)`: whether `text` contains `part`, ignoring case.
+pub(crate) fn contains_ci_str(s: &str, item: &str) -> bool {
+    s.to_lowercase().contains(&item.to_lowercase())
+}
+
 /// Compares two dotted versions as [`triage_facts::Version`] parses and orders them (missing
 /// components count as 0), without allocating: `None` if either is not a version.
-fn version_cmp(a: &str, b: &str) -> Option<std::cmp::Ordering> {
+pub(crate) fn version_cmp(a: &str, b: &str) -> Option<std::cmp::Ordering> {
     fn body(s: &str) -> Option<&str> {
         let s = s.trim();
         let s = s.strip_prefix(['v', 'V']).unwrap_or(s);
@@ -653,6 +672,16 @@ fn with_regex<R>(re: &str, f: impl FnOnce(&regex::Regex) -> R) -> Result<R, Box<
             Some(r) => Ok(f(r)),
             None => Err(format!("invalid regex {re:?}").into()),
         }
+    })
+}
+
+/// The registry value helpers, by name (`reg`, `reg_dword`, `reg_str`); `None` for another name.
+pub(crate) fn registry_value(helper: &str, key: &str, name: &str) -> Option<Dynamic> {
+    Some(match helper {
+        "reg" => reg_lookup(key, name, |_| true),
+        "reg_dword" => reg_lookup(key, name, |v| matches!(v, Value::Int(_))),
+        "reg_str" => reg_lookup(key, name, |v| matches!(v, Value::Str(_))),
+        _ => return None,
     })
 }
 
