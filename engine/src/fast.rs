@@ -3,17 +3,17 @@
 //! comparisons (`==`, `!=`, `<`, `<=`, `>`, `>=`) between two integers, two strings or two bools,
 //! `name["key"]` on a map, `!`, `&&` and `||`, the pure helpers `version_cmp` and `contains_ci`
 //! (whose list is read in place, not copied as a Rhai call copies its arguments), and the
-//! registry lookups `reg`, `reg_dword` and `reg_str` —
+//! helpers that read facts `has`, `reg`, `reg_dword` and `reg_str` —
 //! `facts.os.build < 9600 && facts.os.product == "server"`, `os_in_scope && !tls12_enabled`,
 //! `contains_ci(facts.updates.installed, "KB5005630")`.
 //!
-//! It gives exactly what Rhai gives, or gives up: anything else in the expression (a function
-//! call, `?.`, an index, a float, a missing name, a property of something that is not a map, a
-//! comparison between other types, a non-bool operand of `&&`) and the expression is evaluated
-//! by Rhai from the start. The only side effect is the registry lookups' record of what they
-//! read, which Rhai's second call repeats in the same order and does not record twice, so giving
-//! up half-way changes nothing; and the work is bounded by the expression and the facts, so the
-//! operation and time limits have nothing to stop.
+//! It gives exactly what Rhai gives, or gives up: anything else in the expression (another
+//! function, a method call, `?.`, another index, a float, a missing name, a property of something
+//! that is not a map, a comparison between other types, a non-bool operand of `&&`) and the
+//! expression is evaluated by Rhai from the start. The only side effect is those helpers' record
+//! of what they read, made in Rhai's order; Rhai's second call repeats it and a read already
+//! recorded is not recorded twice, so giving up half-way changes nothing. The work is bounded by
+//! the expression and the facts, so the operation and time limits have nothing to stop.
 
 use rhai::{Dynamic, Expr, ImmutableString, Scope, Stmt, Token, AST};
 
@@ -182,8 +182,11 @@ fn helper(call: &rhai::FnCallExpr, scope: &Scope<'_>) -> Option<Val> {
             }
             _ => None,
         },
-        // These record what they read, like any call; if the fast path then gives up, Rhai calls
-        // them again in the same order, and a read already recorded is not recorded twice.
+        // These record what they read (see the module docs).
+        ("has", [path]) => match expr(path, scope)? {
+            Val::Str(path) => Some(Val::Bool(crate::sandbox::has(&path))),
+            _ => None,
+        },
         (helper @ ("reg" | "reg_dword" | "reg_str"), [key, name]) => {
             match (expr(key, scope)?, expr(name, scope)?) {
                 (Val::Str(key), Val::Str(name)) => {
@@ -193,6 +196,12 @@ fn helper(call: &rhai::FnCallExpr, scope: &Scope<'_>) -> Option<Val> {
             }
         }
         ("contains_ci", [list, item]) => {
+            // Arguments in Rhai's order (helpers in them record reads in that order), except
+            // that a name or a property chain, which reads nothing, is looked up in place last.
+            let first = match list {
+                Expr::Variable(..) | Expr::Dot(..) => None,
+                _ => Some(expr(list, scope)?),
+            };
             let Val::Str(item) = expr(item, scope)? else { return None };
             let mut contains = |d: Option<&Dynamic>| -> Option<Val> {
                 let Some(d) = d else { return Some(Val::Bool(false)) };
@@ -205,12 +214,13 @@ fn helper(call: &rhai::FnCallExpr, scope: &Scope<'_>) -> Option<Val> {
                     _ => None,
                 }
             };
-            match list {
-                Expr::Variable(..) => contains(Some(variable(list, scope)?)),
-                Expr::Dot(chain, flags, _) if flags.is_empty() => {
+            match (first, list) {
+                (Some(first), _) => contains(Some(&first.into_dynamic())),
+                (None, Expr::Variable(..)) => contains(Some(variable(list, scope)?)),
+                (None, Expr::Dot(chain, flags, _)) if flags.is_empty() => {
                     with_property(variable(&chain.lhs, scope)?, &chain.rhs, &mut contains)
                 }
-                _ => contains(Some(&expr(list, scope)?.into_dynamic())),
+                _ => None,
             }
         }
         _ => None,
@@ -308,6 +318,7 @@ mod tests {
                 texts.push(format!("version_cmp({a}, {b})"));
                 texts.push(format!("version_cmp({a}, {b}) < 0"));
                 texts.push(format!("reg_dword({a}, {b})"));
+                texts.push(format!("has({a}) {op_b} {b}", op_b = if b.len() % 2 == 0 { "&&" } else { "==" }));
             }
         }
         texts.push("facts.os.build >= data.min && facts.os.product == data.name && !no".into());
@@ -353,6 +364,56 @@ mod tests {
         ] {
             let ast = engine.compile_expression_with_scope(&names, text).expect("compiles");
             assert!(super::eval(&ast, &scope).is_none(), "{text} should be left to Rhai");
+        }
+    }
+
+    /// When the fast path gives up after helpers recorded reads, the reads Rhai's evaluation
+    /// then leaves are the ones Rhai alone leaves, in the same order.
+    #[test]
+    fn reads_are_rhai_s_when_giving_up() {
+        use std::collections::HashMap;
+        use std::sync::Arc;
+
+        use crate::sandbox::{take_reads, with_state, EvalState, Runtime};
+
+        let facts = triage_facts::FactMap::from_json_str(
+            r#"{"os": {"ratio": 1.5, "build": 9600},
+                "registry": {"HKEY_LOCAL_MACHINE\\SOFTWARE\\X": {"v": 1, "s": "a", "t": "A"}}}"#,
+        )
+        .expect("facts parse");
+        let input = Arc::new(crate::InputFacts::new(Arc::new(facts)));
+        let engine = build_engine(&Limits::default());
+        let mut names = Scope::new();
+        names.push("facts", ());
+        let reads = |fast: bool, text: &str| -> (String, Vec<String>) {
+            let ast = engine.compile_expression_with_scope(&names, text).expect("compiles");
+            let state =
+                EvalState { input: input.clone(), signals: Arc::new(HashMap::new()), reads: Vec::new() };
+            let (out, _) = with_state(state, || {
+                let mut scope = Scope::new();
+                scope.push_constant_dynamic("facts", input.to_dynamic());
+                crate::sandbox::start_expression(&Limits::default());
+                let value = if fast {
+                    Runtime::new(&engine).eval(&engine, &mut scope, &ast)
+                } else {
+                    engine.eval_ast_with_scope::<Dynamic>(&mut scope, &ast)
+                };
+                let value = value.map(|v| v.to_string()).unwrap_or_else(|e| e.to_string());
+                (value, take_reads().iter().map(|r| format!("{} = {:?}", r.what, r.value)).collect())
+            });
+            out
+        };
+        for text in [
+            r#"has("os") && reg_dword(`HKLM\SOFTWARE\X`, "v") == 1 && facts.os.ratio < 2"#,
+            r#"contains_ci(reg_str(`HKLM\SOFTWARE\X`, "s"), reg_str(`HKLM\SOFTWARE\X`, "t"))"#,
+            r#"contains_ci(reg_str(`HKLM\SOFTWARE\X`, "s"), reg_str(`HKLM\SOFTWARE\X`, "t")) && facts.os.ratio > 1"#,
+            r#"has("nope") || has("os") || facts.os.ratio > 1"#,
+            r#"reg(`HKLM\SOFTWARE\X`, "v") == reg_dword(`HKLM\SOFTWARE\X`, "nope")"#,
+            r#"has("os") && facts.os.build == 9600"#,
+        ] {
+            let (fast, rhai) = (reads(true, text), reads(false, text));
+            assert!(!rhai.1.is_empty(), "{text}: reads nothing");
+            assert_eq!(fast, rhai, "{text}");
         }
     }
 }

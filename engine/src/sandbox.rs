@@ -467,20 +467,7 @@ fn register_helpers(engine: &mut Engine) {
         })
         .unwrap_or_else(unit)
     });
-    engine.register_fn("has", |path: &str| -> bool {
-        with(|st| {
-            let present = st.input.facts.has(path);
-            let source = st.input.facts.get(path).and_then(|f| f.source.clone());
-            st.read(Read {
-                what: path.to_owned(),
-                value: Some(if present { "present" } else { "absent" }.to_owned()),
-                source,
-                text: None,
-            });
-            present
-        })
-        .unwrap_or(false)
-    });
+    engine.register_fn("has", has);
     for helper in ["reg", "reg_dword", "reg_str"] {
         engine.register_fn(helper, move |key: &str, name: &str| {
             registry_value(helper, key, name).unwrap_or_else(unit)
@@ -673,6 +660,22 @@ fn with_regex<R>(re: &str, f: impl FnOnce(&regex::Regex) -> R) -> Result<R, Box<
             None => Err(format!("invalid regex {re:?}").into()),
         }
     })
+}
+
+/// `has(path)`: whether the fact is present (and not an empty map or list).
+pub(crate) fn has(path: &str) -> bool {
+    with(|st| {
+        let present = st.input.facts.has(path);
+        let source = st.input.facts.get(path).and_then(|f| f.source.clone());
+        st.read(Read {
+            what: path.to_owned(),
+            value: Some(if present { "present" } else { "absent" }.to_owned()),
+            source,
+            text: None,
+        });
+        present
+    })
+    .unwrap_or(false)
 }
 
 /// The registry value helpers, by name (`reg`, `reg_dword`, `reg_str`); `None` for another name.
