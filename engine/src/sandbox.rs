@@ -39,8 +39,9 @@
 //! crate is built with `no_closure`), so inside them use `fact(path)`.
 //!
 //! Limits: Rhai counts operations per call frame (a closure called back by `map` restarts from
-//! its caller's count), so the operation budget and the wall-clock deadline are kept in the
-//! per-evaluation state and checked in `on_progress` on every operation.
+//! its caller's count), so the operation budget and the wall-clock deadline of each expression
+//! are kept in thread-local cells and checked in `on_progress` on every operation. The simplest
+//! expressions skip Rhai's interpreter altogether (`crate::fast`): they are bounded by their size.
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
