@@ -1,7 +1,8 @@
 //! Rule evaluation benchmark: a generated pack of 1,000 rules against a fact map of about
 //! 2,000 facts. Plain timing (no criterion): warm up, then time many full evaluations and
 //! report min / median / mean. Run with
-//! `cargo bench -p triage-engine --bench eval`.
+//! `cargo bench -p triage-engine --bench eval` (env: `BENCH_KIND`, `BENCH_RULES`, `BENCH_RUNS`,
+//! `BENCH_EXPLAIN_RUNS`).
 
 use std::fmt::Write as _;
 use std::hint::black_box;
@@ -139,9 +140,10 @@ fn main() {
     for _ in 0..10 {
         black_box(evaluator.evaluate(&pack, &input, "bench", &opts));
     }
-    const RUNS: u32 = 100;
+    // BENCH_RUNS=n sets the timed runs (e.g. more for `perf record`).
+    let runs: u32 = std::env::var("BENCH_RUNS").ok().and_then(|n| n.parse().ok()).unwrap_or(100).max(1);
     let cpu_start = thread_cpu_ns();
-    let samples: Vec<Duration> = (0..RUNS)
+    let samples: Vec<Duration> = (0..runs)
         .map(|_| {
             let t = Instant::now();
             black_box(evaluator.evaluate(&pack, &input, "bench", &opts));
@@ -150,27 +152,32 @@ fn main() {
         .collect();
     let cpu_per_run = thread_cpu_ns()
         .zip(cpu_start)
-        .map(|(end, start)| Duration::from_nanos((end - start) / u64::from(RUNS)));
+        .map(|(end, start)| Duration::from_nanos((end - start) / u64::from(runs)));
     let (min, median, mean) = stats(samples);
     let explain = EvalOptions { explain: true, ..EvalOptions::default() };
-    let samples: Vec<Duration> = (0..30)
+    // BENCH_EXPLAIN_RUNS=n sets the timed runs with `explain` (0 skips them, e.g. under a profiler).
+    let explain_runs: usize =
+        std::env::var("BENCH_EXPLAIN_RUNS").ok().and_then(|n| n.parse().ok()).unwrap_or(30);
+    let samples: Vec<Duration> = (0..explain_runs)
         .map(|_| {
             let t = Instant::now();
             black_box(evaluator.evaluate(&pack, &input, "bench", &explain));
             t.elapsed()
         })
         .collect();
-    let (xmin, xmedian, _) = stats(samples);
+    let explained = (!samples.is_empty()).then(|| stats(samples));
 
     println!("rules: {rules}, facts (leaves): {leaves}, detected: {detected}");
     println!("load + compile pack:          {load_time:?}");
     println!("convert facts (once/input):   {convert_time:?}");
     println!("evaluate all rules:           min {min:?}  median {median:?}  mean {mean:?}");
-    println!("evaluate all rules (explain): min {xmin:?}  median {xmedian:?}");
+    if let Some((xmin, xmedian, _)) = explained {
+        println!("evaluate all rules (explain): min {xmin:?}  median {xmedian:?}");
+    }
     println!("per rule (median):            {:?}", median / rules.max(1) as u32);
     if let Some(cpu) = cpu_per_run {
         println!(
-            "evaluate all rules, CPU time: {cpu:?} per run (mean of {RUNS}); {:?} per rule",
+            "evaluate all rules, CPU time: {cpu:?} per run (mean of {runs}); {:?} per rule",
             cpu / rules.max(1) as u32
         );
     }

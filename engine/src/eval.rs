@@ -6,7 +6,6 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
-use std::time::Instant;
 
 use rhai::{Dynamic, Engine, Scope};
 use triage_facts::Fact;
@@ -16,7 +15,7 @@ use crate::finding::{
     ClauseTrace, Evidence, Explanation, Finding, MissingFact, Outcome, RequirementTrace, Source,
 };
 use crate::pack::{Combine, Expr, Need, Pack, Rule, TemplatePart};
-use crate::sandbox::{self, EvalState, InputFacts, Limits, Read, ReadRef, SignalMatches};
+use crate::sandbox::{self, EvalState, InputFacts, Limits, Read, ReadRef, Runtime, SignalMatches};
 
 /// Evidence entries kept per signal.
 const SIGNAL_EVIDENCE_CAP: usize = 5;
@@ -48,6 +47,13 @@ struct Value {
     reads: Vec<ReadRef>,
 }
 
+/// What every finding of one evaluation shares, built once.
+struct Common {
+    pack: String,
+    pack_version: String,
+    input: String,
+}
+
 impl Evaluator {
     pub fn new(limits: Limits) -> Self {
         Evaluator { engine: sandbox::build_engine(&limits), limits }
@@ -66,23 +72,24 @@ impl Evaluator {
         input_name: &str,
         opts: &EvalOptions,
     ) -> Vec<Finding> {
-        let (signals, signal_map) = self.filter_signals(pack, input);
+        let mut rt = Runtime::new(&self.engine);
+        let mut facts = input.lend();
+        let (signals, signal_map) = self.filter_signals(&mut rt, pack, input, &mut facts);
         let signals = Arc::new(signals);
-        let state = EvalState {
-            input: input.clone(),
-            signals,
-            reads: Vec::new(),
-            deadline: Instant::now() + self.limits.max_time,
-            ops: 0,
+        let state = EvalState { input: input.clone(), signals, reads: Vec::new() };
+        let common = Common {
+            pack: pack.manifest.id.clone(),
+            pack_version: pack.manifest.version.to_string(),
+            input: input_name.to_owned(),
         };
-        let (findings, _) = sandbox::with_state(state, || {
+        let ((findings, facts), _) = sandbox::with_state(state, || {
             let mut scope = Scope::new();
-            scope.push_constant_dynamic("facts", input.lend());
             scope.push_constant_dynamic("data", pack.data.clone());
-            scope.push_constant("signals", signal_map);
+            push_signals(&mut scope, signal_map);
+            sandbox::push_read_only(&mut scope, "facts", facts);
             let mut derived: Vec<Value> = Vec::with_capacity(pack.derived.len());
             for d in &pack.derived {
-                let mut v = self.eval(&mut scope, &d.expr);
+                let mut v = self.eval(&mut rt, &mut scope, &d.expr);
                 v.reads.extend(path_reads(&d.expr, input).into_iter().map(ReadRef::Owned));
                 for &i in &d.expr.derived_refs {
                     if let Some(prev) = derived.get(i) {
@@ -92,17 +99,21 @@ impl Evaluator {
                 scope.push_constant_dynamic(d.name.as_str(), v.result.clone().unwrap_or(Dynamic::UNIT));
                 derived.push(v);
             }
+            // `facts` last: Rhai looks names up from the end of the scope, and rules read
+            // `facts` most.
+            if let Some(f) = scope.remove::<Dynamic>("facts") {
+                sandbox::push_read_only(&mut scope, "facts", f);
+            }
             let findings: Vec<Finding> = pack
                 .rules
                 .iter()
-                .map(|r| self.rule(pack, r, &mut scope, &derived, input, input_name, opts))
+                .map(|r| self.rule(&mut rt, pack, r, &mut scope, &derived, input, &common, opts))
                 .collect();
-            // `remove`, not `get_mut`: the scope refuses mutable access to constants.
-            if let Some(d) = scope.remove::<Dynamic>("facts") {
-                input.give_back(d);
-            }
-            findings
+            (findings, scope.remove::<Dynamic>("facts"))
         });
+        if let Some(f) = facts {
+            input.give_back(f);
+        }
         findings
     }
 
@@ -115,77 +126,74 @@ impl Evaluator {
         input: &Arc<InputFacts>,
         text: &str,
     ) -> Result<String, String> {
-        let (signals, signal_map) = self.filter_signals(pack, input);
+        let mut rt = Runtime::new(&self.engine);
+        let mut facts = input.lend();
+        let (signals, signal_map) = self.filter_signals(&mut rt, pack, input, &mut facts);
         let signals = Arc::new(signals);
-        let state = EvalState {
-            input: input.clone(),
-            signals,
-            reads: Vec::new(),
-            deadline: Instant::now() + self.limits.max_time,
-            ops: 0,
-        };
-        let (result, _) = sandbox::with_state(state, || {
+        let state = EvalState { input: input.clone(), signals, reads: Vec::new() };
+        let ((result, facts), _) = sandbox::with_state(state, || {
             // Compiled against names only, so no value is folded into the AST.
             let mut names = Scope::new();
             names.push("facts", ());
             names.push("data", ());
             let mut scope = Scope::new();
-            scope.push_constant_dynamic("facts", input.lend());
             scope.push_constant_dynamic("data", pack.data.clone());
-            scope.push_constant("signals", signal_map);
+            push_signals(&mut scope, signal_map);
+            sandbox::push_read_only(&mut scope, "facts", facts);
             for d in &pack.derived {
-                let v = self.eval(&mut scope, &d.expr);
+                let v = self.eval(&mut rt, &mut scope, &d.expr);
                 scope.push_constant_dynamic(d.name.as_str(), v.result.unwrap_or(Dynamic::UNIT));
                 names.push(d.name.as_str(), ());
             }
             let result = match self.engine.compile_expression_with_scope(&names, text) {
                 Ok(ast) => {
-                    sandbox::restart_clock(self.limits.max_time);
-                    self.engine
-                        .eval_ast_with_scope::<Dynamic>(&mut scope, &ast)
+                    sandbox::start_expression(&self.limits);
+                    rt.eval(&self.engine, &mut scope, &ast)
                         .map(|d| describe_dynamic(&d))
                         .map_err(|e| describe_error(&e))
                 }
                 Err(e) => Err(e.to_string()),
             };
-            // `remove`, not `get_mut`: the scope refuses mutable access to constants.
-            if let Some(d) = scope.remove::<Dynamic>("facts") {
-                input.give_back(d);
-            }
-            result
+            (result, scope.remove::<Dynamic>("facts"))
         });
+        if let Some(f) = facts {
+            input.give_back(f);
+        }
         result
     }
 
     /// Evaluates one expression. `reads` holds what helpers read; the `facts.a.b` paths the
     /// text names are resolved only when needed ([`path_reads`]), for evidence or explanations.
-    fn eval(&self, scope: &mut Scope<'_>, expr: &Expr) -> Value {
-        sandbox::restart_clock(self.limits.max_time);
-        let result =
-            self.engine.eval_ast_with_scope::<Dynamic>(scope, &expr.ast).map_err(|e| describe_error(&e));
-        let reads = sandbox::restart_clock(self.limits.max_time);
-        Value { result, reads }
+    fn eval(&self, rt: &mut Runtime, scope: &mut Scope<'_>, expr: &Expr) -> Value {
+        sandbox::start_expression(&self.limits);
+        let result = rt.eval(&self.engine, scope, &expr.ast).map_err(|e| describe_error(&e));
+        Value { result, reads: sandbox::take_reads() }
     }
 
     /// Filters each signal's matches by its `where` condition; returns name → kept matches and
     /// evidence, and the `signals` map (name → matches as Rhai values) for the scope.
+    ///
+    /// The matches as Rhai values are those of `facts` (converted and read-only already): each
+    /// is moved in turn into the `where` scope as `record` and back, and the kept ones are
+    /// copied once, for the `signals` map.
     fn filter_signals(
         &self,
+        rt: &mut Runtime,
         pack: &Pack,
         input: &Arc<InputFacts>,
+        facts: &mut Dynamic,
     ) -> (HashMap<String, SignalMatches>, rhai::Map) {
         let all = input.facts.root.get("signals").and_then(Fact::as_map);
-        let state = EvalState {
-            input: input.clone(),
-            signals: Arc::new(HashMap::new()),
-            reads: Vec::new(),
-            deadline: Instant::now() + self.limits.max_time,
-            ops: 0,
-        };
+        // `facts.signals`, taken out for the duration and put back below.
+        let mut converted: Option<Dynamic> =
+            facts.write_lock::<rhai::Map>().and_then(|mut m| m.get_mut("signals").map(std::mem::take));
+        let state = EvalState { input: input.clone(), signals: Arc::new(HashMap::new()), reads: Vec::new() };
         let (out, _) = sandbox::with_state(state, || {
-            // One scope for every `where`: `data`, then `record` pushed and popped per match.
+            // One scope for every `where`: `data`, and `record`, which each match is moved into.
             let mut scope = Scope::new();
             scope.push_constant_dynamic("data", pack.data.clone());
+            scope.push_constant("record", ());
+            let mut converted = converted.as_mut().and_then(|c| c.write_lock::<rhai::Map>());
             let mut out = HashMap::new();
             let mut map = rhai::Map::new();
             for s in &pack.signals {
@@ -197,53 +205,76 @@ impl Evaluator {
                         _ => None,
                     })
                     .unwrap_or_default();
-                let mut kept: Vec<usize> = Vec::with_capacity(matches.len());
-                let mut dynamic: rhai::Array = Vec::with_capacity(matches.len());
-                for (i, m) in matches.iter().enumerate() {
-                    let mut record = crate::convert::fact_to_dynamic(m);
+                let mut values = converted
+                    .as_mut()
+                    .and_then(|c| c.get_mut(id.as_str()))
+                    .and_then(|d| d.write_lock::<rhai::Array>());
+                let values: &mut [Dynamic] = values.as_deref_mut().map_or(&mut [], |v| v.as_mut_slice());
+                let mut kept: Vec<usize> = Vec::with_capacity(values.len());
+                let mut dynamic: rhai::Array = Vec::with_capacity(values.len());
+                for (i, value) in values.iter_mut().enumerate() {
                     let keep = match &s.filter {
                         None => true,
-                        Some(filter) => {
-                            scope.push_constant_dynamic("record", record);
-                            sandbox::restart_clock(self.limits.max_time);
-                            // A `where` that fails to evaluate does not keep the match.
-                            let r = self.engine.eval_ast_with_scope::<Dynamic>(&mut scope, &filter.ast);
-                            // Taken back rather than copied: the scope ends with `record`.
-                            record = scope.remove::<Dynamic>("record").unwrap_or_default();
-                            r.ok().and_then(|d| d.as_bool().ok()).unwrap_or(false)
-                        }
+                        Some(filter) => match scope.get_value_mut::<Dynamic>("record") {
+                            Some(record) => {
+                                std::mem::swap(record, value);
+                                sandbox::start_expression(&self.limits);
+                                // A `where` that fails to evaluate does not keep the match.
+                                let r = rt.eval(&self.engine, &mut scope, &filter.ast);
+                                sandbox::take_reads();
+                                if let Some(record) = scope.get_value_mut::<Dynamic>("record") {
+                                    std::mem::swap(record, value);
+                                }
+                                r.ok().and_then(|d| d.as_bool().ok()).unwrap_or(false)
+                            }
+                            None => false,
+                        },
                     };
                     if keep {
                         kept.push(i);
-                        dynamic.push(record);
+                        dynamic.push(value.clone());
                     }
                 }
-                let facts: Vec<&Fact> = kept.iter().map(|&i| matches[i]).collect();
+                let facts: Vec<&Fact> = kept.iter().filter_map(|&i| matches.get(i).copied()).collect();
                 let reads = sandbox::match_reads(&s.name, &facts, SIGNAL_EVIDENCE_CAP);
-                map.insert(s.name.as_str().into(), Dynamic::from_array(dynamic));
+                // Read-only like every value in `facts`; marked while empty (marking walks the
+                // whole value), as the matches are.
+                let mut list = Dynamic::from_array(rhai::Array::new()).into_read_only();
+                if let Some(mut l) = list.write_lock::<rhai::Array>() {
+                    *l = dynamic;
+                }
+                map.insert(s.name.as_str().into(), list);
                 out.insert(s.name.clone(), SignalMatches { id, kept, reads });
             }
             (out, map)
         });
+        if let Some(c) = converted {
+            if let Some(mut m) = facts.write_lock::<rhai::Map>() {
+                if let Some(slot) = m.get_mut("signals") {
+                    *slot = c;
+                }
+            }
+        }
         out
     }
 
     #[allow(clippy::too_many_arguments)] // each argument is a distinct piece of evaluation context
     fn rule(
         &self,
+        rt: &mut Runtime,
         pack: &Pack,
         rule: &Rule,
         scope: &mut Scope<'_>,
         derived: &[Value],
         input: &InputFacts,
-        input_name: &str,
+        common: &Common,
         opts: &EvalOptions,
     ) -> Finding {
         let mut finding = Finding {
             rule: rule.id.clone(),
-            pack: pack.manifest.id.clone(),
-            pack_version: pack.manifest.version.to_string(),
-            input: input_name.to_owned(),
+            pack: common.pack.clone(),
+            pack_version: common.pack_version.clone(),
+            input: common.input.clone(),
             outcome: Outcome::NotDetected,
             severity: rule.severity,
             title: rule.title.clone(),
@@ -318,7 +349,7 @@ impl Evaluator {
 
         // 2. Applicability.
         if let Some(a) = &rule.applies_if {
-            let v = self.eval(scope, a);
+            let v = self.eval(rt, scope, a);
             if let Some(x) = explain.as_mut() {
                 x.clauses.push(trace(pack, "applies_if".into(), a, &v, input));
             }
@@ -338,11 +369,15 @@ impl Evaluator {
             }
         }
 
-        // 3. The condition: every clause is evaluated, so explanations show them all.
-        let mut results = Vec::with_capacity(rule.clauses.len());
-        let mut values = Vec::with_capacity(rule.clauses.len());
+        // 3. The condition. With explanations every clause is evaluated, so they show them
+        // all; without, an `all` stops at its first false clause, which decides the outcome
+        // (`not_detected`, whatever errors the other clauses would give). An `any` cannot
+        // stop early: a detection's evidence is every true clause.
+        let mut clauses: Vec<(Value, Result<bool, String>)> = Vec::with_capacity(rule.clauses.len());
+        let mut any_false = false;
+        let mut any_true = false;
         for (i, c) in rule.clauses.iter().enumerate() {
-            let v = self.eval(scope, c);
+            let v = self.eval(rt, scope, c);
             if let Some(x) = explain.as_mut() {
                 let role = match rule.combine {
                     Combine::Single => "when".to_owned(),
@@ -351,24 +386,31 @@ impl Evaluator {
                 };
                 x.clauses.push(trace(pack, role, c, &v, input));
             }
-            results.push(as_bool(&v, c, pack, derived));
-            values.push(v);
+            let b = as_bool(&v, c, pack, derived);
+            any_false |= matches!(b, Ok(false));
+            any_true |= matches!(b, Ok(true));
+            clauses.push((v, b));
+            if any_false && rule.combine != Combine::Any && explain.is_none() {
+                break;
+            }
         }
-        let first_error = results.iter().find_map(|r| r.as_ref().err().cloned());
+        let first_error = || clauses.iter().find_map(|(_, b)| b.as_ref().err().cloned());
         let outcome = match rule.combine {
             Combine::Single | Combine::All => {
-                if results.iter().any(|r| matches!(r, Ok(false))) {
+                if any_false {
                     Outcome::NotDetected
-                } else if first_error.is_some() {
+                } else if let Some(e) = first_error() {
+                    finding.error = Some(e);
                     Outcome::Error
                 } else {
                     Outcome::Detected
                 }
             }
             Combine::Any => {
-                if results.iter().any(|r| matches!(r, Ok(true))) {
+                if any_true {
                     Outcome::Detected
-                } else if first_error.is_some() {
+                } else if let Some(e) = first_error() {
+                    finding.error = Some(e);
                     Outcome::Error
                 } else {
                     Outcome::NotDetected
@@ -376,43 +418,45 @@ impl Evaluator {
             }
         };
         finding.outcome = outcome;
-        match outcome {
-            Outcome::Detected => {
-                // Evidence: what every clause read (for `any`, only the true ones), with the
-                // derived facts they use.
-                let mut evidence: Vec<ReadRef> = Vec::new();
-                for ((c, v), b) in rule.clauses.iter().zip(values).zip(&results) {
-                    if rule.combine == Combine::Any && !matches!(b, Ok(true)) {
-                        continue;
-                    }
-                    evidence.extend(v.reads);
-                    evidence.extend(path_reads(c, input).into_iter().map(ReadRef::Owned));
-                    for &d in &c.derived_refs {
-                        evidence.extend(derived[d].reads.iter().cloned());
-                    }
+        if outcome == Outcome::Detected {
+            // Evidence: what every clause read (for `any`, only the true ones), with the
+            // derived facts they use.
+            let mut evidence: Vec<ReadRef> = Vec::new();
+            for (c, (v, b)) in rule.clauses.iter().zip(clauses) {
+                if rule.combine == Combine::Any && !matches!(b, Ok(true)) {
+                    continue;
                 }
-                finding.evidence = dedup_evidence(evidence);
-                match self.render(scope, pack, rule) {
-                    Ok(text) => finding.resolution = Some(text),
-                    Err(e) => {
-                        finding.outcome = Outcome::Error;
-                        finding.error = Some(e);
-                    }
+                evidence.extend(v.reads);
+                evidence.extend(path_reads(c, input).into_iter().map(ReadRef::Owned));
+                for &d in &c.derived_refs {
+                    evidence.extend(derived[d].reads.iter().cloned());
                 }
             }
-            Outcome::Error => finding.error = first_error,
-            _ => {}
+            finding.evidence = dedup_evidence(evidence);
+            match self.render(rt, scope, pack, rule) {
+                Ok(text) => finding.resolution = Some(text),
+                Err(e) => {
+                    finding.outcome = Outcome::Error;
+                    finding.error = Some(e);
+                }
+            }
         }
         finding.explain = explain;
         finding
     }
 
-    fn render(&self, scope: &mut Scope<'_>, pack: &Pack, rule: &Rule) -> Result<String, String> {
+    fn render(
+        &self,
+        rt: &mut Runtime,
+        scope: &mut Scope<'_>,
+        pack: &Pack,
+        rule: &Rule,
+    ) -> Result<String, String> {
         let mut out = String::new();
         for part in &rule.resolution.parts {
             match part {
                 TemplatePart::Text(t) => out.push_str(t),
-                TemplatePart::Expr(e) => match self.eval(scope, e).result {
+                TemplatePart::Expr(e) => match self.eval(rt, scope, e).result {
                     Ok(d) => out.push_str(&render_dynamic(&d)),
                     Err(err) => {
                         return Err(format!(
@@ -426,6 +470,25 @@ impl Evaluator {
         }
         Ok(out.trim().to_owned())
     }
+}
+
+/// Pushes the `signals` constant without marking its matches read-only one by one (they are
+/// copies of `facts` values, read-only already): the map is marked while empty, then filled.
+/// Also pushes `signal_counts`, each signal's number of kept matches (see
+/// `pack::load::with_signal_lookups`).
+fn push_signals(scope: &mut Scope<'_>, map: rhai::Map) {
+    let counts: rhai::Map = map
+        .iter()
+        .map(|(k, v)| {
+            (k.clone(), Dynamic::from_int(v.read_lock::<rhai::Array>().map_or(0, |a| a.len() as i64)))
+        })
+        .collect();
+    scope.push_constant("signal_counts", counts);
+    let mut signals = Dynamic::from_map(rhai::Map::new()).into_read_only();
+    if let Some(mut m) = signals.write_lock::<rhai::Map>() {
+        *m = map;
+    }
+    sandbox::push_read_only(scope, "signals", signals);
 }
 
 fn provider(opts: &EvalOptions, path: &str) -> Option<String> {

@@ -49,6 +49,7 @@
 
 pub mod convert;
 pub mod eval;
+mod fast;
 pub mod finding;
 pub mod pack;
 pub mod reference;

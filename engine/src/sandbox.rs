@@ -39,16 +39,17 @@
 //! crate is built with `no_closure`), so inside them use `fact(path)`.
 //!
 //! Limits: Rhai counts operations per call frame (a closure called back by `map` restarts from
-//! its caller's count), so the operation budget and the wall-clock deadline are kept in the
-//! per-evaluation state and checked in `on_progress` on every operation.
+//! its caller's count), so the operation budget and the wall-clock deadline of each expression
+//! are kept in thread-local cells and checked in `on_progress` on every operation. The simplest
+//! expressions skip Rhai's interpreter altogether (`crate::fast`): they are bounded by their size.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use rhai::packages::{Package, StandardPackage};
-use rhai::{Array, Dynamic, Engine, ImmutableString};
+use rhai::{Array, Dynamic, Engine, ImmutableString, Scope};
 use triage_facts::{Fact, FactMap, Provenance, Value};
 
 use crate::convert::fact_to_dynamic;
@@ -144,9 +145,10 @@ type RegCache = HashMap<String, HashMap<String, Arc<RegHit>>>;
 #[derive(Debug)]
 pub struct InputFacts {
     pub facts: Arc<FactMap>,
-    /// The whole fact map as a Rhai value (`facts`), converted once. An evaluation moves it
-    /// into its scope and puts it back when done; only a second evaluation of the same input
-    /// running at the same time on another thread pays for a copy.
+    /// The whole fact map as a Rhai value (`facts`), converted and marked read-only (a
+    /// constant, at every level) once. An evaluation moves it into its scope and puts it back
+    /// when done; only a second evaluation of the same input running at the same time on
+    /// another thread pays for a copy.
     dynamic: Mutex<Option<Dynamic>>,
     /// Kept to copy from when `dynamic` is lent out.
     spare: Dynamic,
@@ -161,7 +163,7 @@ impl InputFacts {
     pub fn new(facts: Arc<FactMap>) -> Self {
         let root: rhai::Map =
             facts.root.iter().map(|(k, v)| (k.as_str().into(), fact_to_dynamic(v))).collect();
-        let spare = Dynamic::from_map(root);
+        let spare = Dynamic::from_map(root).into_read_only();
         let registry_index = facts
             .root
             .get("registry")
@@ -191,7 +193,7 @@ impl InputFacts {
         }
     }
 
-    /// The whole fact map as a Rhai value (a copy).
+    /// The whole fact map as a Rhai value (a copy, read-only at every level).
     pub fn to_dynamic(&self) -> Dynamic {
         self.spare.clone()
     }
@@ -246,6 +248,16 @@ impl InputFacts {
     }
 }
 
+/// Pushes a constant whose value is read-only at every level already, without marking it again
+/// (`Scope::push_constant_dynamic` walks the whole value to mark it): the scope marks a `()`,
+/// which the value then replaces.
+pub(crate) fn push_read_only(scope: &mut Scope<'_>, name: &str, value: Dynamic) {
+    scope.push_constant(name, ());
+    if let Some(slot) = scope.get_value_mut::<Dynamic>(name) {
+        *slot = value;
+    }
+}
+
 /// Canonical lower-case form of a registry key path: hive abbreviated, single backslashes.
 pub fn normalise_key(key: &str) -> String {
     let key = key.trim().trim_matches('\\');
@@ -283,9 +295,6 @@ pub(crate) struct EvalState {
     /// This pack's signals, already filtered, by name.
     pub signals: Arc<HashMap<String, SignalMatches>>,
     pub reads: Vec<ReadRef>,
-    pub deadline: Instant,
-    /// Operations used by the current expression.
-    pub ops: u64,
 }
 
 /// A pack signal's matches on one input, after its `where` filter.
@@ -314,13 +323,21 @@ impl EvalState {
 
 thread_local! {
     static STATE: RefCell<Option<EvalState>> = const { RefCell::new(None) };
+    // The current expression's budget, apart from `STATE` because `on_progress` reads it on
+    // every operation: operations left, and the deadline. Outside an evaluation: no limit
+    // beyond Rhai's own.
+    static OPS_LEFT: Cell<u64> = const { Cell::new(u64::MAX) };
+    static DEADLINE: Cell<Option<Instant>> = const { Cell::new(None) };
     static REGEX_CACHE: RefCell<HashMap<String, Option<regex::Regex>>> = RefCell::new(HashMap::new());
 }
 
 /// Installs `state` for the duration of `f` on this thread, and returns it afterwards.
+/// Every expression must start with [`start_expression`], which sets its budget.
 pub(crate) fn with_state<R>(state: EvalState, f: impl FnOnce() -> R) -> (R, EvalState) {
     STATE.with(|s| *s.borrow_mut() = Some(state));
     let r = f();
+    OPS_LEFT.with(|o| o.set(u64::MAX));
+    DEADLINE.with(|d| d.set(None));
     let state = STATE.with(|s| s.borrow_mut().take());
     // The state was installed just above and only helpers borrow it, briefly.
     (r, state.expect("evaluation state present"))
@@ -347,19 +364,51 @@ pub(crate) fn signal_evidence(names: &[String]) -> Vec<Read> {
     .unwrap_or_default()
 }
 
-/// Resets the deadline and read list between expressions of one evaluation.
-pub(crate) fn restart_clock(max_time: Duration) -> Vec<ReadRef> {
-    STATE.with(|s| {
-        let mut s = s.borrow_mut();
-        match s.as_mut() {
-            Some(st) => {
-                st.deadline = Instant::now() + max_time;
-                st.ops = 0;
-                std::mem::take(&mut st.reads)
-            }
-            None => Vec::new(),
+/// Gives the next expression of the current evaluation a fresh budget (operations and time).
+pub(crate) fn start_expression(limits: &Limits) {
+    let ops = if limits.max_operations > 0 { limits.max_operations } else { u64::MAX };
+    OPS_LEFT.with(|o| o.set(ops));
+    DEADLINE.with(|d| d.set(Some(Instant::now() + limits.max_time)));
+}
+
+/// What helpers read since the last call, in the current evaluation.
+pub(crate) fn take_reads() -> Vec<ReadRef> {
+    STATE.with(|s| s.borrow_mut().as_mut().map(|st| std::mem::take(&mut st.reads)).unwrap_or_default())
+}
+
+/// Rhai's per-call state (operation count, function resolution cache), kept for every
+/// expression of one evaluation instead of being rebuilt for each, as
+/// [`Engine::eval_ast_with_scope`] does.
+pub(crate) struct Runtime {
+    global: rhai::GlobalRuntimeState,
+    caches: rhai::Caches,
+}
+
+impl Runtime {
+    pub(crate) fn new(engine: &Engine) -> Self {
+        Runtime { global: engine.new_global_runtime_state(), caches: rhai::Caches::new() }
+    }
+
+    /// Evaluates `ast` with `scope`, exactly as [`Engine::eval_ast_with_scope`] would.
+    pub(crate) fn eval(
+        &mut self,
+        engine: &Engine,
+        scope: &mut rhai::Scope<'_>,
+        ast: &rhai::AST,
+    ) -> Result<Dynamic, Box<rhai::EvalAltResult>> {
+        if let Some(value) = crate::fast::eval(ast, scope) {
+            return Ok(value);
         }
-    })
+        if ast.has_functions() {
+            // Closures are functions of their AST, found through Rhai's per-call state: let
+            // Rhai set that up (rare: most conditions have no closure).
+            return engine.eval_ast_with_scope(scope, ast);
+        }
+        // Rhai's operation count is per call; the ones before belong to other expressions.
+        self.global.num_operations = 0;
+        #[allow(deprecated)] // the only public entry point taking a reused state (`internals`)
+        engine.eval_statements_raw(&mut self.global, &mut self.caches, scope, ast.statements())
+    }
 }
 
 fn with<R>(f: impl FnOnce(&mut EvalState) -> R) -> Option<R> {
@@ -388,14 +437,18 @@ pub fn build_engine(limits: &Limits) -> Engine {
     // checked on every operation.
     let max_ops = limits.max_operations;
     engine.on_progress(move |_| {
-        with(|st| {
-            st.ops += 1;
-            if max_ops > 0 && st.ops > max_ops {
-                return Some(Dynamic::from(format!("operation limit exceeded ({max_ops} operations)")));
-            }
-            (st.ops % 128 == 0 && Instant::now() > st.deadline).then(|| Dynamic::from("time limit exceeded"))
-        })
-        .flatten()
+        let left = OPS_LEFT.with(|o| {
+            let left = o.get();
+            o.set(left.saturating_sub(1));
+            left
+        });
+        if left == 0 {
+            return Some(Dynamic::from(format!("operation limit exceeded ({max_ops} operations)")));
+        }
+        if left.is_multiple_of(128) && DEADLINE.with(Cell::get).is_some_and(|d| Instant::now() > d) {
+            return Some(Dynamic::from("time limit exceeded"));
+        }
+        None
     });
     register_helpers(&mut engine);
     engine
@@ -421,27 +474,12 @@ fn register_helpers(engine: &mut Engine) {
         })
         .unwrap_or_else(unit)
     });
-    engine.register_fn("has", |path: &str| -> bool {
-        with(|st| {
-            let present = st.input.facts.has(path);
-            let source = st.input.facts.get(path).and_then(|f| f.source.clone());
-            st.read(Read {
-                what: path.to_owned(),
-                value: Some(if present { "present" } else { "absent" }.to_owned()),
-                source,
-                text: None,
-            });
-            present
-        })
-        .unwrap_or(false)
-    });
-    engine.register_fn("reg", |key: &str, name: &str| reg_lookup(key, name, |_| true));
-    engine.register_fn("reg_dword", |key: &str, name: &str| {
-        reg_lookup(key, name, |v| matches!(v, Value::Int(_)))
-    });
-    engine.register_fn("reg_str", |key: &str, name: &str| {
-        reg_lookup(key, name, |v| matches!(v, Value::Str(_)))
-    });
+    engine.register_fn("has", has);
+    for helper in ["reg", "reg_dword", "reg_str"] {
+        engine.register_fn(helper, move |key: &str, name: &str| {
+            registry_value(helper, key, name).unwrap_or_else(unit)
+        });
+    }
     engine.register_fn("reg_key_exists", |key: &str| -> bool {
         let found = with(|st| st.input.registry_key(key).is_some()).unwrap_or(false);
         with(|st| {
@@ -501,10 +539,7 @@ fn register_helpers(engine: &mut Engine) {
         .unwrap_or_else(unit)
     });
     engine.register_fn("version_cmp", |a: &str, b: &str| -> Dynamic {
-        match (triage_facts::Version::parse(a), triage_facts::Version::parse(b)) {
-            (Some(a), Some(b)) => Dynamic::from_int(a.cmp(&b) as i64),
-            _ => unit(),
-        }
+        version_cmp(a, b).map_or_else(unit, |o| Dynamic::from_int(o as i64))
     });
     engine.register_fn("matches", |text: &str, re: &str| -> Result<bool, Box<rhai::EvalAltResult>> {
         with_regex(re, |r| r.is_match(text))
@@ -527,10 +562,8 @@ fn register_helpers(engine: &mut Engine) {
     );
     engine.register_fn("lower", |s: &str| s.to_lowercase());
     engine.register_fn("upper", |s: &str| s.to_uppercase());
-    engine.register_fn("contains_ci", |list: Array, item: &str| -> bool {
-        list.iter().any(|x| x.clone().into_immutable_string().is_ok_and(|s| s.eq_ignore_ascii_case(item)))
-    });
-    engine.register_fn("contains_ci", |s: &str, item: &str| s.to_lowercase().contains(&item.to_lowercase()));
+    engine.register_fn("contains_ci", |list: Array, item: &str| contains_ci_list(&list, item));
+    engine.register_fn("contains_ci", |s: &str, item: &str| contains_ci_str(s, item));
     engine.register_fn("contains_ci", |_: (), _: &str| false);
     engine.register_fn("intersect_ci", |a: Array, b: Array| -> Array {
         let bs: Vec<String> = strings(&b).map(|s| s.to_lowercase()).collect();
@@ -570,8 +603,50 @@ fn register_helpers(engine: &mut Engine) {
     });
 }
 
+/// `contains_ci(list, item)`: whether a string of `list` is `item`, ignoring ASCII case.
+pub(crate) fn contains_ci_list(list: &[Dynamic], item: &str) -> bool {
+    let item = item.as_bytes();
+    let last = item.last().map(u8::to_ascii_lowercase);
+    list.iter().any(|x| {
+        x.read_lock::<ImmutableString>().is_some_and(|s| {
+            let s = s.as_bytes();
+            // The last byte first: identifiers such as KB numbers share long prefixes.
+            s.len() == item.len()
+                && s.last().map(u8::to_ascii_lowercase) == last
+                && s.eq_ignore_ascii_case(item)
+        })
+    })
+}
+
+/// `contains_ci(text, part)`: whether `text` contains `part`, ignoring case.
+pub(crate) fn contains_ci_str(s: &str, item: &str) -> bool {
+    s.to_lowercase().contains(&item.to_lowercase())
+}
+
+/// Compares two dotted versions as [`triage_facts::Version`] parses and orders them (missing
+/// components count as 0), without allocating: `None` if either is not a version.
+pub(crate) fn version_cmp(a: &str, b: &str) -> Option<std::cmp::Ordering> {
+    fn body(s: &str) -> Option<&str> {
+        let s = s.trim();
+        let s = s.strip_prefix(['v', 'V']).unwrap_or(s);
+        (!s.is_empty()).then_some(s)
+    }
+    let (mut a, mut b) = (body(a)?.split('.'), body(b)?.split('.'));
+    let mut order = std::cmp::Ordering::Equal;
+    loop {
+        let (x, y) = match (a.next(), b.next()) {
+            (None, None) => return Some(order),
+            (x, y) => {
+                (x.map_or(Some(0), |p| p.parse::<u64>().ok())?, y.map_or(Some(0), |p| p.parse::<u64>().ok())?)
+            }
+        };
+        // Every component is parsed, even after the order is known: `1.x` is not a version.
+        order = order.then(x.cmp(&y));
+    }
+}
+
 fn as_str(d: &Dynamic) -> Option<String> {
-    d.clone().into_immutable_string().ok().map(|s: ImmutableString| s.to_string())
+    d.read_lock::<ImmutableString>().map(|s| s.to_string())
 }
 
 fn strings(a: &Array) -> impl Iterator<Item = String> + '_ {
@@ -591,6 +666,32 @@ fn with_regex<R>(re: &str, f: impl FnOnce(&regex::Regex) -> R) -> Result<R, Box<
             Some(r) => Ok(f(r)),
             None => Err(format!("invalid regex {re:?}").into()),
         }
+    })
+}
+
+/// `has(path)`: whether the fact is present (and not an empty map or list).
+pub(crate) fn has(path: &str) -> bool {
+    with(|st| {
+        let present = st.input.facts.has(path);
+        let source = st.input.facts.get(path).and_then(|f| f.source.clone());
+        st.read(Read {
+            what: path.to_owned(),
+            value: Some(if present { "present" } else { "absent" }.to_owned()),
+            source,
+            text: None,
+        });
+        present
+    })
+    .unwrap_or(false)
+}
+
+/// The registry value helpers, by name (`reg`, `reg_dword`, `reg_str`); `None` for another name.
+pub(crate) fn registry_value(helper: &str, key: &str, name: &str) -> Option<Dynamic> {
+    Some(match helper {
+        "reg" => reg_lookup(key, name, |_| true),
+        "reg_dword" => reg_lookup(key, name, |v| matches!(v, Value::Int(_))),
+        "reg_str" => reg_lookup(key, name, |v| matches!(v, Value::Str(_))),
+        _ => return None,
     })
 }
 
@@ -625,4 +726,36 @@ pub(crate) fn match_reads(signal: &str, matches: &[&Fact], cap: usize) -> Vec<Re
         });
     }
     reads
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+    use triage_facts::Version;
+
+    use super::version_cmp;
+
+    fn reference(a: &str, b: &str) -> Option<std::cmp::Ordering> {
+        Some(Version::parse(a)?.cmp(&Version::parse(b)?))
+    }
+
+    #[test]
+    fn version_cmp_examples() {
+        use std::cmp::Ordering::*;
+        assert_eq!(version_cmp("6.3.9600", "6.3.9600"), Some(Equal));
+        assert_eq!(version_cmp("6.3", "6.3.0.0"), Some(Equal));
+        assert_eq!(version_cmp("10.0.17763", "6.3.9600"), Some(Greater));
+        assert_eq!(version_cmp(" v6.2 ", "6.3"), Some(Less));
+        assert_eq!(version_cmp("6.x", "6.3"), None);
+        assert_eq!(version_cmp("7.0.x", "6.3"), None, "a bad component after the order is known");
+        assert_eq!(version_cmp("6.3", ""), None);
+        assert_eq!(version_cmp("6..3", "6.3"), None);
+    }
+
+    proptest! {
+        #[test]
+        fn version_cmp_agrees_with_version(a in "[vV ]?[0-9+x]{0,3}(\\.[0-9+x]{0,3}){0,4} ?", b in "[vV ]?[0-9+x]{0,3}(\\.[0-9+x]{0,3}){0,4} ?") {
+            prop_assert_eq!(version_cmp(&a, &b), reference(&a, &b));
+        }
+    }
 }

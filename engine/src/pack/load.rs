@@ -661,7 +661,8 @@ impl Cx<'_> {
                     .filter(|(_, d)| mentions_identifier(text, &d.name))
                     .map(|(i, _)| i)
                     .collect();
-                let (ast, signals) = with_signal_lookups(engine, scope, text, ast);
+                // Callers check that every signal named exists (a `where` cannot see signals).
+                let (ast, signals) = with_signal_lookups(engine, scope, text, ast, true);
                 Some(Expr {
                     text: text.to_owned(),
                     ast,
@@ -969,7 +970,8 @@ impl Cx<'_> {
                 Ok(ast) => {
                     let lead = inner.len() - inner.trim_start().len();
                     let start = base.map(|b| b + inner_start + lead).unwrap_or(v.span().start);
-                    let (ast, signals) = with_signal_lookups(engine, scope, inner.trim(), ast);
+                    // Signal names in templates are not checked: no counts (see there).
+                    let (ast, signals) = with_signal_lookups(engine, scope, inner.trim(), ast, false);
                     parts.push(TemplatePart::Expr(Expr {
                         text: inner.trim().to_owned(),
                         ast,
@@ -1102,6 +1104,10 @@ fn signal_refs(text: &str) -> Vec<(String, Range<usize>)> {
 
 /// Signal lookups by literal name are rewritten to `signals["name"]`, which Rhai reads by
 /// reference from the scope, instead of a helper call that copies every match on each use.
+/// With `counts`, `signal("name").len()` becomes `signal_counts["name"]`, the number of matches
+/// (Rhai walks the whole list to check its size after any method call on it); only for
+/// expressions whose signal names are checked to exist (a count of an unknown signal would be
+/// `()`, where `.len()` fails), and not if a derived fact shadows `signal_counts`.
 /// Expressions with closures keep the helper (closures cannot see outer names); so does any
 /// expression whose rewrite would not compile. Diagnostics always come from the original text.
 fn with_signal_lookups(
@@ -1109,7 +1115,12 @@ fn with_signal_lookups(
     scope: &Scope<'_>,
     text: &str,
     ast: rhai::AST,
+    counts: bool,
 ) -> (Arc<rhai::AST>, Vec<String>) {
+    static LEN: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    let len_call = LEN.get_or_init(|| {
+        regex::Regex::new(r#"\bsignal\s*\(\s*"([^"\\]*)"\s*\)\s*\.\s*len\s*\(\s*\)"#).expect("static regex")
+    });
     static CLOSURE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
     let closure = CLOSURE.get_or_init(|| {
         regex::Regex::new(r"\|\s*[A-Za-z_][A-Za-z0-9_]*(\s*,\s*[A-Za-z_][A-Za-z0-9_]*)*\s*\|")
@@ -1121,10 +1132,16 @@ fn with_signal_lookups(
     if names.is_empty() || closure.is_match(text) {
         return (Arc::new(ast), names);
     }
+    let counted = if counts && !scope.contains("signal_counts") {
+        len_call.replace_all(text, |c: &regex::Captures<'_>| format!("signal_counts[\"{}\"]", &c[1]))
+    } else {
+        text.into()
+    };
     let rewritten =
-        signal_call().replace_all(text, |c: &regex::Captures<'_>| format!("signals[\"{}\"]", &c[1]));
+        signal_call().replace_all(&counted, |c: &regex::Captures<'_>| format!("signals[\"{}\"]", &c[1]));
     let mut scope = scope.clone();
     scope.push("signals", ());
+    scope.push("signal_counts", ());
     match engine.compile_expression_with_scope(&scope, &rewritten) {
         Ok(fast) => (Arc::new(fast), names),
         Err(_) => (Arc::new(ast), names),
