@@ -509,7 +509,7 @@ fn tiny_chunks_give_the_same_facts_as_one_chunk() {
     for bytes in [all.clone(), utf16le_crlf(&all)] {
         let reference = scan(&bytes, "sd.log", &Format::Wsus, &p);
         for chunk in [5, 16, 97, 1000] {
-            let limits = ScanLimits { chunk, max_record_bytes: 1 << 20 };
+            let limits = ScanLimits { chunk, max_record_bytes: 1 << 20, ..ScanLimits::default() };
             let small = scan_reader_with(&bytes[..], "sd.log", 0, &Format::Wsus, Some(&p), limits);
             assert_eq!(small.facts, reference.facts, "chunk {chunk}");
             assert_eq!(small.records, whole.records);

@@ -107,14 +107,18 @@ proptest! {
             let recs = split_records(decoded.as_bytes(), &mut Splitter::new(rules));
             prop_assert_eq!(whole.records, recs.len() as u64);
             prop_assert_eq!(whole.bytes, decoded.len() as u64);
-            let small = scan_reader_with(&bytes[..], "x.log", 0, &format, Some(&p), ScanLimits { chunk, max_record_bytes: 1 << 20 });
+            let small = scan_reader_with(&bytes[..], "x.log", 0, &format, Some(&p), ScanLimits { chunk, max_record_bytes: 1 << 20, ..ScanLimits::default() });
             prop_assert_eq!(&small.facts, &whole.facts);
             prop_assert_eq!(small.records, whole.records);
             prop_assert_eq!(small.lines, whole.lines);
             // Tiny record limits only split records into parts: no panic, same line count.
-            let parts = scan_reader_with(&bytes[..], "x.log", 0, &format, Some(&p), ScanLimits { chunk, max_record_bytes: max_record });
+            let parts = scan_reader_with(&bytes[..], "x.log", 0, &format, Some(&p), ScanLimits { chunk, max_record_bytes: max_record, ..ScanLimits::default() });
             prop_assert_eq!(parts.lines, whole.lines);
             prop_assert_eq!(parts.bytes, whole.bytes);
+            // The single search over signals and built-ins finds what two searches find.
+            let two = scan_reader_with(&bytes[..], "x.log", 0, &format, Some(&p), ScanLimits { chunk, one_search: false, ..ScanLimits::default() });
+            prop_assert_eq!(&two.facts, &whole.facts);
+            prop_assert_eq!(&two.errors, &whole.errors);
         }
     }
 }

@@ -45,11 +45,15 @@ pub const MAX_ERRORS_PER_FILE: usize = 50;
 pub struct ScanLimits {
     pub chunk: usize,
     pub max_record_bytes: usize,
+    /// Search signals and built-in patterns together when a prefilter for all of them can be
+    /// built (the default); `false` forces the two separate searches, which must give the same
+    /// facts (tests compare them).
+    pub one_search: bool,
 }
 
 impl Default for ScanLimits {
     fn default() -> Self {
-        ScanLimits { chunk: CHUNK, max_record_bytes: MAX_RECORD_BYTES }
+        ScanLimits { chunk: CHUNK, max_record_bytes: MAX_RECORD_BYTES, one_search: true }
     }
 }
 
@@ -95,6 +99,17 @@ impl Format {
         }
     }
 
+    /// Literals whose matches include every match of [`Format::builtin_patterns`], for the
+    /// search (a record they find is checked against the exact patterns). Plain literals: no
+    /// `\b`, which would make the search's DFA give up on non-ASCII text.
+    fn builtin_search(&self) -> &'static [&'static str] {
+        match self {
+            Format::Wsus => softwaredistribution::BUILTIN_SEARCH,
+            Format::ConfigMgr(_) => configmgr::BUILTIN_SEARCH,
+            Format::Custom(_) => &[],
+        }
+    }
+
     fn fields(&self, rec: &Record<'_>) -> Fields {
         match self {
             Format::Wsus => softwaredistribution::fields(rec),
@@ -136,10 +151,12 @@ impl Format {
 
 /// The signals of one kind, compiled once per file.
 struct Matcher {
-    /// Where to look closer: one multi-pattern regex over every signal pattern, and one over the
-    /// format's built-in patterns. Two searches, because literal prefilters (Teddy) lose their
-    /// edge when their fingerprint buckets fill up: the pack's eight WSUS signals plus three
-    /// built-ins in one regex scan 5× slower than the two apart (`BENCHMARKS.md`).
+    /// Where to look closer. Usually one multi-pattern regex over every signal pattern and the
+    /// format's [`Format::builtin_search`] patterns, with a literal prefilter built from each
+    /// pattern's own prefix literals ([`combined_prefilter`]), so the chunk is searched once.
+    /// When the patterns have no such literals, two regexes with the default prefilters, one
+    /// over the signals and one over the built-in patterns, as separate searches (put together,
+    /// the default literal optimisation would cut the literals to their first bytes).
     any: Vec<meta::Regex>,
     /// The built-in patterns alone: whether a record feeds the built-in facts.
     builtin: Option<meta::Regex>,
@@ -149,10 +166,43 @@ struct Matcher {
     signals: Vec<(triage_facts::SignalSpec, regex::Regex)>,
 }
 
+/// Most prefix literals a combined search's prefilter may have: beyond that the prefilter's
+/// fingerprints (Teddy's buckets) get crowded and two searches are cheaper.
+const MAX_COMBINED_NEEDLES: usize = 32;
+
+/// A prefilter for one search over all of `patterns`: the union of each pattern's prefix
+/// literals, each set optimised on its own (so that one pattern's many literals do not shorten
+/// every other pattern's). `None` when some pattern has no finite set of literals of at least
+/// three bytes that every match starts with, or there are too many: a prefilter must never miss
+/// the start of a match, and a poor one is slower than two searches.
+fn combined_prefilter(patterns: &[&str]) -> Option<regex_automata::util::prefilter::Prefilter> {
+    use regex_syntax::hir::literal::{ExtractKind, Extractor};
+    let mut needles: Vec<Vec<u8>> = Vec::new();
+    for p in patterns {
+        let hir = regex_syntax::ParserBuilder::new().multi_line(true).crlf(true).build().parse(p).ok()?;
+        let mut seq = Extractor::new().kind(ExtractKind::Prefix).extract(&hir);
+        seq.optimize_for_prefix_by_preference();
+        for lit in seq.literals()? {
+            if lit.as_bytes().len() < 3 {
+                return None;
+            }
+            needles.push(lit.as_bytes().to_vec());
+        }
+    }
+    needles.sort();
+    needles.dedup();
+    if needles.is_empty() || needles.len() > MAX_COMBINED_NEEDLES {
+        return None;
+    }
+    regex_automata::util::prefilter::Prefilter::new(regex_automata::MatchKind::LeftmostFirst, &needles)
+        .filter(|p| p.is_fast())
+}
+
 fn compile(
     format: &Format,
     plan: Option<&ScanPlan>,
     rel: &str,
+    one_search: bool,
     errors: &mut Vec<CollectionError>,
 ) -> Matcher {
     let mut signals = Vec::new();
@@ -173,27 +223,36 @@ fn compile(
             }
         }
     }
-    let groups: [Vec<&str>; 2] =
-        [signals.iter().map(|(s, _)| s.pattern.as_str()).collect(), format.builtin_patterns().to_vec()];
+    let syntax = regex_automata::util::syntax::Config::new().multi_line(true).crlf(true);
+    let mut cannot_compile = |e: regex_automata::meta::BuildError| {
+        errors.push(CollectionError::new(rel, format.collector(), format!("cannot compile the signals: {e}")));
+    };
+    let builtin = if format.builtin_patterns().is_empty() {
+        None
+    } else {
+        meta::Builder::new().syntax(syntax).build_many(format.builtin_patterns()).map_err(&mut cannot_compile).ok()
+    };
+    let signal_patterns: Vec<&str> = signals.iter().map(|(s, _)| s.pattern.as_str()).collect();
+    // One search over everything when a good prefilter exists for it.
     let mut any = Vec::new();
-    let mut builtin = None;
-    for (gi, patterns) in groups.iter().enumerate().filter(|(_, g)| !g.is_empty()) {
-        let built = meta::Builder::new()
-            .syntax(regex_automata::util::syntax::Config::new().multi_line(true).crlf(true))
-            .build_many(patterns);
-        match built {
-            Ok(r) => {
-                if gi == 1 {
-                    builtin = Some(r.clone());
-                }
-                any.push(r);
+    if one_search && !signal_patterns.is_empty() && builtin.is_some() {
+        let all: Vec<&str> = signal_patterns.iter().chain(format.builtin_search()).copied().collect();
+        if let Some(pre) = combined_prefilter(&all) {
+            match meta::Builder::new().configure(meta::Config::new().prefilter(Some(pre))).syntax(syntax).build_many(&all)
+            {
+                Ok(r) => any.push(r),
+                Err(e) => cannot_compile(e),
             }
-            Err(e) => errors.push(CollectionError::new(
-                rel,
-                format.collector(),
-                format!("cannot compile the signals: {e}"),
-            )),
         }
+    }
+    if any.is_empty() {
+        if !signal_patterns.is_empty() {
+            match meta::Builder::new().syntax(syntax).build_many(&signal_patterns) {
+                Ok(r) => any.push(r),
+                Err(e) => cannot_compile(e),
+            }
+        }
+        any.extend(builtin.clone());
     }
     let set = regex::RegexSetBuilder::new(signals.iter().map(|(s, _)| s.pattern.as_str()))
         .multi_line(true)
@@ -223,7 +282,7 @@ pub fn scan_file(path: &Path, rel: &str, format: &Format, plan: Option<&ScanPlan
             scan_reader(f, rel, total, format, plan)
         }
         Err(e) => {
-            let mut out = Scanner::new(rel, format, plan, 0).finish();
+            let mut out = Scanner::new(rel, format, plan, 0, true).finish();
             out.errors.push(CollectionError::new(rel, format.collector(), format!("cannot open: {e}")));
             out
         }
@@ -253,7 +312,7 @@ pub fn scan_reader_with<R: Read>(
     plan: Option<&ScanPlan>,
     limits: ScanLimits,
 ) -> ScanOutput {
-    let mut sc = Scanner::new(rel, format, plan, total);
+    let mut sc = Scanner::new(rel, format, plan, total, limits.one_search);
     sc.max_record = limits.max_record_bytes.max(1);
     let chunk = limits.chunk.max(1);
     // The first read is at least a recognition head, so the encoding is sniffed as
@@ -363,9 +422,9 @@ struct Scanner<'a> {
 }
 
 impl<'a> Scanner<'a> {
-    fn new(rel: &'a str, format: &'a Format, plan: Option<&ScanPlan>, _total: u64) -> Self {
+    fn new(rel: &'a str, format: &'a Format, plan: Option<&ScanPlan>, _total: u64, one_search: bool) -> Self {
         let mut errors = Vec::new();
-        let matcher = compile(format, plan, rel, &mut errors);
+        let matcher = compile(format, plan, rel, one_search, &mut errors);
         let n = matcher.signals.len();
         Scanner {
             rel,
@@ -790,4 +849,45 @@ fn cap_text(s: &str, max: usize) -> String {
         end -= 1;
     }
     format!("{}…", &s[..end])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The WSUS pack's signals (as in `benches/log_scan.rs`).
+    const WSUS_SIGNALS: &[&str] = &[
+        "forcibly closed by the remote host",
+        "do not possess a common algorithm",
+        "The underlying connection was closed",
+        r"System\.Net\.WebException",
+        r"ProcessWebServiceProxyException found Exception was (?P<type>\w+)",
+        "Retry Limit Exceeded",
+        r"ErrorCode=(?P<code>[A-Za-z]+)",
+        r"EventId=38[67]",
+    ];
+
+    #[test]
+    fn one_search_for_the_wsus_pack() {
+        let all: Vec<&str> = WSUS_SIGNALS.iter().chain(softwaredistribution::BUILTIN_SEARCH).copied().collect();
+        let pre = combined_prefilter(&all).expect("a prefilter for the WSUS pack and the built-ins");
+        // Every pattern keeps its own literal, not a cut-down first few bytes.
+        let hay = b"xx EventId=364 EventLogEventReporter ErrorCodes Error Processing System.Data";
+        assert_eq!(pre.find(hay, regex_automata::Span::from(0..hay.len())), None);
+        let hay = b"routine EventId=386,Type=Error";
+        assert_eq!(pre.find(hay, regex_automata::Span::from(0..hay.len())).map(|s| s.start), Some(8));
+    }
+
+    #[test]
+    fn no_combined_prefilter_without_good_literals() {
+        // A match can start anywhere: no prefix literal at all.
+        assert!(combined_prefilter(&[r"\w+ failed", "SCHANNEL Protocol"]).is_none());
+        // Can match the empty string.
+        assert!(combined_prefilter(&["a*", "s://"]).is_none());
+        // Literals too short to be selective.
+        assert!(combined_prefilter(&[r"[ab]x", "s://"]).is_none());
+        // Too many literals for one prefilter.
+        assert!(combined_prefilter(&[r"[a-j][a-j]x", "s://"]).is_none());
+        assert!(combined_prefilter(&["Retry Limit", "s://"]).is_some());
+    }
 }

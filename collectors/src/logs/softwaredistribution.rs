@@ -456,6 +456,10 @@ pub fn fields(rec: &Record<'_>) -> Fields {
 /// of the built-in search (`BENCHMARKS.md`).
 pub const BUILTIN_PATTERNS: &[&str] = &["SCHANNEL Protocol", "s://", r"Id=38\d\b"];
 
+/// Literals that find every match of [`BUILTIN_PATTERNS`] (and a few more), for the scanner's
+/// single search over signals and built-ins.
+pub const BUILTIN_SEARCH: &[&str] = &["SCHANNEL Protocol", "s://", "Id=38"];
+
 /// Whether an EventId is one of the synchronization events `sync_events` lists.
 pub fn is_sync_event(id: i64) -> bool {
     (380..=389).contains(&id)
