@@ -162,6 +162,8 @@ struct Matcher {
     builtin: Option<meta::Regex>,
     /// Which signals a record matches.
     set: regex::RegexSet,
+    /// Per signal, when every signal has one (and `set` was built): the cheaper way to tell.
+    gates: Option<Vec<Gate>>,
     /// Per signal (same order as `set`): its spec and its regex for captures.
     signals: Vec<(triage_facts::SignalSpec, regex::Regex)>,
 }
@@ -170,24 +172,31 @@ struct Matcher {
 /// fingerprints (Teddy's buckets) get crowded and two searches are cheaper.
 const MAX_COMBINED_NEEDLES: usize = 32;
 
-/// A prefilter for one search over all of `patterns`: the union of each pattern's prefix
-/// literals, each set optimised on its own (so that one pattern's many literals do not shorten
-/// every other pattern's). `None` when some pattern has no finite set of literals of at least
-/// three bytes that every match starts with, or there are too many: a prefilter must never miss
-/// the start of a match, and a poor one is slower than two searches.
-fn combined_prefilter(patterns: &[&str]) -> Option<regex_automata::util::prefilter::Prefilter> {
+/// The prefix literals every match of `pattern` starts with (each at least three bytes long),
+/// optimised as the regex engine would for that pattern alone, and whether the pattern is
+/// nothing but one literal; `None` when no such finite set exists.
+fn prefix_literals(pattern: &str) -> Option<(Vec<Vec<u8>>, bool)> {
     use regex_syntax::hir::literal::{ExtractKind, Extractor};
+    let hir = regex_syntax::ParserBuilder::new().multi_line(true).crlf(true).build().parse(pattern).ok()?;
+    let plain = matches!(hir.kind(), regex_syntax::hir::HirKind::Literal(_));
+    let mut seq = Extractor::new().kind(ExtractKind::Prefix).extract(&hir);
+    seq.optimize_for_prefix_by_preference();
+    let lits: Vec<Vec<u8>> = seq.literals()?.iter().map(|l| l.as_bytes().to_vec()).collect();
+    if lits.is_empty() || lits.iter().any(|l| l.len() < 3) {
+        return None;
+    }
+    Some((lits, plain))
+}
+
+/// A prefilter for one search over all of `patterns`: the union of each pattern's
+/// [`prefix_literals`], each set optimised on its own (so that one pattern's many literals do
+/// not shorten every other pattern's). `None` when some pattern has no such literals, or there
+/// are too many: a prefilter must never miss the start of a match, and a poor one is slower
+/// than two searches.
+fn combined_prefilter(patterns: &[&str]) -> Option<regex_automata::util::prefilter::Prefilter> {
     let mut needles: Vec<Vec<u8>> = Vec::new();
     for p in patterns {
-        let hir = regex_syntax::ParserBuilder::new().multi_line(true).crlf(true).build().parse(p).ok()?;
-        let mut seq = Extractor::new().kind(ExtractKind::Prefix).extract(&hir);
-        seq.optimize_for_prefix_by_preference();
-        for lit in seq.literals()? {
-            if lit.as_bytes().len() < 3 {
-                return None;
-            }
-            needles.push(lit.as_bytes().to_vec());
-        }
+        needles.extend(prefix_literals(p)?.0);
     }
     needles.sort();
     needles.dedup();
@@ -196,6 +205,26 @@ fn combined_prefilter(patterns: &[&str]) -> Option<regex_automata::util::prefilt
     }
     regex_automata::util::prefilter::Prefilter::new(regex_automata::MatchKind::LeftmostFirst, &needles)
         .filter(|p| p.is_fast())
+}
+
+/// Whether one signal matches a record, cheaply: the record must contain one of the pattern's
+/// prefix literals (a `memmem` each); a pattern that is one plain literal then matches, any
+/// other is run on the record.
+struct Gate {
+    finders: Vec<memchr::memmem::Finder<'static>>,
+    plain: bool,
+}
+
+impl Gate {
+    fn new(pattern: &str) -> Option<Gate> {
+        let (lits, plain) = prefix_literals(pattern)?;
+        let finders = lits.iter().map(|l| memchr::memmem::Finder::new(l).into_owned()).collect();
+        Some(Gate { finders, plain })
+    }
+
+    fn is_match(&self, re: &regex::Regex, text: &str) -> bool {
+        self.finders.iter().any(|f| f.find(text.as_bytes()).is_some()) && (self.plain || re.is_match(text))
+    }
 }
 
 fn compile(
@@ -259,7 +288,12 @@ fn compile(
         .crlf(true)
         .build()
         .unwrap_or_else(|_| regex::RegexSet::empty());
-    Matcher { any, builtin, set, signals }
+    let gates = if set.len() == signals.len() {
+        signals.iter().map(|(s, _)| Gate::new(&s.pattern)).collect::<Option<Vec<Gate>>>()
+    } else {
+        None
+    };
+    Matcher { any, builtin, set, gates, signals }
 }
 
 /// What one file gave.
@@ -316,13 +350,26 @@ pub fn scan_reader_with<R: Read>(
     sc.max_record = limits.max_record_bytes.max(1);
     let chunk = limits.chunk.max(1);
     // The first read is at least a recognition head, so the encoding is sniffed as
-    // `text::decode` and discovery sniff it, whatever the chunk size.
+    // `text::decode` and discovery sniff it, whatever the chunk size. After it, UTF-8 is read
+    // straight into the text buffer and validated there; other encodings (and UTF-8 from its
+    // first malformed sequence on) are read into `raw` and decoded into the text buffer.
     let mut raw = vec![0u8; chunk.max(Artifact::HEAD_LEN)];
-    let mut decoder: Option<encoding_rs::Decoder> = None;
     let mut raw_done = 0u64;
+    let mut first = true;
     loop {
-        let want = if decoder.is_none() { raw.len() } else { chunk };
-        let (n, failed) = match read_full(&mut reader, &mut raw[..want]) {
+        let want = if first { raw.len() } else { chunk };
+        let direct = !first && sc.decoder.is_none();
+        let carried = if direct { sc.carry.len() } else { 0 };
+        let read = if direct {
+            let Scanner { text, carry, .. } = &mut sc;
+            let spare = text.spare(carried + want);
+            spare[..carried].copy_from_slice(carry);
+            carry.clear();
+            read_full(&mut reader, &mut spare[carried..])
+        } else {
+            read_full(&mut reader, &mut raw[..want])
+        };
+        let (n, failed) = match read {
             Ok(n) => (n, false),
             Err(e) => {
                 sc.error_at_offset(raw_done, format!("read error, rest of the file not scanned: {e}"));
@@ -330,19 +377,33 @@ pub fn scan_reader_with<R: Read>(
             }
         };
         let last = failed || n < want;
-        let mut src = &raw[..n];
-        let dec = decoder.get_or_insert_with(|| {
-            let enc = sniff(src);
-            sc.encoding = enc;
-            let bom = enc.bom_len(src);
-            src = &src[bom..];
-            raw_done += bom as u64;
-            enc.encoding_rs().new_decoder_without_bom_handling()
-        });
-        sc.decode(dec, src, last, raw_done);
-        raw_done += src.len() as u64;
+        let before = raw_done;
+        if direct {
+            sc.push_utf8(carried + n, last, raw_done - carried as u64);
+            raw_done += n as u64;
+        } else {
+            let mut src = &raw[..n];
+            if first {
+                let enc = sniff(src);
+                sc.encoding = enc;
+                let bom = enc.bom_len(src);
+                src = &src[bom..];
+                raw_done += bom as u64;
+                if matches!(enc, TextEncoding::Utf8 | TextEncoding::Utf8Bom) {
+                    sc.text.spare(src.len()).copy_from_slice(src);
+                    sc.push_utf8(src.len(), last, raw_done);
+                } else {
+                    sc.decoder = Some(enc.encoding_rs().new_decoder_without_bom_handling());
+                    sc.decode(src, last, raw_done);
+                }
+            } else {
+                sc.decode(src, last, raw_done);
+            }
+            raw_done += src.len() as u64;
+        }
+        first = false;
         sc.process(last);
-        if raw_done & !0xF_FFFF != (raw_done - src.len() as u64) & !0xF_FFFF || last {
+        if raw_done & !0xF_FFFF != before & !0xF_FFFF || last {
             crate::discover::file_progress(raw_done);
         }
         if last {
@@ -350,6 +411,50 @@ pub fn scan_reader_with<R: Read>(
         }
     }
     sc.finish()
+}
+
+/// The decoded text not yet done with: valid UTF-8 in `buf[..len]`. `buf` keeps its size (bytes
+/// past `len` are stale), so reading into it costs no zeroing.
+#[derive(Default)]
+struct TextBuf {
+    buf: Vec<u8>,
+    len: usize,
+}
+
+impl TextBuf {
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    fn as_bytes(&self) -> &[u8] {
+        &self.buf[..self.len]
+    }
+
+    /// `n` bytes just past the text, for [`TextBuf::commit`].
+    fn spare(&mut self, n: usize) -> &mut [u8] {
+        if self.buf.len() < self.len + n {
+            self.buf.resize(self.len + n, 0);
+        }
+        &mut self.buf[self.len..self.len + n]
+    }
+
+    fn commit(&mut self, n: usize) {
+        self.len += n;
+    }
+
+    fn push_str(&mut self, s: &str) {
+        self.spare(s.len()).copy_from_slice(s.as_bytes());
+        self.commit(s.len());
+    }
+
+    fn drain_front(&mut self, upto: usize) {
+        self.buf.copy_within(upto..self.len, 0);
+        self.len -= upto;
+    }
+
+    fn clear(&mut self) {
+        self.len = 0;
+    }
 }
 
 fn read_full<R: Read>(r: &mut R, buf: &mut [u8]) -> std::io::Result<usize> {
@@ -390,7 +495,12 @@ struct Scanner<'a> {
     errors_dropped: u64,
 
     /// Decoded text not yet done with; `text[0]` is at decoded offset `base`.
-    text: String,
+    text: TextBuf,
+    /// The decoder, once the text is not read as UTF-8 in place (another encoding, or a
+    /// malformed sequence seen).
+    decoder: Option<encoding_rs::Decoder>,
+    /// UTF-8 read in place: the bytes of a character cut by the end of the last read.
+    carry: Vec<u8>,
     base: u64,
     /// `text[..fed]` has been fed to the splitter, line by line.
     fed: usize,
@@ -434,7 +544,9 @@ impl<'a> Scanner<'a> {
             encoding: TextEncoding::Utf8,
             errors,
             errors_dropped: 0,
-            text: String::new(),
+            text: TextBuf::default(),
+            decoder: None,
+            carry: Vec::new(),
             base: 0,
             fed: 0,
             next_line: 1,
@@ -474,16 +586,42 @@ impl<'a> Scanner<'a> {
         self.push_error(e);
     }
 
+    /// Takes the `added` bytes just past the text (`text.spare`), read as UTF-8 and starting at
+    /// raw offset `raw_at`, into the text when they are valid UTF-8; a character cut by the end
+    /// of the read waits in `carry`. From the first malformed sequence on, the bytes go through
+    /// the decoder instead, as any other encoding does: the same text and errors, only slower.
+    fn push_utf8(&mut self, added: usize, last: bool, raw_at: u64) {
+        let start = self.text.len();
+        let new = &self.text.spare(added)[..];
+        let (good, rest) = match std::str::from_utf8(new) {
+            Ok(_) => (added, false),
+            Err(e) if e.error_len().is_none() && !last => {
+                let good = e.valid_up_to();
+                self.carry.extend_from_slice(&new[good..]);
+                (good, false)
+            }
+            Err(e) => (e.valid_up_to(), true),
+        };
+        self.text.commit(good);
+        if rest {
+            let tail = self.text.buf[start + good..start + added].to_vec();
+            self.decoder = Some(encoding_rs::UTF_8.new_decoder_without_bom_handling());
+            self.decode(&tail, last, raw_at + good as u64);
+        }
+    }
+
     /// Appends the decoding of `src` (which starts at raw offset `raw_at`) to `text`; each
     /// malformed sequence becomes U+FFFD and an error with its raw offset.
-    fn decode(&mut self, dec: &mut encoding_rs::Decoder, mut src: &[u8], last: bool, mut raw_at: u64) {
+    fn decode(&mut self, mut src: &[u8], last: bool, mut raw_at: u64) {
+        let Some(mut dec) = self.decoder.take() else { return };
         loop {
             let need =
                 dec.max_utf8_buffer_length_without_replacement(src.len()).unwrap_or(src.len() * 3 + 16);
-            self.text.reserve(need.max(16));
-            let (res, read) = dec.decode_to_string_without_replacement(src, &mut self.text, last);
+            let (res, read, written) =
+                dec.decode_to_utf8_without_replacement(src, self.text.spare(need.max(16)), last);
+            self.text.commit(written);
             match res {
-                encoding_rs::DecoderResult::InputEmpty => return,
+                encoding_rs::DecoderResult::InputEmpty => break,
                 encoding_rs::DecoderResult::OutputFull => {}
                 encoding_rs::DecoderResult::Malformed(bad, extra) => {
                     let at = (raw_at + read as u64).saturating_sub(u64::from(bad) + u64::from(extra));
@@ -491,12 +629,13 @@ impl<'a> Scanner<'a> {
                         at,
                         format!("malformed {} sequence, replaced by U+FFFD", self.encoding.name()),
                     );
-                    self.text.push('\u{FFFD}');
+                    self.text.push_str("\u{FFFD}");
                 }
             }
             src = &src[read..];
             raw_at += read as u64;
         }
+        self.decoder = Some(dec);
     }
 
     /// Feeds the new complete lines to the splitter, handles every record known to be complete,
@@ -529,21 +668,38 @@ impl<'a> Scanner<'a> {
         let tail = (last && !text.ends_with(b"\n") && from < text.len()).then_some(text.len());
         if is_wsus {
             // The WSUS line pass: nothing but where records start and the header times.
-            let mut line = self.next_line;
+            let first_line = self.next_line;
+            let mut line = first_line;
             let mut mid_line = std::mem::take(&mut self.mid_line);
-            for end in memchr::memchr_iter(b'\n', region).map(|i| from + i + 1).chain(tail) {
-                let content = strip_eol(&text[pos..end]);
-                let starts =
-                    !std::mem::take(&mut mid_line) && self.splitter.starts_wsus(content, &mut self.range);
-                if starts {
-                    self.starts.push((pos, line));
-                    self.records += 1;
-                }
-                if has_nul && memchr::memchr(0, content).is_some() {
-                    nul_lines.push(line);
+            let (splitter, range, starts) = (&mut self.splitter, &mut self.range, &mut self.starts);
+            let known = starts.len();
+            for i in memchr::memchr_iter(b'\n', region) {
+                let end = from + i + 1;
+                if mid_line {
+                    mid_line = false;
+                } else if splitter.starts_wsus(&text[pos..end], range) {
+                    starts.push((pos, line));
                 }
                 line += 1;
                 pos = end;
+            }
+            if let Some(end) = tail {
+                if !mid_line && splitter.starts_wsus(&text[pos..end], range) {
+                    starts.push((pos, line));
+                }
+                mid_line = false;
+                line += 1;
+                pos = end;
+            }
+            self.records += (starts.len() - known) as u64;
+            if has_nul {
+                let mut at = from;
+                for (l, end) in (first_line..).zip(memchr::memchr_iter(b'\n', region).map(|i| from + i + 1).chain(tail)) {
+                    if memchr::memchr(0, &text[at..end]).is_some() {
+                        nul_lines.push(l);
+                    }
+                    at = end;
+                }
             }
             self.mid_line = mid_line;
             self.next_line = line;
@@ -623,7 +779,9 @@ impl<'a> Scanner<'a> {
     /// Parses the record at `text[start..end]` (whose first line is `first_line`), gathers its
     /// built-in facts and matches it against every signal.
     fn handle_record(&mut self, start: usize, end: usize, record_line: u64, part_line: u64, continued: bool) {
-        let text = &self.text[start..end];
+        // Valid UTF-8 (`TextBuf`), and records start and end at line boundaries.
+        let text = String::from_utf8_lossy(&self.text.as_bytes()[start..end]);
+        let text: &str = &text;
         // The record's text, lines joined with `\n`: the text itself unless it has a CR.
         let body = text.strip_suffix('\n').unwrap_or(text);
         let borrowed = memchr::memchr(b'\r', body.as_bytes()).is_none().then_some(body);
@@ -649,7 +807,13 @@ impl<'a> Scanner<'a> {
         // Signals still under their cap (the others only count), and whether the built-in facts
         // look at this record: when neither, the record is not parsed at all.
         let mut hits = Vec::new();
-        for i in self.matcher.set.matches(&joined).into_iter() {
+        let matched: Vec<usize> = match &self.matcher.gates {
+            Some(gates) => (0..gates.len())
+                .filter(|&i| gates[i].is_match(&self.matcher.signals[i].1, &joined))
+                .collect(),
+            None => self.matcher.set.matches(&joined).into_iter().collect(),
+        };
+        for i in matched {
             let max = self.matcher.signals[i].0.max_matches;
             let max = if max == 0 { usize::MAX } else { max };
             if self.matches[i].0.len() >= max {
@@ -705,7 +869,7 @@ impl<'a> Scanner<'a> {
             // The record at `upto` (if any) starts a fresh part.
             self.continued = false;
         }
-        self.text.drain(..upto);
+        self.text.drain_front(upto);
         self.base += upto as u64;
         self.fed -= upto;
         self.searched -= upto.min(self.searched);

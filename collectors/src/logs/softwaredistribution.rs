@@ -139,7 +139,7 @@ pub enum HeaderTime {
 
 /// Per 8-byte word of `YYYY-MM-DD HH:MM:SS.mmm?`: (mask, expected) for the high nibbles of the
 /// digits and the separators, and (addend, mask, expected) that only digits `0`–`9` pass.
-const WORD_SHAPE: [(u64, u64, u64, u64, u64); 3] = [
+pub(crate) const WORD_SHAPE: [(u64, u64, u64, u64, u64); 3] = [
     (
         0xF0F0_F0F0_FFF0_F0FF,
         0x3030_3030_2D30_302D,
