@@ -2,15 +2,23 @@
 //! signal of the file's kind in one pass, widen each hit to its record, and gather the built-in
 //! facts. Memory is bounded by [`CHUNK`] + [`MAX_RECORD_BYTES`] whatever the file's size.
 //!
-//! The hot path per chunk is a line pass (memchr for `\n`, the [`Splitter`] on each line, the
-//! record's time from its header line; for WSUS `Splitter::starts_wsus`, which checks the header
-//! shape a word at a time and keeps times as byte keys, converting only the earliest and latest
-//! at the end) and the multi-pattern search over the chunk: one
-//! `regex-automata` meta regex over every signal pattern of the kind, and one over the format's
-//! built-in patterns (kept apart so that the literal prefilter of each stays selective). Only
-//! records with a hit are looked at closer: matched pattern by pattern (a `RegexSet`, then
-//! captures) and parsed into fields when a signal under its cap or a built-in fact wants them;
-//! a record without CRs is matched in place, with no copy.
+//! The hot path per chunk:
+//! - UTF-8 is read straight into the text buffer and validated there (`simdutf8`); other
+//!   encodings, and UTF-8 from its first malformed sequence on, go through `encoding_rs`.
+//! - A line pass: memchr for `\n` and the [`Splitter`] on each line. For WSUS,
+//!   `Splitter::starts_wsus` recognises the usual header from its first 27 bytes a word at a
+//!   time and keeps its time as a byte key (only the earliest and latest are converted, at the
+//!   end).
+//! - One search for every signal pattern of the kind and the format's built-in patterns
+//!   together: a Teddy search for a rare *window* of each pattern's prefix literals
+//!   ([`Windows`]), each window found checked back to its literal and the patterns run there,
+//!   anchored (one `regex-automata` meta regex). Patterns without usable prefix literals fall
+//!   back to two meta regex searches, signals and built-ins apart.
+//!
+//! Only records holding a match are looked at closer: matched signal by signal (a `memmem` for
+//! the signal's literal, then its regex unless it is a plain literal; then captures) and parsed
+//! into fields when a signal under its cap or a built-in fact wants them; a record without CRs
+//! is matched in place, with no copy.
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -153,8 +161,9 @@ impl Format {
 struct Matcher {
     /// Where to look closer. Usually one multi-pattern regex over every signal pattern and the
     /// format's [`Format::builtin_search`] patterns, with a literal prefilter built from each
-    /// pattern's own prefix literals ([`combined_prefilter`]), so the chunk is searched once.
-    /// When the patterns have no such literals, two regexes with the default prefilters, one
+    /// pattern's own prefix literals ([`combined_prefilter`]), so the chunk is searched once;
+    /// with [`Windows`] (the usual case) it only runs anchored, where a window says. When the
+    /// patterns have no such literals, two regexes with the default prefilters, one
     /// over the signals and one over the built-in patterns, as separate searches (put together,
     /// the default literal optimisation would cut the literals to their first bytes).
     any: Vec<meta::Regex>,
