@@ -140,6 +140,15 @@ impl Format {
         }
     }
 
+    /// Whether [`Format::extract`] reads the fields of a record (`joined`: its lines joined
+    /// with `\n`); when not, they are not parsed for it.
+    fn extract_needs_fields(&self, joined: &str) -> bool {
+        match self {
+            Format::Wsus => softwaredistribution::extract_needs_fields(joined),
+            Format::ConfigMgr(_) | Format::Custom(_) => true,
+        }
+    }
+
     /// The time of a record from one of its lines, where the format puts it there (WSUS: the
     /// header; ConfigMgr: the line that closes the record).
     fn line_time(&self, line: &[u8], starts: bool) -> Option<Timestamp> {
@@ -234,7 +243,13 @@ impl Gate {
     }
 
     fn is_match(&self, re: &regex::Regex, text: &str) -> bool {
-        self.finders.iter().any(|f| f.find(text.as_bytes()).is_some()) && (self.plain || re.is_match(text))
+        if self.plain {
+            return self.finders.iter().any(|f| f.find(text.as_bytes()).is_some());
+        }
+        // Every match starts at a literal: the regex runs from the first one (with the text
+        // before it as context for look-arounds).
+        let first = self.finders.iter().filter_map(|f| f.find(text.as_bytes())).min();
+        first.is_some_and(|at| re.is_match_at(text, at))
     }
 }
 
@@ -975,13 +990,16 @@ impl<'a> Scanner<'a> {
         // Signals still under their cap (the others only count), and whether the built-in facts
         // look at this record: when neither, the record is not parsed at all.
         let mut hits = Vec::new();
-        let matched: Vec<usize> = match &self.matcher.gates {
-            Some(gates) => (0..gates.len())
-                .filter(|&i| gates[i].is_match(&self.matcher.signals[i].1, &joined))
-                .collect(),
-            None => self.matcher.set.matches(&joined).into_iter().collect(),
-        };
-        for i in matched {
+        let set_matches = self.matcher.gates.is_none().then(|| self.matcher.set.matches(&joined));
+        for i in 0..self.matcher.signals.len() {
+            let matched = match (&self.matcher.gates, &set_matches) {
+                (Some(gates), _) => gates[i].is_match(&self.matcher.signals[i].1, &joined),
+                (None, Some(m)) => m.matched(i),
+                (None, None) => false,
+            };
+            if !matched {
+                continue;
+            }
             let max = self.matcher.signals[i].0.max_matches;
             let max = if max == 0 { usize::MAX } else { max };
             if self.matches[i].0.len() >= max {
@@ -995,7 +1013,11 @@ impl<'a> Scanner<'a> {
             return;
         }
         let rec = Record { lines: lines_of(), continued };
-        let fields = self.format.fields(&rec);
+        let fields = if hits.is_empty() && !self.format.extract_needs_fields(&joined) {
+            Fields::new()
+        } else {
+            self.format.fields(&rec)
+        };
         let rel = self.rel;
         let collector = self.format.collector();
         if builtin {

@@ -465,6 +465,13 @@ pub fn is_sync_event(id: i64) -> bool {
     (380..=389).contains(&id)
 }
 
+/// Whether [`extract`] reads the record's fields: for SCHANNEL lines (their time) and sync
+/// events (the header's EventId). A record with neither (`https://` URLs only) gets none.
+pub fn extract_needs_fields(joined: &str) -> bool {
+    let first = joined.split('\n').next().unwrap_or("");
+    first.contains("EventId=") || joined.contains("SCHANNEL Protocol")
+}
+
 /// Gathers the built-in facts of one record.
 pub fn extract(rec: &Record<'_>, fields: &Fields, out: &mut Extracted, src: &dyn Fn(u64) -> Arc<Provenance>) {
     let time = match fields.get("time").map(|f| &f.value) {
