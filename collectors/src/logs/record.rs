@@ -93,9 +93,10 @@ impl Splitter {
             u64::from_be_bytes(b)
         };
         let w = [word(0), word(1), word(2)];
-        let shaped = w.iter().zip(softwaredistribution::WORD_SHAPE).all(|(x, (m, p, a, m2, p2))| {
-            (x & m) == p && (x.wrapping_add(a) & m2) == p2
-        });
+        let shaped = w
+            .iter()
+            .zip(softwaredistribution::WORD_SHAPE)
+            .all(|(x, (m, p, a, m2, p2))| (x & m) == p && (x.wrapping_add(a) & m2) == p2);
         let ok = shaped
             && head[..10] == day[..]
             && matches!(head[23], b' ' | b'\t')

@@ -266,10 +266,14 @@ struct Windows {
     searcher: aho_corasick::packed::Searcher,
     /// In the searcher's pattern order.
     windows: Vec<Vec<u8>>,
-    /// Per window: (literal, the window's offset in it).
-    owners: Vec<Vec<(usize, usize)>>,
+    /// Per window: the literals it is taken from.
+    owners: Vec<Owners>,
     literals: Vec<Vec<u8>>,
 }
+
+/// The literals a window is taken from: (index in `Windows::literals`, the window's offset in
+/// the literal).
+type Owners = Vec<(usize, usize)>;
 
 /// How common a byte is in log text, roughly (higher: more common).
 fn commonness(b: u8) -> u32 {
@@ -313,7 +317,7 @@ impl Windows {
         if literals.is_empty() || literals.len() > MAX_COMBINED_NEEDLES {
             return None;
         }
-        let mut windows: Vec<(Vec<u8>, Vec<(usize, usize)>)> = Vec::new();
+        let mut windows: Vec<(Vec<u8>, Owners)> = Vec::new();
         for (i, lit) in literals.iter().enumerate() {
             let k = window_start(lit);
             let w = lit[k..lit.len().min(k + Self::MAX_LEN)].to_vec();
@@ -329,11 +333,11 @@ impl Windows {
         let n = windows.len();
         let mut slots: Vec<usize> = (0..n).collect();
         slots.sort_by_key(|&i| ((n + 7 - i % 8) / 8, i));
-        let mut ordered: Vec<Option<(Vec<u8>, Vec<(usize, usize)>)>> = vec![None; n];
+        let mut ordered: Vec<Option<(Vec<u8>, Owners)>> = vec![None; n];
         for (slot, w) in slots.into_iter().zip(windows) {
             ordered[slot] = Some(w);
         }
-        let (windows, owners): (Vec<Vec<u8>>, Vec<Vec<(usize, usize)>>) = ordered.into_iter().flatten().unzip();
+        let (windows, owners): (Vec<Vec<u8>>, Vec<Owners>) = ordered.into_iter().flatten().unzip();
         let searcher = aho_corasick::packed::Config::new()
             .match_kind(aho_corasick::packed::MatchKind::LeftmostFirst)
             .builder()
@@ -344,7 +348,14 @@ impl Windows {
 
     /// For a window found at `q`: where a match of `re` starts that holds it in its prefix
     /// literal, no earlier than `floor` and within `..end`.
-    fn match_start(&self, text: &[u8], q: usize, floor: usize, end: usize, re: &meta::Regex) -> Option<usize> {
+    fn match_start(
+        &self,
+        text: &[u8],
+        q: usize,
+        floor: usize,
+        end: usize,
+        re: &meta::Regex,
+    ) -> Option<usize> {
         for (w, owners) in self.windows.iter().zip(&self.owners) {
             if !text[q..end].starts_with(w) {
                 continue;
@@ -354,7 +365,8 @@ impl Windows {
                 if !text[s..end].starts_with(&self.literals[lit]) {
                     continue;
                 }
-                let input = Input::new(text).range(s..end).anchored(regex_automata::Anchored::Yes).earliest(true);
+                let input =
+                    Input::new(text).range(s..end).anchored(regex_automata::Anchored::Yes).earliest(true);
                 if re.search_half(&input).is_some() {
                     return Some(s);
                 }
@@ -391,12 +403,20 @@ fn compile(
     }
     let syntax = regex_automata::util::syntax::Config::new().multi_line(true).crlf(true);
     let mut cannot_compile = |e: regex_automata::meta::BuildError| {
-        errors.push(CollectionError::new(rel, format.collector(), format!("cannot compile the signals: {e}")));
+        errors.push(CollectionError::new(
+            rel,
+            format.collector(),
+            format!("cannot compile the signals: {e}"),
+        ));
     };
     let builtin = if format.builtin_patterns().is_empty() {
         None
     } else {
-        meta::Builder::new().syntax(syntax).build_many(format.builtin_patterns()).map_err(&mut cannot_compile).ok()
+        meta::Builder::new()
+            .syntax(syntax)
+            .build_many(format.builtin_patterns())
+            .map_err(&mut cannot_compile)
+            .ok()
     };
     let signal_patterns: Vec<&str> = signals.iter().map(|(s, _)| s.pattern.as_str()).collect();
     // One search over everything when a good prefilter exists for it.
@@ -405,7 +425,10 @@ fn compile(
     if one_search && !signal_patterns.is_empty() && builtin.is_some() {
         let all: Vec<&str> = signal_patterns.iter().chain(format.builtin_search()).copied().collect();
         if let Some(pre) = combined_prefilter(&all) {
-            match meta::Builder::new().configure(meta::Config::new().prefilter(Some(pre))).syntax(syntax).build_many(&all)
+            match meta::Builder::new()
+                .configure(meta::Config::new().prefilter(Some(pre)))
+                .syntax(syntax)
+                .build_many(&all)
             {
                 Ok(r) => {
                     any.push(r);
@@ -819,7 +842,8 @@ impl<'a> Scanner<'a> {
             // memchr's AVX2 searcher used directly where the CPU has it: one call per line, so
             // the per-call dispatch of `memchr_iter` shows.
             #[cfg(target_arch = "x86_64")]
-            let done = memchr::arch::x86_64::avx2::memchr::One::new(b'\n').map(|one| pass.run(one.iter(region)));
+            let done =
+                memchr::arch::x86_64::avx2::memchr::One::new(b'\n').map(|one| pass.run(one.iter(region)));
             #[cfg(not(target_arch = "x86_64"))]
             let done: Option<()> = None;
             if done.is_none() {
@@ -838,7 +862,9 @@ impl<'a> Scanner<'a> {
             self.records += (starts.len() - known) as u64;
             if has_nul {
                 let mut at = from;
-                for (l, end) in (first_line..).zip(memchr::memchr_iter(b'\n', region).map(|i| from + i + 1).chain(tail)) {
+                for (l, end) in
+                    (first_line..).zip(memchr::memchr_iter(b'\n', region).map(|i| from + i + 1).chain(tail))
+                {
                     if memchr::memchr(0, &text[at..end]).is_some() {
                         nul_lines.push(l);
                     }
@@ -963,7 +989,8 @@ impl<'a> Scanner<'a> {
     fn handle_record(&mut self, start: usize, end: usize, record_line: u64, part_line: u64, continued: bool) {
         // Valid UTF-8 (`TextBuf`), and records start and end at line boundaries.
         let bytes = &self.text.as_bytes()[start..end];
-        let text = simdutf8::basic::from_utf8(bytes).map_or_else(|_| String::from_utf8_lossy(bytes), Cow::Borrowed);
+        let text =
+            simdutf8::basic::from_utf8(bytes).map_or_else(|_| String::from_utf8_lossy(bytes), Cow::Borrowed);
         let text: &str = &text;
         // The record's text, lines joined with `\n`: the text itself unless it has a CR.
         let body = text.strip_suffix('\n').unwrap_or(text);
@@ -1257,7 +1284,8 @@ mod tests {
 
     #[test]
     fn one_search_for_the_wsus_pack() {
-        let all: Vec<&str> = WSUS_SIGNALS.iter().chain(softwaredistribution::BUILTIN_SEARCH).copied().collect();
+        let all: Vec<&str> =
+            WSUS_SIGNALS.iter().chain(softwaredistribution::BUILTIN_SEARCH).copied().collect();
         let pre = combined_prefilter(&all).expect("a prefilter for the WSUS pack and the built-ins");
         // Every pattern keeps its own literal, not a cut-down first few bytes.
         let hay = b"xx EventId=364 EventLogEventReporter ErrorCodes Error Processing System.Data";
@@ -1271,7 +1299,8 @@ mod tests {
         assert_eq!(window_start(b"EventId=38"), 4); // tId=38
         assert_eq!(window_start(b"ErrorCode="), 4); // rCode=, not Erro
         assert_eq!(window_start(b"s://"), 0);
-        let all: Vec<&str> = WSUS_SIGNALS.iter().chain(softwaredistribution::BUILTIN_SEARCH).copied().collect();
+        let all: Vec<&str> =
+            WSUS_SIGNALS.iter().chain(softwaredistribution::BUILTIN_SEARCH).copied().collect();
         let w = Windows::new(&all).expect("windows for the WSUS pack");
         let re = meta::Regex::new_many(&all).expect("compiles");
         // A window is traced back to its literal and the patterns run from there.
