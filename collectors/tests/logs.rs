@@ -448,6 +448,16 @@ fn malformed_bytes_are_errors_with_offsets_not_panics() {
     assert!(out.errors.len() <= triage_collectors::logs::scan::MAX_ERRORS_PER_FILE + 1);
     assert!(out.errors.last().is_some_and(|e| e.message.contains("more errors")));
 
+    // Every byte malformed: the first errors in order, then one summary naming the file.
+    let max = triage_collectors::logs::scan::MAX_ERRORS_PER_FILE;
+    let out = scan(&[0xFF; 1000], "SoftwareDistribution.log", &Format::Wsus, &plan(vec![]));
+    assert_eq!(out.errors.len(), max + 1);
+    let offsets: Vec<Option<u64>> = out.errors[..max].iter().map(|e| e.offset).collect();
+    assert_eq!(offsets, (0..max as u64).map(Some).collect::<Vec<_>>());
+    let last = out.errors.last().expect("a summary");
+    assert_eq!(last.artifact, "SoftwareDistribution.log");
+    assert_eq!(last.message, format!("{} more errors in this file not listed", 1000 - max));
+
     // Truncated UTF-16: an odd last byte.
     let mut bytes = utf16le_crlf(&read("softwaredistribution_mslearn_tracksync_2014.txt"));
     bytes.push(0x41);
