@@ -350,9 +350,9 @@ fn no_registry_export_at_all_is_missing_facts_naming_the_artifact() {
 }
 
 /// The .NET export is gone but other `.reg` files (CurrentVersion, SCHANNEL) remain: the four
-/// strong-crypto values are unknown, not "missing", so WSUS001/002/004 must not be detected.
+/// strong-crypto values are unknown, not "missing", so WSUS001/002/004 say `missing_facts`
+/// (`requires = [{ fact = "derive.import_config_known", … }]`) and name the export to collect.
 #[test]
-#[ignore = "ENGINE: `requires` cannot name a registry key whose path has a dot (.NETFramework) nor a derived fact; the pack now gives not_detected (never detected) — see tests/qa_diagnosis.rs `no_dotnet_registry_export_is_never_detected`"]
 fn no_dotnet_registry_export_is_missing_facts_not_a_guess() {
     for (ex, rule) in [
         ("issue1-import-tls12", "WSUS001"),

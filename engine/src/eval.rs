@@ -15,7 +15,7 @@ use crate::convert::{describe_dynamic, render_dynamic};
 use crate::finding::{
     ClauseTrace, Evidence, Explanation, Finding, MissingFact, Outcome, RequirementTrace, Source,
 };
-use crate::pack::{Combine, Expr, Pack, Rule, TemplatePart};
+use crate::pack::{Combine, Expr, Need, Pack, Rule, TemplatePart};
 use crate::sandbox::{self, EvalState, InputFacts, Limits, Read, ReadRef, SignalMatches};
 
 /// Evidence entries kept per signal.
@@ -268,14 +268,27 @@ impl Evaluator {
 
         // 1. Requirements: a missing fact is never a pass.
         for req in &rule.requires {
-            let present = req.alternatives.iter().any(|a| input.facts.has(a));
+            let present = req.needs.iter().any(|n| match n {
+                Need::Fact(path) => input.facts.has(path),
+                Need::RegistryKey(key) => input.has_registry_key(key),
+                Need::Derived(i) => derived.get(*i).is_some_and(|d| {
+                    d.result.as_ref().is_ok_and(|v| !v.is_unit() && v.as_bool().ok() != Some(false))
+                }),
+            });
             if let Some(x) = explain.as_mut() {
                 x.requires.push(RequirementTrace { fact: req.alternatives.join(" | "), present });
             }
             if !present {
                 let artifact = req.artifact.clone().or_else(|| {
-                    let hints: Vec<String> =
-                        req.alternatives.iter().filter_map(|a| provider(opts, a)).collect();
+                    let hints: Vec<String> = req
+                        .needs
+                        .iter()
+                        .filter_map(|n| match n {
+                            Need::Fact(path) => provider(opts, path),
+                            Need::RegistryKey(_) => provider(opts, "registry"),
+                            Need::Derived(_) => None,
+                        })
+                        .collect();
                     (!hints.is_empty()).then(|| hints.join(", or "))
                 });
                 finding.missing.push(MissingFact { fact: req.alternatives.join(" | "), artifact });

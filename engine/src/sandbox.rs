@@ -196,6 +196,12 @@ impl InputFacts {
         self.spare.clone()
     }
 
+    /// Whether some export holds `key` (case-insensitive, hive long or short), with or
+    /// without values: `requires = ["registry:HKLM\\…"]`.
+    pub(crate) fn has_registry_key(&self, key: &str) -> bool {
+        self.registry_key(key).is_some()
+    }
+
     fn registry_key(&self, key: &str) -> Option<(&str, &Fact)> {
         let stored = self.registry_index.get(&normalise_key(key))?;
         let fact = self.facts.root.get("registry")?.as_map()?.get(stored)?;

@@ -122,8 +122,9 @@ pub struct RuleFile {
     pub test: Vec<TestFile>,
 }
 
-/// A required fact path, alternatives separated by `|` (`"registry | config"`), optionally with
-/// the artifact that provides it.
+/// A required fact: a dotted path (`os.build`), a registry key (`registry:HKLM\…`) or a derived
+/// fact that is neither `()` nor `false` (`derive.name`); alternatives separated by `|`
+/// (`"registry | config"`), optionally with the artifact that provides it.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(untagged)]
 pub enum RequirementFile {

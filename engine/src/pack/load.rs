@@ -15,8 +15,8 @@ use triage_facts::{Fact, FactMap, LogKindSpec, Value};
 
 use super::diagnostic::{Code, Level, PackDiagnostic};
 use super::{
-    Combine, Derived, Expr, Loc, Manifest, Pack, Requirement, Rule, RuleTest, Severity, Signal, Template,
-    TemplatePart, TestInput,
+    Combine, Derived, Expr, Loc, Manifest, Need, Pack, Requirement, Rule, RuleTest, Severity, Signal,
+    Template, TemplatePart, TestInput,
 };
 use crate::Outcome;
 
@@ -762,7 +762,7 @@ impl Cx<'_> {
         let tags = self.string_list(t, "tags").into_iter().map(|s| s.0).collect();
         let description = self.string(t, "description").map(|s| s.0);
         let references = self.string_list(t, "references").into_iter().map(|s| s.0).collect();
-        let requires = self.requires(t);
+        let requires = self.requires(t, derived);
         let applies_if =
             t.get("applies_if").and_then(|v| self.expr(engine, scope, v, derived, "applicability condition"));
         let (combine, clauses) = match t.get("when") {
@@ -891,7 +891,7 @@ impl Cx<'_> {
         }
     }
 
-    fn requires(&mut self, t: &DeTable<'_>) -> Vec<Requirement> {
+    fn requires(&mut self, t: &DeTable<'_>, derived: &[Derived]) -> Vec<Requirement> {
         let Some(v) = t.get("requires") else { return Vec::new() };
         let Some(arr) = v.get_ref().as_array() else {
             self.wrong_type(v, "an array");
@@ -919,7 +919,18 @@ impl Cx<'_> {
                 self.error(Code::BadValue, "empty requirement".into(), item.span(), "here", None);
                 continue;
             }
-            out.push(Requirement { alternatives, artifact });
+            let mut needs = Vec::with_capacity(alternatives.len());
+            for a in &alternatives {
+                match parse_need(a, derived) {
+                    Ok(n) => needs.push(n),
+                    Err((code, message, help)) => {
+                        self.error(code, message, item.span(), "in this requirement", help)
+                    }
+                }
+            }
+            if needs.len() == alternatives.len() {
+                out.push(Requirement { alternatives, needs, artifact });
+            }
         }
         out
     }
@@ -1157,6 +1168,44 @@ fn is_pack_id(s: &str) -> bool {
         && s.len() <= 64
         && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
         && !s.starts_with('-')
+}
+
+/// One `requires` alternative: `derive.NAME`, `registry:KEY`, or a dotted fact path.
+fn parse_need(text: &str, derived: &[Derived]) -> Result<Need, (Code, String, Option<String>)> {
+    if let Some(name) = text.strip_prefix("derive.") {
+        return derived.iter().position(|d| d.name == name).map(Need::Derived).ok_or_else(|| {
+            let known: Vec<&str> = derived.iter().map(|d| d.name.as_str()).collect();
+            let help = if known.is_empty() {
+                "this pack derives no facts".to_owned()
+            } else {
+                format!("derived facts: {}", known.join(", "))
+            };
+            (Code::UnknownDerived, format!("unknown derived fact `{name}` in requires"), Some(help))
+        });
+    }
+    if let Some(key) = text.strip_prefix("registry:") {
+        let key = key.trim().trim_matches('\\');
+        if key.is_empty() || !key.contains('\\') {
+            return Err((
+                Code::BadValue,
+                format!("`{text}` does not name a registry key"),
+                Some(r"write the key path after `registry:`, e.g. registry:HKLM\SOFTWARE\Microsoft\.NETFramework\v4.0.30319".into()),
+            ));
+        }
+        return Ok(Need::RegistryKey(key.to_owned()));
+    }
+    let bad = text.split('.').any(str::is_empty);
+    if bad {
+        return Err((
+            Code::BadValue,
+            format!("`{text}` is not a fact path"),
+            Some(
+                "a dotted path (os.build), derive.NAME, or registry:KEY; alternatives are joined with |"
+                    .into(),
+            ),
+        ));
+    }
+    Ok(Need::Fact(text.to_owned()))
 }
 
 fn is_rule_id(s: &str) -> bool {

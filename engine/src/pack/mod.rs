@@ -126,8 +126,24 @@ pub enum Combine {
 /// an optional hint naming the artifact that provides it.
 #[derive(Debug, Clone)]
 pub struct Requirement {
+    /// The alternatives as written, for messages and explanations.
     pub alternatives: Vec<String>,
+    /// What each alternative checks, in the same order.
+    pub needs: Vec<Need>,
     pub artifact: Option<String>,
+}
+
+/// What one `requires` alternative checks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Need {
+    /// `os.build`: a fact present, and not an empty map or list.
+    Fact(String),
+    /// `registry:HKLM\…\v4.0.30319`: a registry key in some export (case-insensitive, hive
+    /// long or short), even one with no values — that the values are absent is then known.
+    RegistryKey(String),
+    /// `derive.name`: a derived fact (its index) whose value is neither `()` nor `false` —
+    /// for "is this known?" conditions a dotted path cannot express.
+    Derived(usize),
 }
 
 /// A `[[rule]]`.
