@@ -425,16 +425,14 @@ fn compile(
     if one_search && !signal_patterns.is_empty() && builtin.is_some() {
         let all: Vec<&str> = signal_patterns.iter().chain(format.builtin_search()).copied().collect();
         if let Some(pre) = combined_prefilter(&all) {
-            match meta::Builder::new()
+            // When it does not compile, the two searches below say why.
+            if let Ok(r) = meta::Builder::new()
                 .configure(meta::Config::new().prefilter(Some(pre)))
                 .syntax(syntax)
                 .build_many(&all)
             {
-                Ok(r) => {
-                    any.push(r);
-                    windows = Windows::new(&all);
-                }
-                Err(e) => cannot_compile(e),
+                any.push(r);
+                windows = Windows::new(&all);
             }
         }
     }
