@@ -448,6 +448,16 @@ fn malformed_bytes_are_errors_with_offsets_not_panics() {
     assert!(out.errors.len() <= triage_collectors::logs::scan::MAX_ERRORS_PER_FILE + 1);
     assert!(out.errors.last().is_some_and(|e| e.message.contains("more errors")));
 
+    // Every byte malformed: the first errors in order, then one summary naming the file.
+    let max = triage_collectors::logs::scan::MAX_ERRORS_PER_FILE;
+    let out = scan(&[0xFF; 1000], "SoftwareDistribution.log", &Format::Wsus, &plan(vec![]));
+    assert_eq!(out.errors.len(), max + 1);
+    let offsets: Vec<Option<u64>> = out.errors[..max].iter().map(|e| e.offset).collect();
+    assert_eq!(offsets, (0..max as u64).map(Some).collect::<Vec<_>>());
+    let last = out.errors.last().expect("a summary");
+    assert_eq!(last.artifact, "SoftwareDistribution.log");
+    assert_eq!(last.message, format!("{} more errors in this file not listed", 1000 - max));
+
     // Truncated UTF-16: an odd last byte.
     let mut bytes = utf16le_crlf(&read("softwaredistribution_mslearn_tracksync_2014.txt"));
     bytes.push(0x41);
@@ -509,7 +519,7 @@ fn tiny_chunks_give_the_same_facts_as_one_chunk() {
     for bytes in [all.clone(), utf16le_crlf(&all)] {
         let reference = scan(&bytes, "sd.log", &Format::Wsus, &p);
         for chunk in [5, 16, 97, 1000] {
-            let limits = ScanLimits { chunk, max_record_bytes: 1 << 20 };
+            let limits = ScanLimits { chunk, max_record_bytes: 1 << 20, ..ScanLimits::default() };
             let small = scan_reader_with(&bytes[..], "sd.log", 0, &Format::Wsus, Some(&p), limits);
             assert_eq!(small.facts, reference.facts, "chunk {chunk}");
             assert_eq!(small.records, whole.records);

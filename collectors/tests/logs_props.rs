@@ -45,6 +45,37 @@ fn loggy() -> impl Strategy<Value = Vec<u8>> {
     prop::collection::vec(piece, 0..40).prop_map(|v| v.concat())
 }
 
+/// Raw offsets of the malformed sequences of `bytes`, decoded in one go by `encoding_rs`, as
+/// the scanner reports them (after the BOM, if any).
+fn malformed_offsets(bytes: &[u8]) -> Vec<u64> {
+    let enc = triage_collectors::text::sniff(bytes);
+    let bom = enc.bom_len(bytes);
+    let mut dec = enc.encoding_rs().new_decoder_without_bom_handling();
+    let mut src = &bytes[bom..];
+    let mut at = bom as u64;
+    let mut out = Vec::new();
+    let mut text = String::with_capacity(bytes.len() * 3 + 16);
+    loop {
+        let (res, read) = dec.decode_to_string_without_replacement(src, &mut text, true);
+        match res {
+            encoding_rs::DecoderResult::Malformed(bad, extra) => {
+                out.push((at + read as u64).saturating_sub(u64::from(bad) + u64::from(extra)));
+            }
+            _ => break,
+        }
+        src = &src[read..];
+        at += read as u64;
+    }
+    out
+}
+
+/// The offsets of the scanner's malformed-sequence errors, when none was left out.
+fn scanned_malformed(out: &triage_collectors::logs::ScanOutput) -> Option<Vec<u64>> {
+    let capped = out.errors.iter().any(|e| e.message.contains("more errors"));
+    let offsets = out.errors.iter().filter(|e| e.message.starts_with("malformed")).filter_map(|e| e.offset);
+    (!capped).then(|| offsets.collect())
+}
+
 fn plan() -> ScanPlan {
     let sig = |id: &str, log: &str, p: &str| SignalSpec {
         id: id.into(),
@@ -107,14 +138,26 @@ proptest! {
             let recs = split_records(decoded.as_bytes(), &mut Splitter::new(rules));
             prop_assert_eq!(whole.records, recs.len() as u64);
             prop_assert_eq!(whole.bytes, decoded.len() as u64);
-            let small = scan_reader_with(&bytes[..], "x.log", 0, &format, Some(&p), ScanLimits { chunk, max_record_bytes: 1 << 20 });
+            let small = scan_reader_with(&bytes[..], "x.log", 0, &format, Some(&p), ScanLimits { chunk, max_record_bytes: 1 << 20, ..ScanLimits::default() });
             prop_assert_eq!(&small.facts, &whole.facts);
             prop_assert_eq!(small.records, whole.records);
             prop_assert_eq!(small.lines, whole.lines);
             // Tiny record limits only split records into parts: no panic, same line count.
-            let parts = scan_reader_with(&bytes[..], "x.log", 0, &format, Some(&p), ScanLimits { chunk, max_record_bytes: max_record });
+            let parts = scan_reader_with(&bytes[..], "x.log", 0, &format, Some(&p), ScanLimits { chunk, max_record_bytes: max_record, ..ScanLimits::default() });
             prop_assert_eq!(parts.lines, whole.lines);
             prop_assert_eq!(parts.bytes, whole.bytes);
+            // UTF-8 read in place (or any encoding decoded) reports the malformed sequences a
+            // decoder reading the whole input in one go reports, at the same offsets.
+            let reference = malformed_offsets(&bytes);
+            for out in [&whole, &small] {
+                if let Some(got) = scanned_malformed(out) {
+                    prop_assert_eq!(&got, &reference);
+                }
+            }
+            // The single search over signals and built-ins finds what two searches find.
+            let two = scan_reader_with(&bytes[..], "x.log", 0, &format, Some(&p), ScanLimits { chunk, one_search: false, ..ScanLimits::default() });
+            prop_assert_eq!(&two.facts, &whole.facts);
+            prop_assert_eq!(&two.errors, &whole.errors);
         }
     }
 }

@@ -336,6 +336,10 @@ pub fn fields(rec: &Record<'_>) -> Fields {
 /// messages (670x) among the many a site server logs.
 pub const BUILTIN_PATTERNS: &[&str] = &["SCHANNEL Protocol", "https://", r"STATMSG: ID=670\d\b"];
 
+/// Literals that find every match of [`BUILTIN_PATTERNS`] (and a few more), for the scanner's
+/// single search over signals and built-ins.
+pub const BUILTIN_SEARCH: &[&str] = &["SCHANNEL Protocol", "https://", "STATMSG: ID=670"];
+
 /// What a site-server status message ID means for synchronization.
 pub fn statmsg_kind(id: i64) -> &'static str {
     match id {

@@ -8,13 +8,13 @@
 //! | `custom-log` | files matching a pack's [`LogKindSpec`](triage_facts::LogKindSpec) globs | the kind's `name` |
 //!
 //! How a file is read ([`scan`]): the raw bytes are read in small chunks (128 KiB, so they stay
-//! in the CPU cache) and decoded (UTF-8 with or without BOM, UTF-16LE/BE, sniffed from the
-//! first 8 KiB) into a bounded buffer. One line pass splits the lines into **records** (a header
-//! line and its continuation lines, see [`record`]) and takes each record's time; a
-//! multi-pattern search (every signal pattern of the file's kind in one `regex-automata` meta
-//! regex, the format's built-in patterns in another) runs over the buffer; each hit is
-//! widened to its record, the record is matched against every pattern (a `RegexSet`, then
-//! captures), and the search resumes after the record, so no match is lost. A record still
+//! in the CPU cache) and decoded (UTF-8 with or without BOM, validated in place; UTF-16LE/BE;
+//! sniffed from the first 8 KiB) into a bounded buffer. One line pass splits the lines into
+//! **records** (a header line and its continuation lines, see [`record`]) and takes each
+//! record's time; one multi-pattern search (every signal pattern of the file's kind and the
+//! format's built-in patterns together) runs over the buffer; each hit is widened to its
+//! record, the record is matched against every pattern (then captures), and the search resumes
+//! after the record, so no match is lost. A record still
 //! incomplete at the end of the buffer is carried into the next chunk; one longer than
 //! [`scan::MAX_RECORD_BYTES`] is scanned in parts. Memory does not grow with the file.
 //!

@@ -63,9 +63,54 @@ impl Splitter {
     }
 
     /// [`Splitter::starts_record`] for [`Rules::Wsus`], the scanner's line pass: the same
-    /// answer, and the header's time goes into `range` (not into `header_time`).
-    #[inline]
+    /// answer, and the header's time goes into `range` (not into `header_time`). `line` may
+    /// still end with its `\n` or `\r\n`.
+    ///
+    /// The usual header (`YYYY-MM-DD HH:MM:SS.mmm UTC` with one space or TAB, on the day of the
+    /// previous header) is recognised from its first 27 bytes with a few word operations; every
+    /// other line takes [`Splitter::starts_wsus_slow`].
+    #[inline(always)]
     pub fn starts_wsus(&mut self, line: &[u8], range: &mut TimeRange) -> bool {
+        if let Some(key) = self.usual_header(line) {
+            self.first = false;
+            self.seen_header = true;
+            range.add_key(key);
+            return true;
+        }
+        self.starts_wsus_slow(strip_eol(line), range)
+    }
+
+    /// The [`TimeKey`] of a header of the usual shape on the day [`header_time_fast`]
+    /// (`softwaredistribution`) last validated; `None` for anything else, which the slow path
+    /// then decides (a terminator in the first 27 bytes fails the shape, so `line` may carry it).
+    #[inline(always)]
+    fn usual_header(&self, line: &[u8]) -> Option<TimeKey> {
+        let head: &[u8; 27] = line.first_chunk()?;
+        let day = self.fast_day.as_ref()?;
+        let word = |i: usize| {
+            let mut b = [0u8; 8];
+            b.copy_from_slice(&head[i * 8..i * 8 + 8]);
+            u64::from_be_bytes(b)
+        };
+        let w = [word(0), word(1), word(2)];
+        let shaped = w
+            .iter()
+            .zip(softwaredistribution::WORD_SHAPE)
+            .all(|(x, (m, p, a, m2, p2))| (x & m) == p && (x.wrapping_add(a) & m2) == p2);
+        let ok = shaped
+            && head[..10] == day[..]
+            && matches!(head[23], b' ' | b'\t')
+            && head[24..27] == *b"UTC"
+            && (head[11], head[12]) <= (b'2', b'3')
+            && head[14] <= b'5'
+            && (head[17], head[18]) < (b'6', b'0');
+        // (A leap second, `:60`, takes the slow path, which reads it as `:59`.)
+        ok.then_some([w[0], w[1], w[2] & !0xFF])
+    }
+
+    /// [`Splitter::starts_wsus`] for any line (without its terminator).
+    #[inline(never)]
+    pub fn starts_wsus_slow(&mut self, line: &[u8], range: &mut TimeRange) -> bool {
         let first = std::mem::replace(&mut self.first, false);
         let header = match line.first() {
             Some(b) if b.is_ascii_digit() => {

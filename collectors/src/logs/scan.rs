@@ -2,15 +2,23 @@
 //! signal of the file's kind in one pass, widen each hit to its record, and gather the built-in
 //! facts. Memory is bounded by [`CHUNK`] + [`MAX_RECORD_BYTES`] whatever the file's size.
 //!
-//! The hot path per chunk is a line pass (memchr for `\n`, the [`Splitter`] on each line, the
-//! record's time from its header line; for WSUS `Splitter::starts_wsus`, which checks the header
-//! shape a word at a time and keeps times as byte keys, converting only the earliest and latest
-//! at the end) and the multi-pattern search over the chunk: one
-//! `regex-automata` meta regex over every signal pattern of the kind, and one over the format's
-//! built-in patterns (kept apart so that the literal prefilter of each stays selective). Only
-//! records with a hit are looked at closer: matched pattern by pattern (a `RegexSet`, then
-//! captures) and parsed into fields when a signal under its cap or a built-in fact wants them;
-//! a record without CRs is matched in place, with no copy.
+//! The hot path per chunk:
+//! - UTF-8 is read straight into the text buffer and validated there (`simdutf8`); other
+//!   encodings, and UTF-8 from its first malformed sequence on, go through `encoding_rs`.
+//! - A line pass: memchr for `\n` and the [`Splitter`] on each line. For WSUS,
+//!   `Splitter::starts_wsus` recognises the usual header from its first 27 bytes a word at a
+//!   time and keeps its time as a byte key (only the earliest and latest are converted, at the
+//!   end).
+//! - One search for every signal pattern of the kind and the format's built-in patterns
+//!   together: a Teddy search for a rare *window* of each pattern's prefix literals
+//!   ([`Windows`]), each window found checked back to its literal and the patterns run there,
+//!   anchored (one `regex-automata` meta regex). Patterns without usable prefix literals fall
+//!   back to two meta regex searches, signals and built-ins apart.
+//!
+//! Only records holding a match are looked at closer: matched signal by signal (a `memmem` for
+//! the signal's literal, then its regex unless it is a plain literal; then captures) and parsed
+//! into fields when a signal under its cap or a built-in fact wants them; a record without CRs
+//! is matched in place, with no copy.
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -45,11 +53,15 @@ pub const MAX_ERRORS_PER_FILE: usize = 50;
 pub struct ScanLimits {
     pub chunk: usize,
     pub max_record_bytes: usize,
+    /// Search signals and built-in patterns together when a prefilter for all of them can be
+    /// built (the default); `false` forces the two separate searches, which must give the same
+    /// facts (tests compare them).
+    pub one_search: bool,
 }
 
 impl Default for ScanLimits {
     fn default() -> Self {
-        ScanLimits { chunk: CHUNK, max_record_bytes: MAX_RECORD_BYTES }
+        ScanLimits { chunk: CHUNK, max_record_bytes: MAX_RECORD_BYTES, one_search: true }
     }
 }
 
@@ -95,6 +107,17 @@ impl Format {
         }
     }
 
+    /// Literals whose matches include every match of [`Format::builtin_patterns`], for the
+    /// search (a record they find is checked against the exact patterns). Plain literals: no
+    /// `\b`, which would make the search's DFA give up on non-ASCII text.
+    fn builtin_search(&self) -> &'static [&'static str] {
+        match self {
+            Format::Wsus => softwaredistribution::BUILTIN_SEARCH,
+            Format::ConfigMgr(_) => configmgr::BUILTIN_SEARCH,
+            Format::Custom(_) => &[],
+        }
+    }
+
     fn fields(&self, rec: &Record<'_>) -> Fields {
         match self {
             Format::Wsus => softwaredistribution::fields(rec),
@@ -117,6 +140,15 @@ impl Format {
         }
     }
 
+    /// Whether [`Format::extract`] reads the fields of a record (`joined`: its lines joined
+    /// with `\n`); when not, they are not parsed for it.
+    fn extract_needs_fields(&self, joined: &str) -> bool {
+        match self {
+            Format::Wsus => softwaredistribution::extract_needs_fields(joined),
+            Format::ConfigMgr(_) | Format::Custom(_) => true,
+        }
+    }
+
     /// The time of a record from one of its lines, where the format puts it there (WSUS: the
     /// header; ConfigMgr: the line that closes the record).
     fn line_time(&self, line: &[u8], starts: bool) -> Option<Timestamp> {
@@ -136,23 +168,219 @@ impl Format {
 
 /// The signals of one kind, compiled once per file.
 struct Matcher {
-    /// Where to look closer: one multi-pattern regex over every signal pattern, and one over the
-    /// format's built-in patterns. Two searches, because literal prefilters (Teddy) lose their
-    /// edge when their fingerprint buckets fill up: the pack's eight WSUS signals plus three
-    /// built-ins in one regex scan 5× slower than the two apart (`BENCHMARKS.md`).
+    /// Where to look closer. Usually one multi-pattern regex over every signal pattern and the
+    /// format's [`Format::builtin_search`] patterns, with a literal prefilter built from each
+    /// pattern's own prefix literals ([`combined_prefilter`]), so the chunk is searched once;
+    /// with [`Windows`] (the usual case) it only runs anchored, where a window says. When the
+    /// patterns have no such literals, two regexes with the default prefilters, one
+    /// over the signals and one over the built-in patterns, as separate searches (put together,
+    /// the default literal optimisation would cut the literals to their first bytes).
     any: Vec<meta::Regex>,
+    /// With one search: the literal windows that find its candidates (see [`Windows`]).
+    windows: Option<Windows>,
     /// The built-in patterns alone: whether a record feeds the built-in facts.
     builtin: Option<meta::Regex>,
     /// Which signals a record matches.
     set: regex::RegexSet,
+    /// Per signal, when every signal has one (and `set` was built): the cheaper way to tell.
+    gates: Option<Vec<Gate>>,
     /// Per signal (same order as `set`): its spec and its regex for captures.
     signals: Vec<(triage_facts::SignalSpec, regex::Regex)>,
+}
+
+/// Most prefix literals a combined search's prefilter may have: beyond that the prefilter's
+/// fingerprints (Teddy's buckets) get crowded and two searches are cheaper.
+const MAX_COMBINED_NEEDLES: usize = 32;
+
+/// The prefix literals every match of `pattern` starts with (each at least three bytes long),
+/// optimised as the regex engine would for that pattern alone, and whether the pattern is
+/// nothing but one literal; `None` when no such finite set exists.
+fn prefix_literals(pattern: &str) -> Option<(Vec<Vec<u8>>, bool)> {
+    use regex_syntax::hir::literal::{ExtractKind, Extractor};
+    let hir = regex_syntax::ParserBuilder::new().multi_line(true).crlf(true).build().parse(pattern).ok()?;
+    let plain = matches!(hir.kind(), regex_syntax::hir::HirKind::Literal(_));
+    let mut seq = Extractor::new().kind(ExtractKind::Prefix).extract(&hir);
+    seq.optimize_for_prefix_by_preference();
+    let lits: Vec<Vec<u8>> = seq.literals()?.iter().map(|l| l.as_bytes().to_vec()).collect();
+    if lits.is_empty() || lits.iter().any(|l| l.len() < 3) {
+        return None;
+    }
+    Some((lits, plain))
+}
+
+/// A prefilter for one search over all of `patterns`: the union of each pattern's
+/// [`prefix_literals`], each set optimised on its own (so that one pattern's many literals do
+/// not shorten every other pattern's). `None` when some pattern has no such literals, or there
+/// are too many: a prefilter must never miss the start of a match, and a poor one is slower
+/// than two searches.
+fn combined_prefilter(patterns: &[&str]) -> Option<regex_automata::util::prefilter::Prefilter> {
+    let mut needles: Vec<Vec<u8>> = Vec::new();
+    for p in patterns {
+        needles.extend(prefix_literals(p)?.0);
+    }
+    needles.sort();
+    needles.dedup();
+    if needles.is_empty() || needles.len() > MAX_COMBINED_NEEDLES {
+        return None;
+    }
+    regex_automata::util::prefilter::Prefilter::new(regex_automata::MatchKind::LeftmostFirst, &needles)
+        .filter(|p| p.is_fast())
+}
+
+/// Whether one signal matches a record, cheaply: the record must contain one of the pattern's
+/// prefix literals (a `memmem` each); a pattern that is one plain literal then matches, any
+/// other is run on the record.
+struct Gate {
+    finders: Vec<memchr::memmem::Finder<'static>>,
+    plain: bool,
+}
+
+impl Gate {
+    fn new(pattern: &str) -> Option<Gate> {
+        let (lits, plain) = prefix_literals(pattern)?;
+        let finders = lits.iter().map(|l| memchr::memmem::Finder::new(l).into_owned()).collect();
+        Some(Gate { finders, plain })
+    }
+
+    fn is_match(&self, re: &regex::Regex, text: &str) -> bool {
+        if self.plain {
+            return self.finders.iter().any(|f| f.find(text.as_bytes()).is_some());
+        }
+        // Every match starts at a literal: the regex runs from the first one (with the text
+        // before it as context for look-arounds).
+        let first = self.finders.iter().filter_map(|f| f.find(text.as_bytes())).min();
+        first.is_some_and(|at| re.is_match_at(text, at))
+    }
+}
+
+/// The single search's candidates, found by a part of each prefix literal rather than its
+/// start. A multi-literal search (Teddy) reports a candidate wherever the first four bytes of
+/// a literal show, and the literals of real patterns tend to start with the words routine lines
+/// are made of (`EventId=38` with `EventLogEventReporter`, `ErrorCode=` with `Error`), so most
+/// of its time went into checking false candidates. Each literal is looked for by a *window*
+/// that starts where its bytes are least usual in text ([`window_start`]); a window found is
+/// checked back to its literal's start and the patterns are run there, anchored. A record with
+/// a match holds a whole prefix literal, hence its window, so no record is missed; the record
+/// of a candidate that passes is then matched exactly as before.
+struct Windows {
+    searcher: aho_corasick::packed::Searcher,
+    /// In the searcher's pattern order.
+    windows: Vec<Vec<u8>>,
+    /// Per window: the literals it is taken from.
+    owners: Vec<Owners>,
+    literals: Vec<Vec<u8>>,
+}
+
+/// The literals a window is taken from: (index in `Windows::literals`, the window's offset in
+/// the literal).
+type Owners = Vec<(usize, usize)>;
+
+/// How common a byte is in log text, roughly (higher: more common).
+fn commonness(b: u8) -> u32 {
+    match b {
+        b'e' | b't' | b'a' | b'o' | b'i' | b'n' | b's' | b'r' | b'h' | b'l' | b' ' => 10,
+        b'a'..=b'z' => 7,
+        b'0'..=b'9' => 6,
+        b'A'..=b'Z' => 5,
+        b'.' | b',' | b':' | b'-' | b'/' | b'\t' | b'_' => 4,
+        0x80..=0xFF => 1,
+        _ => 2,
+    }
+}
+
+/// Where in `lit` its window starts: the four bytes least likely in text (a lower-case letter
+/// followed by a capital, as inside `WebException`, counts as rare; a capital after a space, as
+/// in ` Exception`, as common).
+fn window_start(lit: &[u8]) -> usize {
+    if lit.len() <= 4 {
+        return 0;
+    }
+    let score = |w: &[u8]| {
+        let camel = w.windows(2).filter(|p| p[0].is_ascii_lowercase() && p[1].is_ascii_uppercase()).count();
+        let word = w.windows(2).filter(|p| p[0] == b' ' && p[1].is_ascii_uppercase()).count();
+        (w.iter().map(|b| commonness(*b)).sum::<u32>() + 5 * word as u32).saturating_sub(5 * camel as u32)
+    };
+    (0..=lit.len() - 4).min_by_key(|&k| (score(&lit[k..k + 4]), k)).unwrap_or(0)
+}
+
+impl Windows {
+    /// Longest window kept: longer ones only make the check of a candidate longer.
+    const MAX_LEN: usize = 16;
+
+    fn new(patterns: &[&str]) -> Option<Windows> {
+        let mut literals: Vec<Vec<u8>> = Vec::new();
+        for p in patterns {
+            literals.extend(prefix_literals(p)?.0);
+        }
+        literals.sort();
+        literals.dedup();
+        if literals.is_empty() || literals.len() > MAX_COMBINED_NEEDLES {
+            return None;
+        }
+        let mut windows: Vec<(Vec<u8>, Owners)> = Vec::new();
+        for (i, lit) in literals.iter().enumerate() {
+            let k = window_start(lit);
+            let w = lit[k..lit.len().min(k + Self::MAX_LEN)].to_vec();
+            match windows.iter_mut().find(|(x, _)| *x == w) {
+                Some((_, owners)) => owners.push((i, k)),
+                None => windows.push((w, vec![(i, k)])),
+            }
+        }
+        // Teddy puts pattern `i` in bucket `7 - i % 8` and checks every pattern of a bucket
+        // whose fingerprint shows: the most common windows go where they are alone.
+        let score = |w: &[u8]| w.iter().take(4).map(|b| commonness(*b)).sum::<u32>();
+        windows.sort_by_key(|(w, _)| std::cmp::Reverse(score(w)));
+        let n = windows.len();
+        let mut slots: Vec<usize> = (0..n).collect();
+        slots.sort_by_key(|&i| ((n + 7 - i % 8) / 8, i));
+        let mut ordered: Vec<Option<(Vec<u8>, Owners)>> = vec![None; n];
+        for (slot, w) in slots.into_iter().zip(windows) {
+            ordered[slot] = Some(w);
+        }
+        let (windows, owners): (Vec<Vec<u8>>, Vec<Owners>) = ordered.into_iter().flatten().unzip();
+        let searcher = aho_corasick::packed::Config::new()
+            .match_kind(aho_corasick::packed::MatchKind::LeftmostFirst)
+            .builder()
+            .extend(&windows)
+            .build()?;
+        Some(Windows { searcher, windows, owners, literals })
+    }
+
+    /// For a window found at `q`: where a match of `re` starts that holds it in its prefix
+    /// literal, no earlier than `floor` and within `..end`.
+    fn match_start(
+        &self,
+        text: &[u8],
+        q: usize,
+        floor: usize,
+        end: usize,
+        re: &meta::Regex,
+    ) -> Option<usize> {
+        for (w, owners) in self.windows.iter().zip(&self.owners) {
+            if !text[q..end].starts_with(w) {
+                continue;
+            }
+            for &(lit, k) in owners {
+                let Some(s) = q.checked_sub(k).filter(|s| *s >= floor) else { continue };
+                if !text[s..end].starts_with(&self.literals[lit]) {
+                    continue;
+                }
+                let input =
+                    Input::new(text).range(s..end).anchored(regex_automata::Anchored::Yes).earliest(true);
+                if re.search_half(&input).is_some() {
+                    return Some(s);
+                }
+            }
+        }
+        None
+    }
 }
 
 fn compile(
     format: &Format,
     plan: Option<&ScanPlan>,
     rel: &str,
+    one_search: bool,
     errors: &mut Vec<CollectionError>,
 ) -> Matcher {
     let mut signals = Vec::new();
@@ -173,34 +401,61 @@ fn compile(
             }
         }
     }
-    let groups: [Vec<&str>; 2] =
-        [signals.iter().map(|(s, _)| s.pattern.as_str()).collect(), format.builtin_patterns().to_vec()];
+    let syntax = regex_automata::util::syntax::Config::new().multi_line(true).crlf(true);
+    let mut cannot_compile = |e: regex_automata::meta::BuildError| {
+        errors.push(CollectionError::new(
+            rel,
+            format.collector(),
+            format!("cannot compile the signals: {e}"),
+        ));
+    };
+    let builtin = if format.builtin_patterns().is_empty() {
+        None
+    } else {
+        meta::Builder::new()
+            .syntax(syntax)
+            .build_many(format.builtin_patterns())
+            .map_err(&mut cannot_compile)
+            .ok()
+    };
+    let signal_patterns: Vec<&str> = signals.iter().map(|(s, _)| s.pattern.as_str()).collect();
+    // One search over everything when a good prefilter exists for it.
     let mut any = Vec::new();
-    let mut builtin = None;
-    for (gi, patterns) in groups.iter().enumerate().filter(|(_, g)| !g.is_empty()) {
-        let built = meta::Builder::new()
-            .syntax(regex_automata::util::syntax::Config::new().multi_line(true).crlf(true))
-            .build_many(patterns);
-        match built {
-            Ok(r) => {
-                if gi == 1 {
-                    builtin = Some(r.clone());
-                }
+    let mut windows = None;
+    if one_search && !signal_patterns.is_empty() && builtin.is_some() {
+        let all: Vec<&str> = signal_patterns.iter().chain(format.builtin_search()).copied().collect();
+        if let Some(pre) = combined_prefilter(&all) {
+            // When it does not compile, the two searches below say why.
+            if let Ok(r) = meta::Builder::new()
+                .configure(meta::Config::new().prefilter(Some(pre)))
+                .syntax(syntax)
+                .build_many(&all)
+            {
                 any.push(r);
+                windows = Windows::new(&all);
             }
-            Err(e) => errors.push(CollectionError::new(
-                rel,
-                format.collector(),
-                format!("cannot compile the signals: {e}"),
-            )),
         }
+    }
+    if any.is_empty() {
+        if !signal_patterns.is_empty() {
+            match meta::Builder::new().syntax(syntax).build_many(&signal_patterns) {
+                Ok(r) => any.push(r),
+                Err(e) => cannot_compile(e),
+            }
+        }
+        any.extend(builtin.clone());
     }
     let set = regex::RegexSetBuilder::new(signals.iter().map(|(s, _)| s.pattern.as_str()))
         .multi_line(true)
         .crlf(true)
         .build()
         .unwrap_or_else(|_| regex::RegexSet::empty());
-    Matcher { any, builtin, set, signals }
+    let gates = if set.len() == signals.len() {
+        signals.iter().map(|(s, _)| Gate::new(&s.pattern)).collect::<Option<Vec<Gate>>>()
+    } else {
+        None
+    };
+    Matcher { any, windows, builtin, set, gates, signals }
 }
 
 /// What one file gave.
@@ -223,7 +478,7 @@ pub fn scan_file(path: &Path, rel: &str, format: &Format, plan: Option<&ScanPlan
             scan_reader(f, rel, total, format, plan)
         }
         Err(e) => {
-            let mut out = Scanner::new(rel, format, plan, 0).finish();
+            let mut out = Scanner::new(rel, format, plan, 0, true).finish();
             out.errors.push(CollectionError::new(rel, format.collector(), format!("cannot open: {e}")));
             out
         }
@@ -253,17 +508,30 @@ pub fn scan_reader_with<R: Read>(
     plan: Option<&ScanPlan>,
     limits: ScanLimits,
 ) -> ScanOutput {
-    let mut sc = Scanner::new(rel, format, plan, total);
+    let mut sc = Scanner::new(rel, format, plan, total, limits.one_search);
     sc.max_record = limits.max_record_bytes.max(1);
     let chunk = limits.chunk.max(1);
     // The first read is at least a recognition head, so the encoding is sniffed as
-    // `text::decode` and discovery sniff it, whatever the chunk size.
+    // `text::decode` and discovery sniff it, whatever the chunk size. After it, UTF-8 is read
+    // straight into the text buffer and validated there; other encodings (and UTF-8 from its
+    // first malformed sequence on) are read into `raw` and decoded into the text buffer.
     let mut raw = vec![0u8; chunk.max(Artifact::HEAD_LEN)];
-    let mut decoder: Option<encoding_rs::Decoder> = None;
     let mut raw_done = 0u64;
+    let mut first = true;
     loop {
-        let want = if decoder.is_none() { raw.len() } else { chunk };
-        let (n, failed) = match read_full(&mut reader, &mut raw[..want]) {
+        let want = if first { raw.len() } else { chunk };
+        let direct = !first && sc.decoder.is_none();
+        let carried = if direct { sc.carry.len() } else { 0 };
+        let read = if direct {
+            let Scanner { text, carry, .. } = &mut sc;
+            let spare = text.spare(carried + want);
+            spare[..carried].copy_from_slice(carry);
+            carry.clear();
+            read_full(&mut reader, &mut spare[carried..])
+        } else {
+            read_full(&mut reader, &mut raw[..want])
+        };
+        let (n, failed) = match read {
             Ok(n) => (n, false),
             Err(e) => {
                 sc.error_at_offset(raw_done, format!("read error, rest of the file not scanned: {e}"));
@@ -271,19 +539,33 @@ pub fn scan_reader_with<R: Read>(
             }
         };
         let last = failed || n < want;
-        let mut src = &raw[..n];
-        let dec = decoder.get_or_insert_with(|| {
-            let enc = sniff(src);
-            sc.encoding = enc;
-            let bom = enc.bom_len(src);
-            src = &src[bom..];
-            raw_done += bom as u64;
-            enc.encoding_rs().new_decoder_without_bom_handling()
-        });
-        sc.decode(dec, src, last, raw_done);
-        raw_done += src.len() as u64;
+        let before = raw_done;
+        if direct {
+            sc.push_utf8(carried + n, last, raw_done - carried as u64);
+            raw_done += n as u64;
+        } else {
+            let mut src = &raw[..n];
+            if first {
+                let enc = sniff(src);
+                sc.encoding = enc;
+                let bom = enc.bom_len(src);
+                src = &src[bom..];
+                raw_done += bom as u64;
+                if matches!(enc, TextEncoding::Utf8 | TextEncoding::Utf8Bom) {
+                    sc.text.spare(src.len()).copy_from_slice(src);
+                    sc.push_utf8(src.len(), last, raw_done);
+                } else {
+                    sc.decoder = Some(enc.encoding_rs().new_decoder_without_bom_handling());
+                    sc.decode(src, last, raw_done);
+                }
+            } else {
+                sc.decode(src, last, raw_done);
+            }
+            raw_done += src.len() as u64;
+        }
+        first = false;
         sc.process(last);
-        if raw_done & !0xF_FFFF != (raw_done - src.len() as u64) & !0xF_FFFF || last {
+        if raw_done & !0xF_FFFF != before & !0xF_FFFF || last {
             crate::discover::file_progress(raw_done);
         }
         if last {
@@ -291,6 +573,50 @@ pub fn scan_reader_with<R: Read>(
         }
     }
     sc.finish()
+}
+
+/// The decoded text not yet done with: valid UTF-8 in `buf[..len]`. `buf` keeps its size (bytes
+/// past `len` are stale), so reading into it costs no zeroing.
+#[derive(Default)]
+struct TextBuf {
+    buf: Vec<u8>,
+    len: usize,
+}
+
+impl TextBuf {
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    fn as_bytes(&self) -> &[u8] {
+        &self.buf[..self.len]
+    }
+
+    /// `n` bytes just past the text, for [`TextBuf::commit`].
+    fn spare(&mut self, n: usize) -> &mut [u8] {
+        if self.buf.len() < self.len + n {
+            self.buf.resize(self.len + n, 0);
+        }
+        &mut self.buf[self.len..self.len + n]
+    }
+
+    fn commit(&mut self, n: usize) {
+        self.len += n;
+    }
+
+    fn push_str(&mut self, s: &str) {
+        self.spare(s.len()).copy_from_slice(s.as_bytes());
+        self.commit(s.len());
+    }
+
+    fn drain_front(&mut self, upto: usize) {
+        self.buf.copy_within(upto..self.len, 0);
+        self.len -= upto;
+    }
+
+    fn clear(&mut self) {
+        self.len = 0;
+    }
 }
 
 fn read_full<R: Read>(r: &mut R, buf: &mut [u8]) -> std::io::Result<usize> {
@@ -331,7 +657,12 @@ struct Scanner<'a> {
     errors_dropped: u64,
 
     /// Decoded text not yet done with; `text[0]` is at decoded offset `base`.
-    text: String,
+    text: TextBuf,
+    /// The decoder, once the text is not read as UTF-8 in place (another encoding, or a
+    /// malformed sequence seen).
+    decoder: Option<encoding_rs::Decoder>,
+    /// UTF-8 read in place: the bytes of a character cut by the end of the last read.
+    carry: Vec<u8>,
     base: u64,
     /// `text[..fed]` has been fed to the splitter, line by line.
     fed: usize,
@@ -363,9 +694,9 @@ struct Scanner<'a> {
 }
 
 impl<'a> Scanner<'a> {
-    fn new(rel: &'a str, format: &'a Format, plan: Option<&ScanPlan>, _total: u64) -> Self {
+    fn new(rel: &'a str, format: &'a Format, plan: Option<&ScanPlan>, _total: u64, one_search: bool) -> Self {
         let mut errors = Vec::new();
-        let matcher = compile(format, plan, rel, &mut errors);
+        let matcher = compile(format, plan, rel, one_search, &mut errors);
         let n = matcher.signals.len();
         Scanner {
             rel,
@@ -375,7 +706,9 @@ impl<'a> Scanner<'a> {
             encoding: TextEncoding::Utf8,
             errors,
             errors_dropped: 0,
-            text: String::new(),
+            text: TextBuf::default(),
+            decoder: None,
+            carry: Vec::new(),
             base: 0,
             fed: 0,
             next_line: 1,
@@ -415,16 +748,43 @@ impl<'a> Scanner<'a> {
         self.push_error(e);
     }
 
+    /// Takes the `added` bytes just past the text (`text.spare`), read as UTF-8 and starting at
+    /// raw offset `raw_at`, into the text when they are valid UTF-8; a character cut by the end
+    /// of the read waits in `carry`. From the first malformed sequence on, the bytes go through
+    /// the decoder instead, as any other encoding does: the same text and errors, only slower.
+    fn push_utf8(&mut self, added: usize, last: bool, raw_at: u64) {
+        let start = self.text.len();
+        let new = &self.text.spare(added)[..];
+        // (`simdutf8`: several times faster than `std::str::from_utf8`, same answers.)
+        let (good, rest) = match simdutf8::compat::from_utf8(new) {
+            Ok(_) => (added, false),
+            Err(e) if e.error_len().is_none() && !last => {
+                let good = e.valid_up_to();
+                self.carry.extend_from_slice(&new[good..]);
+                (good, false)
+            }
+            Err(e) => (e.valid_up_to(), true),
+        };
+        self.text.commit(good);
+        if rest {
+            let tail = self.text.buf[start + good..start + added].to_vec();
+            self.decoder = Some(encoding_rs::UTF_8.new_decoder_without_bom_handling());
+            self.decode(&tail, last, raw_at + good as u64);
+        }
+    }
+
     /// Appends the decoding of `src` (which starts at raw offset `raw_at`) to `text`; each
     /// malformed sequence becomes U+FFFD and an error with its raw offset.
-    fn decode(&mut self, dec: &mut encoding_rs::Decoder, mut src: &[u8], last: bool, mut raw_at: u64) {
+    fn decode(&mut self, mut src: &[u8], last: bool, mut raw_at: u64) {
+        let Some(mut dec) = self.decoder.take() else { return };
         loop {
             let need =
                 dec.max_utf8_buffer_length_without_replacement(src.len()).unwrap_or(src.len() * 3 + 16);
-            self.text.reserve(need.max(16));
-            let (res, read) = dec.decode_to_string_without_replacement(src, &mut self.text, last);
+            let (res, read, written) =
+                dec.decode_to_utf8_without_replacement(src, self.text.spare(need.max(16)), last);
+            self.text.commit(written);
             match res {
-                encoding_rs::DecoderResult::InputEmpty => return,
+                encoding_rs::DecoderResult::InputEmpty => break,
                 encoding_rs::DecoderResult::OutputFull => {}
                 encoding_rs::DecoderResult::Malformed(bad, extra) => {
                     let at = (raw_at + read as u64).saturating_sub(u64::from(bad) + u64::from(extra));
@@ -432,12 +792,13 @@ impl<'a> Scanner<'a> {
                         at,
                         format!("malformed {} sequence, replaced by U+FFFD", self.encoding.name()),
                     );
-                    self.text.push('\u{FFFD}');
+                    self.text.push_str("\u{FFFD}");
                 }
             }
             src = &src[read..];
             raw_at += read as u64;
         }
+        self.decoder = Some(dec);
     }
 
     /// Feeds the new complete lines to the splitter, handles every record known to be complete,
@@ -470,21 +831,43 @@ impl<'a> Scanner<'a> {
         let tail = (last && !text.ends_with(b"\n") && from < text.len()).then_some(text.len());
         if is_wsus {
             // The WSUS line pass: nothing but where records start and the header times.
-            let mut line = self.next_line;
+            let first_line = self.next_line;
+            let mut line = first_line;
             let mut mid_line = std::mem::take(&mut self.mid_line);
-            for end in memchr::memchr_iter(b'\n', region).map(|i| from + i + 1).chain(tail) {
-                let content = strip_eol(&text[pos..end]);
-                let starts =
-                    !std::mem::take(&mut mid_line) && self.splitter.starts_wsus(content, &mut self.range);
-                if starts {
-                    self.starts.push((pos, line));
-                    self.records += 1;
+            let (splitter, range, starts) = (&mut self.splitter, &mut self.range, &mut self.starts);
+            let known = starts.len();
+            let mut pass = WsusPass { text, from, pos, line, mid_line, splitter, range, starts };
+            // memchr's AVX2 searcher used directly where the CPU has it: one call per line, so
+            // the per-call dispatch of `memchr_iter` shows.
+            #[cfg(target_arch = "x86_64")]
+            let done =
+                memchr::arch::x86_64::avx2::memchr::One::new(b'\n').map(|one| pass.run(one.iter(region)));
+            #[cfg(not(target_arch = "x86_64"))]
+            let done: Option<()> = None;
+            if done.is_none() {
+                pass.run(memchr::memchr_iter(b'\n', region));
+            }
+            let WsusPass { pos: p, line: l, mid_line: m, splitter, range, starts, .. } = pass;
+            (pos, line, mid_line) = (p, l, m);
+            if let Some(end) = tail {
+                if !mid_line && splitter.starts_wsus(&text[pos..end], range) {
+                    starts.push((pos, line));
                 }
-                if has_nul && memchr::memchr(0, content).is_some() {
-                    nul_lines.push(line);
-                }
+                mid_line = false;
                 line += 1;
                 pos = end;
+            }
+            self.records += (starts.len() - known) as u64;
+            if has_nul {
+                let mut at = from;
+                for (l, end) in
+                    (first_line..).zip(memchr::memchr_iter(b'\n', region).map(|i| from + i + 1).chain(tail))
+                {
+                    if memchr::memchr(0, &text[at..end]).is_some() {
+                        nul_lines.push(l);
+                    }
+                    at = end;
+                }
             }
             self.mid_line = mid_line;
             self.next_line = line;
@@ -525,6 +908,9 @@ impl<'a> Scanner<'a> {
 
     /// Finds hits in `text[searched..end]`, handling each hit's record.
     fn search(&mut self, end: usize) {
+        if self.matcher.windows.is_some() {
+            return self.search_windows(end);
+        }
         // Taken out for the loop, which needs `self` mutably; put back below.
         let any = std::mem::take(&mut self.matcher.any);
         let text_len = self.text.len();
@@ -555,6 +941,41 @@ impl<'a> Scanner<'a> {
         self.searched = self.searched.max(end);
     }
 
+    /// [`Scanner::search`] by [`Windows`]: every record that holds the start of a match.
+    fn search_windows(&mut self, end: usize) {
+        // Taken out for the loop, which needs `self` mutably; put back below. (Not cloned: a
+        // clone of a regex starts with an empty cache.)
+        let any = std::mem::take(&mut self.matcher.any);
+        let (Some(windows), Some(re)) = (self.matcher.windows.take(), any.first()) else {
+            self.matcher.any = any;
+            return;
+        };
+        let text_len = self.text.len();
+        let mut at = self.searched;
+        // Records before `floor` are done with.
+        let mut floor = at;
+        while at < end {
+            let found = windows.searcher.find_in(self.text.as_bytes(), aho_corasick::Span::from(at..end));
+            let Some(q) = found.map(|m| m.start()) else { break };
+            let Some(start) = windows.match_start(self.text.as_bytes(), q, floor, end, re) else {
+                at = q + 1;
+                continue;
+            };
+            let (ri, rstart) = self.record_of(start);
+            let rend = self.starts.get(ri + 1).map_or(text_len, |s| s.0);
+            let record_line = self.starts[ri].1;
+            let continued = ri == 0 && self.continued;
+            let part_line = if continued { self.part_line } else { record_line };
+            self.handle_record(rstart, rend, record_line, part_line, continued);
+            // Every pattern was tried on all of the record.
+            floor = rend;
+            at = at.max(rend);
+        }
+        self.matcher.windows = Some(windows);
+        self.matcher.any = any;
+        self.searched = self.searched.max(end);
+    }
+
     /// The record containing text offset `pos`: (index in `starts`, start offset).
     fn record_of(&self, pos: usize) -> (usize, usize) {
         let i = self.starts.partition_point(|s| s.0 <= pos).saturating_sub(1);
@@ -564,7 +985,11 @@ impl<'a> Scanner<'a> {
     /// Parses the record at `text[start..end]` (whose first line is `first_line`), gathers its
     /// built-in facts and matches it against every signal.
     fn handle_record(&mut self, start: usize, end: usize, record_line: u64, part_line: u64, continued: bool) {
-        let text = &self.text[start..end];
+        // Valid UTF-8 (`TextBuf`), and records start and end at line boundaries.
+        let bytes = &self.text.as_bytes()[start..end];
+        let text =
+            simdutf8::basic::from_utf8(bytes).map_or_else(|_| String::from_utf8_lossy(bytes), Cow::Borrowed);
+        let text: &str = &text;
         // The record's text, lines joined with `\n`: the text itself unless it has a CR.
         let body = text.strip_suffix('\n').unwrap_or(text);
         let borrowed = memchr::memchr(b'\r', body.as_bytes()).is_none().then_some(body);
@@ -590,7 +1015,16 @@ impl<'a> Scanner<'a> {
         // Signals still under their cap (the others only count), and whether the built-in facts
         // look at this record: when neither, the record is not parsed at all.
         let mut hits = Vec::new();
-        for i in self.matcher.set.matches(&joined).into_iter() {
+        let set_matches = self.matcher.gates.is_none().then(|| self.matcher.set.matches(&joined));
+        for i in 0..self.matcher.signals.len() {
+            let matched = match (&self.matcher.gates, &set_matches) {
+                (Some(gates), _) => gates[i].is_match(&self.matcher.signals[i].1, &joined),
+                (None, Some(m)) => m.matched(i),
+                (None, None) => false,
+            };
+            if !matched {
+                continue;
+            }
             let max = self.matcher.signals[i].0.max_matches;
             let max = if max == 0 { usize::MAX } else { max };
             if self.matches[i].0.len() >= max {
@@ -604,7 +1038,11 @@ impl<'a> Scanner<'a> {
             return;
         }
         let rec = Record { lines: lines_of(), continued };
-        let fields = self.format.fields(&rec);
+        let fields = if hits.is_empty() && !self.format.extract_needs_fields(&joined) {
+            Fields::new()
+        } else {
+            self.format.fields(&rec)
+        };
         let rel = self.rel;
         let collector = self.format.collector();
         if builtin {
@@ -646,7 +1084,7 @@ impl<'a> Scanner<'a> {
             // The record at `upto` (if any) starts a fresh part.
             self.continued = false;
         }
-        self.text.drain(..upto);
+        self.text.drain_front(upto);
         self.base += upto as u64;
         self.fed -= upto;
         self.searched -= upto.min(self.searched);
@@ -780,6 +1218,40 @@ impl<'a> Scanner<'a> {
     }
 }
 
+/// The WSUS line pass over one region: where records start, and their header times.
+struct WsusPass<'a> {
+    text: &'a [u8],
+    /// Where the region starts in `text`.
+    from: usize,
+    /// The start of the current line, its number, and whether it is the rest of a line whose
+    /// start was dropped.
+    pos: usize,
+    line: u64,
+    mid_line: bool,
+    splitter: &'a mut Splitter,
+    range: &'a mut TimeRange,
+    starts: &'a mut Vec<(usize, u64)>,
+}
+
+impl WsusPass<'_> {
+    /// Feeds every line that ends at one of `newlines` (offsets in the region).
+    #[inline(always)]
+    fn run(&mut self, newlines: impl Iterator<Item = usize>) {
+        let (mut pos, mut line, mut mid_line) = (self.pos, self.line, self.mid_line);
+        for i in newlines {
+            let end = self.from + i + 1;
+            if mid_line {
+                mid_line = false;
+            } else if self.splitter.starts_wsus(&self.text[pos..end], self.range) {
+                self.starts.push((pos, line));
+            }
+            line += 1;
+            pos = end;
+        }
+        (self.pos, self.line, self.mid_line) = (pos, line, mid_line);
+    }
+}
+
 /// `s` cut to at most `max` bytes at a char boundary, with `…` when cut.
 fn cap_text(s: &str, max: usize) -> String {
     if s.len() <= max {
@@ -790,4 +1262,67 @@ fn cap_text(s: &str, max: usize) -> String {
         end -= 1;
     }
     format!("{}…", &s[..end])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The WSUS pack's signals (as in `benches/log_scan.rs`).
+    const WSUS_SIGNALS: &[&str] = &[
+        "forcibly closed by the remote host",
+        "do not possess a common algorithm",
+        "The underlying connection was closed",
+        r"System\.Net\.WebException",
+        r"ProcessWebServiceProxyException found Exception was (?P<type>\w+)",
+        "Retry Limit Exceeded",
+        r"ErrorCode=(?P<code>[A-Za-z]+)",
+        r"EventId=38[67]",
+    ];
+
+    #[test]
+    fn one_search_for_the_wsus_pack() {
+        let all: Vec<&str> =
+            WSUS_SIGNALS.iter().chain(softwaredistribution::BUILTIN_SEARCH).copied().collect();
+        let pre = combined_prefilter(&all).expect("a prefilter for the WSUS pack and the built-ins");
+        // Every pattern keeps its own literal, not a cut-down first few bytes.
+        let hay = b"xx EventId=364 EventLogEventReporter ErrorCodes Error Processing System.Data";
+        assert_eq!(pre.find(hay, regex_automata::Span::from(0..hay.len())), None);
+        let hay = b"routine EventId=386,Type=Error";
+        assert_eq!(pre.find(hay, regex_automata::Span::from(0..hay.len())).map(|s| s.start), Some(8));
+    }
+
+    #[test]
+    fn windows_skip_the_usual_words() {
+        assert_eq!(window_start(b"EventId=38"), 4); // tId=38
+        assert_eq!(window_start(b"ErrorCode="), 4); // rCode=, not Erro
+        assert_eq!(window_start(b"s://"), 0);
+        let all: Vec<&str> =
+            WSUS_SIGNALS.iter().chain(softwaredistribution::BUILTIN_SEARCH).copied().collect();
+        let w = Windows::new(&all).expect("windows for the WSUS pack");
+        let re = meta::Regex::new_many(&all).expect("compiles");
+        // A window is traced back to its literal and the patterns run from there.
+        let text = b"x\tEventId=364,Type=Information\tErrorCode=5\nEventId=386,Type=Error\n";
+        let found = |from: usize| w.searcher.find_in(&text[..], aho_corasick::Span::from(from..text.len()));
+        // `EventId=364` holds no window; `ErrorCode=5` does, but no pattern matches there.
+        let q = found(0).expect("a window").start();
+        assert_eq!(&text[q..q + 6], b"rCode=");
+        assert_eq!(w.match_start(text, q, 0, text.len(), &re), None);
+        let q = found(q + 1).expect("a window").start();
+        assert_eq!(w.match_start(text, q, 0, text.len(), &re), Some(43));
+        assert_eq!(w.match_start(text, q, 44, text.len(), &re), None, "before the floor");
+    }
+
+    #[test]
+    fn no_combined_prefilter_without_good_literals() {
+        // A match can start anywhere: no prefix literal at all.
+        assert!(combined_prefilter(&[r"\w+ failed", "SCHANNEL Protocol"]).is_none());
+        // Can match the empty string.
+        assert!(combined_prefilter(&["a*", "s://"]).is_none());
+        // Literals too short to be selective.
+        assert!(combined_prefilter(&[r"[ab]x", "s://"]).is_none());
+        // Too many literals for one prefilter.
+        assert!(combined_prefilter(&[r"[a-j][a-j]x", "s://"]).is_none());
+        assert!(combined_prefilter(&["Retry Limit", "s://"]).is_some());
+    }
 }

@@ -139,7 +139,7 @@ pub enum HeaderTime {
 
 /// Per 8-byte word of `YYYY-MM-DD HH:MM:SS.mmm?`: (mask, expected) for the high nibbles of the
 /// digits and the separators, and (addend, mask, expected) that only digits `0`–`9` pass.
-const WORD_SHAPE: [(u64, u64, u64, u64, u64); 3] = [
+pub(crate) const WORD_SHAPE: [(u64, u64, u64, u64, u64); 3] = [
     (
         0xF0F0_F0F0_FFF0_F0FF,
         0x3030_3030_2D30_302D,
@@ -456,9 +456,20 @@ pub fn fields(rec: &Record<'_>) -> Fields {
 /// of the built-in search (`BENCHMARKS.md`).
 pub const BUILTIN_PATTERNS: &[&str] = &["SCHANNEL Protocol", "s://", r"Id=38\d\b"];
 
+/// Literals that find every match of [`BUILTIN_PATTERNS`] (and a few more), for the scanner's
+/// single search over signals and built-ins.
+pub const BUILTIN_SEARCH: &[&str] = &["SCHANNEL Protocol", "s://", "Id=38"];
+
 /// Whether an EventId is one of the synchronization events `sync_events` lists.
 pub fn is_sync_event(id: i64) -> bool {
     (380..=389).contains(&id)
+}
+
+/// Whether [`extract`] reads the record's fields: for SCHANNEL lines (their time) and sync
+/// events (the header's EventId). A record with neither (`https://` URLs only) gets none.
+pub fn extract_needs_fields(joined: &str) -> bool {
+    let first = joined.split('\n').next().unwrap_or("");
+    first.contains("EventId=") || joined.contains("SCHANNEL Protocol")
 }
 
 /// Gathers the built-in facts of one record.
