@@ -49,9 +49,9 @@ struct Value {
 
 /// What every finding of one evaluation shares, built once.
 struct Common {
-    pack: String,
-    pack_version: String,
-    input: String,
+    pack: Arc<str>,
+    pack_version: Arc<str>,
+    input: Arc<str>,
 }
 
 impl Evaluator {
@@ -78,9 +78,9 @@ impl Evaluator {
         let signals = Arc::new(signals);
         let state = EvalState { input: input.clone(), signals, reads: Vec::new() };
         let common = Common {
-            pack: pack.manifest.id.clone(),
-            pack_version: pack.manifest.version.to_string(),
-            input: input_name.to_owned(),
+            pack: pack.manifest.id.as_str().into(),
+            pack_version: pack.manifest.version.to_string().into(),
+            input: input_name.into(),
         };
         let ((findings, facts), _) = sandbox::with_state(state, || {
             let mut scope = Scope::new();

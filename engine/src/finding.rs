@@ -2,6 +2,7 @@
 //! The JSON shape is a contract (DESIGN §7); its schema is `schema/report.schema.json`.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -150,18 +151,21 @@ pub struct RequirementTrace {
     pub present: bool,
 }
 
+// The strings every finding of an evaluation shares (rule ID and title, pack, version, input)
+// are `Arc<str>`, cloned from values built once per pack or evaluation: they serialise, and
+// appear in the schema, as plain strings. (Not a doc comment: it would enter the schema.)
 /// What one rule concluded on one input.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Finding {
     /// The rule ID, stable across pack versions (`WSUS001`).
-    pub rule: String,
-    pub pack: String,
-    pub pack_version: String,
+    pub rule: Arc<str>,
+    pub pack: Arc<str>,
+    pub pack_version: Arc<str>,
     /// The input (folder, file or bundle) as given on the command line.
-    pub input: String,
+    pub input: Arc<str>,
     pub outcome: Outcome,
     pub severity: Severity,
-    pub title: String,
+    pub title: Arc<str>,
     /// For `detected`: the facts that prove it. Empty otherwise unless explaining.
     pub evidence: Vec<Evidence>,
     /// For `detected`: the fix, tailored to this host.

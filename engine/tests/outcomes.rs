@@ -84,7 +84,7 @@ fn run(ev: &Evaluator, pack: &Pack, json: &str, explain: bool) -> Vec<Finding> {
 }
 
 fn finding<'a>(fs: &'a [Finding], id: &str) -> &'a Finding {
-    fs.iter().find(|f| f.rule == id).expect("finding for rule")
+    fs.iter().find(|f| &*f.rule == id).expect("finding for rule")
 }
 
 const DETECTED: &str = r#"{
@@ -103,7 +103,7 @@ const DETECTED: &str = r#"{
 fn detected_with_evidence_and_resolution() {
     let (ev, pack) = setup();
     let fs = run(&ev, &pack, DETECTED, false);
-    assert_eq!(fs.iter().map(|f| f.rule.as_str()).collect::<Vec<_>>(), ["DEMO001", "DEMO002", "DEMO003"]);
+    assert_eq!(fs.iter().map(|f| &*f.rule).collect::<Vec<_>>(), ["DEMO001", "DEMO002", "DEMO003"]);
     let f = finding(&fs, "DEMO001");
     assert_eq!(f.outcome, Outcome::Detected, "{f:#?}");
     assert_eq!(

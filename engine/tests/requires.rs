@@ -71,11 +71,11 @@ fn run(json: &str) -> Vec<Finding> {
 }
 
 fn outcome(fs: &[Finding], id: &str) -> Outcome {
-    fs.iter().find(|f| f.rule == id).expect("finding for rule").outcome
+    fs.iter().find(|f| &*f.rule == id).expect("finding for rule").outcome
 }
 
 fn missing(fs: &[Finding], id: &str) -> Vec<(String, Option<String>)> {
-    let f = fs.iter().find(|f| f.rule == id).expect("finding for rule");
+    let f = fs.iter().find(|f| &*f.rule == id).expect("finding for rule");
     f.missing.iter().map(|m| (m.fact.clone(), m.artifact.clone())).collect()
 }
 

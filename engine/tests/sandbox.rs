@@ -34,7 +34,7 @@ fn evaluate(ev: &Evaluator, rules: &[(&str, &str)]) -> (Vec<Finding>, Duration) 
 }
 
 fn outcome<'a>(fs: &'a [Finding], id: &str) -> &'a Finding {
-    fs.iter().find(|f| f.rule == id).expect("rule evaluated")
+    fs.iter().find(|f| &*f.rule == id).expect("rule evaluated")
 }
 
 const OK_RULE: (&str, &str) = ("OK1", "facts.os.build == 1");

@@ -138,10 +138,10 @@ pub fn diff(before: &Report, after: &Report) -> Diff {
         let Some(shown) = fa.or(fb) else { continue };
         let (ob, oa) = (fb.map(|f| f.outcome), fa.map(|f| f.outcome));
         let change = Change {
-            rule: shown.rule.clone(),
-            pack: shown.pack.clone(),
-            input: shown.input.clone(),
-            title: shown.title.clone(),
+            rule: shown.rule.to_string(),
+            pack: shown.pack.to_string(),
+            input: shown.input.to_string(),
+            title: shown.title.to_string(),
             severity: shown.severity.as_str().to_owned(),
             before: ob,
             after: oa,

@@ -31,7 +31,7 @@ pub fn run(args: ExplainArgs, ui: &Ui, out: &mut Out, err: &mut Out) -> CmdResul
     let packs = packs::load_for_command(&args.packs, &evaluator, ui, err)?;
     let wanted = args.rule.trim().to_ascii_uppercase();
     let Some(pack) = packs.iter().find(|p| p.rule(&wanted).is_some()) else {
-        let mut known: Vec<&str> = packs.iter().flat_map(|p| p.rules.iter().map(|r| r.id.as_str())).collect();
+        let mut known: Vec<&str> = packs.iter().flat_map(|p| p.rules.iter().map(|r| r.id.as_ref())).collect();
         known.sort_unstable();
         return Err(Failure::Message(miette::miette!(
             help =
@@ -48,7 +48,7 @@ pub fn run(args: ExplainArgs, ui: &Ui, out: &mut Out, err: &mut Out) -> CmdResul
     let finding = evaluator
         .evaluate(pack, &facts, &input.name, &opts)
         .into_iter()
-        .find(|f| f.rule == wanted)
+        .find(|f| *f.rule == *wanted)
         .ok_or_else(|| Failure::Message(miette::miette!("rule `{wanted}` gave no finding")))?;
     match args.format {
         Format::Json => render::json::write(out, &finding)?,

@@ -231,7 +231,7 @@ fn test(args: TestArgs, ui: &Ui, out: &mut Out, err: &mut Out) -> CmdResult {
                     .ok_or_else(|| format!("rule {} gave no finding", rule.id))
             });
             results.push(CaseResult {
-                rule: rule.id.clone(),
+                rule: rule.id.to_string(),
                 name: case.name.clone(),
                 expected: case.expect,
                 got,
@@ -239,7 +239,7 @@ fn test(args: TestArgs, ui: &Ui, out: &mut Out, err: &mut Out) -> CmdResult {
         }
         for needed in [Outcome::Detected, Outcome::NotDetected] {
             if !rule.tests.iter().any(|t| t.expect == needed) {
-                incomplete.push((rule.id.clone(), needed));
+                incomplete.push((rule.id.to_string(), needed));
             }
         }
     }

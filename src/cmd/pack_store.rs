@@ -458,7 +458,7 @@ fn differential_run(
             .report
             .findings
             .iter()
-            .map(|f| ((f.input.clone(), f.rule.clone()), f.outcome.as_str().to_owned()))
+            .map(|f| ((f.input.to_string(), f.rule.to_string()), f.outcome.as_str().to_owned()))
             .collect();
         outcomes.push(map);
     }

@@ -271,8 +271,7 @@ fn write_rule_summary(out: &mut Out, report: &Report) -> std::io::Result<()> {
     type Counts<'a> = (&'a str, BTreeMap<Outcome, u64>);
     let mut by_rule: BTreeMap<(&str, &str), Counts<'_>> = BTreeMap::new();
     for f in &report.findings {
-        let e =
-            by_rule.entry((f.pack.as_str(), f.rule.as_str())).or_insert((f.title.as_str(), BTreeMap::new()));
+        let e = by_rule.entry((&*f.pack, &*f.rule)).or_insert((&*f.title, BTreeMap::new()));
         *e.1.entry(f.outcome).or_insert(0) += 1;
     }
     writeln!(out, "\nsummary over {} inputs:", report.inputs.len())?;

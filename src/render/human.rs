@@ -138,7 +138,7 @@ pub fn write_run(
             writeln!(out, "  {} {}{tail}", paint(color, DIM, "not recognised:"), names.join(", "))?;
         }
         let Some(input) = input else { continue };
-        let findings: Vec<&Finding> = report.findings.iter().filter(|f| f.input == summary.input).collect();
+        let findings: Vec<&Finding> = report.findings.iter().filter(|f| *f.input == *summary.input).collect();
         for f in &findings {
             match f.outcome {
                 Outcome::Detected => {
@@ -366,8 +366,8 @@ fn write_detected(
     }
     let mut groups = groups.into_iter();
     let mut diag = FindingDiagnostic {
-        code: f.rule.clone(),
-        message: f.title.clone(),
+        code: f.rule.to_string(),
+        message: f.title.to_string(),
         severity: severity(f.severity),
         source: None,
         labels: Vec::new(),

@@ -852,8 +852,8 @@ impl Cx<'_> {
             );
         }
         Some(Rule {
-            id: id?.0,
-            title: title?.0,
+            id: id?.0.into(),
+            title: title?.0.into(),
             severity: severity?,
             tags,
             description,

@@ -149,8 +149,9 @@ pub enum Need {
 /// A `[[rule]]`.
 #[derive(Debug, Clone)]
 pub struct Rule {
-    pub id: String,
-    pub title: String,
+    /// Shared with every [`crate::Finding`] of the rule, as is `title`.
+    pub id: Arc<str>,
+    pub title: Arc<str>,
     pub severity: Severity,
     pub tags: Vec<String>,
     pub description: Option<String>,
@@ -223,7 +224,7 @@ impl Pack {
     }
 
     pub fn rule(&self, id: &str) -> Option<&Rule> {
-        self.rules.iter().find(|r| r.id == id)
+        self.rules.iter().find(|r| &*r.id == id)
     }
 
     /// File name and 1-based line of a location.
