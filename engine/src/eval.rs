@@ -76,7 +76,7 @@ impl Evaluator {
         let mut facts = input.lend();
         let (signals, signal_map) = self.filter_signals(&mut rt, pack, input, &mut facts);
         let signals = Arc::new(signals);
-        let state = EvalState { input: input.clone(), signals, reads: Vec::new() };
+        let state = EvalState { input: input.clone(), signals: signals.clone(), reads: Vec::new() };
         let common = Common {
             pack: pack.manifest.id.as_str().into(),
             pack_version: pack.manifest.version.to_string().into(),
@@ -85,7 +85,7 @@ impl Evaluator {
         let ((findings, facts), _) = sandbox::with_state(state, || {
             let mut scope = Scope::new();
             scope.push_constant_dynamic("data", pack.data.clone());
-            push_signals(&mut scope, signal_map);
+            push_signals(&mut scope, signal_map, &signals);
             sandbox::push_read_only(&mut scope, "facts", facts);
             let mut derived: Vec<Value> = Vec::with_capacity(pack.derived.len());
             for d in &pack.derived {
@@ -130,7 +130,7 @@ impl Evaluator {
         let mut facts = input.lend();
         let (signals, signal_map) = self.filter_signals(&mut rt, pack, input, &mut facts);
         let signals = Arc::new(signals);
-        let state = EvalState { input: input.clone(), signals, reads: Vec::new() };
+        let state = EvalState { input: input.clone(), signals: signals.clone(), reads: Vec::new() };
         let ((result, facts), _) = sandbox::with_state(state, || {
             // Compiled against names only, so no value is folded into the AST.
             let mut names = Scope::new();
@@ -138,7 +138,7 @@ impl Evaluator {
             names.push("data", ());
             let mut scope = Scope::new();
             scope.push_constant_dynamic("data", pack.data.clone());
-            push_signals(&mut scope, signal_map);
+            push_signals(&mut scope, signal_map, &signals);
             sandbox::push_read_only(&mut scope, "facts", facts);
             for d in &pack.derived {
                 let v = self.eval(&mut rt, &mut scope, &d.expr);
@@ -175,7 +175,8 @@ impl Evaluator {
     ///
     /// The matches as Rhai values are those of `facts` (converted and read-only already): each
     /// is moved in turn into the `where` scope as `record` and back, and the kept ones are
-    /// copied once, for the `signals` map.
+    /// copied once, for the `signals` map — only for the signals some expression reads from it
+    /// ([`crate::pack::Signal::listed`]); no expression can name the others there.
     fn filter_signals(
         &self,
         rt: &mut Runtime,
@@ -211,7 +212,7 @@ impl Evaluator {
                     .and_then(|d| d.write_lock::<rhai::Array>());
                 let values: &mut [Dynamic] = values.as_deref_mut().map_or(&mut [], |v| v.as_mut_slice());
                 let mut kept: Vec<usize> = Vec::with_capacity(values.len());
-                let mut dynamic: rhai::Array = Vec::with_capacity(values.len());
+                let mut dynamic: rhai::Array = Vec::with_capacity(if s.listed { values.len() } else { 0 });
                 for (i, value) in values.iter_mut().enumerate() {
                     let keep = match &s.filter {
                         None => true,
@@ -232,18 +233,22 @@ impl Evaluator {
                     };
                     if keep {
                         kept.push(i);
-                        dynamic.push(value.clone());
+                        if s.listed {
+                            dynamic.push(value.clone());
+                        }
                     }
                 }
                 let facts: Vec<&Fact> = kept.iter().filter_map(|&i| matches.get(i).copied()).collect();
                 let reads = sandbox::match_reads(&s.name, &facts, SIGNAL_EVIDENCE_CAP);
-                // Read-only like every value in `facts`; marked while empty (marking walks the
-                // whole value), as the matches are.
-                let mut list = Dynamic::from_array(rhai::Array::new()).into_read_only();
-                if let Some(mut l) = list.write_lock::<rhai::Array>() {
-                    *l = dynamic;
+                if s.listed {
+                    // Read-only like every value in `facts`; marked while empty (marking walks
+                    // the whole value), as the matches are.
+                    let mut list = Dynamic::from_array(rhai::Array::new()).into_read_only();
+                    if let Some(mut l) = list.write_lock::<rhai::Array>() {
+                        *l = dynamic;
+                    }
+                    map.insert(s.name.as_str().into(), list);
                 }
-                map.insert(s.name.as_str().into(), list);
                 out.insert(s.name.clone(), SignalMatches { id, kept, reads });
             }
             (out, map)
@@ -476,13 +481,9 @@ impl Evaluator {
 /// copies of `facts` values, read-only already): the map is marked while empty, then filled.
 /// Also pushes `signal_counts`, each signal's number of kept matches (see
 /// `pack::load::with_signal_lookups`).
-fn push_signals(scope: &mut Scope<'_>, map: rhai::Map) {
-    let counts: rhai::Map = map
-        .iter()
-        .map(|(k, v)| {
-            (k.clone(), Dynamic::from_int(v.read_lock::<rhai::Array>().map_or(0, |a| a.len() as i64)))
-        })
-        .collect();
+fn push_signals(scope: &mut Scope<'_>, map: rhai::Map, signals: &HashMap<String, SignalMatches>) {
+    let counts: rhai::Map =
+        signals.iter().map(|(k, v)| (k.as_str().into(), Dynamic::from_int(v.kept.len() as i64))).collect();
     scope.push_constant("signal_counts", counts);
     let mut signals = Dynamic::from_map(rhai::Map::new()).into_read_only();
     if let Some(mut m) = signals.write_lock::<rhai::Map>() {

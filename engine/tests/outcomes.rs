@@ -258,3 +258,86 @@ fn findings_serialise_with_the_contract_fields() {
     assert_eq!(json["outcome"], "detected");
     assert_eq!(json["severity"], "error");
 }
+
+/// Only signals some expression reads as a list are copied into the `signals` scope map; the
+/// others still count their kept matches and give evidence, and the helper still lists them.
+#[test]
+fn signals_read_as_lists_counts_and_closures() {
+    let text = r#"
+[pack]
+id = "sig"
+version = "1.0.0"
+engine = ">=0.1"
+title = "Signals"
+
+[signals.counted]
+log = "wsus"
+pattern = 'a'
+where = 'record.fields.process == "w3wp"'
+
+[signals.indexed]
+log = "wsus"
+pattern = 'b'
+
+[signals.closure]
+log = "wsus"
+pattern = 'c'
+
+[[rule]]
+id = "S001"
+title = "Counted"
+severity = "info"
+when = 'signal("counted").len() == 1'
+resolution = "counted"
+
+[[rule]]
+id = "S002"
+title = "Indexed"
+severity = "info"
+when = 'signal("indexed")[1].line == 21'
+resolution = "first at {{ signal(\"indexed\")[0].line }}"
+
+[[rule]]
+id = "S003"
+title = "Closure"
+severity = "info"
+when = 'signal("closure").filter(|m| m.line > 30).len() == 1'
+resolution = "closure"
+"#;
+    let ev = Evaluator::default();
+    let loaded = load_pack(vec![SourceFile::new("pack.toml", text)], &ev);
+    assert_eq!(loaded.errors().count(), 0, "{:#?}", loaded.diagnostics);
+    let pack = loaded.pack.expect("pack loads");
+    let listed: Vec<(&str, bool)> = pack.signals.iter().map(|s| (s.name.as_str(), s.listed)).collect();
+    assert_eq!(listed, [("closure", false), ("counted", false), ("indexed", true)]);
+
+    let m = |text: &str, line: u32, process: &str| {
+        format!(
+            r#"{{"$value": {{"line": {line}, "text": "{text}", "fields": {{"process": "{process}"}}}}, "$source": {{"artifact": "SoftwareDistribution.log", "collector": "logs", "line": {line}}}}}"#
+        )
+    };
+    let json = format!(
+        r#"{{"signals": {{"sig/counted": [{}, {}], "sig/indexed": [{}, {}], "sig/closure": [{}, {}]}}}}"#,
+        m("a", 10, "w3wp"),
+        m("a", 11, "WsusService"),
+        m("b", 20, "w3wp"),
+        m("b", 21, "w3wp"),
+        m("c", 30, "w3wp"),
+        m("c", 31, "w3wp"),
+    );
+    let fs = run(&ev, &pack, &json, false);
+    let outcomes: Vec<(&str, Outcome)> = fs.iter().map(|f| (&*f.rule, f.outcome)).collect();
+    assert_eq!(
+        outcomes,
+        [("S001", Outcome::Detected), ("S002", Outcome::Detected), ("S003", Outcome::Detected)],
+        "{fs:#?}"
+    );
+    assert_eq!(finding(&fs, "S002").resolution.as_deref(), Some("first at 20"));
+    // The counted signal's evidence is its one kept match.
+    let ev1: Vec<_> = finding(&fs, "S001").evidence.iter().filter(|e| e.fact == "signal counted").collect();
+    assert_eq!(ev1.len(), 1, "{:#?}", finding(&fs, "S001").evidence);
+    assert_eq!(ev1[0].source.as_ref().and_then(|s| s.line), Some(10));
+    // An ad-hoc expression reads the matches through the helper, whatever `listed` says.
+    let input = Arc::new(InputFacts::new(Arc::new(FactMap::from_json_str(&json).expect("fact json"))));
+    assert_eq!(ev.evaluate_expression(&pack, &input, r#"signal("counted")[0].line"#), Ok("10".to_owned()));
+}

@@ -77,7 +77,8 @@ pub fn load_pack(
         .map(|f| std::iter::once(0).chain(f.text.match_indices('\n').map(|(i, _)| i + 1)).collect())
         .collect();
     let texts = files.iter().map(|f| Arc::from(f.text.as_str())).collect();
-    let mut cx = Cx { files: &files, texts, line_starts, diags: Vec::new(), file: 0 };
+    let mut cx =
+        Cx { files: &files, texts, line_starts, diags: Vec::new(), file: 0, listed: BTreeSet::new() };
     let mut parsed = Vec::new();
     for (i, f) in files.iter().enumerate() {
         cx.file = i;
@@ -302,6 +303,9 @@ pub fn load_pack(
         }
     }
     rules.sort_by(|a, b| a.id.cmp(&b.id));
+    for s in &mut signals {
+        s.listed = cx.listed.contains(&s.name);
+    }
 
     let mut diagnostics = cx.diags;
     // By file (pack.toml first) and position, as a compiler lists them.
@@ -337,6 +341,9 @@ struct Cx<'a> {
     line_starts: Vec<Vec<usize>>,
     diags: Vec<PackDiagnostic>,
     file: usize,
+    /// Signals some compiled expression reads as a list (`signals["name"]`, see
+    /// [`with_signal_lookups`]); sets [`Signal::listed`].
+    listed: BTreeSet<String>,
 }
 
 type Key<'i> = Spanned<toml::de::DeString<'i>>;
@@ -635,7 +642,15 @@ impl Cx<'_> {
             None => MAX_MATCHES_DEFAULT,
         };
         let description = self.string(t, "description").map(|s| s.0);
-        Some(Signal { name, log: log?.0, pattern: pattern?.0, filter, max_matches, description })
+        Some(Signal {
+            name,
+            log: log?.0,
+            pattern: pattern?.0,
+            filter,
+            max_matches,
+            description,
+            listed: false,
+        })
     }
 
     /// Compiles a Rhai expression held in a TOML string, mapping Rhai's line/column back into
@@ -662,7 +677,8 @@ impl Cx<'_> {
                     .map(|(i, _)| i)
                     .collect();
                 // Callers check that every signal named exists (a `where` cannot see signals).
-                let (ast, signals) = with_signal_lookups(engine, scope, text, ast, true);
+                let (ast, signals, listed) = with_signal_lookups(engine, scope, text, ast, true);
+                self.listed.extend(listed);
                 Some(Expr {
                     text: text.to_owned(),
                     ast,
@@ -971,7 +987,8 @@ impl Cx<'_> {
                     let lead = inner.len() - inner.trim_start().len();
                     let start = base.map(|b| b + inner_start + lead).unwrap_or(v.span().start);
                     // Signal names in templates are not checked: no counts (see there).
-                    let (ast, signals) = with_signal_lookups(engine, scope, inner.trim(), ast, false);
+                    let (ast, signals, listed) = with_signal_lookups(engine, scope, inner.trim(), ast, false);
+                    self.listed.extend(listed);
                     parts.push(TemplatePart::Expr(Expr {
                         text: inner.trim().to_owned(),
                         ast,
@@ -1110,13 +1127,14 @@ fn signal_refs(text: &str) -> Vec<(String, Range<usize>)> {
 /// `()`, where `.len()` fails), and not if a derived fact shadows `signal_counts`.
 /// Expressions with closures keep the helper (closures cannot see outer names); so does any
 /// expression whose rewrite would not compile. Diagnostics always come from the original text.
+/// Returns the AST, the signals named, and those the AST reads from `signals` (not only counts).
 fn with_signal_lookups(
     engine: &Engine,
     scope: &Scope<'_>,
     text: &str,
     ast: rhai::AST,
     counts: bool,
-) -> (Arc<rhai::AST>, Vec<String>) {
+) -> (Arc<rhai::AST>, Vec<String>, Vec<String>) {
     static LEN: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
     let len_call = LEN.get_or_init(|| {
         regex::Regex::new(r#"\bsignal\s*\(\s*"([^"\\]*)"\s*\)\s*\.\s*len\s*\(\s*\)"#).expect("static regex")
@@ -1130,7 +1148,7 @@ fn with_signal_lookups(
     names.sort();
     names.dedup();
     if names.is_empty() || closure.is_match(text) {
-        return (Arc::new(ast), names);
+        return (Arc::new(ast), names, Vec::new());
     }
     let counted = if counts && !scope.contains("signal_counts") {
         len_call.replace_all(text, |c: &regex::Captures<'_>| format!("signal_counts[\"{}\"]", &c[1]))
@@ -1143,8 +1161,8 @@ fn with_signal_lookups(
     scope.push("signals", ());
     scope.push("signal_counts", ());
     match engine.compile_expression_with_scope(&scope, &rewritten) {
-        Ok(fast) => (Arc::new(fast), names),
-        Err(_) => (Arc::new(ast), names),
+        Ok(fast) => (Arc::new(fast), names, signal_refs(&counted).into_iter().map(|(n, _)| n).collect()),
+        Err(_) => (Arc::new(ast), names, Vec::new()),
     }
 }
 

@@ -88,6 +88,10 @@ pub struct Signal {
     pub filter: Option<Expr>,
     pub max_matches: usize,
     pub description: Option<String>,
+    /// Whether some expression of the pack reads the matches as a list (`signal("name")`
+    /// becomes `signals["name"]` at load): only then does an evaluation copy the kept matches
+    /// into the `signals` map. Set by the loader.
+    pub listed: bool,
 }
 
 /// Severity of a rule's finding.
