@@ -198,9 +198,13 @@ const MAX_COMBINED_NEEDLES: usize = 32;
 fn prefix_literals(pattern: &str) -> Option<(Vec<Vec<u8>>, bool)> {
     use regex_syntax::hir::literal::{ExtractKind, Extractor};
     let hir = regex_syntax::ParserBuilder::new().multi_line(true).crlf(true).build().parse(pattern).ok()?;
-    let plain = matches!(hir.kind(), regex_syntax::hir::HirKind::Literal(_));
     let mut seq = Extractor::new().kind(ExtractKind::Prefix).extract(&hir);
     seq.optimize_for_prefix_by_preference();
+    // Exact, too: the extractor cuts long literals (over 100 bytes) and marks them inexact, and
+    // a cut literal found in a record is not a match.
+    let plain = matches!(hir.kind(), regex_syntax::hir::HirKind::Literal(_))
+        && seq.is_exact()
+        && seq.len() == Some(1);
     let lits: Vec<Vec<u8>> = seq.literals()?.iter().map(|l| l.as_bytes().to_vec()).collect();
     if lits.is_empty() || lits.iter().any(|l| l.len() < 3) {
         return None;
@@ -1290,6 +1294,18 @@ mod tests {
         assert_eq!(pre.find(hay, regex_automata::Span::from(0..hay.len())), None);
         let hay = b"routine EventId=386,Type=Error";
         assert_eq!(pre.find(hay, regex_automata::Span::from(0..hay.len())).map(|s| s.start), Some(8));
+    }
+
+    #[test]
+    fn a_gate_matches_a_long_literal_only_when_all_of_it_is_there() {
+        let pattern = "A".repeat(150);
+        let re = regex::Regex::new(&pattern).expect("regex");
+        let gate = Gate::new(&pattern).expect("a gate");
+        assert!(!gate.plain, "the extractor cut the literal to 100 bytes");
+        assert!(!gate.is_match(&re, &format!("x {} y", "A".repeat(100))));
+        assert!(gate.is_match(&re, &format!("x {} y", "A".repeat(150))));
+        let short = Gate::new("forcibly closed by the remote host").expect("a gate");
+        assert!(short.plain, "a whole short literal needs no regex");
     }
 
     #[test]
