@@ -177,12 +177,7 @@ pub fn collect_path(
         for entry in walkdir::WalkDir::new(input).follow_links(false).sort_by_file_name() {
             match entry {
                 Ok(e) if e.file_type().is_file() || e.file_type().is_symlink() => {
-                    let rel = e.path().strip_prefix(input).unwrap_or(e.path());
-                    let rel = rel
-                        .components()
-                        .map(|c| c.as_os_str().to_string_lossy())
-                        .collect::<Vec<_>>()
-                        .join("/");
+                    let rel = relative(input, e.path());
                     if e.file_type().is_symlink() {
                         match std::fs::canonicalize(e.path()) {
                             Ok(t) if t.starts_with(&root) && t.is_file() => {}
@@ -210,12 +205,7 @@ pub fn collect_path(
                 Ok(e) if e.file_type().is_dir() => {}
                 Ok(e) => {
                     // A FIFO, socket or device: reading it could block or never end.
-                    let rel = e.path().strip_prefix(input).unwrap_or(e.path());
-                    let rel = rel
-                        .components()
-                        .map(|c| c.as_os_str().to_string_lossy())
-                        .collect::<Vec<_>>()
-                        .join("/");
+                    let rel = relative(input, e.path());
                     errors.push(CollectionError::new(
                         &rel,
                         "discover",
@@ -431,4 +421,11 @@ fn hash_file(path: &Path) -> std::io::Result<String> {
         h.update(&buf[..n]);
     }
     Ok(h.finalize().iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// `path` under `root`, with `/` between components on every platform (the artifact name
+/// facts and reports use).
+fn relative(root: &Path, path: &Path) -> String {
+    let rel = path.strip_prefix(root).unwrap_or(path);
+    rel.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/")
 }

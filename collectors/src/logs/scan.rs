@@ -218,17 +218,21 @@ fn prefix_literals(pattern: &str) -> Option<(Vec<Vec<u8>>, bool)> {
 /// are too many: a prefilter must never miss the start of a match, and a poor one is slower
 /// than two searches.
 fn combined_prefilter(patterns: &[&str]) -> Option<regex_automata::util::prefilter::Prefilter> {
-    let mut needles: Vec<Vec<u8>> = Vec::new();
-    for p in patterns {
-        needles.extend(prefix_literals(p)?.0);
-    }
-    needles.sort();
-    needles.dedup();
-    if needles.is_empty() || needles.len() > MAX_COMBINED_NEEDLES {
-        return None;
-    }
+    let needles = combined_literals(patterns)?;
     regex_automata::util::prefilter::Prefilter::new(regex_automata::MatchKind::LeftmostFirst, &needles)
         .filter(|p| p.is_fast())
+}
+
+/// The union of every pattern's [`prefix_literals`], sorted and deduplicated; `None` when some
+/// pattern has none, or there are more than [`MAX_COMBINED_NEEDLES`].
+fn combined_literals(patterns: &[&str]) -> Option<Vec<Vec<u8>>> {
+    let mut literals: Vec<Vec<u8>> = Vec::new();
+    for p in patterns {
+        literals.extend(prefix_literals(p)?.0);
+    }
+    literals.sort();
+    literals.dedup();
+    (!literals.is_empty() && literals.len() <= MAX_COMBINED_NEEDLES).then_some(literals)
 }
 
 /// Whether one signal matches a record, cheaply: the record must contain one of the pattern's
@@ -312,15 +316,7 @@ impl Windows {
     const MAX_LEN: usize = 16;
 
     fn new(patterns: &[&str]) -> Option<Windows> {
-        let mut literals: Vec<Vec<u8>> = Vec::new();
-        for p in patterns {
-            literals.extend(prefix_literals(p)?.0);
-        }
-        literals.sort();
-        literals.dedup();
-        if literals.is_empty() || literals.len() > MAX_COMBINED_NEEDLES {
-            return None;
-        }
+        let literals = combined_literals(patterns)?;
         let mut windows: Vec<(Vec<u8>, Owners)> = Vec::new();
         for (i, lit) in literals.iter().enumerate() {
             let k = window_start(lit);
