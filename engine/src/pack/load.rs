@@ -670,23 +670,10 @@ impl Cx<'_> {
         let span = v.span();
         match engine.compile_expression_with_scope(scope, text) {
             Ok(ast) => {
-                let derived_refs = derived
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, d)| mentions_identifier(text, &d.name))
-                    .map(|(i, _)| i)
-                    .collect();
                 // Callers check that every signal named exists (a `where` cannot see signals).
-                let (ast, signals, listed) = with_signal_lookups(engine, scope, text, ast, true);
+                let (ast, _, listed) = with_signal_lookups(engine, scope, text, ast, true);
                 self.listed.extend(listed);
-                Some(Expr {
-                    text: text.to_owned(),
-                    ast,
-                    loc: self.loc(span),
-                    fact_paths: fact_paths(text),
-                    derived_refs,
-                    signals,
-                })
+                Some(crate::analysis::walk::pack_expr(text.to_owned(), ast, self.loc(span), derived))
             }
             Err(e) => {
                 let err_span = self.map_position(span.clone(), text, e.1);
@@ -989,19 +976,14 @@ impl Cx<'_> {
                     // Signal names in templates are not checked: no counts (see there).
                     let (ast, signals, listed) = with_signal_lookups(engine, scope, inner.trim(), ast, false);
                     self.listed.extend(listed);
-                    parts.push(TemplatePart::Expr(Expr {
-                        text: inner.trim().to_owned(),
+                    let _ = signals;
+                    let loc = self.loc(start..start + inner.trim().len());
+                    parts.push(TemplatePart::Expr(crate::analysis::walk::pack_expr(
+                        inner.trim().to_owned(),
                         ast,
-                        signals,
-                        loc: self.loc(start..start + inner.trim().len()),
-                        fact_paths: fact_paths(inner),
-                        derived_refs: derived
-                            .iter()
-                            .enumerate()
-                            .filter(|(_, d)| mentions_identifier(inner, &d.name))
-                            .map(|(i, _)| i)
-                            .collect(),
-                    }));
+                        loc,
+                        derived,
+                    )));
                 }
                 Err(e) => {
                     let at = base.map(|b| b + inner_start..b + inner_start + inner.len()).unwrap_or(v.span());
@@ -1166,32 +1148,6 @@ fn with_signal_lookups(
     }
 }
 
-/// `facts.a.b.c` chains named literally (identifier segments only).
-fn fact_paths(text: &str) -> Vec<String> {
-    static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
-    let re = RE.get_or_init(|| {
-        regex::Regex::new(r"\bfacts(?:\?)?((?:\??\.[A-Za-z_][A-Za-z0-9_]*)+)").expect("static regex")
-    });
-    let mut out: BTreeSet<String> = BTreeSet::new();
-    for c in re.captures_iter(text) {
-        if let Some(m) = c.get(1) {
-            out.insert(m.as_str().replace('?', "").trim_start_matches('.').to_owned());
-        }
-    }
-    out.into_iter().collect()
-}
-
-/// Whether `name` appears in `text` as an identifier (not as a property after `.`).
-fn mentions_identifier(text: &str, name: &str) -> bool {
-    let bytes = text.as_bytes();
-    let is_ident = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
-    text.match_indices(name).any(|(i, _)| {
-        let before = i.checked_sub(1).map(|j| bytes[j]);
-        let after = bytes.get(i + name.len()).copied();
-        !before.is_some_and(|b| is_ident(b) || b == b'.') && !after.is_some_and(is_ident)
-    })
-}
-
 fn is_identifier(s: &str) -> bool {
     let mut chars = s.chars();
     chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
@@ -1306,14 +1262,6 @@ mod tests {
         assert_eq!(content_offset("'abc'", "abc"), Some(1));
         assert_eq!(content_offset("'''\nabc'''", "abc"), Some(4));
         assert_eq!(content_offset("\"a\\\"b\"", "a\"b"), None);
-    }
-
-    #[test]
-    fn finds_fact_paths_and_identifiers() {
-        assert_eq!(fact_paths("facts.os.build > 1 && facts?.wsus?.config"), vec!["os.build", "wsus.config"]);
-        assert!(mentions_identifier("!strong && x", "strong"));
-        assert!(!mentions_identifier("facts.strong", "strong"));
-        assert!(!mentions_identifier("stronger", "strong"));
     }
 
     #[test]
