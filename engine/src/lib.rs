@@ -55,6 +55,7 @@ pub mod finding;
 mod missing;
 pub mod pack;
 pub mod reference;
+mod runtime;
 pub mod sandbox;
 pub mod schema;
 

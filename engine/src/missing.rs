@@ -17,7 +17,8 @@ use crate::analysis::logic::Node;
 use crate::analysis::Target;
 use crate::finding::MissingFact;
 use crate::pack::{Expr, Pack};
-use crate::sandbox::{self, InputFacts, Limits, ReadRef, Runtime};
+use crate::runtime::Runtime;
+use crate::sandbox::{self, InputFacts, Limits, ReadRef};
 
 /// What one evaluation knows about absence: each missing derived fact's missing facts, and the
 /// presence of registry keys and signals looked up so far.
