@@ -63,7 +63,8 @@ fn pack(rules: &[(&str, &str)]) -> String {
 }
 
 /// Limits where only operations decide (a generous clock), so outcomes are the same on any
-/// machine.
+/// machine. Runs under these limits assert only that they end (a generous ceiling: debug builds
+/// on a loaded machine), not how fast.
 fn by_operations() -> Limits {
     Limits { max_time: Duration::from_secs(60), max_pack_time: Duration::from_secs(60), ..Limits::default() }
 }
@@ -120,7 +121,7 @@ fn native_helpers_spend_the_rule_budget() {
         assert_error(&fs, id, "operation budget of rule exceeded (500000 operations)");
     }
     assert_eq!(find(&fs, "OK").outcome, Outcome::Detected);
-    assert!(took < Duration::from_secs(20), "took {took:?}");
+    assert!(took < Duration::from_secs(120), "took {took:?}");
 
     let (fs, took) = run(&Evaluator::new(by_time(100)), &pack(&rules));
     for id in &ids {
@@ -160,7 +161,7 @@ fn built_ins_that_outgrow_their_input_are_bounded() {
     for id in ["PADOK", "REPLACEOK", "JOINOK", "OK"] {
         assert_eq!(find(&fs, id).outcome, Outcome::Detected, "{id}: {:#?}", find(&fs, id));
     }
-    assert!(took < Duration::from_secs(20), "took {took:?}");
+    assert!(took < Duration::from_secs(120), "took {took:?}");
 }
 
 /// One budget for all of a signal's `where` calls: 225 matches of an expensive filter end after
@@ -230,7 +231,7 @@ fn one_pack_memory_ceiling() {
     assert_error(&fs, "THIRD", "pack memory ceiling (40 MiB) exceeded by derived fact `d02`");
     assert_error(&fs, "LAST", "derived fact `d07` failed at pack.toml:");
     assert_error(&fs, "LAST", "pack memory ceiling (40 MiB) exceeded by derived fact `d07`");
-    assert!(took < Duration::from_secs(20), "took {took:?}");
+    assert!(took < Duration::from_secs(120), "took {took:?}");
 
     let ev = Evaluator::new(by_operations());
     // 1,200 detected rules each interpolating 100 KiB into their resolution: 655 fit in 64 MiB.
@@ -243,7 +244,7 @@ fn one_pack_memory_ceiling() {
     assert_eq!(detected, 655);
     assert_error(&fs, "R0655", "pack memory ceiling (64 MiB) exceeded by the resolution of rule R0655");
     assert_error(&fs, "R1199", "pack memory ceiling (64 MiB) exceeded by the resolution of rule R1199");
-    assert!(took < Duration::from_secs(20), "took {took:?}");
+    assert!(took < Duration::from_secs(120), "took {took:?}");
 
     // One resolution larger than the string limit, built from a small value many times.
     let mut text = HEAD.to_owned();
