@@ -4,18 +4,22 @@
 //! are computed once in order, then each rule goes requires → applicability → condition.
 //! A rule that fails (a runtime error, a limit) ends in `error`; the other rules still run.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
 use rhai::{Dynamic, Engine, Scope};
 use triage_facts::Fact;
 
-use crate::convert::{describe_dynamic, render_dynamic};
+use crate::analysis::Target;
+use crate::convert::{describe_dynamic, render_dynamic_bounded};
 use crate::finding::{
     ClauseTrace, Evidence, Explanation, Finding, MissingFact, Outcome, RequirementTrace, Source,
 };
+use crate::missing::{Absence, Skeleton, Tri};
 use crate::pack::{Combine, Expr, Need, Pack, Rule, TemplatePart};
 use crate::runtime::Runtime;
+use crate::sandbox::budget::{self, Owner};
+use crate::sandbox::memory::{push_bounded, size_of, string_limit_message, PackMemory};
 use crate::sandbox::{self, EvalState, InputFacts, Limits, Read, ReadRef, SignalMatches};
 
 /// Evidence entries kept per signal.
@@ -46,6 +50,9 @@ impl Default for Evaluator {
 struct Value {
     result: Result<Dynamic, String>,
     reads: Vec<ReadRef>,
+    /// The facts it read that the input lacks, when they decide its value (then `result` is
+    /// `Ok(())`): see [`crate::missing`].
+    missing: BTreeSet<Target>,
 }
 
 /// What every finding of one evaluation shares, built once.
@@ -73,9 +80,11 @@ impl Evaluator {
         input_name: &str,
         opts: &EvalOptions,
     ) -> Vec<Finding> {
+        let _pack_budget = budget::PackBudget::start(&self.limits);
         let mut rt = Runtime::new(&self.engine);
         let mut facts = input.lend();
-        let (signals, signal_map) = self.filter_signals(&mut rt, pack, input, &mut facts);
+        let mut memory = PackMemory::new(self.limits.max_pack_memory);
+        let (signals, signal_map) = self.filter_signals(&mut rt, pack, input, &mut facts, &mut memory);
         let signals = Arc::new(signals);
         let state = EvalState { input: input.clone(), signals: signals.clone(), reads: Vec::new() };
         let common = Common {
@@ -88,9 +97,19 @@ impl Evaluator {
             scope.push_constant_dynamic("data", pack.data.clone());
             push_signals(&mut scope, signal_map, &signals);
             sandbox::push_read_only(&mut scope, "facts", facts);
+            let mut absence = Absence::new(input, pack);
             let mut derived: Vec<Value> = Vec::with_capacity(pack.derived.len());
             for d in &pack.derived {
-                let mut v = self.eval(&mut rt, &mut scope, &d.expr);
+                budget::start(Owner::Derived, &self.limits);
+                let mut v = self.check(&mut rt, &mut scope, &d.expr, &mut absence);
+                if !v.missing.is_empty() {
+                    absence.derived_missing(&d.name, v.missing.clone());
+                }
+                if let Ok(value) = &v.result {
+                    if let Err(e) = memory.add(size_of(value), &format!("derived fact `{}`", d.name)) {
+                        v.result = Err(e);
+                    }
+                }
                 v.reads.extend(path_reads(&d.expr, input).into_iter().map(ReadRef::Owned));
                 for &i in &d.expr.derived_refs {
                     if let Some(prev) = derived.get(i) {
@@ -108,7 +127,19 @@ impl Evaluator {
             let findings: Vec<Finding> = pack
                 .rules
                 .iter()
-                .map(|r| self.rule(&mut rt, pack, r, &mut scope, &derived, input, &common, opts))
+                .map(|r| {
+                    self.rule(
+                        &mut rt,
+                        pack,
+                        r,
+                        &mut scope,
+                        &derived,
+                        &mut absence,
+                        &common,
+                        opts,
+                        &mut memory,
+                    )
+                })
                 .collect();
             (findings, scope.remove::<Dynamic>("facts"))
         });
@@ -127,9 +158,11 @@ impl Evaluator {
         input: &Arc<InputFacts>,
         text: &str,
     ) -> Result<String, String> {
+        let _pack_budget = budget::PackBudget::start(&self.limits);
         let mut rt = Runtime::new(&self.engine);
         let mut facts = input.lend();
-        let (signals, signal_map) = self.filter_signals(&mut rt, pack, input, &mut facts);
+        let mut memory = PackMemory::new(self.limits.max_pack_memory);
+        let (signals, signal_map) = self.filter_signals(&mut rt, pack, input, &mut facts, &mut memory);
         let signals = Arc::new(signals);
         let state = EvalState { input: input.clone(), signals: signals.clone(), reads: Vec::new() };
         let ((result, facts), _) = sandbox::with_state(state, || {
@@ -142,13 +175,14 @@ impl Evaluator {
             push_signals(&mut scope, signal_map, &signals);
             sandbox::push_read_only(&mut scope, "facts", facts);
             for d in &pack.derived {
+                budget::start(Owner::Derived, &self.limits);
                 let v = self.eval(&mut rt, &mut scope, &d.expr);
                 scope.push_constant_dynamic(d.name.as_str(), v.result.unwrap_or(Dynamic::UNIT));
                 names.push(d.name.as_str(), ());
             }
             let result = match self.engine.compile_expression_with_scope(&names, text) {
                 Ok(ast) => {
-                    sandbox::start_expression(&self.limits);
+                    budget::start(Owner::Rule, &self.limits);
                     rt.eval(&self.engine, &mut scope, &ast)
                         .map(|d| describe_dynamic(&d))
                         .map_err(|e| describe_error(&e))
@@ -165,10 +199,41 @@ impl Evaluator {
 
     /// Evaluates one expression. `reads` holds what helpers read; the `facts.a.b` paths the
     /// text names are resolved only when needed ([`path_reads`]), for evidence or explanations.
+    /// It spends the budget in force (the rule's, the derived fact's); a signal it names whose
+    /// matches could not all be filtered makes it fail with that signal's error.
     fn eval(&self, rt: &mut Runtime, scope: &mut Scope<'_>, expr: &Expr) -> Value {
-        sandbox::start_expression(&self.limits);
+        if let Some(e) = sandbox::signal_error(&expr.signals) {
+            return Value { result: Err(e), reads: sandbox::take_reads(), missing: BTreeSet::new() };
+        }
         let result = rt.eval(&self.engine, scope, &expr.ast).map_err(|e| describe_error(&e));
-        Value { result, reads: sandbox::take_reads() }
+        Value { result, reads: sandbox::take_reads(), missing: BTreeSet::new() }
+    }
+
+    /// Evaluates one expression, enforcing missing facts: one that reads a fact the input
+    /// lacks, without handling its absence, is missing unless the facts that are present decide
+    /// its value ([`crate::missing`]).
+    fn check(
+        &self,
+        rt: &mut Runtime,
+        scope: &mut Scope<'_>,
+        expr: &Expr,
+        absence: &mut Absence<'_>,
+    ) -> Value {
+        let absent = crate::missing::absent_reads(expr, absence);
+        if absent.is_empty() {
+            return self.eval(rt, scope, expr);
+        }
+        let Some(node) = &expr.analysis.logic else {
+            return Value { result: Ok(Dynamic::UNIT), reads: Vec::new(), missing: absent };
+        };
+        let mut reads = Vec::new();
+        let skeleton = Skeleton { engine: &self.engine, describe_error: &describe_error };
+        let tri = skeleton.evaluate(rt, scope, node, absence, &mut reads);
+        match tri {
+            Tri::Value(d) => Value { result: Ok(d), reads, missing: BTreeSet::new() },
+            Tri::Error(e) => Value { result: Err(e), reads, missing: BTreeSet::new() },
+            Tri::Missing(m) => Value { result: Ok(Dynamic::UNIT), reads, missing: m },
+        }
     }
 
     /// Filters each signal's matches by its `where` condition; returns name → kept matches and
@@ -184,6 +249,7 @@ impl Evaluator {
         pack: &Pack,
         input: &Arc<InputFacts>,
         facts: &mut Dynamic,
+        memory: &mut PackMemory,
     ) -> (HashMap<String, SignalMatches>, rhai::Map) {
         let all = input.facts.root.get("signals").and_then(Fact::as_map);
         // `facts.signals`, taken out for the duration and put back below.
@@ -214,18 +280,28 @@ impl Evaluator {
                 let values: &mut [Dynamic] = values.as_deref_mut().map_or(&mut [], |v| v.as_mut_slice());
                 let mut kept: Vec<usize> = Vec::with_capacity(values.len());
                 let mut dynamic: rhai::Array = Vec::with_capacity(if s.listed { values.len() } else { 0 });
+                // One budget for all of this signal's `where` calls; a signal whose matches
+                // cannot all be filtered (a budget, the memory ceiling) fails the expressions
+                // that read it.
+                budget::start(Owner::Signal, &self.limits);
+                let mut error: Option<String> = None;
                 for (i, value) in values.iter_mut().enumerate() {
                     let keep = match &s.filter {
                         None => true,
                         Some(filter) => match scope.get_value_mut::<Dynamic>("record") {
                             Some(record) => {
                                 std::mem::swap(record, value);
-                                sandbox::start_expression(&self.limits);
                                 // A `where` that fails to evaluate does not keep the match.
                                 let r = rt.eval(&self.engine, &mut scope, &filter.ast);
                                 sandbox::take_reads();
                                 if let Some(record) = scope.get_value_mut::<Dynamic>("record") {
                                     std::mem::swap(record, value);
+                                }
+                                if let Err(e) = &r {
+                                    if terminated(e).is_some() {
+                                        error = Some(format!("signal `{}`: {}", s.name, describe_error(e)));
+                                        break;
+                                    }
                                 }
                                 r.ok().and_then(|d| d.as_bool().ok()).unwrap_or(false)
                             }
@@ -235,6 +311,10 @@ impl Evaluator {
                     if keep {
                         kept.push(i);
                         if s.listed {
+                            if let Err(e) = memory.add(size_of(value), &format!("signal `{}`", s.name)) {
+                                error = Some(e);
+                                break;
+                            }
                             dynamic.push(value.clone());
                         }
                     }
@@ -250,7 +330,7 @@ impl Evaluator {
                     }
                     map.insert(s.name.as_str().into(), list);
                 }
-                out.insert(s.name.clone(), SignalMatches { id, kept, reads });
+                out.insert(s.name.clone(), SignalMatches { id, kept, reads, error });
             }
             (out, map)
         });
@@ -272,10 +352,14 @@ impl Evaluator {
         rule: &Rule,
         scope: &mut Scope<'_>,
         derived: &[Value],
-        input: &InputFacts,
+        absence: &mut Absence<'_>,
         common: &Common,
         opts: &EvalOptions,
+        memory: &mut PackMemory,
     ) -> Finding {
+        // One budget for the whole rule: requirements, applicability, condition, resolution.
+        budget::start(Owner::Rule, &self.limits);
+        let input = absence.input();
         let mut finding = Finding {
             rule: rule.id.clone(),
             pack: common.pack.clone(),
@@ -303,13 +387,58 @@ impl Evaluator {
             .to_owned(),
         });
 
-        // 1. Requirements: a missing fact is never a pass.
+        // Derived facts referenced anywhere in the rule, for explanations.
+        if let Some(x) = explain.as_mut() {
+            let mut refs: Vec<usize> = rule
+                .clauses
+                .iter()
+                .chain(rule.applies_if.iter())
+                .flat_map(|c| c.derived_refs.iter().copied())
+                .collect();
+            refs.sort_unstable();
+            refs.dedup();
+            for i in refs {
+                let (d, v) = (&pack.derived[i], &derived[i]);
+                x.derived.push(trace(pack, format!("derive.{}", d.name), &d.expr, v, input));
+            }
+        }
+
+        // 1. Applicability, first: a rule for other hosts needs none of its facts there.
+        if let Some(a) = &rule.applies_if {
+            let v = self.check(rt, scope, a, absence);
+            if let Some(x) = explain.as_mut() {
+                x.clauses.push(trace(pack, "applies_if".into(), a, &v, input));
+            }
+            if !v.missing.is_empty() {
+                finding.outcome = Outcome::MissingFacts;
+                finding.missing = missing_facts(&v.missing, absence, opts);
+                finding.explain = explain;
+                return finding;
+            }
+            match as_bool(&v, a, pack, derived) {
+                Ok(true) => {}
+                Ok(false) => {
+                    finding.outcome = Outcome::NotApplicable;
+                    finding.explain = explain;
+                    return finding;
+                }
+                Err(e) => {
+                    finding.outcome = Outcome::Error;
+                    finding.error = Some(e);
+                    finding.explain = explain;
+                    return finding;
+                }
+            }
+        }
+
+        // 2. Requirements stated up front: a missing fact is never a pass.
         for req in &rule.requires {
             let present = req.needs.iter().any(|n| match n {
                 Need::Fact(path) => input.facts.has(path),
                 Need::RegistryKey(key) => input.has_registry_key(key),
                 Need::Derived(i) => derived.get(*i).is_some_and(|d| {
-                    d.result.as_ref().is_ok_and(|v| !v.is_unit() && v.as_bool().ok() != Some(false))
+                    d.missing.is_empty()
+                        && d.result.as_ref().is_ok_and(|v| !v.is_unit() && v.as_bool().ok() != Some(false))
                 }),
             });
             if let Some(x) = explain.as_mut() {
@@ -337,53 +466,18 @@ impl Evaluator {
             return finding;
         }
 
-        // Derived facts referenced anywhere in the rule, for explanations.
-        if let Some(x) = explain.as_mut() {
-            let mut refs: Vec<usize> = rule
-                .clauses
-                .iter()
-                .chain(rule.applies_if.iter())
-                .flat_map(|c| c.derived_refs.iter().copied())
-                .collect();
-            refs.sort_unstable();
-            refs.dedup();
-            for i in refs {
-                let (d, v) = (&pack.derived[i], &derived[i]);
-                x.derived.push(trace(pack, format!("derive.{}", d.name), &d.expr, v, input));
-            }
-        }
-
-        // 2. Applicability.
-        if let Some(a) = &rule.applies_if {
-            let v = self.eval(rt, scope, a);
-            if let Some(x) = explain.as_mut() {
-                x.clauses.push(trace(pack, "applies_if".into(), a, &v, input));
-            }
-            match as_bool(&v, a, pack, derived) {
-                Ok(true) => {}
-                Ok(false) => {
-                    finding.outcome = Outcome::NotApplicable;
-                    finding.explain = explain;
-                    return finding;
-                }
-                Err(e) => {
-                    finding.outcome = Outcome::Error;
-                    finding.error = Some(e);
-                    finding.explain = explain;
-                    return finding;
-                }
-            }
-        }
-
         // 3. The condition. With explanations every clause is evaluated, so they show them
         // all; without, an `all` stops at its first false clause, which decides the outcome
-        // (`not_detected`, whatever errors the other clauses would give). An `any` cannot
-        // stop early: a detection's evidence is every true clause.
+        // (`not_detected`, whatever errors or missing facts the other clauses would give). An
+        // `any` cannot stop early: a detection's evidence is every true clause. A clause that
+        // reads an absent fact is missing (unless present facts decide it, or it handles the
+        // absence): after a deciding clause, an error, then missing facts, decide.
         let mut clauses: Vec<(Value, Result<bool, String>)> = Vec::with_capacity(rule.clauses.len());
         let mut any_false = false;
         let mut any_true = false;
+        let mut missing: BTreeSet<Target> = BTreeSet::new();
         for (i, c) in rule.clauses.iter().enumerate() {
-            let v = self.eval(rt, scope, c);
+            let v = self.check(rt, scope, c, absence);
             if let Some(x) = explain.as_mut() {
                 let role = match rule.combine {
                     Combine::Single => "when".to_owned(),
@@ -392,34 +486,52 @@ impl Evaluator {
                 };
                 x.clauses.push(trace(pack, role, c, &v, input));
             }
-            let b = as_bool(&v, c, pack, derived);
+            let b = if v.missing.is_empty() {
+                as_bool(&v, c, pack, derived)
+            } else {
+                missing.extend(v.missing.iter().cloned());
+                Err(String::new())
+            };
+            let b_missing = !v.missing.is_empty();
             any_false |= matches!(b, Ok(false));
             any_true |= matches!(b, Ok(true));
-            clauses.push((v, b));
+            clauses.push((v, if b_missing { Err(String::new()) } else { b }));
             if any_false && rule.combine != Combine::Any && explain.is_none() {
                 break;
             }
         }
-        let first_error = || clauses.iter().find_map(|(_, b)| b.as_ref().err().cloned());
+        let first_error = || {
+            clauses
+                .iter()
+                .find_map(|(v, b)| if v.missing.is_empty() { b.as_ref().err().cloned() } else { None })
+        };
+        let undecided = |finding: &mut Finding| {
+            if let Some(e) = first_error() {
+                finding.error = Some(e);
+                Outcome::Error
+            } else if !missing.is_empty() {
+                finding.missing = missing_facts(&missing, absence, opts);
+                Outcome::MissingFacts
+            } else {
+                Outcome::Detected
+            }
+        };
         let outcome = match rule.combine {
             Combine::Single | Combine::All => {
                 if any_false {
                     Outcome::NotDetected
-                } else if let Some(e) = first_error() {
-                    finding.error = Some(e);
-                    Outcome::Error
                 } else {
-                    Outcome::Detected
+                    undecided(&mut finding)
                 }
             }
             Combine::Any => {
                 if any_true {
                     Outcome::Detected
-                } else if let Some(e) = first_error() {
-                    finding.error = Some(e);
-                    Outcome::Error
                 } else {
-                    Outcome::NotDetected
+                    match undecided(&mut finding) {
+                        Outcome::Detected => Outcome::NotDetected,
+                        o => o,
+                    }
                 }
             }
         };
@@ -439,7 +551,9 @@ impl Evaluator {
                 }
             }
             finding.evidence = dedup_evidence(evidence);
-            match self.render(rt, scope, pack, rule) {
+            match self.render(rt, scope, pack, rule).and_then(|text| {
+                memory.add(text.len(), &format!("the resolution of rule {}", rule.id)).map(|()| text)
+            }) {
                 Ok(text) => finding.resolution = Some(text),
                 Err(e) => {
                     finding.outcome = Outcome::Error;
@@ -458,12 +572,17 @@ impl Evaluator {
         pack: &Pack,
         rule: &Rule,
     ) -> Result<String, String> {
+        let max = self.limits.max_string_size;
+        let too_big = || string_limit_message(max, "the resolution");
         let mut out = String::new();
         for part in &rule.resolution.parts {
             match part {
-                TemplatePart::Text(t) => out.push_str(t),
+                TemplatePart::Text(t) => push_bounded(&mut out, t, max).map_err(|()| too_big())?,
                 TemplatePart::Expr(e) => match self.eval(rt, scope, e).result {
-                    Ok(d) => out.push_str(&render_dynamic(&d)),
+                    Ok(d) => {
+                        let text = render_dynamic_bounded(&d, max - out.len()).ok_or_else(too_big)?;
+                        out.push_str(&text);
+                    }
                     Err(err) => {
                         return Err(format!(
                             "resolution {{{{ {} }}}} at {}: {err}",
@@ -491,6 +610,18 @@ fn push_signals(scope: &mut Scope<'_>, map: rhai::Map, signals: &HashMap<String,
         *m = map;
     }
     sandbox::push_read_only(scope, "signals", signals);
+}
+
+/// The missing facts, each with what to collect, in a stable order.
+fn missing_facts(m: &BTreeSet<Target>, absence: &Absence<'_>, opts: &EvalOptions) -> Vec<MissingFact> {
+    let mut out: Vec<MissingFact> = Vec::with_capacity(m.len());
+    for t in m {
+        let f = absence.describe(t, &|p| provider(opts, p));
+        if !out.contains(&f) {
+            out.push(f);
+        }
+    }
+    out
 }
 
 fn provider(opts: &EvalOptions, path: &str) -> Option<String> {
@@ -560,8 +691,9 @@ fn trace(pack: &Pack, role: String, e: &Expr, v: &Value, input: &InputFacts) -> 
     ClauseTrace {
         role,
         expression: e.text.clone(),
-        value: v.result.as_ref().ok().map(describe_dynamic),
+        value: if v.missing.is_empty() { v.result.as_ref().ok().map(describe_dynamic) } else { None },
         error: v.result.as_ref().err().cloned(),
+        missing: v.missing.iter().map(Target::to_string).collect(),
         location: location(pack, e),
         reads: dedup_evidence(reads),
     }
