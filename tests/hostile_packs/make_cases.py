@@ -95,18 +95,9 @@ write("clock", {"pack.toml": manifest("hostile-clock", "Reads the clock")
 write("print", {"pack.toml": manifest("hostile-print", "Writes to stdout")
                 + rule("PRINT001", q('print("injected into the report") == ()'))
                 + rule("PRINT002", q('debug("injected into the report") == ()'))}, '''
-    # No output from conditions: print/debug are not callable (or write nowhere).
+    # No output from conditions: print and debug are refused when the pack loads.
+    load_error = ["reserved keyword 'print' is disabled", "reserved keyword 'debug' is disabled"]
     stdout_lacks = "injected into the report"
-
-    [[rule]]
-    id = "PRINT001"
-    outcome = "error"
-    message = "print"
-
-    [[rule]]
-    id = "PRINT002"
-    outcome = "error"
-    message = "debug"
     ''')
 
 # --- Functions that never return or run for ever -----------------------------------------------
@@ -213,6 +204,7 @@ mem += rule("MEM001", q(clauses))
 write("derived-memory", {"pack.toml": mem}, '''
     # 40 derived facts of 1 Mi items each reached 1.9 GB on main (4575fbb). The pack's memory
     # ceiling stops it: the rule that reads them is an error naming the ceiling.
+    inputs = ["examples/healthy"]
     [[rule]]
     id = "MEM001"
     outcome = "error"
@@ -234,6 +226,7 @@ write("resolution-memory", {"pack.toml": res}, '''
     # 1,200 detected rules that interpolate a 1 MiB value reached 1.8 GB on main (4575fbb)
     # (600 rules: 614 MB of JSON). The pack's memory ceiling covers resolutions: the first rules
     # are detected, those past the ceiling end in error naming it.
+    inputs = ["examples/healthy"]
     [[rule]]
     id = "RES0000"
     outcome = "detected"
@@ -293,7 +286,7 @@ deep = "(" * 3000 + "true" + ")" * 3000
 write("deep-expression", {"pack.toml": manifest("hostile-deep-expr", "A condition nested 3,000 deep")
                           + rule("DEEP001", q(deep))}, '''
     # Nesting past the expression-depth limit is a load error, never a stack overflow.
-    load_error = ["DEEP001"]
+    load_error = ["Expression exceeds maximum complexity"]
     ''')
 
 deep_toml = manifest("hostile-deep-toml", "A [data] value nested 20,000 deep") \
