@@ -3,23 +3,22 @@
 //! applicability, resolution, title, tests — each test case by name — and any other key), and
 //! every other part of the pack — `[pack]`, `[data]` keys, derived facts, signals, log kinds —
 //! added, removed or changed, each with the rules it can affect (rule ← derived facts ←
-//! signals, data, log kinds; [`deps`]). A changed value is shown as a readable diff
+//! signals, data, log kinds: the engine's dependency graph, `Pack::dependencies`). A changed value is shown as a readable diff
 //! ([`values`]): short values inline, long ones as the changed lines or the changed part.
 //! `triage pack update` prints this before it applies anything; `triage pack diff OLD NEW`
 //! prints it on demand. Outcome changes on stored bundles (`--bundles`) are computed by the CLI
 //! with the engine and compared with [`outcome_changes`].
 
-pub mod deps;
 pub mod values;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
 use serde::Serialize;
 
 use crate::files::PackFiles;
 use crate::info::PackInfo;
-use deps::{Graph, Part};
+use triage_engine::analysis::{Dependencies, GraphNode};
 
 /// The aspects of a rule a diff reports, in display order.
 pub const ASPECTS: &[(&str, &[&str])] = &[
@@ -258,9 +257,26 @@ pub fn diff_pack_files(old: &PackFiles, new: &PackFiles) -> crate::Result<PackDi
     Ok(diff_with(&a, &b, &graphs))
 }
 
+/// Part of a pack → the rules that read it, directly or through others.
+type Affects = BTreeMap<GraphNode, BTreeSet<String>>;
+
+/// Every part's rules, from one walk per rule (not one walk of every rule per part: a diff of
+/// a large pack with many changes stays linear in rules times what each reads).
+fn affects(deps: &Dependencies) -> Affects {
+    let mut out = Affects::new();
+    for node in deps.reads.keys() {
+        if let GraphNode::Rule(id) = node {
+            for part in deps.transitive(node) {
+                out.entry(part).or_default().insert(id.clone());
+            }
+        }
+    }
+    out
+}
+
 /// The engine's view of a pack's files (`pack.toml` and `rules/**/*.toml`), or `None` when it
 /// does not load.
-fn compile(files: &PackFiles) -> Option<Graph> {
+fn compile(files: &PackFiles) -> Option<Affects> {
     let sources: Vec<triage_engine::SourceFile> = files
         .iter()
         .filter(|(p, _)| *p == "pack.toml" || (p.starts_with("rules/") && p.ends_with(".toml")))
@@ -270,7 +286,7 @@ fn compile(files: &PackFiles) -> Option<Graph> {
     if loaded.errors().next().is_some() {
         return None;
     }
-    loaded.pack.map(|p| Graph::of(&p))
+    loaded.pack.map(|p| affects(&p.dependencies()))
 }
 
 /// Compares two versions of a pack (no dependency graph: non-rule changes have unknown
@@ -281,10 +297,10 @@ pub fn diff_packs(old: &PackInfo, new: &PackInfo) -> PackDiff {
 
 /// A section of a pack outside its rules: its name, both versions' entries, its graph node.
 type Section<'a> =
-    (&'a str, &'a BTreeMap<String, toml::Value>, &'a BTreeMap<String, toml::Value>, fn(String) -> Part);
+    (&'a str, &'a BTreeMap<String, toml::Value>, &'a BTreeMap<String, toml::Value>, fn(String) -> GraphNode);
 
 /// The parts of a pack outside its rules, section by section.
-fn part_changes(old: &PackInfo, new: &PackInfo, graphs: &[Option<Graph>; 2]) -> Vec<PartChange> {
+fn part_changes(old: &PackInfo, new: &PackInfo, graphs: &[Option<Affects>; 2]) -> Vec<PartChange> {
     let mut out = Vec::new();
     let skip: [&str; 2] = ["version", "engine"]; // in the diff's header already
     let strip = |t: &toml::Table| {
@@ -303,10 +319,10 @@ fn part_changes(old: &PackInfo, new: &PackInfo, graphs: &[Option<Graph>; 2]) -> 
         });
     }
     let sections: [Section; 4] = [
-        ("data", &old.data, &new.data, Part::Data),
-        ("derived fact", &old.derive, &new.derive, Part::Derived),
-        ("signal", &old.signals, &new.signals, Part::Signal),
-        ("log kind", &old.log_kinds, &new.log_kinds, Part::LogKind),
+        ("data", &old.data, &new.data, GraphNode::Data),
+        ("derived fact", &old.derive, &new.derive, GraphNode::Derived),
+        ("signal", &old.signals, &new.signals, GraphNode::Signal),
+        ("log kind", &old.log_kinds, &new.log_kinds, GraphNode::LogKind),
     ];
     for (section, a, b, part) in sections {
         let mut names: Vec<&String> = a.keys().chain(b.keys()).collect();
@@ -332,8 +348,8 @@ fn part_changes(old: &PackInfo, new: &PackInfo, graphs: &[Option<Graph>; 2]) -> 
             let affects = match graphs {
                 [Some(g), Some(h)] => {
                     let p = part(name.clone());
-                    let mut r = g.affected_rules(&p);
-                    r.extend(h.affected_rules(&p));
+                    let mut r = g.get(&p).cloned().unwrap_or_default();
+                    r.extend(h.get(&p).into_iter().flatten().cloned());
                     Some(r.into_iter().collect())
                 }
                 _ => None,
@@ -350,7 +366,7 @@ fn part_changes(old: &PackInfo, new: &PackInfo, graphs: &[Option<Graph>; 2]) -> 
     out
 }
 
-fn diff_with(old: &PackInfo, new: &PackInfo, graphs: &[Option<Graph>; 2]) -> PackDiff {
+fn diff_with(old: &PackInfo, new: &PackInfo, graphs: &[Option<Affects>; 2]) -> PackDiff {
     let mut added = Vec::new();
     let mut removed = Vec::new();
     let mut changed = Vec::new();
