@@ -2,6 +2,7 @@
 //! requirement, derived fact and clause with its value and the facts it read — the answer to
 //! "why did (or didn't) this fire?". Exit status as for `run`, for that one rule.
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -52,7 +53,11 @@ pub fn run(args: ExplainArgs, ui: &Ui, out: &mut Out, err: &mut Out) -> CmdResul
         .ok_or_else(|| Failure::Message(miette::miette!("rule `{wanted}` gave no finding")))?;
     match args.format {
         Format::Json => render::json::write(out, &finding)?,
-        Format::Human => render::human::write_explanation(out, ui, pack, &finding, &input)?,
+        Format::Human => {
+            let mut out = render::inert::Inert::new(&mut *out, ui.color_out);
+            render::human::write_explanation(&mut out, ui, pack, &finding, &input)?;
+            out.flush()?;
+        }
     }
     Ok(match finding.outcome {
         Outcome::Detected => Exit::Detected,

@@ -32,7 +32,11 @@ pub fn run(args: FactsArgs, ui: &Ui, out: &mut Out, err: &mut Out) -> CmdResult 
             out.write_all(input.facts.to_json_pretty().as_bytes())?;
             out.write_all(b"\n")?;
         }
-        Format::Human => render::human::write_facts(out, &input.facts)?,
+        Format::Human => {
+            let mut out = render::inert::Inert::new(&mut *out, false);
+            render::human::write_facts(&mut out, &input.facts)?;
+            out.flush()?;
+        }
     }
     Ok(Exit::Clean)
 }

@@ -80,10 +80,12 @@ pub fn run(args: RunArgs, ui: &Ui, out: &mut Out, err: &mut Out) -> CmdResult {
         // Streamed by `run_jsonl` above; kept so the match stays total.
         RunFormat::Jsonl => render::json::write_lines(out, &result.report.findings)?,
         RunFormat::Human => {
-            render::human::write_run(out, ui, &result.report, &result.inputs, args.explain)?;
+            let mut out = render::inert::Inert::new(&mut *out, ui.color_out);
+            render::human::write_run(&mut out, ui, &result.report, &result.inputs, args.explain)?;
             if result.report.inputs.len() > 1 {
-                write_rule_summary(out, &result.report)?;
+                write_rule_summary(&mut out, &result.report)?;
             }
+            out.flush()?;
         }
     }
     Ok(exit_status(&result))
@@ -300,7 +302,7 @@ fn workers() -> usize {
 
 /// The per-rule summary that ends a human run over several inputs: for each rule, how many
 /// inputs gave each outcome.
-fn write_rule_summary(out: &mut Out, report: &Report) -> std::io::Result<()> {
+fn write_rule_summary(out: &mut impl Write, report: &Report) -> std::io::Result<()> {
     use std::collections::BTreeMap;
     type Counts<'a> = (&'a str, BTreeMap<Outcome, u64>);
     let mut by_rule: BTreeMap<(&str, &str), Counts<'_>> = BTreeMap::new();
