@@ -11,6 +11,7 @@
 
 use std::sync::Arc;
 
+use triage_facts::scan::LOG_KIND_REGEX_SIZE_LIMIT;
 use triage_facts::{
     Artifact, CollectContext, CollectionError, CollectorInfo, CollectorOutput, Fact, LogKindSpec,
     Recognition, ScanPlan, Timestamp,
@@ -39,12 +40,14 @@ pub struct CustomKind {
 impl CustomKind {
     /// Compiles a spec; the error names the regex that failed.
     pub fn compile(spec: &LogKindSpec) -> Result<Self, String> {
-        let start = regex::bytes::Regex::new(&format!("^(?:{})", spec.record_start))
+        let start = regex::bytes::RegexBuilder::new(&format!("^(?:{})", spec.record_start))
+            .size_limit(LOG_KIND_REGEX_SIZE_LIMIT)
+            .build()
             .map_err(|e| format!("log kind {}: record_start: {e}", spec.name))?;
         let fields = spec
             .fields
             .as_deref()
-            .map(regex::Regex::new)
+            .map(|f| regex::RegexBuilder::new(f).size_limit(LOG_KIND_REGEX_SIZE_LIMIT).build())
             .transpose()
             .map_err(|e| format!("log kind {}: fields: {e}", spec.name))?;
         Ok(CustomKind { spec: spec.clone(), record_start: Arc::new(start), fields })

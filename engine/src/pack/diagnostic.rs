@@ -24,6 +24,7 @@ pub enum Code {
     DuplicateName,
     MissingTest,
     BadTemplate,
+    RegexTooLarge,
 }
 
 impl Code {
@@ -44,6 +45,7 @@ impl Code {
         Code::DuplicateName,
         Code::MissingTest,
         Code::BadTemplate,
+        Code::RegexTooLarge,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -64,6 +66,7 @@ impl Code {
             Code::DuplicateName => "pack::duplicate-name",
             Code::MissingTest => "pack::missing-test",
             Code::BadTemplate => "pack::bad-template",
+            Code::RegexTooLarge => "pack::regex-too-large",
         }
     }
 }

@@ -24,6 +24,8 @@ pub(super) struct Cx<'a> {
     /// Signals some compiled expression reads as a list (`signals["name"]`, see
     /// [`with_signal_lookups`]); sets [`Signal::listed`].
     pub(super) listed: BTreeSet<String>,
+    /// The valid signal patterns seen so far, for the per-kind size check.
+    pub(super) patterns: Vec<super::patterns::PatternAt>,
 }
 
 pub(super) type Key<'i> = Spanned<toml::de::DeString<'i>>;

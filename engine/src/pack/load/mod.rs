@@ -12,6 +12,7 @@ mod data;
 mod derive;
 mod expr;
 mod manifest;
+mod patterns;
 mod rule_test;
 mod rules;
 mod signals;
@@ -84,8 +85,15 @@ pub fn load_pack(
         .map(|f| std::iter::once(0).chain(f.text.match_indices('\n').map(|(i, _)| i + 1)).collect())
         .collect();
     let texts = files.iter().map(|f| Arc::from(f.text.as_str())).collect();
-    let mut cx =
-        Cx { files: &files, texts, line_starts, diags: Vec::new(), file: 0, listed: BTreeSet::new() };
+    let mut cx = Cx {
+        files: &files,
+        texts,
+        line_starts,
+        diags: Vec::new(),
+        file: 0,
+        listed: BTreeSet::new(),
+        patterns: Vec::new(),
+    };
     let mut parsed = Vec::new();
     for (i, f) in files.iter().enumerate() {
         cx.file = i;
