@@ -100,6 +100,13 @@ pub fn write_run(
 ) -> io::Result<()> {
     let color = ui.color_out;
     let mut sources = SourceCache::default();
+    let qualified;
+    let report = if report.packs.len() > 1 {
+        qualified = with_pack_names(report);
+        &qualified
+    } else {
+        report
+    };
     for (i, summary) in report.inputs.iter().enumerate() {
         if i > 0 {
             writeln!(out)?;
@@ -220,6 +227,16 @@ pub fn write_run(
         writeln!(out, "{} {}", paint(color, BOLD, &format!("{}:", summary.input)), counts.join(", "))?;
     }
     Ok(())
+}
+
+/// With several packs, every finding is named `pack/RULE`, so two packs' rules with the same
+/// ID are told apart (with one pack, the rule ID alone).
+fn with_pack_names(report: &Report) -> Report {
+    let mut r = report.clone();
+    for f in &mut r.findings {
+        f.rule = format!("{}/{}", f.pack, f.rule).into();
+    }
+    r
 }
 
 /// A waived finding: one line naming the rule, then who waived it, until when, and why.

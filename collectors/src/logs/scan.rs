@@ -620,6 +620,85 @@ pub fn scan_reader_with<R: Read>(
     sc.finish()
 }
 
+/// Scans the file at `path` once for several formats (the log kinds of several packs that all
+/// read it): each raw chunk is read once and handed to one scanner per format, each with its
+/// own records, signals and facts. One output per format, in order.
+pub fn scan_file_multi(
+    path: &Path,
+    rel: &str,
+    formats: &[Format],
+    plan: Option<&ScanPlan>,
+) -> Vec<ScanOutput> {
+    match std::fs::File::open(path) {
+        Ok(f) => {
+            let total = f.metadata().map_or(0, |m| m.len());
+            scan_reader_multi(f, rel, total, formats, plan, ScanLimits::default())
+        }
+        Err(e) => formats
+            .iter()
+            .map(|format| {
+                let mut out = Scanner::new(rel, format, plan, 0, true).finish();
+                out.errors.push(CollectionError::new(rel, format.collector(), format!("cannot open: {e}")));
+                out
+            })
+            .collect(),
+    }
+}
+
+/// [`scan_reader_with`] for several formats in one pass over the stream (see
+/// [`scan_file_multi`]); one format is scanned by [`scan_reader_with`] itself.
+pub fn scan_reader_multi<R: Read>(
+    mut reader: R,
+    rel: &str,
+    total: u64,
+    formats: &[Format],
+    plan: Option<&ScanPlan>,
+    limits: ScanLimits,
+) -> Vec<ScanOutput> {
+    if let [format] = formats {
+        return vec![scan_reader_with(reader, rel, total, format, plan, limits)];
+    }
+    let mut scanners: Vec<Scanner<'_>> = formats
+        .iter()
+        .map(|f| {
+            let mut sc = Scanner::new(rel, f, plan, total, limits.one_search);
+            sc.max_record = limits.max_record_bytes.max(1);
+            sc
+        })
+        .collect();
+    let chunk = limits.chunk.max(1);
+    let mut raw = vec![0u8; chunk.max(Artifact::HEAD_LEN)];
+    let mut raw_done = 0u64;
+    let mut first = true;
+    while !scanners.is_empty() {
+        let want = if first { raw.len() } else { chunk };
+        let (n, failed) = match read_full(&mut reader, &mut raw[..want]) {
+            Ok(n) => (n, false),
+            Err(e) => {
+                for sc in &mut scanners {
+                    sc.error_at_offset(raw_done, format!("read error, rest of the file not scanned: {e}"));
+                }
+                (0, true)
+            }
+        };
+        let last = failed || n < want;
+        for sc in &mut scanners {
+            sc.feed_raw(&raw[..n], first, last, raw_done);
+            sc.process(last);
+        }
+        let before = raw_done;
+        raw_done += n as u64;
+        first = false;
+        if raw_done & !0xF_FFFF != before & !0xF_FFFF || last {
+            crate::discover::file_progress(raw_done);
+        }
+        if last {
+            break;
+        }
+    }
+    scanners.into_iter().map(Scanner::finish).collect()
+}
+
 /// The decoded text not yet done with: valid UTF-8 in `buf[..len]`. `buf` keeps its size (bytes
 /// past `len` are stale), so reading into it costs no zeroing.
 #[derive(Default)]
@@ -815,6 +894,36 @@ impl<'a> Scanner<'a> {
             let tail = self.text.buf[start + good..start + added].to_vec();
             self.decoder = Some(encoding_rs::UTF_8.new_decoder_without_bom_handling());
             self.decode(&tail, last, raw_at + good as u64);
+        }
+    }
+
+    /// Takes one raw chunk (starting at raw offset `raw_at`) into the text, as
+    /// [`scan_reader_with`] does: the first chunk sniffs the encoding and skips its BOM; UTF-8
+    /// is validated in place (after any character cut by the previous chunk), other encodings
+    /// are decoded.
+    fn feed_raw(&mut self, src: &[u8], first: bool, last: bool, raw_at: u64) {
+        if first {
+            let enc = sniff(src);
+            self.encoding = enc;
+            let bom = enc.bom_len(src);
+            let (src, raw_at) = (&src[bom..], raw_at + bom as u64);
+            if matches!(enc, TextEncoding::Utf8 | TextEncoding::Utf8Bom) {
+                self.text.spare(src.len()).copy_from_slice(src);
+                self.push_utf8(src.len(), last, raw_at);
+            } else {
+                self.decoder = Some(enc.encoding_rs().new_decoder_without_bom_handling());
+                self.decode(src, last, raw_at);
+            }
+        } else if self.decoder.is_none() {
+            let Scanner { text, carry, .. } = self;
+            let carried = carry.len();
+            let spare = text.spare(carried + src.len());
+            spare[..carried].copy_from_slice(carry);
+            spare[carried..].copy_from_slice(src);
+            carry.clear();
+            self.push_utf8(carried + src.len(), last, raw_at - carried as u64);
+        } else {
+            self.decode(src, last, raw_at);
         }
     }
 
@@ -1194,7 +1303,8 @@ impl<'a> Scanner<'a> {
         {
             facts.insert(&["signals", spec.id.as_str()], Fact::new(Value::List(kept)));
             if dropped > 0 {
-                facts.insert(&["signals_truncated", spec.id.as_str()], Fact::new(dropped as i64));
+                // Per file, so that several files' counts merge instead of conflicting.
+                facts.insert(&["signals_truncated", spec.id.as_str(), rel], Fact::new(dropped as i64));
             }
         }
 

@@ -51,7 +51,7 @@ pub struct SignalSpec {
     /// The log kind it applies to (`wsus`, `configmgr`, or a pack-defined kind).
     pub log: String,
     pub pattern: String,
-    /// Matches kept per input; later ones are counted in `signals_truncated.<id>` only.
+    /// Matches kept per file; later ones are counted in `signals_truncated.<id>.<rel path>` only.
     pub max_matches: usize,
 }
 

@@ -227,6 +227,17 @@ impl Pack {
         format!("{}/{}", self.manifest.id, signal.name)
     }
 
+    /// A log kind's name as it appears in scan plans and in `logs.<kind>` facts: a built-in kind
+    /// (`wsus`, `configmgr`) as it is, one of the pack's own `[log_kinds]` as
+    /// `<pack id>/<kind>`.
+    pub fn log_kind_id(&self, kind: &str) -> String {
+        if self.log_kinds.iter().any(|k| k.name == kind) {
+            format!("{}/{kind}", self.manifest.id)
+        } else {
+            kind.to_owned()
+        }
+    }
+
     pub fn rule(&self, id: &str) -> Option<&Rule> {
         self.rules.iter().find(|r| &*r.id == id)
     }
