@@ -232,7 +232,9 @@ fn git(dir: &Path, args: &[&str]) -> String {
         ])
         .args(args)
         .output()
-        .expect("git runs");
+        .unwrap_or_else(|e| {
+            panic!("git cannot run ({e}): install it (Debian package `git`); this test never skips")
+        });
     assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8_lossy(&out.stdout).trim().to_owned()
 }
@@ -322,6 +324,11 @@ fn minisign_tool() -> Option<PathBuf> {
     let found = std::env::var_os("PATH")
         .and_then(|paths| std::env::split_paths(&paths).map(|d| d.join("minisign")).find(|p| p.is_file()));
     if found.is_none() {
+        // `.ci/run` installs it: in CI a missing tool is a failure, not a skip.
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "the `minisign` tool is not installed (apt-get install minisign), and CI=true"
+        );
         eprintln!("SKIPPED minisign interoperability: the `minisign` tool is not installed (apt-get install minisign)");
     }
     found
