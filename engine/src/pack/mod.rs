@@ -7,7 +7,9 @@
 
 pub mod diagnostic;
 pub mod format;
+pub mod limits;
 pub mod load;
+pub mod source;
 
 use std::sync::Arc;
 
