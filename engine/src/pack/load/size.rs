@@ -100,7 +100,7 @@ pub(super) fn tables(cx: &mut Cx<'_>, parsed: &[Spanned<DeTable<'_>>]) -> bool {
                 let tests = rule.get_ref().as_table().and_then(|t| t.get("test"));
                 if let Some(tests) = tests.and_then(|t| t.get_ref().as_array()) {
                     if tests.len() > MAX_TESTS_PER_RULE {
-                        let at = tests.iter().nth(MAX_TESTS_PER_RULE).map_or(rule.span(), |t| t.span());
+                        let at = tests.get(MAX_TESTS_PER_RULE).map_or(rule.span(), |t| t.span());
                         cx.error(
                             Code::TooLarge,
                             format!(
