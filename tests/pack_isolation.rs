@@ -21,7 +21,8 @@ fn run_json(packs: &[&str], inputs: &[String]) -> serde_json::Value {
         c.args(["--pack", p]);
     }
     let out = c.args(inputs).output().expect("runs");
-    assert!(matches!(out.status.code(), Some(0..=1)), "{}", String::from_utf8_lossy(&out.stderr));
+    // 0 nothing detected, 1 detected, 3 incomplete: anything but an error.
+    assert!(matches!(out.status.code(), Some(0 | 1 | 3)), "{}", String::from_utf8_lossy(&out.stderr));
     serde_json::from_slice(&out.stdout).expect("a JSON report")
 }
 
