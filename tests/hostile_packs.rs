@@ -10,7 +10,8 @@
 //! - the built-in pack's findings, and the input's collection errors, are byte-identical to a run
 //!   of the built-in pack alone;
 //! - the hostile pack gets exactly the outcome (and the message naming the limit) its
-//!   `expect.toml` states, or the load error it states, from `pack check` and from `run`;
+//!   `expect.toml` states; or the load error it states, from `pack check` and from `run`, which
+//!   refuses the run (exit 2, no report: nothing evaluated, so no other pack's answer changes);
 //! - the JSON report is the same bytes on a second run.
 //!
 //! `make_cases.py` in that folder writes the cases; the files it writes are committed.
@@ -168,7 +169,8 @@ fn check_case(case: &Path, baselines: &BTreeMap<String, String>) -> Result<(), S
             problems.push(format!("pack check: exit {:?}, expected 2 (a load error)", check.code));
         }
         for needle in &expect.load_error {
-            if !check.stderr.contains(needle.as_str()) {
+            let said = format!("{}{}", String::from_utf8_lossy(&check.stdout), check.stderr);
+            if !said.contains(needle.as_str()) {
                 problems.push(format!("pack check does not name `{needle}`:\n{}", tail(&check.stderr)));
             }
         }
@@ -183,11 +185,12 @@ fn check_case(case: &Path, baselines: &BTreeMap<String, String>) -> Result<(), S
             problems.push(format!("{input}: crashed (exit {:?}):\n{}", run.code, tail(&run.stderr)));
             continue;
         }
-        let json = report(&run, &format!("{name} on {input}"));
-        if builtin_part(&json) != baselines[input] {
-            problems.push(format!("{input}: the built-in pack's findings changed beside this pack"));
-        }
         if !expect.load_error.is_empty() {
+            // A pack that does not load is refused loudly: nothing is evaluated, so it cannot
+            // change (or hide) another pack's findings.
+            if !run.stdout.is_empty() {
+                problems.push(format!("{input}: a run with an invalid pack printed a report"));
+            }
             if run.code != Some(2) {
                 problems.push(format!(
                     "{input}: run exit {:?}, expected 2 for a pack with a load error",
@@ -202,6 +205,11 @@ fn check_case(case: &Path, baselines: &BTreeMap<String, String>) -> Result<(), S
                     ));
                 }
             }
+            continue;
+        }
+        let json = report(&run, &format!("{name} on {input}"));
+        if builtin_part(&json) != baselines[input] {
+            problems.push(format!("{input}: the built-in pack's findings changed beside this pack"));
         }
         for want in &expect.rule {
             let found: Vec<&Json> = json["findings"]

@@ -263,7 +263,7 @@ write("zero-width-signals", {"pack.toml": manifest("hostile-zero-width", "Signal
                                  ''')
                              + rule("ZW001", q('signal("word_boundary").len() > 0'))}, '''
     # Zero-width patterns match every record: each is a load error of this pack at its line.
-    load_error = ["word_boundary", "line_start", "empty_group", "not_boundary", "star"]
+    load_error = ["pattern matches the empty string, so it matches every line", "pack.toml:9", "pack.toml:13", "pack.toml:17", "pack.toml:21", "pack.toml:25"]
     ''')
 
 write("nfa-overflow", {"pack.toml": manifest("hostile-nfa", "Signals whose regexes overflow the size limit")
@@ -278,8 +278,9 @@ write("nfa-overflow", {"pack.toml": manifest("hostile-nfa", "Signals whose regex
                            ''')
                        + rule("NFA001", q('signal("huge_one").len() > 0 || signal("huge_two").len() > 0'))}, '''
     # On main (4575fbb) two such signals made the combined scan fail for every pack: the built-in
-    # pack's WSUS001 went from detected to not_detected with exit 0. Now a load error of this pack.
-    load_error = ["huge_one", "huge_two"]
+    # pack's WSUS001 went from detected to not_detected with exit 0. Now the same limits are applied
+    # they are refused alone, at load: a load error of this pack.
+    load_error = ["pack::regex-too-large", "exceeds the 8 MiB limit of one signal"]
     ''')
 
 deep = "(" * 3000 + "true" + ")" * 3000
@@ -302,7 +303,7 @@ write("huge-pack", {"pack.toml": manifest("hostile-huge", "A pack file of 64 MiB
     # TOML comments in a copy of the case.
     pad_file = "rules/pad.toml"
     pad_bytes = 67108864
-    load_error = ["size"]
+    load_error = ["pack::too-large", "larger than 4 MiB"]
     ''')
 
 write("huge-max-matches", {"pack.toml": manifest("hostile-max-matches", "Keeps every match of every record")
@@ -314,7 +315,7 @@ write("huge-max-matches", {"pack.toml": manifest("hostile-max-matches", "Keeps e
                                ''')
                            + rule("MM001", q('signal("all").len() > 0'))}, '''
     # max_matches past the engine's cap is a load error naming the cap.
-    load_error = ["max_matches"]
+    load_error = ["a positive integer, at most 100000 (max_matches)"]
     ''')
 
 # --- Interference with other packs -------------------------------------------------------------

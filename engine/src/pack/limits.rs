@@ -21,6 +21,8 @@ pub const MAX_LOG_KINDS: usize = 64;
 pub const MAX_DERIVED: usize = 1_000;
 /// Values in a pack's `[data]`, counting every nested value.
 pub const MAX_DATA_VALUES: usize = 100_000;
+/// A signal's `max_matches`: matches kept per input (each is a record's text and fields).
+pub const MAX_MATCHES: usize = 100_000;
 /// How deeply arrays and tables may nest in `[data]` and in inline test facts.
 pub const MAX_DATA_DEPTH: usize = 32;
 
@@ -35,5 +37,6 @@ pub const ALL: &[(&str, usize)] = &[
     ("log kinds", MAX_LOG_KINDS),
     ("derived facts", MAX_DERIVED),
     ("data values", MAX_DATA_VALUES),
+    ("max_matches of a signal", MAX_MATCHES),
     ("data nesting depth", MAX_DATA_DEPTH),
 ];

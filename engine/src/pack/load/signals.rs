@@ -10,6 +10,7 @@ use triage_facts::scan::LOG_KIND_REGEX_SIZE_LIMIT;
 use triage_facts::LogKindSpec;
 
 use super::super::diagnostic::Code;
+use super::super::limits;
 use super::super::{Expr, Signal};
 use super::context::{content_offset, Cx, Key, Val};
 use super::expr::signal_refs;
@@ -189,9 +190,9 @@ impl Cx<'_> {
         let filter = t.get("where").and_then(|w| self.expr(engine, &fscope, w, &[], "signal condition"));
         let max_matches = match t.get("max_matches") {
             Some(m) => match m.get_ref().as_integer().and_then(|i| i.as_str().parse::<usize>().ok()) {
-                Some(n) if n > 0 => n,
+                Some(n) if n > 0 && n <= limits::MAX_MATCHES => n,
                 _ => {
-                    self.wrong_type(m, "a positive integer");
+                    self.wrong_type(m, "a positive integer, at most 100000 (max_matches)");
                     MAX_MATCHES_DEFAULT
                 }
             },
