@@ -345,3 +345,27 @@ fn lock_file_and_signature_reads_are_bounded() {
     assert_eq!(code, 2);
     assert!(err.contains("\"MANIFEST.sha256.minisig\": links are not allowed in a pack"), "{err}");
 }
+
+#[test]
+fn an_update_moves_a_pack_to_a_rotated_key() {
+    let e = Env::new();
+    e.installed_demo();
+    // Rotation: the new version is signed with a new key; the old key is no longer trusted.
+    e.ok(&["pack", "keygen", "next", "--dir", "keys"]);
+    std::fs::copy(e.path("keys/next.pub"), e.path("home/trusted-keys/next.pub")).expect("trust");
+    std::fs::remove_file(e.path("home/trusted-keys/team.pub")).expect("untrust");
+    let toml = std::fs::read_to_string(e.path("src/demo/pack.toml")).expect("read");
+    write(&e.path("src/demo/pack.toml"), &toml.replace("version = \"0.1.0\"", "version = \"0.2.0\""));
+    e.ok(&["pack", "sign", "src/demo", "--key", "keys/next.key"]);
+    let (code, _, err) = e.run(&["pack", "list"]);
+    assert_eq!(code, 2, "the installed copy's key is gone: {err}");
+    let out = e.ok(&["pack", "update", "demo", "--from", "src/demo", "--yes"]);
+    assert!(out.contains("updated demo 0.2.0") && out.contains("(next.pub)"), "{out}");
+    let out = e.ok(&["pack", "list"]);
+    assert!(out.starts_with("demo 0.2.0") && out.contains("(next.pub)"), "{out}");
+    // A tampered installed copy is still refused, key or no key.
+    tamper_consistently(&e);
+    let (code, _, err) = e.run(&["pack", "update", "demo", "--from", "src/demo", "--yes"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("its signature does not verify over its manifest"), "{err}");
+}

@@ -563,7 +563,20 @@ impl Store {
         source: Option<&str>,
         opts: &InstallOptions,
     ) -> Result<UpdatePlan> {
-        let (old, old_files, _) = self.installed(id)?;
+        // The installed copy must be intact; its key may have been rotated out already (the
+        // update is how a pack moves to the new key), so a key that is no longer trusted is
+        // not an error here: the new version is verified in full below.
+        let old = self.entry(id)?;
+        let keys = self.trusted_keys()?.keys;
+        let old_files = match self.check_installed(&old, &keys) {
+            Ok((_, files, _)) => files,
+            Err(Error::NoLongerTrusted { .. }) => {
+                let mut unsigned = old.clone();
+                unsigned.signed_by = None;
+                self.check_installed(&unsigned, &keys)?.1
+            }
+            Err(e) => return Err(e),
+        };
         let new = self.fetch_verified(source.unwrap_or(&old.source), opts)?;
         if new.info.id != old.id {
             return Err(Error::Update(format!(
