@@ -72,8 +72,13 @@ impl Input {
     }
 }
 
-/// Reads one input. `Err` is a message naming the input: it could not be read at all.
+/// Reads one input. `Err` is a message naming the input: it could not be read at all. Known
+/// secrets in its facts are masked (`triage_collectors::secrets`), whatever the input.
 pub fn load(path: &Path, plan: &ScanPlan, ui: &Ui) -> Result<Input, String> {
+    load_unmasked(path, plan, ui).map(triage_collectors::secrets::masked_input(|i: &mut Input| &mut i.facts))
+}
+
+fn load_unmasked(path: &Path, plan: &ScanPlan, ui: &Ui) -> Result<Input, String> {
     let name = path.display().to_string();
     let meta = std::fs::metadata(path).map_err(|e| format!("{name}: {e}"))?;
     if triage_collectors::bundle::looks_like_bundle(path) {

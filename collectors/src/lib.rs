@@ -13,6 +13,7 @@ pub mod live;
 pub mod logs;
 pub mod probe;
 pub mod registry;
+pub mod secrets;
 pub mod system;
 pub mod text;
 pub mod wsus_config;

@@ -251,7 +251,9 @@ impl SourceCache {
                     if triage_collectors::text::looks_binary(&bytes[..bytes.len().min(8192)]) {
                         return None;
                     }
-                    Some(Arc::from(triage_collectors::text::decode(&bytes).text))
+                    Some(Arc::from(triage_collectors::secrets::masked(
+                        triage_collectors::text::decode(&bytes).text,
+                    )))
                 })
                 .clone(),
             _ => self.get(input.artifact_path(rel)?),
@@ -266,7 +268,9 @@ impl SourceCache {
                 if triage_collectors::text::looks_binary(&bytes[..bytes.len().min(8192)]) {
                     return None;
                 }
-                Some(Arc::from(triage_collectors::text::decode(&bytes).text))
+                Some(Arc::from(triage_collectors::secrets::masked(
+                    triage_collectors::text::decode(&bytes).text,
+                )))
             })
             .clone()
     }
