@@ -17,6 +17,7 @@ pub mod secrets;
 pub mod system;
 pub mod text;
 pub mod wsus_config;
+pub mod xml_depth;
 
 use triage_facts::{Artifact, CollectionError, Collector, CollectorOutput};
 

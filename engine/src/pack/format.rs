@@ -2,7 +2,8 @@
 //! editors (Taplo, Even Better TOML) validate pack files against. The loader ([`super::load`])
 //! reads the same format with spans; a test checks both agree on every key.
 //!
-//! This is also the one definition of a pack ID ([`is_pack_id`], [`PACK_ID_PATTERN`],
+//! This is also the one definition of the format's keys ([`TOP_KEYS`], [`PACK_KEYS`], …) and
+//! of a pack ID ([`is_pack_id`], [`PACK_ID_PATTERN`],
 //! [`PACK_ID_RULE`]): the loader, the store (install, lock file, `--pack ID`), `pack new` and
 //! the schema all use it.
 
@@ -30,6 +31,33 @@ pub fn is_pack_id(id: &str) -> bool {
         && id.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
         && id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
 }
+
+/// The keys of each table of the pack format: what the loader accepts (an unknown key is a
+/// diagnostic with a did-you-mean), what the schema types below declare (a test holds the two
+/// together), and what the store's diff knows. Top level of a pack file:
+pub const TOP_KEYS: &[&str] = &["pack", "data", "derive", "signals", "log_kinds", "rule"];
+/// `[pack]`.
+pub const PACK_KEYS: &[&str] = &["id", "version", "engine", "title", "source", "description", "retired"];
+/// `[signals.NAME]`.
+pub const SIGNAL_KEYS: &[&str] = &["log", "pattern", "where", "max_matches", "description"];
+/// `[log_kinds.NAME]`.
+pub const LOG_KIND_KEYS: &[&str] = &["files", "record_start", "fields"];
+/// `[[rule]]`.
+pub const RULE_KEYS: &[&str] = &[
+    "id",
+    "title",
+    "severity",
+    "tags",
+    "description",
+    "requires",
+    "applies_if",
+    "when",
+    "resolution",
+    "references",
+    "test",
+];
+/// `[[rule.test]]`.
+pub const TEST_KEYS: &[&str] = &["name", "input", "facts", "expect"];
 
 /// One TOML file of a rule pack: `pack.toml` (which must hold `[pack]`) or any `rules/*.toml`.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
