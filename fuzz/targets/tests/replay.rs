@@ -45,14 +45,14 @@ fn every_corpus_and_regression_input_replays_cleanly() {
 #[test]
 fn every_target_has_a_cargo_fuzz_binary() {
     for (name, _) in triage_fuzz_targets::TARGETS {
-        let bin = Path::new(FUZZ).join("fuzz_targets").join(format!("{name}.rs"));
+        let bin = Path::new(FUZZ).join("libfuzzer/fuzz_targets").join(format!("{name}.rs"));
         let text = std::fs::read_to_string(&bin).unwrap_or_else(|e| panic!("{}: {e}", bin.display()));
         assert!(
             text.contains(&format!("triage_fuzz_targets::{name}(")),
             "{} calls its target",
             bin.display()
         );
-        let manifest = std::fs::read_to_string(Path::new(FUZZ).join("Cargo.toml")).expect("fuzz/Cargo.toml");
-        assert!(manifest.contains(&format!("name = \"{name}\"")), "fuzz/Cargo.toml lists {name}");
+        let manifest = std::fs::read_to_string(Path::new(FUZZ).join("libfuzzer/Cargo.toml")).expect("fuzz/libfuzzer/Cargo.toml");
+        assert!(manifest.contains(&format!("name = \"{name}\"")), "fuzz/libfuzzer/Cargo.toml lists {name}");
     }
 }
