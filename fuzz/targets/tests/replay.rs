@@ -52,7 +52,8 @@ fn every_target_has_a_cargo_fuzz_binary() {
             "{} calls its target",
             bin.display()
         );
-        let manifest = std::fs::read_to_string(Path::new(FUZZ).join("libfuzzer/Cargo.toml")).expect("fuzz/libfuzzer/Cargo.toml");
+        let manifest = std::fs::read_to_string(Path::new(FUZZ).join("libfuzzer/Cargo.toml"))
+            .expect("fuzz/libfuzzer/Cargo.toml");
         assert!(manifest.contains(&format!("name = \"{name}\"")), "fuzz/libfuzzer/Cargo.toml lists {name}");
     }
 }
