@@ -72,8 +72,53 @@ impl Input {
     }
 }
 
-/// Reads one input. `Err` is a message naming the input: it could not be read at all.
+/// Reads one input. `Err` is a message naming the input: it could not be read at all. The
+/// summary names the host and the collection time where the input says ([`identify`]).
 pub fn load(path: &Path, plan: &ScanPlan, ui: &Ui) -> Result<Input, String> {
+    let mut input = load_any(path, plan, ui)?;
+    let (host, collected_at) = identify(&input);
+    input.summary.host = host;
+    input.summary.collected_at = collected_at;
+    Ok(input)
+}
+
+/// Registry values that name the computer, most specific first.
+const HOST_VALUES: &[(&str, &str)] = &[
+    (r"HKLM\SYSTEM\CurrentControlSet\Control\ComputerName\ComputerName", "ComputerName"),
+    (r"HKLM\SYSTEM\CurrentControlSet\Services\Tcpip\Parameters", "Hostname"),
+];
+
+/// The host an input came from and when it was collected, as far as the input itself says: a
+/// bundle's manifest (host and time), else `collection.host` / `collection.collected_at` of a
+/// saved fact map, else `systeminfo`'s host name, else the registry's `ComputerName`. A plain
+/// folder has no collection time: the run's clock is never used, so reports stay reproducible.
+/// A bundle's host `unknown` (nothing named it when it was written) counts as not known.
+pub fn identify(input: &Input) -> (Option<String>, Option<String>) {
+    let facts = &input.facts;
+    let text = |path: &[&str]| {
+        facts
+            .get_segments(path)
+            .and_then(|f| match &f.value {
+                Value::Str(s) => Some(s.trim().to_owned()),
+                Value::Timestamp(t) => Some(t.to_string()),
+                _ => None,
+            })
+            .filter(|s| !s.is_empty() && s != "unknown")
+    };
+    let manifest = input.bundle.as_ref().map(|b| &b.manifest);
+    let host = manifest
+        .map(|m| m.host.clone())
+        .filter(|h| !h.is_empty() && h != "unknown")
+        .or_else(|| text(&["collection", "host"]))
+        .or_else(|| text(&["os", "hostname"]))
+        .or_else(|| HOST_VALUES.iter().find_map(|(key, value)| text(&["registry", key, value])));
+    let collected_at = manifest
+        .map(|m| m.collected_at.clone())
+        .or_else(|| text(&["collection", "collected_at"]));
+    (host, collected_at)
+}
+
+fn load_any(path: &Path, plan: &ScanPlan, ui: &Ui) -> Result<Input, String> {
     let name = path.display().to_string();
     let meta = std::fs::metadata(path).map_err(|e| format!("{name}: {e}"))?;
     if triage_collectors::bundle::looks_like_bundle(path) {
@@ -169,6 +214,8 @@ fn collect(
     let collected = collect_path(path, &collectors, plan, &options).map_err(|e| format!("{name}: {e}"))?;
     let summary = InputSummary {
         input: name.to_owned(),
+        host: None,
+        collected_at: None,
         artifacts: collected.artifacts.len() as u64,
         unrecognised: collected
             .artifacts
@@ -261,6 +308,8 @@ fn summary_from_facts(name: &str, facts: &FactMap) -> InputSummary {
     };
     InputSummary {
         input: name.to_owned(),
+        host: None,
+        collected_at: None,
         artifacts,
         unrecognised: strings("collection.unrecognised"),
         collection_errors: strings("collection.errors"),

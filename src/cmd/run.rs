@@ -28,9 +28,12 @@ pub struct RunArgs {
     /// packs built into triage are used.
     #[arg(long = "pack", value_name = "DIR|ID")]
     pub packs: Vec<PathBuf>,
-    /// `jsonl` prints one finding per line (JSON Lines), for fleets and log tools.
+    /// How to write the findings (see the values below).
     #[arg(long, value_enum, default_value_t)]
     pub format: RunFormat,
+    /// Write the report to FILE instead of stdout (diagnostics still go to stderr).
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
     /// Show, for every rule, each clause, its value and the facts it read.
     #[arg(long)]
     pub explain: bool,
@@ -39,13 +42,25 @@ pub struct RunArgs {
     pub waivers: Option<PathBuf>,
 }
 
-/// Output formats of `run`: those of every command, and JSON Lines.
+/// Output formats of `run`: one finding model, one renderer each (`src/render/`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
 pub enum RunFormat {
+    /// Compiler-style diagnostics with snippets of the artifacts.
     #[default]
     Human,
+    /// One JSON document (`triage schema report`), the same bytes for the same input.
     Json,
+    /// One finding per line (JSON Lines), streamed, for fleets and log tools; an input that
+    /// cannot be read is one `{"kind":"input_error",…}` line.
     Jsonl,
+    /// SARIF 2.1.0 for code-scanning and work-item views: one run per pack.
+    Sarif,
+    /// JUnit XML for CI: a testsuite per input, a testcase per rule.
+    Junit,
+    /// Markdown to paste into a ticket or an e-mail: host, findings, evidence, fixes.
+    Markdown,
+    /// CSV for spreadsheets and databases: one row per input and rule.
+    Csv,
 }
 
 /// A run's results: the report and the inputs it was made from (for showing artifacts).
@@ -60,16 +75,40 @@ pub fn run(args: RunArgs, ui: &Ui, out: &mut Out, err: &mut Out) -> CmdResult {
     let evaluator = Evaluator::default();
     let waivers = crate::waivers::load(args.waivers.as_deref(), ui, err)?;
     let packs = packs::load_for_command(&args.packs, &evaluator, ui, err)?;
+    let mut file;
+    let out = match &args.output {
+        Some(path) => {
+            file = Out::file(path).map_err(|e| miette::miette!("cannot write {}: {e}", path.display()))?;
+            &mut file
+        }
+        None => out,
+    };
+    let exit = run_to(&args, &packs, &evaluator, waivers.as_ref(), ui, out, err)?;
+    out.flush()?;
+    Ok(exit)
+}
+
+fn run_to(
+    args: &RunArgs,
+    packs: &[triage_engine::Pack],
+    evaluator: &Evaluator,
+    waivers: Option<&crate::waivers::Waivers>,
+    ui: &Ui,
+    out: &mut Out,
+    err: &mut Out,
+) -> CmdResult {
+    let ui = &ui.for_output(args.output.is_some());
     if args.format == RunFormat::Jsonl {
-        return run_jsonl(&args, &packs, &evaluator, waivers.as_ref(), ui, out, err);
+        return run_jsonl(args, packs, evaluator, waivers, ui, out, err);
     }
-    let mut result = evaluate(&args.paths, &packs, &evaluator, args.explain, ui);
-    if let Some(w) = &waivers {
+    let mut result = evaluate(&args.paths, packs, evaluator, args.explain, ui);
+    if let Some(w) = waivers {
         crate::waivers::apply(&mut result.report, w, err)?;
     }
     for e in &result.input_errors {
         writeln!(err, "error: {e}")?;
     }
+    let view = render::RunView { report: &result.report, inputs: &result.inputs, packs };
     match args.format {
         RunFormat::Json => render::json::write(out, &result.report)?,
         // Streamed by `run_jsonl` above; kept so the match stays total.
@@ -80,6 +119,10 @@ pub fn run(args: RunArgs, ui: &Ui, out: &mut Out, err: &mut Out) -> CmdResult {
                 write_rule_summary(out, &result.report)?;
             }
         }
+        RunFormat::Sarif => render::sarif::write(out, &view)?,
+        RunFormat::Junit => render::junit::write(out, &view)?,
+        RunFormat::Markdown => render::markdown::write(out, &view)?,
+        RunFormat::Csv => render::csv::write(out, &result.report)?,
     }
     Ok(exit_status(&result))
 }
@@ -111,6 +154,8 @@ pub fn evaluate(
             Err(message) => {
                 summaries.push(InputSummary {
                     input: path.display().to_string(),
+                    host: None,
+                    collected_at: None,
                     artifacts: 0,
                     unrecognised: vec![],
                     collection_errors: vec![message.clone()],
@@ -152,10 +197,12 @@ impl<'a> Job<'a> {
     fn evaluate(&self, path: &Path) -> Result<(Input, Vec<Finding>), String> {
         let mut input = input::load(path, &self.plan, self.ui)?;
         let facts = Arc::new(InputFacts::new(Arc::new(std::mem::take(&mut input.facts))));
+        let host: Option<Arc<str>> = input.summary.host.as_deref().map(Arc::from);
         let findings: Vec<Finding> = self
             .packs
             .iter()
             .flat_map(|pack| self.evaluator.evaluate(pack, &facts, &input.name, &self.opts))
+            .map(|finding| Finding { host: host.clone(), ..finding })
             .collect();
         Ok((input, findings))
     }
@@ -187,7 +234,7 @@ fn run_jsonl(
     for batch in unique.chunks(4 * workers()) {
         // Each worker drops the input (facts, snippets) as soon as its findings are made.
         let results = parallel_map(batch, |path| job.evaluate(path).map(|(_, findings)| findings));
-        for result in results {
+        for (path, result) in batch.iter().zip(results) {
             match result {
                 Ok(mut findings) => {
                     if let Some(w) = waivers {
@@ -197,7 +244,11 @@ fn run_jsonl(
                     detected |= findings.iter().any(Finding::is_unwaived_detection);
                     render::json::write_lines(out, &findings)?;
                 }
-                Err(message) => input_errors.push(message),
+                Err(message) => {
+                    // A fleet must not lose a host silently: the input gets a line of its own.
+                    render::json::write_lines(out, &[render::json::InputError::new(path, &message)])?;
+                    input_errors.push(message);
+                }
             }
         }
     }
