@@ -15,7 +15,8 @@ use crate::finding::{
     ClauseTrace, Evidence, Explanation, Finding, MissingFact, Outcome, RequirementTrace, Source,
 };
 use crate::pack::{Combine, Expr, Need, Pack, Rule, TemplatePart};
-use crate::sandbox::{self, EvalState, InputFacts, Limits, Read, ReadRef, Runtime, SignalMatches};
+use crate::runtime::Runtime;
+use crate::sandbox::{self, EvalState, InputFacts, Limits, Read, ReadRef, SignalMatches};
 
 /// Evidence entries kept per signal.
 const SIGNAL_EVIDENCE_CAP: usize = 5;

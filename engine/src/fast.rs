@@ -178,7 +178,7 @@ fn helper(call: &rhai::FnCallExpr, scope: &Scope<'_>) -> Option<Val> {
     match (call.name.as_str(), &call.args[..]) {
         ("version_cmp", [a, b]) => match (expr(a, scope)?, expr(b, scope)?) {
             (Val::Str(a), Val::Str(b)) => {
-                Some(crate::sandbox::version_cmp(&a, &b).map_or(Val::Unit, |o| Val::Int(o as i64)))
+                Some(crate::sandbox::pure::version_cmp(&a, &b).map_or(Val::Unit, |o| Val::Int(o as i64)))
             }
             _ => None,
         },
@@ -206,10 +206,10 @@ fn helper(call: &rhai::FnCallExpr, scope: &Scope<'_>) -> Option<Val> {
             let mut contains = |d: Option<&Dynamic>| -> Option<Val> {
                 let Some(d) = d else { return Some(Val::Bool(false)) };
                 if let Some(list) = d.read_lock::<rhai::Array>() {
-                    return Some(Val::Bool(crate::sandbox::contains_ci_list(&list, &item)));
+                    return Some(Val::Bool(crate::sandbox::pure::contains_ci_list(&list, &item)));
                 }
                 match Val::of(d)? {
-                    Val::Str(s) => Some(Val::Bool(crate::sandbox::contains_ci_str(&s, &item))),
+                    Val::Str(s) => Some(Val::Bool(crate::sandbox::pure::contains_ci_str(&s, &item))),
                     Val::Unit => Some(Val::Bool(false)),
                     _ => None,
                 }
@@ -374,7 +374,8 @@ mod tests {
         use std::collections::HashMap;
         use std::sync::Arc;
 
-        use crate::sandbox::{take_reads, with_state, EvalState, Runtime};
+        use crate::runtime::Runtime;
+        use crate::sandbox::{take_reads, with_state, EvalState};
 
         let facts = triage_facts::FactMap::from_json_str(
             r#"{"os": {"ratio": 1.5, "build": 9600},

@@ -53,6 +53,7 @@ mod fast;
 pub mod finding;
 pub mod pack;
 pub mod reference;
+mod runtime;
 pub mod sandbox;
 pub mod schema;
 

@@ -1,0 +1,199 @@
+//! Two-phase pack loading, as cargo-deny loads its configuration: parse every file keeping a
+//! span for every key and value, then walk the tree checking keys, types and references and
+//! compiling every regex and Rhai expression — collecting **every** problem as a
+//! [`PackDiagnostic`] labelled at the right place, instead of stopping at the first.
+//!
+//! One module per table, over the shared [`context::Cx`]: [`manifest`] (`[pack]`), [`data`],
+//! [`derive`], [`signals`] (`[log_kinds]` and `[signals]`), [`rules`] (`[[rule]]`) and
+//! [`rule_test`] (`[[rule.test]]`); [`expr`] compiles the Rhai expressions they hold.
+
+mod context;
+mod data;
+mod derive;
+mod expr;
+mod manifest;
+mod rule_test;
+mod rules;
+mod signals;
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use rhai::{Engine, Scope};
+use toml::de::DeTable;
+
+use super::diagnostic::{Code, Level, PackDiagnostic};
+use super::Pack;
+use context::Cx;
+pub use data::data_keys;
+
+/// One file of a pack: its pack-relative name and text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceFile {
+    pub name: String,
+    pub text: String,
+}
+
+/// The pack (if it has no errors) and every diagnostic, warnings included.
+#[derive(Debug)]
+pub struct LoadResult {
+    pub pack: Option<Pack>,
+    pub diagnostics: Vec<PackDiagnostic>,
+}
+
+impl LoadResult {
+    pub fn errors(&self) -> impl Iterator<Item = &PackDiagnostic> {
+        self.diagnostics.iter().filter(|d| d.level == Level::Error)
+    }
+}
+
+const MAX_MATCHES_DEFAULT: usize = 1000;
+pub(crate) const TOP_KEYS: &[&str] = &["pack", "data", "derive", "signals", "log_kinds", "rule"];
+pub(crate) const PACK_KEYS: &[&str] =
+    &["id", "version", "engine", "title", "source", "description", "retired"];
+pub(crate) const SIGNAL_KEYS: &[&str] = &["log", "pattern", "where", "max_matches", "description"];
+pub(crate) const LOG_KIND_KEYS: &[&str] = &["files", "record_start", "fields"];
+pub(crate) const RULE_KEYS: &[&str] = &[
+    "id",
+    "title",
+    "severity",
+    "tags",
+    "description",
+    "requires",
+    "applies_if",
+    "when",
+    "resolution",
+    "references",
+    "test",
+];
+pub(crate) const TEST_KEYS: &[&str] = &["name", "input", "facts", "expect"];
+const BUILTIN_LOGS: &[&str] = &["wsus", "configmgr"];
+
+/// Loads a pack from its files. `pack.toml` must be among them; other files may hold derived
+/// facts, signals, log kinds and rules. `engine_version` is this build's version, checked
+/// against the pack's `engine` requirement.
+pub fn load_pack(
+    mut files: Vec<SourceFile>,
+    engine: &Engine,
+    engine_version: &semver::Version,
+) -> LoadResult {
+    // pack.toml first, the rest by name, so IDs and order are deterministic.
+    files.sort_by(|a, b| (a.name != "pack.toml", &a.name).cmp(&(b.name != "pack.toml", &b.name)));
+    let line_starts = files
+        .iter()
+        .map(|f| std::iter::once(0).chain(f.text.match_indices('\n').map(|(i, _)| i + 1)).collect())
+        .collect();
+    let texts = files.iter().map(|f| Arc::from(f.text.as_str())).collect();
+    let mut cx =
+        Cx { files: &files, texts, line_starts, diags: Vec::new(), file: 0, listed: BTreeSet::new() };
+    let mut parsed = Vec::new();
+    for (i, f) in files.iter().enumerate() {
+        cx.file = i;
+        let (table, errors) = DeTable::parse_recoverable(&f.text);
+        for e in errors {
+            let span = e.span().unwrap_or(0..0);
+            cx.error(Code::TomlSyntax, e.message().trim().to_owned(), span, "here", None);
+        }
+        parsed.push(table);
+    }
+    if files.first().map(|f| f.name.as_str()) != Some("pack.toml") {
+        cx.diags.push(PackDiagnostic {
+            code: Code::MissingKey,
+            level: Level::Error,
+            message: "a pack needs a pack.toml with a [pack] table".into(),
+            file: "pack.toml".into(),
+            span: 0..0,
+            label: String::new(),
+            help: Some("run `triage pack new ID` to scaffold one".into()),
+            source: None,
+        });
+        return LoadResult { pack: None, diagnostics: cx.diags };
+    }
+
+    // Phase 2a: the manifest and data, which everything else may refer to.
+    cx.file = 0;
+    let manifest = cx.manifest(parsed[0].get_ref(), engine_version);
+    for (i, t) in parsed.iter().enumerate() {
+        cx.file = i;
+        let root = t.get_ref();
+        for (k, _) in root.iter() {
+            if !TOP_KEYS.contains(&k.get_ref().as_ref()) {
+                cx.unknown_key(k, TOP_KEYS);
+            }
+        }
+        if i > 0 {
+            if let Some((k, _)) = root.get_key_value("pack") {
+                cx.error(Code::UnknownKey, "[pack] belongs in pack.toml only".into(), k.span(), "here", None);
+            }
+        }
+    }
+    let data = data::data(&mut cx, &parsed);
+
+    // Phase 2b: log kinds, signals, then derived facts.
+    let mut scope = Scope::new();
+    // Names only: compiling against *constants* would let Rhai's optimiser fold these
+    // placeholder values into the AST, so they are pushed as plain variables.
+    scope.push("facts", ());
+    scope.push("data", ());
+    let log_kinds = signals::log_kinds(&mut cx, &parsed);
+    let mut signals = signals::signals(&mut cx, engine, &parsed, &log_kinds);
+    let derived = derive::derived(&mut cx, engine, &parsed, &mut scope, &signals);
+
+    // Phase 2c: rules. The retired list is read even when the manifest is broken.
+    let retired = manifest::retired(&parsed[0]);
+    let rules = rules::rules(&mut cx, engine, &parsed, &scope, &derived, &signals, &retired);
+    for s in &mut signals {
+        s.listed = cx.listed.contains(&s.name);
+    }
+
+    let mut diagnostics = cx.diags;
+    // By file (pack.toml first) and position, as a compiler lists them.
+    diagnostics.sort_by(|a, b| {
+        (&*a.file != "pack.toml", &a.file, a.span.start).cmp(&(
+            &*b.file != "pack.toml",
+            &b.file,
+            b.span.start,
+        ))
+    });
+    let has_errors = diagnostics.iter().any(|d| d.level == Level::Error);
+    let pack = match (has_errors, manifest) {
+        (false, Some(manifest)) => Some(Pack {
+            manifest,
+            data: data.value,
+            data_json: serde_json::Value::Object(data.json),
+            derived,
+            signals,
+            log_kinds,
+            rules,
+            files: files.clone(),
+        }),
+        _ => None,
+    };
+    LoadResult { pack, diagnostics }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::context::{content_offset, edit_distance};
+    use super::expr::{fact_paths, mentions_identifier};
+
+    #[test]
+    fn content_offsets_map_literal_strings() {
+        assert_eq!(content_offset("'abc'", "abc"), Some(1));
+        assert_eq!(content_offset("'''\nabc'''", "abc"), Some(4));
+        assert_eq!(content_offset("\"a\\\"b\"", "a\"b"), None);
+    }
+
+    #[test]
+    fn finds_fact_paths_and_identifiers() {
+        assert_eq!(fact_paths("facts.os.build > 1 && facts?.wsus?.config"), vec!["os.build", "wsus.config"]);
+        assert!(mentions_identifier("!strong && x", "strong"));
+        assert!(!mentions_identifier("facts.strong", "strong"));
+        assert!(!mentions_identifier("stronger", "strong"));
+    }
+
+    #[test]
+    fn edit_distance_suggests() {
+        assert_eq!(edit_distance("severty", "severity"), 1);
+    }
+}

@@ -1,0 +1,177 @@
+//! The state of one evaluation on this thread: the input and signals the helpers see, what they
+//! read, and the current expression's budget; and the helpers that read facts, shared with the
+//! fast path (`crate::fast`).
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Instant;
+
+use rhai::{Dynamic, Scope};
+use triage_facts::{Fact, Value};
+
+use super::engine::Limits;
+use super::facts::{InputFacts, Read, ReadRef};
+
+/// Pushes a constant whose value is read-only at every level already, without marking it again
+/// (`Scope::push_constant_dynamic` walks the whole value to mark it): the scope marks a `()`,
+/// which the value then replaces.
+pub(crate) fn push_read_only(scope: &mut Scope<'_>, name: &str, value: Dynamic) {
+    scope.push_constant(name, ());
+    if let Some(slot) = scope.get_value_mut::<Dynamic>(name) {
+        *slot = value;
+    }
+}
+
+/// Per-evaluation state the helpers see.
+pub(crate) struct EvalState {
+    pub input: Arc<InputFacts>,
+    /// This pack's signals, already filtered, by name.
+    pub signals: Arc<HashMap<String, SignalMatches>>,
+    pub reads: Vec<ReadRef>,
+}
+
+/// A pack signal's matches on one input, after its `where` filter.
+pub(crate) struct SignalMatches {
+    /// The signal's ID (`signals.<id>` in the facts).
+    pub id: String,
+    /// Indexes of the kept matches in that list.
+    pub kept: Vec<usize>,
+    pub reads: Vec<Read>,
+}
+
+/// Reads kept per expression: enough to explain any sane rule, bounded for insane ones.
+const MAX_READS: usize = 256;
+
+impl EvalState {
+    pub(super) fn read(&mut self, r: Read) {
+        self.read_ref(ReadRef::Owned(r));
+    }
+
+    pub(super) fn read_ref(&mut self, r: ReadRef) {
+        if self.reads.len() < MAX_READS && !self.reads.contains(&r) {
+            self.reads.push(r);
+        }
+    }
+}
+
+thread_local! {
+    static STATE: RefCell<Option<EvalState>> = const { RefCell::new(None) };
+    // The current expression's budget, apart from `STATE` because `on_progress` reads it on
+    // every operation: operations left, and the deadline. Outside an evaluation: no limit
+    // beyond Rhai's own.
+    pub(super) static OPS_LEFT: Cell<u64> = const { Cell::new(u64::MAX) };
+    pub(super) static DEADLINE: Cell<Option<Instant>> = const { Cell::new(None) };
+}
+
+/// Installs `state` for the duration of `f` on this thread, and returns it afterwards.
+/// Every expression must start with [`start_expression`], which sets its budget.
+pub(crate) fn with_state<R>(state: EvalState, f: impl FnOnce() -> R) -> (R, EvalState) {
+    STATE.with(|s| *s.borrow_mut() = Some(state));
+    let r = f();
+    OPS_LEFT.with(|o| o.set(u64::MAX));
+    DEADLINE.with(|d| d.set(None));
+    let state = STATE.with(|s| s.borrow_mut().take());
+    // The state was installed just above and only helpers borrow it, briefly.
+    (r, state.expect("evaluation state present"))
+}
+
+/// The evidence of the named signals' matches (or "no match"), from the current evaluation.
+pub(crate) fn signal_evidence(names: &[String]) -> Vec<Read> {
+    with(|st| {
+        let mut out = Vec::new();
+        for name in names {
+            match st.signals.get(name) {
+                Some(SignalMatches { reads, .. }) if !reads.is_empty() => out.extend(reads.iter().cloned()),
+                Some(_) => out.push(Read {
+                    what: format!("signal {name}"),
+                    value: Some("no match".into()),
+                    source: None,
+                    text: None,
+                }),
+                None => {}
+            }
+        }
+        out
+    })
+    .unwrap_or_default()
+}
+
+/// Gives the next expression of the current evaluation a fresh budget (operations and time).
+pub(crate) fn start_expression(limits: &Limits) {
+    let ops = if limits.max_operations > 0 { limits.max_operations } else { u64::MAX };
+    OPS_LEFT.with(|o| o.set(ops));
+    DEADLINE.with(|d| d.set(Some(Instant::now() + limits.max_time)));
+}
+
+/// What helpers read since the last call, in the current evaluation.
+pub(crate) fn take_reads() -> Vec<ReadRef> {
+    STATE.with(|s| s.borrow_mut().as_mut().map(|st| std::mem::take(&mut st.reads)).unwrap_or_default())
+}
+
+pub(super) fn with<R>(f: impl FnOnce(&mut EvalState) -> R) -> Option<R> {
+    STATE.with(|s| s.borrow_mut().as_mut().map(f))
+}
+
+pub(super) fn unit() -> Dynamic {
+    Dynamic::UNIT
+}
+
+/// `has(path)`: whether the fact is present (and not an empty map or list).
+pub(crate) fn has(path: &str) -> bool {
+    with(|st| {
+        let present = st.input.facts.has(path);
+        let source = st.input.facts.get(path).and_then(|f| f.source.clone());
+        st.read(Read {
+            what: path.to_owned(),
+            value: Some(if present { "present" } else { "absent" }.to_owned()),
+            source,
+            text: None,
+        });
+        present
+    })
+    .unwrap_or(false)
+}
+
+/// The registry value helpers, by name (`reg`, `reg_dword`, `reg_str`); `None` for another name.
+pub(crate) fn registry_value(helper: &str, key: &str, name: &str) -> Option<Dynamic> {
+    Some(match helper {
+        "reg" => reg_lookup(key, name, |_| true),
+        "reg_dword" => reg_lookup(key, name, |v| matches!(v, Value::Int(_))),
+        "reg_str" => reg_lookup(key, name, |v| matches!(v, Value::Str(_))),
+        _ => return None,
+    })
+}
+
+fn reg_lookup(key: &str, name: &str, accept: impl Fn(&Value) -> bool) -> Dynamic {
+    with(|st| {
+        let hit = st.input.reg_value(key, name);
+        st.read_ref(ReadRef::Shared(hit.read.clone()));
+        match &hit.fact {
+            Some((d, v)) if accept(v) => d.clone(),
+            _ => unit(),
+        }
+    })
+    .unwrap_or_else(unit)
+}
+
+/// Turns a signal's match list into reads (evidence) — one per match, capped.
+pub(crate) fn match_reads(signal: &str, matches: &[&Fact], cap: usize) -> Vec<Read> {
+    let mut reads: Vec<Read> = matches
+        .iter()
+        .take(cap)
+        .map(|f| {
+            let text = f.get_path(&["text"]).and_then(|t| t.value.as_str()).map(str::to_owned);
+            Read { what: format!("signal {signal}"), value: None, source: f.source.clone(), text }
+        })
+        .collect();
+    if matches.len() > cap {
+        reads.push(Read {
+            what: format!("signal {signal}"),
+            value: Some(format!("… and {} more matches", matches.len() - cap)),
+            source: None,
+            text: None,
+        });
+    }
+    reads
+}
