@@ -112,9 +112,8 @@ pub fn identify(input: &Input) -> (Option<String>, Option<String>) {
         .or_else(|| text(&["collection", "host"]))
         .or_else(|| text(&["os", "hostname"]))
         .or_else(|| HOST_VALUES.iter().find_map(|(key, value)| text(&["registry", key, value])));
-    let collected_at = manifest
-        .map(|m| m.collected_at.clone())
-        .or_else(|| text(&["collection", "collected_at"]));
+    let collected_at =
+        manifest.map(|m| m.collected_at.clone()).or_else(|| text(&["collection", "collected_at"]));
     (host, collected_at)
 }
 

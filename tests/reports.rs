@@ -55,7 +55,18 @@ fn triage(args: &[&str]) -> Run {
 /// The run with every outcome: detected (error, warning, waived info), missing facts, a rule
 /// error, not applicable, not detected, and an input that does not exist.
 fn outcomes(format: &str) -> Run {
-    let r = triage(&["run", "--pack", PACK, "--waivers", WAIVERS, HOST, "examples/healthy", MISSING, "--format", format]);
+    let r = triage(&[
+        "run",
+        "--pack",
+        PACK,
+        "--waivers",
+        WAIVERS,
+        HOST,
+        "examples/healthy",
+        MISSING,
+        "--format",
+        format,
+    ]);
     assert_eq!(r.code, 2, "a rule error and an unreadable input exit 2:\n{}", r.stderr);
     r
 }
@@ -160,7 +171,10 @@ fn sarif_is_valid_for_the_sarif_multitool() {
     let out1 = of("OUT001", HOST);
     assert_eq!((&out1["kind"], &out1["level"]), (&J::from("fail"), &J::from("error")));
     let loc = &out1["locations"][0]["physicalLocation"];
-    assert_eq!(loc["artifactLocation"], serde_json::json!({ "uri": "systeminfo.txt", "uriBaseId": "INPUT1" }));
+    assert_eq!(
+        loc["artifactLocation"],
+        serde_json::json!({ "uri": "systeminfo.txt", "uriBaseId": "INPUT1" })
+    );
     assert_eq!(loc["region"]["startLine"], 4);
     assert_eq!(loc["region"]["snippet"]["text"], "6.1.7601 Service Pack 1 Build 7601");
     assert_eq!(run["originalUriBaseIds"]["INPUT1"]["uri"], format!("{HOST}/"));
@@ -193,7 +207,11 @@ fn validate_junit(xmllint: &Path, dir: &Path, name: &str, xml: &str) {
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
         .expect("xmllint runs");
-    assert!(out.status.success(), "{name} is not valid JUnit:\n{}\n{xml}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{name} is not valid JUnit:\n{}\n{xml}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]
@@ -203,11 +221,21 @@ fn junit_is_valid_against_the_junit_xsd() {
     let xml = outcomes("junit").stdout;
     validate_junit(&xmllint, dir.path(), "outcomes", &xml);
     for e in EXAMPLES {
-        validate_junit(&xmllint, dir.path(), &e.replace('/', "-"), &triage(&["run", e, "--format", "junit"]).stdout);
+        validate_junit(
+            &xmllint,
+            dir.path(),
+            &e.replace('/', "-"),
+            &triage(&["run", e, "--format", "junit"]).stdout,
+        );
     }
     let pack_test = dir.path().join("pack-test.xml");
     triage(&["pack", "test", "rules/wsus-tls", "--junit", pack_test.to_str().expect("utf-8")]);
-    validate_junit(&xmllint, dir.path(), "pack-test", &std::fs::read_to_string(&pack_test).expect("pack test junit"));
+    validate_junit(
+        &xmllint,
+        dir.path(),
+        "pack-test",
+        &std::fs::read_to_string(&pack_test).expect("pack test junit"),
+    );
 
     let doc = roxmltree::Document::parse(&xml).expect("XML");
     let suites: Vec<_> = doc.descendants().filter(|n| n.has_tag_name("testsuite")).collect();
@@ -215,14 +243,20 @@ fn junit_is_valid_against_the_junit_xsd() {
     let attr = |n: &roxmltree::Node, a: &str| n.attribute(a).unwrap_or_default().to_owned();
     let host = &suites[0];
     assert_eq!(attr(host, "hostname"), "REPORTS01");
-    let counts: Vec<String> = ["tests", "failures", "errors", "skipped"].iter().map(|a| attr(host, a)).collect();
-    assert_eq!(counts, ["7", "2", "1", "3"], "2 detected, 1 rule error, waived + missing + not applicable skipped");
+    let counts: Vec<String> =
+        ["tests", "failures", "errors", "skipped"].iter().map(|a| attr(host, a)).collect();
+    assert_eq!(
+        counts,
+        ["7", "2", "1", "3"],
+        "2 detected, 1 rule error, waived + missing + not applicable skipped"
+    );
     let case = |rule: &str| {
         host.children()
             .find(|c| c.attribute("classname") == Some(&format!("report-outcomes.{rule}")))
             .unwrap_or_else(|| panic!("no testcase {rule}"))
     };
-    let child = |rule: &str| case(rule).children().find(|c| c.is_element()).map(|c| c.tag_name().name().to_owned());
+    let child =
+        |rule: &str| case(rule).children().find(|c| c.is_element()).map(|c| c.tag_name().name().to_owned());
     assert_eq!(child("OUT001").as_deref(), Some("failure"));
     assert_eq!(child("OUT003").as_deref(), Some("skipped"), "waived");
     assert_eq!(child("OUT005").as_deref(), Some("error"));
@@ -240,8 +274,12 @@ fn markdown_names_the_host_findings_evidence_and_fixes_for_every_example() {
         assert!(md.code <= 1, "{e}: {}", md.stderr);
         let text = &md.stdout;
         assert!(text.contains(&format!("## WSUS01 ({e})")), "{e}: the host heading\n{text}");
-        let detected: Vec<&J> =
-            report["findings"].as_array().expect("findings").iter().filter(|f| f["outcome"] == "detected").collect();
+        let detected: Vec<&J> = report["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .filter(|f| f["outcome"] == "detected")
+            .collect();
         assert_eq!(text.matches("\nFix:\n").count(), detected.len(), "{e}: one fix per finding\n{text}");
         for f in &detected {
             let rule = f["rule"].as_str().expect("rule");
@@ -325,9 +363,8 @@ fn an_unreadable_input_is_a_record_in_json_lines_and_csv() {
 }
 
 fn python() -> Option<PathBuf> {
-    let found = on_path("python3").filter(|p| {
-        Proc::new(p).args(["-c", "import sqlite3"]).status().is_ok_and(|s| s.success())
-    });
+    let found = on_path("python3")
+        .filter(|p| Proc::new(p).args(["-c", "import sqlite3"]).status().is_ok_and(|s| s.success()));
     tool("python3 with sqlite3", found)
 }
 
@@ -339,7 +376,8 @@ fn query(python: &Path, db: &Path, name: &str, params: &[(&str, &str)]) -> Vec<J
     let marker = format!("<!-- query: {name} -->\n```sql\n");
     let start = doc.find(&marker).unwrap_or_else(|| panic!("no query {name}")) + marker.len();
     let sql = &doc[start..start + doc[start..].find("```").expect("end of block")];
-    let params: serde_json::Map<String, J> = params.iter().map(|(k, v)| (k.to_string(), J::from(*v))).collect();
+    let params: serde_json::Map<String, J> =
+        params.iter().map(|(k, v)| (k.to_string(), J::from(*v))).collect();
     let script = "import json, sqlite3, sys\n\
                   db = sqlite3.connect(sys.argv[1])\n\
                   rows = db.execute(sys.argv[2], json.loads(sys.argv[3])).fetchall()\n\
@@ -382,7 +420,8 @@ fn json_lines_load_into_sqlite_and_the_documented_queries_answer() {
         std::fs::copy(Path::new(HOST).join(f), fixed.join(f)).expect("copy");
     }
     let reg = std::fs::read_to_string(Path::new(HOST).join("NETFramework.reg")).expect("reg");
-    std::fs::write(fixed.join("NETFramework.reg"), reg.replace("dword:00000000", "dword:00000001")).expect("write");
+    std::fs::write(fixed.join("NETFramework.reg"), reg.replace("dword:00000000", "dword:00000001"))
+        .expect("write");
     let now = triage(&["run", "--pack", PACK, fixed.to_str().expect("utf-8"), "--format", "jsonl"]).stdout;
     let db = dir.path().join("fleet.db");
     load_snapshot(&python, &db, "2026-11-20", &before);

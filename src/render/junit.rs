@@ -37,7 +37,8 @@ fn render(view: &RunView<'_>) -> String {
     let mut total = Counts::default();
     for summary in &view.report.inputs {
         let readable = view.inputs.iter().any(|x| x.name == summary.input);
-        let findings: Vec<&Finding> = view.report.findings.iter().filter(|f| *f.input == *summary.input).collect();
+        let findings: Vec<&Finding> =
+            view.report.findings.iter().filter(|f| *f.input == *summary.input).collect();
         let (body, counts) = if readable { cases(&findings) } else { unreadable(summary) };
         total.tests += counts.tests;
         total.failures += counts.failures;
@@ -124,7 +125,9 @@ fn cases(findings: &[&Finding]) -> (String, Counts) {
             }
             (Outcome::NotApplicable, _) => {
                 c.skipped += 1;
-                Some("<skipped message=\"not applicable: the rule does not apply to this input\"/>".to_owned())
+                Some(
+                    "<skipped message=\"not applicable: the rule does not apply to this input\"/>".to_owned(),
+                )
             }
             (Outcome::MissingFacts, _) => {
                 c.skipped += 1;

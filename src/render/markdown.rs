@@ -26,9 +26,12 @@ fn render(view: &RunView<'_>) -> String {
     let packs: Vec<String> = r.packs.iter().map(|p| format!("{} {}", p.id, p.version)).collect();
     s.push_str(&format!("triage {} · packs: {}\n", r.triage_version, esc(&packs.join(", "))));
     if r.inputs.len() > 1 {
-        s.push_str("\n| host | input | detected | could not check | errors |\n| --- | --- | --- | --- | --- |\n");
+        s.push_str(
+            "\n| host | input | detected | could not check | errors |\n| --- | --- | --- | --- | --- |\n",
+        );
         for i in &r.inputs {
-            let of = |o: Outcome| r.findings.iter().filter(|f| *f.input == *i.input && f.outcome == o).count();
+            let of =
+                |o: Outcome| r.findings.iter().filter(|f| *f.input == *i.input && f.outcome == o).count();
             let readable = view.inputs.iter().any(|x| x.name == i.input);
             let detected: Vec<&str> = r
                 .findings
@@ -49,7 +52,10 @@ fn render(view: &RunView<'_>) -> String {
     for summary in &r.inputs {
         s.push_str(&format!("\n## {}\n\n", esc(&shared::input_title(summary))));
         s.push_str(&format!("- Input: `{}` ({} artifacts)\n", code(&summary.input), summary.artifacts));
-        s.push_str(&format!("- Host: {}\n", esc(summary.host.as_deref().unwrap_or("not named by the input"))));
+        s.push_str(&format!(
+            "- Host: {}\n",
+            esc(summary.host.as_deref().unwrap_or("not named by the input"))
+        ));
         if let Some(t) = &summary.collected_at {
             s.push_str(&format!("- Collected: {}\n", esc(t)));
         }
@@ -118,7 +124,8 @@ fn write_detected(s: &mut String, view: &RunView<'_>, f: &Finding) {
     if let Some((pack, rule)) = shared::rule_of(view.packs, f) {
         let page = shared::rule_page(&pack.manifest.id, &rule.id);
         let url = shared::article_url(pack, rule);
-        let links: Vec<String> = page.map(|p| format!("rule reference `{p}`")).into_iter().chain(url).collect();
+        let links: Vec<String> =
+            page.map(|p| format!("rule reference `{p}`")).into_iter().chain(url).collect();
         if !links.is_empty() {
             s.push_str(&format!("See: {}\n\n", links.join(" · ")));
         }

@@ -38,7 +38,8 @@ use crate::input::{Input, InputKind};
 /// The base of relative input paths: the folder triage was run in (left unnamed).
 const SRCROOT: &str = "SRCROOT";
 
-const SCHEMA: &str = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json";
+const SCHEMA: &str =
+    "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json";
 
 /// Writes the SARIF log, pretty-printed, and a newline.
 pub fn write(out: &mut impl Write, view: &RunView<'_>) -> io::Result<()> {
@@ -174,7 +175,13 @@ fn rule(pack: &Pack, r: &triage_engine::pack::Rule) -> J {
     rule
 }
 
-fn result(f: &Finding, index: usize, input_index: usize, input: Option<&Input>, texts: &mut ArtifactTexts) -> J {
+fn result(
+    f: &Finding,
+    index: usize,
+    input_index: usize,
+    input: Option<&Input>,
+    texts: &mut ArtifactTexts,
+) -> J {
     let base = base_id(input_index);
     let mut locations = Vec::new();
     let mut unlocated = Vec::new();
@@ -184,7 +191,8 @@ fn result(f: &Finding, index: usize, input_index: usize, input: Option<&Input>, 
             continue;
         };
         let text = input.and_then(|i| texts.get(i, &src.artifact));
-        let mut physical = json!({ "artifactLocation": { "uri": uri_path(&src.artifact), "uriBaseId": base } });
+        let mut physical =
+            json!({ "artifactLocation": { "uri": uri_path(&src.artifact), "uriBaseId": base } });
         if let Some(r) = shared::region(src, text.as_deref()) {
             let mut region = json!({ "startLine": r.start_line, "endLine": r.end_line });
             if let (Some(sc), Some(ec)) = (r.start_column, r.end_column) {
@@ -329,7 +337,9 @@ fn pascal_case(title: &str) -> String {
         .filter(|w| !w.is_empty())
         .map(|w| {
             let mut cs = w.chars();
-            cs.next().map(|c| format!("{}{}", c.to_ascii_uppercase(), cs.as_str().to_ascii_lowercase())).unwrap_or_default()
+            cs.next()
+                .map(|c| format!("{}{}", c.to_ascii_uppercase(), cs.as_str().to_ascii_lowercase()))
+                .unwrap_or_default()
         })
         .collect()
 }

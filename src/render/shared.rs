@@ -203,7 +203,10 @@ mod tests {
 
     #[test]
     fn urls_are_found_in_text() {
-        assert_eq!(first_url("Article (https://example.com/a-b#c)."), Some("https://example.com/a-b#c".into()));
+        assert_eq!(
+            first_url("Article (https://example.com/a-b#c)."),
+            Some("https://example.com/a-b#c".into())
+        );
         assert_eq!(first_url("no url (example.com/a)"), None);
     }
 }
