@@ -479,3 +479,109 @@ fn csv_loads_into_sqlite_one_row_per_input_and_rule() {
         "{csv}"
     );
 }
+
+/// Node.js with playwright-core (`npm install -g playwright-core`) and the Debian chromium.
+fn browser() -> Option<(PathBuf, PathBuf)> {
+    let node = on_path("node");
+    let root = Proc::new("npm")
+        .args(["root", "-g"])
+        .output()
+        .ok()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned());
+    let modules = root.map(PathBuf::from).filter(|r| r.join("playwright-core").is_dir());
+    let chromium = on_path("chromium");
+    let found = match (node, modules, chromium) {
+        (Some(node), Some(modules), Some(_)) => Some((node, modules)),
+        _ => None,
+    };
+    let node =
+        tool("node with playwright-core (npm) and chromium (Debian)", found.as_ref().map(|f| f.0.clone()))?;
+    Some((node, found.expect("found").1))
+}
+
+/// What `tests/html/check_report.js` expects of the page of `args`' run, from its JSON report.
+fn expectations(args: &[&str], host_filter: (&str, &[&str])) -> J {
+    let mut json_args = args.to_vec();
+    json_args.extend(["--format", "json"]);
+    let report = json(&triage(&json_args).stdout);
+    let findings: Vec<String> = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| format!("{}#{}", f["input"].as_str().expect("input"), f["rule"].as_str().expect("rule")))
+        .collect();
+    let mut detected = serde_json::Map::new();
+    for f in report["findings"].as_array().expect("findings") {
+        let entry = detected.entry(f["rule"].as_str().expect("rule")).or_insert_with(|| J::Array(vec![]));
+        if f["outcome"] == "detected" && f.get("waiver").is_none() {
+            entry.as_array_mut().expect("list").push(f["input"].clone());
+        }
+    }
+    let with_evidence: Vec<String> = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["outcome"] == "detected" && f["evidence"].as_array().is_some_and(|e| !e.is_empty()))
+        .map(|f| format!("{}#{}", f["input"].as_str().expect("input"), f["rule"].as_str().expect("rule")))
+        .collect();
+    let inputs: Vec<J> =
+        report["inputs"].as_array().expect("inputs").iter().map(|i| i["input"].clone()).collect();
+    let read: Vec<&J> =
+        report["findings"].as_array().expect("findings").iter().map(|f| &f["input"]).collect();
+    let unreadable: Vec<&J> = inputs.iter().filter(|i| !read.contains(i)).collect();
+    serde_json::json!({
+        "findings": findings,
+        "with_evidence": with_evidence,
+        "detected": detected,
+        "inputs": inputs,
+        "unreadable": unreadable,
+        "host_filter": { "text": host_filter.0, "inputs": host_filter.1 },
+    })
+}
+
+fn check_in_chromium(node: &Path, modules: &Path, name: &str, args: &[&str], host_filter: (&str, &[&str])) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut html_args = args.to_vec();
+    html_args.extend(["--format", "html"]);
+    let page = triage(&html_args);
+    assert!(page.code <= 2, "{}", page.stderr);
+    let html = &page.stdout;
+    assert_eq!(html, &triage(&html_args).stdout, "{name}: the same bytes twice");
+    // Nothing to load: no element with a source, no stylesheet or import, no CSS url(); the
+    // browser check below also records every request the page makes.
+    for load in [" src=", "<link", "<img", "<iframe", "@import", "url("] {
+        assert!(!html.contains(load), "{name}: the page would load something ({load})");
+    }
+    let file = dir.path().join(format!("{name}.html"));
+    std::fs::write(&file, html).expect("write");
+    let expect = dir.path().join(format!("{name}.expect.json"));
+    std::fs::write(&expect, expectations(args, host_filter).to_string()).expect("write");
+    let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("report-screenshots");
+    std::fs::create_dir_all(&shots).expect("mkdir");
+    let shot = shots.join(format!("{name}.png"));
+    let out = Proc::new(node)
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/html/check_report.js"))
+        .arg(&file)
+        .arg(&expect)
+        .arg(&shot)
+        .arg(dir.path().join("chromium-profile"))
+        .env("NODE_PATH", modules)
+        .output()
+        .expect("node runs");
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{name} in Chromium:\n{said}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(shot.is_file(), "a screenshot");
+    eprintln!("{name}: screenshot for review at {}", shot.display());
+}
+
+#[test]
+fn html_pages_work_in_headless_chromium() {
+    let Some((node, modules)) = browser() else { return };
+    check_in_chromium(&node, &modules, "single-host", &["run", "examples/issue1-import-tls12"], ("", &[]));
+    let mut fleet = vec!["run"];
+    fleet.extend(EXAMPLES);
+    fleet.push(MISSING);
+    check_in_chromium(&node, &modules, "fleet", &fleet, ("issue5", &["examples/issue5-cipher-mismatch"]));
+    let outcomes = ["run", "--pack", PACK, "--waivers", WAIVERS, HOST, "examples/healthy", MISSING];
+    check_in_chromium(&node, &modules, "outcomes", &outcomes, ("reports01", &[HOST]));
+}

@@ -61,6 +61,8 @@ pub enum RunFormat {
     Markdown,
     /// CSV for spreadsheets and databases: one row per input and rule.
     Csv,
+    /// One self-contained HTML page: a host's findings, or a hosts × rules matrix for many.
+    Html,
 }
 
 /// A run's results: the report and the inputs it was made from (for showing artifacts).
@@ -123,6 +125,7 @@ fn run_to(
         RunFormat::Junit => render::junit::write(out, &view)?,
         RunFormat::Markdown => render::markdown::write(out, &view)?,
         RunFormat::Csv => render::csv::write(out, &result.report)?,
+        RunFormat::Html => render::html::write(out, &view)?,
     }
     Ok(exit_status(&result))
 }

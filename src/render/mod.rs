@@ -9,6 +9,7 @@
 //! - [`shared`]: what those last ones share (artifact texts, evidence in words, links).
 
 pub mod csv;
+pub mod html;
 pub mod human;
 pub mod json;
 pub mod junit;
