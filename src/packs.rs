@@ -103,7 +103,7 @@ pub fn load_for_command(
     } else {
         dirs.iter()
             .map(|d| {
-                let d = resolve(d)?;
+                let d = resolve(d, err)?;
                 Ok((PackOrigin::Dir(d.clone()), read_pack_dir(&d)?))
             })
             .collect::<Result<_, Failure>>()?
@@ -141,13 +141,18 @@ pub fn load_for_command(
 }
 
 /// A `--pack` value: an existing path wins; otherwise the ID of an installed pack, whose files
-/// are checked against its manifest and the lock file before they are used.
-pub fn resolve(arg: &Path) -> Result<PathBuf, Failure> {
+/// are checked against its manifest, the lock file and its signature before they are used.
+/// The store's warnings (an unsigned pack, ignored key files) go to `err`.
+pub fn resolve(arg: &Path, err: &mut Out) -> Result<PathBuf, Failure> {
     if arg.exists() {
         return Ok(arg.to_owned());
     }
-    triage_store::resolve_pack(&arg.to_string_lossy())
-        .map_err(|e| Failure::Message(miette::miette!("--pack {}: {e}", arg.display())))
+    let r = triage_store::resolve_pack(&arg.to_string_lossy())
+        .map_err(|e| Failure::Message(miette::miette!("--pack {}: {e}", arg.display())))?;
+    for w in &r.warnings {
+        writeln!(err, "warning: {w}")?;
+    }
+    Ok(r.dir)
 }
 
 /// What the packs ask the log collectors to look for.

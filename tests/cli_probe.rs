@@ -43,6 +43,64 @@ fn bad_targets_are_usage_errors() {
     triage(&["probe", "tls", "host:notaport"]).assert().code(2);
     triage(&["probe", "tls", "host", "--timeout", "0"]).assert().code(2);
     triage(&["probe", "tls", "host", "--proxy", "socks5://p:1"]).assert().code(2);
+    triage(&["probe", "tls", "host", "--deadline", "0"]).assert().code(2);
+    triage(&["probe", "tls", "host", "--deadline", "nan"]).assert().code(2);
+}
+
+/// Answers every hello with a `handshake_failure` alert, `delay` after it arrives.
+fn slow_alert_server(delay: Duration) -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    std::thread::spawn(move || {
+        for s in listener.incoming().flatten() {
+            std::thread::spawn(move || {
+                let mut s = s;
+                let mut b = [0u8; 4096];
+                if s.read(&mut b).is_ok_and(|n| n > 0) {
+                    std::thread::sleep(delay);
+                    let _ = std::io::Write::write_all(&mut s, &[0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x28]);
+                    std::thread::sleep(Duration::from_millis(200));
+                }
+            });
+        }
+    });
+    addr
+}
+
+/// `--timeout 1`, a server that answers after 0.9 s: without `--deadline` the four version
+/// hellos take 3.6 s; `--deadline 2` ends the probe at 2 s, exit 2, saying it is incomplete.
+#[test]
+fn the_deadline_bounds_a_server_that_answers_just_before_each_timeout() {
+    let addr = slow_alert_server(Duration::from_millis(900));
+    let started = Instant::now();
+    let assert = triage(&[
+        "probe",
+        "tls",
+        &addr.to_string(),
+        "--format",
+        "json",
+        "--timeout",
+        "1",
+        "--deadline",
+        "2",
+        "--pause",
+        "10",
+    ])
+    .assert()
+    .code(2);
+    let took = started.elapsed();
+    assert!(took < Duration::from_millis(2900), "took {took:?}");
+    let json: serde_json::Value = serde_json::from_slice(&assert.get_output().stdout).expect("JSON report");
+    assert_eq!(
+        json["errors"],
+        serde_json::json!(["probe deadline of 2 s reached after 3 connection(s): the result is incomplete"])
+    );
+    let answers: Vec<&str> =
+        json["versions"].as_array().expect("versions").iter().filter_map(|v| v["answer"].as_str()).collect();
+    assert_eq!(
+        answers,
+        ["alert:handshake_failure", "alert:handshake_failure", "error:probe deadline reached"]
+    );
 }
 
 #[test]

@@ -324,7 +324,7 @@ fn issue3_is_not_reported_with_an_esu_monthly_rollup() {
     for kb in ["KB5032249", "KB5034171"] {
         let (_tmp, dir) = copy_of(&example("issue3-2012r2-no-rollup"));
         add_hotfix(&dir, kb);
-        assert_ne!(outcome_of(&run_json(&dir), "WSUS003"), "detected", "with {kb}");
+        assert_eq!(outcome_of(&run_json(&dir), "WSUS003"), "not_detected", "with {kb}");
     }
 }
 
@@ -377,7 +377,11 @@ fn dotnet_export_without_wow6432node_is_not_issue1() {
             .collect::<Vec<_>>()
             .join("\r\n\r\n")
     });
-    assert_ne!(outcome_of(&run_json(&dir), "WSUS001"), "detected");
+    assert_eq!(
+        outcome_of(&run_json(&dir), "WSUS001"),
+        "not_detected",
+        "w3wp is 64-bit: the 64-bit values decide"
+    );
 }
 
 /// Issue 5 with neither gpresult.xml nor the cipher-policy registry export: the policy is unknown.
@@ -410,5 +414,13 @@ fn truncated_gpresult_is_not_evidence_of_no_policy() {
     let (_tmp, dir) = copy_of(&example("issue5-cipher-mismatch"));
     fs::remove_file(dir.join("CipherSuitePolicy.reg")).expect("rm");
     edit(&dir, "gpresult.xml", |t| t[..t.find("<ExtensionData").expect("extension data")].to_string());
-    assert_ne!(outcome_of(&run_json(&dir), "WSUS005"), "not_detected");
+    let o = run_json(&dir);
+    assert_eq!(outcome_of(&o, "WSUS005"), "missing_facts", "neither a detection nor a pass");
+    let f = o.report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .find(|f| f["rule"] == "WSUS005")
+        .expect("WSUS005");
+    assert!(f["missing"][0]["artifact"].as_str().expect("artifact named").contains("gpresult"), "{f}");
 }

@@ -93,8 +93,13 @@ fn truncated_artifacts_name_file_and_line() {
     }
     let r = triage(&["facts", "--format", "json", p(tmp.path())], &[]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    for located in ["gpresult.xml:", "wsus-config.json:", "CurrentVersion.reg:"] {
-        assert!(r.stdout.contains(located), "no located error for {located}: {}", r.stdout);
+    // Each file is cut inside its last line: the error names that line, the last of the
+    // truncated text (counted on the decoded text, UTF-16 included).
+    for name in ["gpresult.xml", "wsus-config.json", "CurrentVersion.reg"] {
+        let cut = fs::read(tmp.path().join(name)).expect("read");
+        let last_line = triage_collectors::text::decode(&cut).text.lines().count();
+        let located = format!("\"{name}:{last_line}:");
+        assert!(r.stdout.contains(&located), "no error at {name} line {last_line}: {}", r.stdout);
     }
 }
 

@@ -8,6 +8,12 @@
 //!   pack, collected with the collectors) and prints one line per case; exit 1 when a case fails
 //!   or a rule lacks a `detected` or a `not_detected` case, 2 when the pack is invalid.
 //!   `--junit FILE` also writes the results as JUnit XML (see `crate::junit`).
+//!   A pack is untrusted input, so `test` reads only inside the pack folder: it first reads the
+//!   folder the way the store does (`triage_store::PackFiles::from_dir`: regular files only, no
+//!   links, at most 16 MiB a file, 128 MiB and 10,000 files in all) into a private temporary
+//!   copy, and runs the pack and its test inputs from that copy. A test `input` must be a
+//!   relative path inside the pack (no `..`, no absolute path); anything else is a case that
+//!   could not run.
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -198,7 +204,17 @@ impl CaseResult {
 
 fn test(args: TestArgs, ui: &Ui, out: &mut Out, err: &mut Out) -> CmdResult {
     let evaluator = Evaluator::default();
-    let pack = load_for_test(&args.dir, &evaluator, ui, err)?;
+    // Everything is read once, bounded, into a copy no one else writes to.
+    let bad = |e: String| Failure::Message(miette::miette!("{}: {e}", args.dir.display()));
+    let files = triage_store::PackFiles::from_dir(&args.dir).map_err(|e| bad(e.to_string()))?;
+    if files.get("pack.toml").is_none() {
+        return Err(bad("not a pack folder: it has no pack.toml".into()));
+    }
+    let snapshot = files.write_to_temp().map_err(|e| bad(e.to_string()))?;
+    let root = snapshot.path();
+    // Messages name the pack folder as given, never the temporary copy.
+    let shown = |msg: String| msg.replace(&root.display().to_string(), &args.dir.display().to_string());
+    let pack = load_for_test(root, &args.dir, &evaluator, ui, err)?;
     let plan = packs::scan_plan(std::slice::from_ref(&pack));
     let opts = EvalOptions { explain: false, providers: packs::providers() };
     // Several cases may share an artifact folder: collect it once.
@@ -212,10 +228,11 @@ fn test(args: TestArgs, ui: &Ui, out: &mut Out, err: &mut Out) -> CmdResult {
                 TestInput::Folder(rel) => folders
                     .entry(rel.clone())
                     .or_insert_with(|| {
-                        let path = args.dir.join(rel);
+                        let path = test_input_path(root, rel)?;
                         // A fact-map JSON file is a valid test input too.
                         input::load(&path, &plan, ui)
                             .map(|mut i| Arc::new(InputFacts::new(Arc::new(std::mem::take(&mut i.facts)))))
+                            .map_err(shown)
                     })
                     .clone(),
             };
@@ -330,13 +347,35 @@ fn junit_cases(results: &[CaseResult], incomplete: &[(String, Outcome)]) -> Vec<
     cases
 }
 
+/// Where a test's `input` is inside the pack copy at `root`: a relative `/`-separated path with
+/// no `.`, `..` or empty parts (a trailing `/` is allowed). The copy holds no links, so the
+/// path cannot lead out of it.
+fn test_input_path(root: &std::path::Path, rel: &str) -> Result<PathBuf, String> {
+    let trimmed = rel.trim_end_matches('/');
+    triage_store::files::check_path(trimmed).map_err(|e| {
+        let reason = match e {
+            triage_store::Error::UnsafePath { reason, .. } => reason,
+            other => other.to_string(),
+        };
+        format!("input `{rel}` must be a path inside the pack folder: {reason}")
+    })?;
+    let path = root.join(trimmed);
+    if !path.exists() {
+        return Err(format!("input `{rel}`: no such file or folder in the pack"));
+    }
+    Ok(path)
+}
+
+/// Loads the pack from `root` (the copy); messages name `shown_dir`, the folder as given.
 fn load_for_test(
-    dir: &std::path::Path,
+    root: &std::path::Path,
+    shown_dir: &std::path::Path,
     evaluator: &Evaluator,
     ui: &Ui,
     err: &mut Out,
 ) -> Result<Pack, Failure> {
-    let files = packs::read_pack_dir(dir)?;
+    let dir = shown_dir;
+    let files = packs::read_pack_dir(root)?;
     let (pack, diags) = packs::load_one(files, evaluator);
     for d in &diags {
         render::human::write_diagnostic(err, ui.color_err, ui.width, d)?;

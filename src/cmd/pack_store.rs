@@ -25,7 +25,7 @@ use clap::{Args, Subcommand};
 use serde::Serialize;
 use triage_engine::Evaluator;
 use triage_store::diff::{outcome_changes, OutcomeChange};
-use triage_store::store::{self, InstallOptions, LockEntry, UpdatePlan};
+use triage_store::store::{self, InstallOptions, LockEntry, Trust, UpdatePlan};
 use triage_store::{PackDiff, PackFiles, PackInfo, Store};
 
 use crate::output::{Out, Ui};
@@ -60,7 +60,7 @@ pub enum StoreCommand {
 
 #[derive(Debug, Args)]
 pub struct NewArgs {
-    /// The new pack's ID (lowercase letters, digits, `.`, `_`, `-`); also its folder name.
+    /// The new pack's ID (lower-case letters, digits and `-`); also its folder name.
     pub id: String,
     /// Where to create the folder.
     #[arg(long, value_name = "DIR", default_value = ".")]
@@ -170,18 +170,27 @@ pub fn run(cmd: StoreCommand, ui: &Ui, out: &mut Out, err: &mut Out) -> CmdResul
         StoreCommand::New(a) => new(a, out),
         StoreCommand::Build(a) => build(a, out, err),
         StoreCommand::Sign(a) => sign(a, out),
-        StoreCommand::Verify(a) => verify(a, out),
+        StoreCommand::Verify(a) => verify(a, out, err),
         StoreCommand::Keygen(a) => keygen(a, out),
-        StoreCommand::Install(a) => install(a, out),
-        StoreCommand::List(a) => list(a, out),
+        StoreCommand::Install(a) => install(a, out, err),
+        StoreCommand::List(a) => list(a, out, err),
         StoreCommand::Remove(a) => remove(a, out),
-        StoreCommand::Update(a) => update(a, out),
+        StoreCommand::Update(a) => update(a, out, err),
         StoreCommand::Diff(a) => diff(a, ui, out, err),
     }
 }
 
 fn fail(e: impl std::fmt::Display) -> Failure {
     Failure::Message(miette::miette!("{e}"))
+}
+
+/// The store's trusted keys; each key file that had to be ignored is a warning on `err`.
+fn trusted_keys(s: &Store, err: &mut Out) -> Result<Vec<triage_store::signing::TrustedKey>, Failure> {
+    let keys = s.trusted_keys().map_err(fail)?;
+    for p in &keys.problems {
+        writeln!(err, "warning: {p}")?;
+    }
+    Ok(keys.keys)
 }
 
 fn password() -> Option<String> {
@@ -231,10 +240,10 @@ struct VerifyReport {
     trusted_comment: String,
 }
 
-fn verify(a: VerifyArgs, out: &mut Out) -> CmdResult {
+fn verify(a: VerifyArgs, out: &mut Out, err: &mut Out) -> CmdResult {
     let (keys, dir) = if a.key.is_empty() {
         let s = Store::locate().map_err(fail)?;
-        (s.trusted_keys().map_err(fail)?, s.keys_dir().display().to_string())
+        (trusted_keys(&s, err)?, s.keys_dir().display().to_string())
     } else {
         let keys = a
             .key
@@ -279,34 +288,88 @@ fn keygen(a: KeygenArgs, out: &mut Out) -> CmdResult {
     Ok(Exit::Clean)
 }
 
-fn describe(e: &LockEntry) -> String {
-    let signer = match (&e.signed_by, &e.key_file) {
-        (Some(id), Some(f)) => format!("signed by {id} ({f})"),
-        (Some(id), None) => format!("signed by {id}"),
-        _ => "unsigned".to_owned(),
-    };
-    let commit = e.commit.as_deref().map(|c| format!(" at {}", &c[..c.len().min(12)])).unwrap_or_default();
-    format!("{} {}  {}  {}  from {}{commit}", e.id, e.version, e.hash, signer, e.source)
+/// `ID VERSION  HASH  TRUST  from SOURCE[ at COMMIT]`; the trust part is what was checked,
+/// not what the lock file claims.
+fn describe(e: &LockEntry, trust: &Trust) -> String {
+    let commit = e
+        .commit
+        .as_deref()
+        .map(|c| format!(" at {}", c.chars().take(12).collect::<String>()))
+        .unwrap_or_default();
+    format!("{} {}  {}  {}  from {}{commit}", e.id, e.version, e.hash, trust.describe(), e.source)
 }
 
-fn install(a: InstallArgs, out: &mut Out) -> CmdResult {
+fn trust_of(e: &LockEntry) -> Trust {
+    match (&e.signed_by, &e.key_file) {
+        (Some(id), file) => Trust::Signed(triage_store::signing::Signer {
+            key_id: id.clone(),
+            key_name: file.clone().unwrap_or_default(),
+            trusted_comment: String::new(),
+        }),
+        (None, _) => Trust::Unsigned,
+    }
+}
+
+fn install(a: InstallArgs, out: &mut Out, err: &mut Out) -> CmdResult {
     let s = Store::locate().map_err(fail)?;
+    trusted_keys(&s, err)?;
     let e = s.install(&a.source, &InstallOptions { allow_unsigned: a.allow_unsigned }).map_err(fail)?;
-    writeln!(out, "installed {}", describe(&e))?;
+    writeln!(out, "installed {}", describe(&e, &trust_of(&e)))?;
     Ok(Exit::Clean)
 }
 
-fn list(a: ListArgs, out: &mut Out) -> CmdResult {
+/// One entry of `pack list --format json`: the lock entry, whether it checked out, and why not.
+#[derive(Debug, Serialize)]
+struct ListedJson<'a> {
+    #[serde(flatten)]
+    entry: &'a LockEntry,
+    /// `signed`, `unsigned` or `invalid`.
+    status: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    problem: Option<&'a str>,
+}
+
+/// Lists every lock entry, each checked as a use would check it. An entry that cannot be used
+/// (invalid, tampered, no longer trusted) is listed with its problem and makes the exit 2.
+fn list(a: ListArgs, out: &mut Out, err: &mut Out) -> CmdResult {
     let s = Store::locate().map_err(fail)?;
-    let entries = s.list().map_err(fail)?;
+    let keys = trusted_keys(&s, err)?;
+    let entries = s.list_checked(&keys).map_err(fail)?;
+    let bad = entries.iter().filter(|l| l.status.is_err()).count();
     match a.format {
-        Format::Json => render::json::write(out, &entries)?,
+        Format::Json => {
+            let json: Vec<ListedJson> = entries
+                .iter()
+                .map(|l| ListedJson {
+                    entry: &l.entry,
+                    status: match &l.status {
+                        Ok(Trust::Signed(_)) => "signed",
+                        Ok(Trust::Unsigned) => "unsigned",
+                        Err(_) => "invalid",
+                    },
+                    problem: l.status.as_ref().err().map(String::as_str),
+                })
+                .collect();
+            render::json::write(out, &json)?
+        }
         Format::Human if entries.is_empty() => writeln!(out, "no packs installed in {}", s.root().display())?,
         Format::Human => {
-            for e in &entries {
-                writeln!(out, "{}", describe(e))?;
+            for l in &entries {
+                match &l.status {
+                    Ok(t) => writeln!(out, "{}", describe(&l.entry, t))?,
+                    Err(p) => writeln!(
+                        out,
+                        "{} {}  INVALID: {p}",
+                        l.entry.id.escape_debug(),
+                        l.entry.version.escape_debug()
+                    )?,
+                }
             }
         }
+    }
+    if bad > 0 {
+        writeln!(err, "error: {bad} installed pack(s) cannot be used (see above)")?;
+        return Ok(Exit::Error);
     }
     Ok(Exit::Clean)
 }
@@ -328,8 +391,9 @@ struct UpdateReport<'a> {
     diff: Option<&'a PackDiff>,
 }
 
-fn update(a: UpdateArgs, out: &mut Out) -> CmdResult {
+fn update(a: UpdateArgs, out: &mut Out, err: &mut Out) -> CmdResult {
     let s = Store::locate().map_err(fail)?;
+    trusted_keys(&s, err)?;
     let opts = InstallOptions { allow_unsigned: a.allow_unsigned };
     let plan = s.prepare_update(&a.id, a.from.as_deref(), &opts).map_err(fail)?;
     let (from, to, diff) = match &plan {
@@ -355,7 +419,7 @@ fn update(a: UpdateArgs, out: &mut Out) -> CmdResult {
     if diff.is_some() && !a.dry_run {
         let e = s.apply_update(plan).map_err(fail)?;
         if a.format == Format::Human {
-            writeln!(out, "updated {}", describe(&e))?;
+            writeln!(out, "updated {}", describe(&e, &trust_of(&e)))?;
         }
     }
     if a.format == Format::Json {
@@ -463,131 +527,4 @@ fn differential_run(
         outcomes.push(map);
     }
     Ok(outcome_changes(&outcomes[0], &outcomes[1]))
-}
-
-// The waiver adapters below are for `triage run --waivers FILE`, which `run` wires in (the
-// findings need a place to show their waiver first); until then only the tests use them.
-
-/// A finding and the waiver that covers it, for `run --waivers FILE`: apply with
-/// [`triage_store::apply_waivers`], then render `waiver` beside the finding and leave waived
-/// findings out of the exit status.
-#[derive(Debug, Clone)]
-#[cfg_attr(not(test), allow(dead_code))] // see the note above
-pub struct WaiverTarget {
-    pub finding: triage_engine::Finding,
-    pub waiver: Option<triage_store::Waiver>,
-}
-
-impl triage_store::Waivable for WaiverTarget {
-    fn rule_id(&self) -> &str {
-        &self.finding.rule
-    }
-
-    fn input(&self) -> &str {
-        &self.finding.input
-    }
-
-    fn is_detected(&self) -> bool {
-        self.finding.outcome == triage_engine::Outcome::Detected
-    }
-
-    fn evidence_texts(&self) -> Vec<String> {
-        let mut out = Vec::new();
-        for e in &self.finding.evidence {
-            out.push(e.fact.clone());
-            out.extend(e.value.clone());
-            out.extend(e.text.clone());
-            if let Some(s) = &e.source {
-                out.push(s.artifact.clone());
-                out.extend(s.key.clone());
-            }
-        }
-        out
-    }
-
-    fn mark_waived(&mut self, waiver: &triage_store::Waiver) {
-        self.waiver = Some(waiver.clone());
-    }
-}
-
-/// Reads a waivers file. Every problem is printed to `err` and the command fails before
-/// anything runs (exit 2).
-#[cfg_attr(not(test), allow(dead_code))] // see the note above WaiverTarget
-pub fn read_waivers(path: &Path, err: &mut Out) -> Result<Vec<triage_store::Waiver>, Failure> {
-    let text = std::fs::read_to_string(path).map_err(|e| fail(format!("{}: {e}", path.display())))?;
-    match triage_store::parse_waivers(&text, &path.display().to_string()) {
-        Ok(w) => Ok(w),
-        Err(problems) => {
-            for p in &problems {
-                writeln!(err, "error: {p}")?;
-            }
-            writeln!(
-                err,
-                "error: {} is invalid ({} problem(s)); nothing was evaluated",
-                path.display(),
-                problems.len()
-            )?;
-            Err(Failure::Reported)
-        }
-    }
-}
-
-/// Today's UTC date from the clock: the "today" waivers expire against.
-#[cfg_attr(not(test), allow(dead_code))] // see the note above WaiverTarget
-pub fn today() -> triage_store::Date {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
-        .unwrap_or(0);
-    triage_store::Date::from_unix(secs)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use triage_store::{apply_waivers, parse_waivers, Date};
-
-    fn finding(rule: &str, input: &str, outcome: &str, artifact: &str) -> WaiverTarget {
-        let json = serde_json::json!({
-            "rule": rule, "pack": "wsus-tls", "pack_version": "1.0.0", "input": input,
-            "outcome": outcome, "severity": "error", "title": "t",
-            "evidence": [{ "fact": "wsus.mu_url", "value": "https://fe2.update.microsoft.com",
-                           "source": { "artifact": artifact, "collector": "wsus_config" } }]
-        });
-        WaiverTarget { finding: serde_json::from_value(json).expect("a finding"), waiver: None }
-    }
-
-    #[test]
-    fn waivers_apply_to_engine_findings() {
-        let waivers = parse_waivers(
-            "[[waiver]]\nrule = \"WSUS010\"\nevidence = \"fe2.update\"\ninput = \"fleet/*\"\n\
-             justification = \"CHG-1\"\nowner = \"ops\"\nexpires = 2027-01-01\n",
-            "w.toml",
-        )
-        .expect("valid");
-        let mut findings = vec![
-            finding("WSUS010", "fleet/a", "detected", "wsus-config.json"),
-            finding("WSUS010", "lab/b", "detected", "wsus-config.json"),
-            finding("WSUS010", "fleet/c", "not_detected", "wsus-config.json"),
-        ];
-        let today = Date::parse("2026-11-25").expect("date");
-        let report = apply_waivers(&mut findings, &waivers, today);
-        assert_eq!(report.waived, vec![(0, 0)]);
-        assert_eq!(findings[0].waiver.as_ref().map(|w| w.owner.as_str()), Some("ops"));
-        assert!(findings[1].waiver.is_none() && findings[2].waiver.is_none());
-        let later = Date::parse("2027-01-02").expect("date");
-        let mut again = vec![finding("WSUS010", "fleet/a", "detected", "x")];
-        assert_eq!(apply_waivers(&mut again, &waivers, later).resurfaced, vec![(0, 0)]);
-        let now = super::today();
-        assert_eq!(Date::parse(&now.to_string()), Some(now));
-    }
-
-    #[test]
-    fn malformed_waivers_stop_the_run() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let path = dir.path().join("waivers.toml");
-        std::fs::write(&path, "[[waiver]]\nrule = \"X\"\n").expect("write");
-        let mut err = Out::new(Box::new(Vec::new()));
-        assert!(matches!(read_waivers(&path, &mut err), Err(Failure::Reported)));
-    }
 }

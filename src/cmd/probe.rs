@@ -3,7 +3,7 @@
 //!
 //! Exit status: 0 when the endpoint accepted at least one version (and, with `--as-host`, the
 //! host's own hello); 1 when it did not; 2 on an error (bad arguments, unreadable facts, a name
-//! that does not resolve).
+//! that does not resolve, the `--deadline` reached before the probe was done).
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -50,6 +50,10 @@ pub struct TlsArgs {
     /// Seconds allowed per connection (connect, proxy and server answer together).
     #[arg(long, default_value_t = 5.0, value_name = "SECONDS")]
     pub timeout: f64,
+    /// Seconds allowed for the whole probe (name resolution, pauses and every connection); when
+    /// it passes, the probe stops and reports what it found so far as incomplete (exit 2).
+    #[arg(long, default_value_t = 60.0, value_name = "SECONDS")]
+    pub deadline: f64,
     /// Milliseconds to wait between two connections (at most 10000).
     #[arg(long, default_value_t = 250, value_name = "MS")]
     pub pause: u64,
@@ -76,8 +80,12 @@ fn run_tls(t: TlsArgs, ui: &Ui, out: &mut Out) -> CmdResult {
     if !(t.timeout.is_finite() && t.timeout > 0.0 && t.timeout <= 120.0) {
         return Err(fail("--timeout must be more than 0 and at most 120 seconds".into()));
     }
+    if !(t.deadline.is_finite() && t.deadline > 0.0 && t.deadline <= 3600.0) {
+        return Err(fail("--deadline must be more than 0 and at most 3600 seconds".into()));
+    }
     let mut opts = ProbeOptions::new(host, port);
     opts.timeout = Duration::from_secs_f64(t.timeout);
+    opts.deadline = Duration::from_secs_f64(t.deadline);
     opts.pause = Duration::from_millis(t.pause.min(10_000));
     opts.sni = t.sni;
     opts.enumerate_suites = !t.no_suites;

@@ -16,6 +16,12 @@
 //! suite while enumerating, plus one for `--as-host`. An unreachable target, or a proxy that
 //! refuses the tunnel, ends the probe after that one connection.
 //!
+//! The whole probe has one deadline besides ([`ProbeOptions::deadline`], `--deadline`, 60 s by
+//! default), covering name resolution, pauses and every connection: a server that answers just
+//! before each time-out would otherwise hold the probe for 40 × the time-out. When it passes, the
+//! connection under way is cut (its answer is `error:probe deadline reached`, not `timeout`), no
+//! other is started, and `errors` says the result is incomplete.
+//!
 //! # Saved results and their facts
 //!
 //! A probe's [`ProbeReport`] is saved as JSON (`-o probe.json`; first key `"format":
@@ -62,7 +68,7 @@ pub mod report;
 pub mod run;
 
 pub use report::{AsHostResult, ProbeReport, ProbeTlsCollector, VersionResult, PROBE_FORMAT};
-pub use run::{probe, ProbeOptions};
+pub use run::{probe, ProbeOptions, DEFAULT_DEADLINE};
 
 /// The collectors this module provides.
 pub static COLLECTORS: &[&'static dyn triage_facts::Collector] = &[&ProbeTlsCollector];

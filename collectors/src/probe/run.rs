@@ -21,6 +21,11 @@ use super::client_hello::{broad_suites, build, tls13_suites, HelloSpec, PROBE_VE
 use super::proxy::{open_tunnel, ProxyConfig, ProxyError};
 use super::report::{AsHostResult, ProbeReport, VersionResult, PROBE_FORMAT};
 
+/// The default overall deadline of a probe: 60 s, enough for the 4 version hellos and a full
+/// suite enumeration against a server that answers in a second, well short of what 40
+/// connections of 5 s each could take.
+pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(60);
+
 /// What to probe and how carefully.
 #[derive(Clone, Debug)]
 pub struct ProbeOptions {
@@ -31,6 +36,11 @@ pub struct ProbeOptions {
     pub sni: Option<String>,
     /// Per connection: connect, proxy answer and server answer together.
     pub timeout: Duration,
+    /// The whole probe, name resolution, pauses and every connection included: once it has
+    /// passed no connection is started, the one under way is cut, and the report says the
+    /// result is incomplete. (Per-connection time-outs alone do not bound a probe: a server
+    /// that answers just before each one keeps it going for `max_connections` × `timeout`.)
+    pub deadline: Duration,
     /// Between two connections.
     pub pause: Duration,
     pub max_connections: u32,
@@ -42,8 +52,9 @@ pub struct ProbeOptions {
 }
 
 impl ProbeOptions {
-    /// The defaults for `host:port`: 5 s time-out, 250 ms pause, at most 40 connections, every
-    /// version, suites enumerated.
+    /// The defaults for `host:port`: 5 s time-out per connection, a 60 s deadline for the
+    /// whole probe ([`DEFAULT_DEADLINE`]), 250 ms pause, at most 40 connections, every version,
+    /// suites enumerated.
     pub fn new(host: impl Into<String>, port: u16) -> Self {
         ProbeOptions {
             host: host.into(),
@@ -51,6 +62,7 @@ impl ProbeOptions {
             proxy: None,
             sni: None,
             timeout: Duration::from_secs(5),
+            deadline: DEFAULT_DEADLINE,
             pause: Duration::from_millis(250),
             max_connections: 40,
             versions: PROBE_VERSIONS.to_vec(),
@@ -78,7 +90,15 @@ struct Prober<'a> {
     addr: SocketAddr,
     connections: u32,
     proxy_status: Option<u16>,
+    /// When the whole probe must be over ([`ProbeOptions::deadline`] from its start).
+    overall: Instant,
+    /// The overall deadline stopped the probe (a connection was cut or not started).
+    deadline_hit: bool,
 }
+
+/// What a connection cut by the overall deadline reports (not `timeout`: the server was not
+/// given its full time, so its silence says nothing).
+const DEADLINE_REACHED: &str = "probe deadline reached";
 
 /// A reader that refreshes the socket's read time-out from the deadline before each read.
 struct Timed<'a> {
@@ -95,20 +115,44 @@ impl Read for Timed<'_> {
 }
 
 impl Prober<'_> {
-    fn budget_left(&self) -> bool {
-        self.connections < self.opts.max_connections
+    /// Whether another connection may be made; notes when the overall deadline says no.
+    fn budget_left(&mut self) -> bool {
+        if Instant::now() >= self.overall {
+            self.deadline_hit = true;
+        }
+        self.connections < self.opts.max_connections && !self.deadline_hit
     }
 
     fn attempt(&mut self, spec: &HelloSpec) -> Outcome {
-        if !self.budget_left() {
+        let outcome = match self.attempt_once(spec) {
+            // Cut by the overall deadline, not by the server's silence.
+            Outcome::Answer(Answer::Timeout) if Instant::now() >= self.overall => {
+                Outcome::Failed(DEADLINE_REACHED.into())
+            }
+            o => o,
+        };
+        if matches!(&outcome, Outcome::Failed(e) if e == DEADLINE_REACHED) {
+            self.deadline_hit = true;
+        }
+        outcome
+    }
+
+    fn attempt_once(&mut self, spec: &HelloSpec) -> Outcome {
+        if Instant::now() >= self.overall {
+            return Outcome::Failed(DEADLINE_REACHED.into());
+        }
+        if self.connections >= self.opts.max_connections {
             return Outcome::Failed("connection limit reached".into());
         }
         if self.connections > 0 {
-            std::thread::sleep(self.opts.pause);
+            std::thread::sleep(self.opts.pause.min(time_left(self.overall)));
+            if Instant::now() >= self.overall {
+                return Outcome::Failed(DEADLINE_REACHED.into());
+            }
         }
         self.connections += 1;
-        let deadline = Instant::now() + self.opts.timeout;
-        let mut stream = match TcpStream::connect_timeout(&self.addr, self.opts.timeout) {
+        let deadline = (Instant::now() + self.opts.timeout).min(self.overall);
+        let mut stream = match TcpStream::connect_timeout(&self.addr, time_left(deadline)) {
             Ok(s) => s,
             Err(e) if matches!(e.kind(), ErrorKind::TimedOut | ErrorKind::WouldBlock) => {
                 return Outcome::Answer(Answer::Timeout)
@@ -168,6 +212,7 @@ fn version_result(offered: u16, outcome: &Outcome) -> VersionResult {
 
 /// Probes the endpoint `opts` names. Never panics; problems end up in the report.
 pub fn probe(opts: &ProbeOptions) -> ProbeReport {
+    let overall = Instant::now() + opts.deadline;
     let mut report = ProbeReport {
         format: PROBE_FORMAT.into(),
         target: opts.target(),
@@ -184,18 +229,14 @@ pub fn probe(opts: &ProbeOptions) -> ProbeReport {
         Some(p) => (p.host.clone(), p.port),
         None => (opts.host.clone(), opts.port),
     };
-    let addr = match (connect_host.as_str(), connect_port).to_socket_addrs().map(|mut a| a.next()) {
-        Ok(Some(a)) => a,
-        Ok(None) => {
-            report.errors.push(format!("{connect_host} has no address"));
-            return report;
-        }
+    let addr = match resolve(&connect_host, connect_port, overall) {
+        Ok(a) => a,
         Err(e) => {
-            report.errors.push(format!("cannot resolve {connect_host}: {e}"));
+            report.errors.push(e);
             return report;
         }
     };
-    let mut p = Prober { opts, addr, connections: 0, proxy_status: None };
+    let mut p = Prober { opts, addr, connections: 0, proxy_status: None, overall, deadline_hit: false };
 
     let mut first_choice: Vec<(u16, Option<u16>)> = Vec::new();
     for &v in &opts.versions {
@@ -209,7 +250,7 @@ pub fn probe(opts: &ProbeOptions) -> ProbeReport {
         first_choice.push((v, chosen));
         report.versions.push(r);
         let unreachable = matches!(&outcome, Outcome::Failed(e) if e.starts_with("connect to"));
-        if unreachable || matches!(outcome, Outcome::ProxyRefused(_)) || !p.budget_left() {
+        if unreachable || matches!(outcome, Outcome::ProxyRefused(_)) || !p.budget_left() || p.deadline_hit {
             // An unreachable target, or a proxy refusing the tunnel, answers every hello
             // alike: no point asking again.
             break;
@@ -228,11 +269,50 @@ pub fn probe(opts: &ProbeOptions) -> ProbeReport {
     }
 
     if let Some(host) = &opts.as_host {
-        report.as_host = Some(offer_as_host(&mut p, host, sni));
+        if !p.deadline_hit {
+            report.as_host = Some(offer_as_host(&mut p, host, sni));
+        }
     }
     report.connections = p.connections;
     report.proxy_status = p.proxy_status;
+    if p.deadline_hit {
+        report.errors.push(format!(
+            "probe deadline of {} reached after {} connection(s): the result is incomplete",
+            seconds(opts.deadline),
+            p.connections
+        ));
+    }
     report
+}
+
+fn seconds(d: Duration) -> String {
+    let s = d.as_secs_f64();
+    if s.fract() == 0.0 {
+        format!("{s:.0} s")
+    } else {
+        format!("{s:.1} s")
+    }
+}
+
+/// Resolves `host:port` to its first address, within the overall deadline. The system
+/// resolver cannot be interrupted, so it runs on its own thread; past the deadline the probe
+/// goes on without it (the thread ends when the resolver returns).
+fn resolve(host: &str, port: u16, overall: Instant) -> Result<SocketAddr, String> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let name = host.to_owned();
+    let spawned = std::thread::Builder::new().name("probe-resolve".into()).spawn(move || {
+        let r = (name.as_str(), port).to_socket_addrs().map(|mut a| a.next());
+        let _ = tx.send(r);
+    });
+    if let Err(e) = spawned {
+        return Err(format!("cannot resolve {host}: no thread for the resolver: {e}"));
+    }
+    match rx.recv_timeout(time_left(overall)) {
+        Ok(Ok(Some(a))) => Ok(a),
+        Ok(Ok(None)) => Err(format!("{host} has no address")),
+        Ok(Err(e)) => Err(format!("cannot resolve {host}: {e}")),
+        Err(_) => Err(format!("cannot resolve {host}: no answer before the probe deadline")),
+    }
 }
 
 /// The server's preference order among `all` at version `v`, given its first choice.

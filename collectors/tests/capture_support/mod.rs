@@ -28,11 +28,16 @@ pub fn scratch(tag: &str) -> PathBuf {
 // ---------------------------------------------------------------------------------------------
 // openssl s_server
 
-/// Whether `openssl` is installed; prints why a test is skipped when it is not.
+/// Whether `openssl` is installed; prints why a test is skipped when it is not. Under `CI=true`
+/// (where `.ci/run` installs it) a missing `openssl` fails the test instead of skipping it.
 pub fn have_openssl(test: &str) -> bool {
     let ok =
         Command::new("openssl").arg("version").stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok();
     if !ok {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "{test}: the `openssl` binary is not installed (Debian package `openssl`), and CI=true"
+        );
         eprintln!("SKIPPED {test}: the `openssl` binary is not installed (Debian package `openssl`)");
     }
     ok

@@ -1,6 +1,11 @@
 //! The pack file format as plain types, for the JSON Schema (`schema/pack.schema.json`) that
 //! editors (Taplo, Even Better TOML) validate pack files against. The loader ([`super::load`])
 //! reads the same format with spans; a test checks both agree on every key.
+//!
+//! This is also the one definition of the format's keys ([`TOP_KEYS`], [`PACK_KEYS`], …) and
+//! of a pack ID ([`is_pack_id`], [`PACK_ID_PATTERN`],
+//! [`PACK_ID_RULE`]): the loader, the store (install, lock file, `--pack ID`), `pack new` and
+//! the schema all use it.
 
 use std::collections::BTreeMap;
 
@@ -9,6 +14,50 @@ use serde::{Deserialize, Serialize};
 
 use super::Severity;
 use crate::Outcome;
+
+/// Longest pack ID.
+pub const PACK_ID_MAX: usize = 64;
+/// A pack ID as a regex (the schema's `pattern`); [`is_pack_id`] is the same test.
+pub const PACK_ID_PATTERN: &str = r"^[a-z0-9][a-z0-9-]{0,63}$";
+/// A pack ID in words, for messages.
+pub const PACK_ID_RULE: &str =
+    "lower-case letters, digits and `-`, starting with a letter or digit, at most 64 characters";
+
+/// Whether `id` is a pack ID ([`PACK_ID_PATTERN`]). A pack ID names the pack's folder in the
+/// store and prefixes its signals (`ID/signal`), so it holds no `/`, `.`, `_` or upper case.
+pub fn is_pack_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= PACK_ID_MAX
+        && id.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
+        && id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+}
+
+/// The keys of each table of the pack format: what the loader accepts (an unknown key is a
+/// diagnostic with a did-you-mean), what the schema types below declare (a test holds the two
+/// together), and what the store's diff knows. Top level of a pack file:
+pub const TOP_KEYS: &[&str] = &["pack", "data", "derive", "signals", "log_kinds", "rule"];
+/// `[pack]`.
+pub const PACK_KEYS: &[&str] = &["id", "version", "engine", "title", "source", "description", "retired"];
+/// `[signals.NAME]`.
+pub const SIGNAL_KEYS: &[&str] = &["log", "pattern", "where", "max_matches", "description"];
+/// `[log_kinds.NAME]`.
+pub const LOG_KIND_KEYS: &[&str] = &["files", "record_start", "fields"];
+/// `[[rule]]`.
+pub const RULE_KEYS: &[&str] = &[
+    "id",
+    "title",
+    "severity",
+    "tags",
+    "description",
+    "requires",
+    "applies_if",
+    "when",
+    "resolution",
+    "references",
+    "test",
+];
+/// `[[rule.test]]`.
+pub const TEST_KEYS: &[&str] = &["name", "input", "facts", "expect"];
 
 /// One TOML file of a rule pack: `pack.toml` (which must hold `[pack]`) or any `rules/*.toml`.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
@@ -41,8 +90,9 @@ pub struct PackFile {
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ManifestFile {
-    /// Lower-case letters, digits and `-` (`wsus-tls`).
-    #[schemars(regex(pattern = r"^[a-z0-9][a-z0-9-]{0,63}$"))]
+    /// Lower-case letters, digits and `-` (`wsus-tls`), starting with a letter or digit, at most
+    /// 64 characters.
+    #[schemars(regex(pattern = PACK_ID_PATTERN))]
     pub id: String,
     /// The pack's semantic version (`1.0.0`).
     pub version: String,
@@ -179,4 +229,35 @@ pub struct TestFile {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub facts: Option<BTreeMap<String, serde_json::Value>>,
     pub expect: Outcome,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pack_id_agrees_with_its_pattern() {
+        let re = regex::Regex::new(PACK_ID_PATTERN).expect("pattern");
+        let long = "a".repeat(PACK_ID_MAX);
+        let too_long = "a".repeat(PACK_ID_MAX + 1);
+        let cases = [
+            ("wsus-tls", true),
+            ("7zip", true),
+            ("a", true),
+            (long.as_str(), true),
+            (too_long.as_str(), false),
+            ("my_pack", false),
+            ("my.pack", false),
+            ("My-pack", false),
+            ("-x", false),
+            ("", false),
+            ("../x", false),
+            ("a/b", false),
+            ("é", false),
+        ];
+        for (id, ok) in cases {
+            assert_eq!((id, is_pack_id(id)), (id, ok));
+            assert_eq!((id, re.is_match(id)), (id, ok));
+        }
+    }
 }

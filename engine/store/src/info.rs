@@ -25,12 +25,13 @@ pub struct PackInfo {
 /// The changelog's file name inside a pack.
 pub const CHANGELOG_NAME: &str = "CHANGELOG.md";
 
-/// Whether a pack ID can name a folder in the store: `[a-z0-9][a-z0-9._-]*`, at most 64 bytes.
+/// The pack ID rule in words (the one definition is the engine's `pack::format`).
+pub const ID_RULE: &str = triage_engine::pack::format::PACK_ID_RULE;
+
+/// Whether a pack ID is valid, and so can name a folder in the store: the engine's
+/// [`triage_engine::pack::format::is_pack_id`].
 pub fn valid_id(id: &str) -> bool {
-    !id.is_empty()
-        && id.len() <= 64
-        && id.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
-        && id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-'))
+    triage_engine::pack::format::is_pack_id(id)
 }
 
 impl PackInfo {
@@ -60,9 +61,7 @@ impl PackInfo {
         let string = |key: &str| pack.get(key).and_then(|v| v.as_str()).map(str::to_owned);
         let id = string("id").ok_or_else(|| bad("[pack] has no `id`".into()))?;
         if !valid_id(&id) {
-            return Err(bad(format!(
-                "pack id `{id}` must be lowercase letters, digits, `.`, `_` or `-` (at most 64)"
-            )));
+            return Err(bad(format!("pack id `{id}` is not valid: {ID_RULE}")));
         }
         let version = string("version").ok_or_else(|| bad("[pack] has no `version`".into()))?;
         let version = semver::Version::parse(&version)
@@ -208,8 +207,12 @@ mod tests {
         ] {
             assert!(PackInfo::from_files(&pack(bad, &[])).is_err(), "{bad:?}");
         }
-        assert!(
-            valid_id("wsus-tls") && valid_id("a.b_c") && !valid_id("A") && !valid_id("-x") && !valid_id("")
-        );
+        assert!(valid_id("wsus-tls") && !valid_id("a.b") && !valid_id("my_pack") && !valid_id("A"));
+        let err = PackInfo::from_files(&pack(
+            "[pack]\nid = \"my_pack\"\nversion = \"1.0.0\"\nengine = \"*\"\n",
+            &[],
+        ))
+        .expect_err("my_pack");
+        assert_eq!(err.to_string(), format!("pack.toml: pack id `my_pack` is not valid: {ID_RULE}"));
     }
 }

@@ -1,6 +1,8 @@
 //! How rule packs travel between teams: everything about a pack that touches the disk, the
 //! network (git) or a signature, kept out of the engine (which does no I/O).
 //!
+//! - [`bounded`]: reading the small files the store does not trust (keys, signatures, manifests,
+//!   the lock file): regular files only, with a size limit.
 //! - [`files`]: a pack's files in memory, the path rules every file must pass, and the manifest
 //!   of file hashes (`MANIFEST.sha256`, the format `sha256sum` reads) whose hash *is* the pack's
 //!   identity.
@@ -23,6 +25,7 @@
 //! re-hashed against its manifest, and the manifest against the lock file, each time it is used.
 
 pub mod archive;
+pub mod bounded;
 pub mod diff;
 pub mod files;
 pub mod git;
@@ -36,7 +39,7 @@ use std::path::PathBuf;
 
 pub use diff::{diff_packs, PackDiff};
 pub use files::{PackFiles, MANIFEST_NAME, SIGNATURE_NAME};
-pub use info::PackInfo;
+pub use info::{PackInfo, ID_RULE};
 pub use store::{resolve_pack, Store};
 pub use waivers::{apply_waivers, parse_waivers, Date, Waivable, Waiver, WaiverReport};
 
@@ -102,6 +105,15 @@ pub enum Error {
     /// The store's location could not be found.
     #[error("cannot find the pack store: set TRIAGE_HOME (or XDG_DATA_HOME or HOME)")]
     NoHome,
+    /// A file the store reads that is not a regular file or breaks its size limit.
+    #[error("{path}: {reason}")]
+    File { path: String, reason: String },
+    /// A pack ID that cannot name a folder in the store (given, or found in the lock file).
+    #[error("`{0}` is not a valid pack ID: {ID_RULE}")]
+    InvalidId(String),
+    /// An installed pack whose signing key is no longer trusted.
+    #[error("installed pack `{id}` was signed by key {key_id} ({key_file}), which is no longer trusted (not in {dir}); trust that key again, or update the pack to a version signed by a key you trust")]
+    NoLongerTrusted { id: String, key_id: String, key_file: String, dir: String },
     #[error("{0}")]
     Other(String),
 }

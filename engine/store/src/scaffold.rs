@@ -78,7 +78,7 @@ fn engine_caret() -> String {
 /// Creates `parent/id/` with the scaffold. Refuses an existing folder.
 pub fn create(parent: &Path, id: &str, schema: Option<&str>) -> Result<PathBuf> {
     if !valid_id(id) {
-        return Err(Error::Other(format!("pack id `{id}` must be lowercase letters, digits, `.`, `_` or `-` (at most 64), starting with a letter or digit")));
+        return Err(Error::InvalidId(id.to_owned()));
     }
     let dir = parent.join(id);
     if dir.exists() {
@@ -116,6 +116,9 @@ mod tests {
         assert!(text.contains("{{ facts.os.build }}"));
         assert!(create(dir.path(), "my-pack", None).is_err(), "refuses to overwrite");
         assert!(create(dir.path(), "../evil", None).is_err());
+        let err = create(dir.path(), "my_pack", None).expect_err("not a pack ID");
+        assert_eq!(err.to_string(), format!("`my_pack` is not a valid pack ID: {}", crate::ID_RULE));
+        assert!(!dir.path().join("my_pack").exists());
         let p = create(dir.path(), "no-schema", None).expect("creates");
         let text = std::fs::read_to_string(p.join("pack.toml")).expect("pack.toml");
         assert!(text.starts_with("# Editor completion: `triage schema pack"), "{text}");

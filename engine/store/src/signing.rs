@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 
 use base64::Engine as _;
 
+use crate::bounded::{self, MAX_KEY_BYTES};
 use crate::{io_err, Error, Result};
 
 /// A public key the user trusts.
@@ -50,8 +51,9 @@ impl TrustedKey {
         Ok(TrustedKey { id, name: name.to_owned(), key })
     }
 
+    /// Reads a public key file: a regular file of at most [`MAX_KEY_BYTES`].
     pub fn from_file(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path).map_err(io_err(path))?;
+        let text = bounded::read_text(path, MAX_KEY_BYTES)?;
         let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         Self::parse(&text, &name)
     }
@@ -62,12 +64,26 @@ fn key_id_hex(bytes: &[u8]) -> String {
     bytes.iter().rev().map(|b| format!("{b:02X}")).collect()
 }
 
-/// Loads every `*.pub` in a folder (sorted by name). A missing folder is no keys; an unreadable
-/// or malformed key file is an error, not silently skipped.
-pub fn load_trusted_keys(dir: &Path) -> Result<Vec<TrustedKey>> {
+/// Most key files read from the trusted-keys folder; the rest are reported and ignored.
+pub const MAX_TRUSTED_KEYS: usize = 1024;
+
+/// The trusted keys of a folder, and the key files that could not be used.
+#[derive(Debug, Clone, Default)]
+pub struct TrustedKeys {
+    pub keys: Vec<TrustedKey>,
+    /// One line per key file that was ignored (unreadable, not a regular file, too large, not
+    /// a minisign public key, a second copy of a key), naming the file and why.
+    pub problems: Vec<String>,
+}
+
+/// Loads every `*.pub` in a folder, sorted by name. A missing folder is no keys. A key file
+/// that cannot be used is reported in [`TrustedKeys::problems`] and the others still load: one
+/// bad file does not block every install. Each file is read with [`MAX_KEY_BYTES`] as limit,
+/// and only when it is a regular file (a link to `/dev/zero` is refused unread).
+pub fn load_trusted_keys(dir: &Path) -> Result<TrustedKeys> {
     let rd = match std::fs::read_dir(dir) {
         Ok(rd) => rd,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(TrustedKeys::default()),
         Err(e) => return Err(Error::Io { path: dir.to_owned(), source: e }),
     };
     let mut paths: Vec<PathBuf> = rd
@@ -75,7 +91,31 @@ pub fn load_trusted_keys(dir: &Path) -> Result<Vec<TrustedKey>> {
         .filter(|p| p.extension().is_some_and(|x| x == "pub"))
         .collect();
     paths.sort();
-    paths.iter().map(|p| TrustedKey::from_file(p)).collect()
+    let mut out = TrustedKeys::default();
+    if paths.len() > MAX_TRUSTED_KEYS {
+        out.problems.push(format!(
+            "{}: {} key files, more than the limit of {MAX_TRUSTED_KEYS}; the ones after {} are ignored",
+            dir.display(),
+            paths.len(),
+            paths[MAX_TRUSTED_KEYS - 1].display()
+        ));
+        paths.truncate(MAX_TRUSTED_KEYS);
+    }
+    for p in &paths {
+        match TrustedKey::from_file(p) {
+            Ok(k) => match out.keys.iter().find(|o| o.id == k.id) {
+                Some(first) => out.problems.push(format!(
+                    "trusted key {} ignored: key {} is already trusted as {}",
+                    p.display(),
+                    k.id,
+                    first.name
+                )),
+                None => out.keys.push(k),
+            },
+            Err(e) => out.problems.push(format!("trusted key {} ignored: {e}", p.display())),
+        }
+    }
+    Ok(out)
 }
 
 /// Who signed, once a signature has verified.
@@ -137,7 +177,7 @@ pub fn sign(
     trusted_comment: &str,
 ) -> Result<String> {
     let key_err = |reason: String| Error::Key { path: secret_key.display().to_string(), reason };
-    let text = std::fs::read_to_string(secret_key).map_err(io_err(secret_key))?;
+    let text = bounded::read_text(secret_key, MAX_KEY_BYTES)?;
     let sk_box = minisign::SecretKeyBox::from_string(&text).map_err(|e| key_err(e.to_string()))?;
     let sk = if !is_encrypted(&text) {
         // `minisign -G -W` leaves the checksum of an unencrypted key zeroed, which the crate's

@@ -12,17 +12,27 @@
 //! written: files against the manifest, the manifest's signature against the trusted keys, the
 //! pack's engine requirement against this triage. Installing stages the pack in a temporary
 //! folder next to its destination and renames it into place, then rewrites the lock file the
-//! same way. Using a pack ([`Store::resolve`]) re-hashes its files against the manifest and
-//! the manifest against the lock file: content hashes decide, never file times.
+//! same way. Using a pack ([`Store::installed`], [`Store::resolve`]) re-hashes its files against
+//! the manifest and the manifest against the lock file, then checks what the lock file says
+//! about its signature: a pack recorded as signed is used only while that signature still
+//! verifies over that manifest with a key that is still trusted, so rewriting the files, the
+//! manifest and the lock hash together is caught; a pack recorded as unsigned (installed with
+//! `--allow-unsigned`) is used as unsigned and every use says so ([`Trust::Unsigned`]).
+//! Content hashes and signatures decide, never file times.
+//!
+//! The lock file is untrusted input too: every entry's ID, version and hash are checked when
+//! it is read ([`check_entry`]); a bad entry is reported by `list` and refused by every other
+//! command, and nothing is ever deleted through it.
 
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::bounded::{self, MAX_LOCK_BYTES, MAX_MANIFEST_BYTES, MAX_SIGNATURE_BYTES};
 use crate::diff::{diff_packs, PackDiff};
 use crate::files::{content_hash, PackFiles, MANIFEST_NAME, SIGNATURE_NAME};
-use crate::info::{valid_id, PackInfo};
-use crate::signing::{self, Signer, TrustedKey};
+use crate::info::{valid_id, PackInfo, ID_RULE};
+use crate::signing::{self, Signer, TrustedKey, TrustedKeys};
 use crate::{archive, git, io_err, Error, Result};
 
 /// The lock file's name in the store.
@@ -62,6 +72,48 @@ struct LockFile {
     format: u32,
     #[serde(default, rename = "pack")]
     packs: Vec<LockEntry>,
+}
+
+/// Why an installed pack may be used, as checked by [`Store::installed`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Trust {
+    /// Its signature verifies over its manifest with this trusted key.
+    Signed(Signer),
+    /// The lock file records it as installed with `--allow-unsigned`.
+    Unsigned,
+}
+
+impl Trust {
+    /// `signed by ID (file)` or `unsigned`, as `pack list` prints it.
+    pub fn describe(&self) -> String {
+        match self {
+            Trust::Signed(s) => format!("signed by {} ({})", s.key_id, s.key_name),
+            Trust::Unsigned => "unsigned".to_owned(),
+        }
+    }
+}
+
+/// One lock entry as `pack list` shows it: checked, with the reason when it cannot be used.
+#[derive(Debug, Clone)]
+pub struct Listed {
+    pub entry: LockEntry,
+    pub status: std::result::Result<Trust, String>,
+}
+
+/// A lock entry's problem, if any: an ID that is not a pack ID, a version that is not semver,
+/// a hash that is not `sha256:<64 hex>`.
+pub fn check_entry(e: &LockEntry) -> std::result::Result<(), String> {
+    if !valid_id(&e.id) {
+        return Err(format!("`{}` is not a valid pack ID ({ID_RULE})", e.id.escape_debug()));
+    }
+    if semver::Version::parse(&e.version).is_err() {
+        return Err(format!("version `{}` is not semver", e.version.escape_debug()));
+    }
+    let hex = e.hash.strip_prefix("sha256:").unwrap_or("");
+    if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+        return Err(format!("hash `{}` is not sha256:<64 lowercase hex digits>", e.hash.escape_debug()));
+    }
+    Ok(())
 }
 
 /// A pack fetched from somewhere, not yet verified or written.
@@ -147,16 +199,8 @@ fn find_pack_dir(root: &Path) -> Option<PathBuf> {
     (found.len() == 1).then(|| found.remove(0))
 }
 
-fn read_optional(path: &Path) -> Result<Option<Vec<u8>>> {
-    match std::fs::read(path) {
-        Ok(b) => Ok(Some(b)),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(Error::Io { path: path.to_owned(), source: e }),
-    }
-}
-
 fn sig_text(path: &Path) -> Result<Option<String>> {
-    read_optional(path)?
+    bounded::read_optional(path, MAX_SIGNATURE_BYTES)?
         .map(|b| {
             String::from_utf8(b).map_err(|_| Error::BadSignature(format!("{}: not UTF-8", path.display())))
         })
@@ -166,7 +210,7 @@ fn sig_text(path: &Path) -> Result<Option<String>> {
 fn fetch_dir(dir: &Path) -> Result<Fetched> {
     Ok(Fetched {
         files: PackFiles::from_dir(dir)?,
-        manifest: read_optional(&dir.join(MANIFEST_NAME))?,
+        manifest: bounded::read_optional(&dir.join(MANIFEST_NAME), MAX_MANIFEST_BYTES)?,
         signature: sig_text(&dir.join(SIGNATURE_NAME))?,
         source: dir.display().to_string(),
         commit: None,
@@ -265,13 +309,15 @@ impl Store {
         self.root.join(LOCK_NAME)
     }
 
-    pub fn trusted_keys(&self) -> Result<Vec<TrustedKey>> {
+    /// The trusted keys, and the key files that had to be ignored (see
+    /// [`signing::load_trusted_keys`]); callers print those as warnings.
+    pub fn trusted_keys(&self) -> Result<TrustedKeys> {
         signing::load_trusted_keys(&self.keys_dir())
     }
 
     fn read_lock(&self) -> Result<LockFile> {
         let path = self.lock_path();
-        let Some(bytes) = read_optional(&path)? else {
+        let Some(bytes) = bounded::read_optional(&path, MAX_LOCK_BYTES)? else {
             return Ok(LockFile { format: LOCK_FORMAT, packs: Vec::new() });
         };
         let bad = |reason: String| Error::Lock { path: path.display().to_string(), reason };
@@ -297,18 +343,52 @@ impl Store {
         Ok(())
     }
 
-    /// Installed packs, sorted by ID.
+    /// The lock file's entries as written (sorted by ID), valid or not: see [`check_entry`].
     pub fn list(&self) -> Result<Vec<LockEntry>> {
         Ok(self.read_lock()?.packs)
     }
 
+    /// Every lock entry with what [`Store::installed`] says of it: how it is trusted, or why it
+    /// cannot be used (an invalid entry, a duplicate, missing or changed files, a signature that
+    /// no longer verifies or whose key is no longer trusted).
+    pub fn list_checked(&self, keys: &[TrustedKey]) -> Result<Vec<Listed>> {
+        let entries = self.list()?;
+        let mut out = Vec::new();
+        for (i, e) in entries.iter().enumerate() {
+            let status = if entries.iter().take(i).any(|o| o.id == e.id) {
+                Err("a second entry for this ID in the lock file".to_owned())
+            } else {
+                check_entry(e).and_then(|()| {
+                    self.check_installed(e, keys).map(|(t, _, _)| t).map_err(|e| e.to_string())
+                })
+            };
+            out.push(Listed { entry: e.clone(), status });
+        }
+        Ok(out)
+    }
+
+    /// The lock entry of `id`: refused when `id` is not a pack ID, when no entry has it, and
+    /// when its entry is invalid or not the only one.
     pub fn entry(&self, id: &str) -> Result<LockEntry> {
-        self.list()?.into_iter().find(|e| e.id == id).ok_or_else(|| Error::NotInstalled(id.to_owned()))
+        if !valid_id(id) {
+            return Err(Error::InvalidId(id.to_owned()));
+        }
+        let mut found = self.list()?.into_iter().filter(|e| e.id == id);
+        let entry = found.next().ok_or_else(|| Error::NotInstalled(id.to_owned()))?;
+        if found.next().is_some() {
+            return Err(self.bad_lock(format!("pack `{id}` has more than one entry")));
+        }
+        check_entry(&entry).map_err(|r| self.bad_lock(format!("the entry of `{id}`: {r}")))?;
+        Ok(entry)
+    }
+
+    fn bad_lock(&self, reason: String) -> Error {
+        Error::Lock { path: self.lock_path().display().to_string(), reason }
     }
 
     /// Fetches and verifies `spec` with this store's trusted keys.
     pub fn fetch_verified(&self, spec: &str, opts: &InstallOptions) -> Result<Verified> {
-        let keys = self.trusted_keys()?;
+        let keys = self.trusted_keys()?.keys;
         verify_fetched(
             fetch(spec)?,
             &keys,
@@ -321,7 +401,7 @@ impl Store {
     /// Installs a pack that is not installed yet.
     pub fn install(&self, spec: &str, opts: &InstallOptions) -> Result<LockEntry> {
         let v = self.fetch_verified(spec, opts)?;
-        if let Ok(existing) = self.entry(&v.info.id) {
+        if let Some(existing) = self.list()?.into_iter().find(|e| e.id == v.info.id) {
             return Err(Error::AlreadyInstalled { id: existing.id, version: existing.version });
         }
         self.put(&v)?;
@@ -356,44 +436,123 @@ impl Store {
         Ok(())
     }
 
-    /// Removes an installed pack and its lock entry.
+    /// Removes an installed pack and its lock entry. An ID that is not a pack ID is an error
+    /// (nothing is removed), even when the lock file has an entry with it.
     pub fn remove(&self, id: &str) -> Result<LockEntry> {
+        if !valid_id(id) {
+            return Err(Error::InvalidId(id.to_owned()));
+        }
         let mut lock = self.read_lock()?;
         let pos =
             lock.packs.iter().position(|e| e.id == id).ok_or_else(|| Error::NotInstalled(id.to_owned()))?;
         let entry = lock.packs.remove(pos);
-        self.write_lock(lock)?;
-        if valid_id(id) {
-            let dir = self.packs_dir().join(id);
-            if dir.exists() {
-                std::fs::remove_dir_all(&dir).map_err(io_err(&dir))?;
-            }
+        let dir = self.packs_dir().join(id);
+        match std::fs::symlink_metadata(&dir) {
+            Ok(m) if m.is_dir() => std::fs::remove_dir_all(&dir).map_err(io_err(&dir))?,
+            // A link or file where the pack's folder should be: remove that, never its target.
+            Ok(_) => std::fs::remove_file(&dir).map_err(io_err(&dir))?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(Error::Io { path: dir, source: e }),
         }
+        lock.packs.retain(|e| e.id != id);
+        self.write_lock(lock)?;
         Ok(entry)
     }
 
-    /// The installed copy of a pack, verified against its manifest and the lock file.
+    /// The installed copy of a pack, checked: its folder is a folder; its files match its
+    /// manifest; the manifest's hash is the lock file's; and the pack is still trusted — a pack
+    /// the lock records as signed needs its signature to verify over that manifest with a key
+    /// in `trusted-keys/` that has the recorded key ID ([`Error::NoLongerTrusted`] when the key
+    /// is gone, [`Error::Corrupt`] when the signature no longer matches).
     pub fn installed(&self, id: &str) -> Result<(LockEntry, PackFiles, PathBuf)> {
         let entry = self.entry(id)?;
-        if !valid_id(id) {
-            return Err(Error::Corrupt { id: id.into(), reason: "invalid pack id in the lock file".into() });
-        }
+        let keys = self.trusted_keys()?.keys;
+        let (_, files, dir) = self.check_installed(&entry, &keys)?;
+        Ok((entry, files, dir))
+    }
+
+    /// [`Store::installed`], also saying how the pack is trusted.
+    pub fn installed_with_trust(&self, id: &str) -> Result<(LockEntry, Trust, PathBuf)> {
+        let entry = self.entry(id)?;
+        let keys = self.trusted_keys()?.keys;
+        let (trust, _, dir) = self.check_installed(&entry, &keys)?;
+        Ok((entry, trust, dir))
+    }
+
+    fn check_installed(&self, entry: &LockEntry, keys: &[TrustedKey]) -> Result<(Trust, PackFiles, PathBuf)> {
+        let id = entry.id.as_str();
         let dir = self.packs_dir().join(id);
         let corrupt = |reason: String| Error::Corrupt { id: id.to_owned(), reason };
-        let manifest =
-            std::fs::read(dir.join(MANIFEST_NAME)).map_err(|e| corrupt(format!("{MANIFEST_NAME}: {e}")))?;
+        match std::fs::symlink_metadata(&dir) {
+            Ok(m) if m.is_dir() => {}
+            Ok(_) => return Err(corrupt(format!("{} is not a folder", dir.display()))),
+            Err(e) => return Err(corrupt(format!("{}: {e}", dir.display()))),
+        }
+        let manifest = bounded::read_regular(&dir.join(MANIFEST_NAME), MAX_MANIFEST_BYTES)
+            .map_err(|e| corrupt(e.to_string()))?;
         let hash = content_hash(&manifest);
         if hash != entry.hash {
             return Err(corrupt(format!("manifest hash is {hash}, the lock file says {}", entry.hash)));
         }
         let files = PackFiles::from_dir(&dir)?;
         files.verify(&manifest).map_err(|e| corrupt(e.to_string()))?;
-        Ok((entry, files, dir))
+        let trust = match &entry.signed_by {
+            None => Trust::Unsigned,
+            Some(key_id) => {
+                let sig = sig_text(&dir.join(SIGNATURE_NAME))
+                    .map_err(|e| corrupt(e.to_string()))?
+                    .ok_or_else(|| {
+                        corrupt(format!(
+                            "the lock file says it is signed by {key_id}, but {SIGNATURE_NAME} is missing"
+                        ))
+                    })?;
+                let dir_name = self.keys_dir().display().to_string();
+                match signing::verify(&manifest, &sig, keys, &dir_name) {
+                    Ok(signer) if &signer.key_id == key_id => Trust::Signed(signer),
+                    Ok(signer) => {
+                        return Err(corrupt(format!(
+                            "the lock file says it is signed by {key_id}, but its signature is by {} ({})",
+                            signer.key_id, signer.key_name
+                        )))
+                    }
+                    Err(Error::Untrusted { key_id: by, .. }) if &by == key_id => {
+                        return Err(Error::NoLongerTrusted {
+                            id: id.to_owned(),
+                            key_id: key_id.clone(),
+                            key_file: entry.key_file.clone().unwrap_or_else(|| "?".into()),
+                            dir: dir_name,
+                        })
+                    }
+                    Err(Error::Untrusted { key_id: by, .. }) => {
+                        return Err(corrupt(format!(
+                            "the lock file says it is signed by {key_id}, but its signature names key {by}"
+                        )))
+                    }
+                    Err(e) => {
+                        return Err(corrupt(format!(
+                            "its signature does not verify over its manifest, so its files, manifest or lock entry were changed after it was installed: {e}"
+                        )))
+                    }
+                }
+            }
+        };
+        Ok((trust, files, dir))
     }
 
-    /// The folder of an installed pack, after checking it (see [`Store::installed`]).
-    pub fn resolve(&self, id: &str) -> Result<PathBuf> {
-        self.installed(id).map(|(_, _, dir)| dir)
+    /// The folder of an installed pack, after checking it (see [`Store::installed`]), with the
+    /// warnings its use must print.
+    pub fn resolve(&self, id: &str) -> Result<Resolved> {
+        let entry = self.entry(id)?;
+        let keys = self.trusted_keys()?;
+        let (trust, _, dir) = self.check_installed(&entry, &keys.keys)?;
+        let mut warnings = keys.problems;
+        if trust == Trust::Unsigned {
+            warnings.push(format!(
+                "installed pack `{id}` {} is unsigned (installed with --allow-unsigned): nothing vouches for who wrote it",
+                entry.version
+            ));
+        }
+        Ok(Resolved { dir, warnings })
     }
 
     /// Fetches the pack again from its recorded source (or `source`) and works out what would
@@ -461,12 +620,21 @@ fn entry_of(v: &Verified) -> LockEntry {
     }
 }
 
+/// A pack found by [`resolve_pack`].
+#[derive(Debug, Clone)]
+pub struct Resolved {
+    pub dir: PathBuf,
+    /// For the user, on stderr: trusted key files that were ignored, an unsigned pack.
+    pub warnings: Vec<String>,
+}
+
 /// What `triage run --pack ARG` loads: ARG itself when it is an existing path, else the
-/// installed pack with that ID (verified by content hash).
-pub fn resolve_pack(arg: &str) -> Result<PathBuf> {
+/// installed pack with that ID (verified by content hash and signature, see
+/// [`Store::installed`]).
+pub fn resolve_pack(arg: &str) -> Result<Resolved> {
     let p = Path::new(arg);
     if p.exists() {
-        return Ok(p.to_owned());
+        return Ok(Resolved { dir: p.to_owned(), warnings: Vec::new() });
     }
     if !valid_id(arg) {
         return Err(Error::NotInstalled(arg.to_owned()));

@@ -197,12 +197,9 @@ pub(super) fn de_to_json(v: &DeValue<'_>) -> serde_json::Value {
     match v {
         DeValue::String(s) => J::String(s.to_string()),
         DeValue::Integer(i) => {
+            // `as_str` is the digits without their `0x`/`0o`/`0b` prefix, for `radix`.
             let s = i.as_str().replace('_', "");
-            let n = match i.radix() {
-                10 => s.parse::<i64>().ok(),
-                r => i64::from_str_radix(s.get(2..).unwrap_or(""), r).ok(),
-            };
-            n.map(J::from).unwrap_or(J::String(s))
+            i64::from_str_radix(&s, i.radix()).map(J::from).unwrap_or(J::String(s))
         }
         DeValue::Float(f) => f.as_str().replace('_', "").parse::<f64>().ok().map(J::from).unwrap_or(J::Null),
         DeValue::Boolean(b) => J::Bool(*b),

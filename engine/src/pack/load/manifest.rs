@@ -9,6 +9,7 @@ use super::super::diagnostic::Code;
 use super::super::Manifest;
 use super::context::Cx;
 use super::PACK_KEYS;
+use crate::pack::format::{is_pack_id, PACK_ID_RULE};
 
 impl Cx<'_> {
     pub(super) fn manifest(
@@ -34,7 +35,7 @@ impl Cx<'_> {
                     format!("pack id `{id}` is not valid"),
                     span.clone(),
                     "invalid",
-                    Some("use lower-case letters, digits and `-`".into()),
+                    Some(format!("a pack ID is {PACK_ID_RULE}")),
                 );
             }
         }
@@ -96,11 +97,4 @@ pub(super) fn retired(root: &Spanned<DeTable<'_>>) -> BTreeSet<String> {
         .and_then(|r| r.get_ref().as_array())
         .map(|a| a.iter().filter_map(|v| v.get_ref().as_str().map(str::to_owned)).collect())
         .unwrap_or_default()
-}
-
-fn is_pack_id(s: &str) -> bool {
-    !s.is_empty()
-        && s.len() <= 64
-        && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-        && !s.starts_with('-')
 }

@@ -48,25 +48,8 @@ impl LoadResult {
 }
 
 const MAX_MATCHES_DEFAULT: usize = 1000;
-pub(crate) const TOP_KEYS: &[&str] = &["pack", "data", "derive", "signals", "log_kinds", "rule"];
-pub(crate) const PACK_KEYS: &[&str] =
-    &["id", "version", "engine", "title", "source", "description", "retired"];
-pub(crate) const SIGNAL_KEYS: &[&str] = &["log", "pattern", "where", "max_matches", "description"];
-pub(crate) const LOG_KIND_KEYS: &[&str] = &["files", "record_start", "fields"];
-pub(crate) const RULE_KEYS: &[&str] = &[
-    "id",
-    "title",
-    "severity",
-    "tags",
-    "description",
-    "requires",
-    "applies_if",
-    "when",
-    "resolution",
-    "references",
-    "test",
-];
-pub(crate) const TEST_KEYS: &[&str] = &["name", "input", "facts", "expect"];
+// The pack format's keys have one definition, beside the schema types.
+pub(crate) use super::format::{LOG_KIND_KEYS, PACK_KEYS, RULE_KEYS, SIGNAL_KEYS, TEST_KEYS, TOP_KEYS};
 const BUILTIN_LOGS: &[&str] = &["wsus", "configmgr"];
 
 /// Loads a pack from its files. `pack.toml` must be among them; other files may hold derived
