@@ -119,6 +119,9 @@ pub fn identify(input: &Input) -> (Option<String>, Option<String>) {
 
 fn load_any(path: &Path, plan: &ScanPlan, ui: &Ui) -> Result<Input, String> {
     let name = path.display().to_string();
+    if path.as_os_str() == "-" {
+        return load_stdin(plan, ui);
+    }
     let meta = std::fs::metadata(path).map_err(|e| format!("{name}: {e}"))?;
     if triage_collectors::bundle::looks_like_bundle(path) {
         return load_bundle(path, &name, plan);
@@ -150,30 +153,76 @@ const MAX_STREAM_BYTES: u64 = 512 * 1024 * 1024;
 /// once into a private temporary folder, under the input's own file name, and collected from
 /// there (or read as a fact map when it is JSON no collector claims). The input is named as given.
 fn load_stream(path: &Path, name: &str, plan: &ScanPlan, ui: &Ui) -> Result<Input, String> {
+    let bytes = read_stream(std::fs::File::open(path).map_err(|e| format!("{name}: {e}"))?, name)?;
+    let file_name = path.file_name().map_or_else(|| "input".into(), |n| n.to_string_lossy().into_owned());
+    load_buffered(path, name, &file_name, &bytes, plan, ui)
+}
+
+/// At most [`MAX_STREAM_BYTES`] of a stream, or an error saying it is larger.
+fn read_stream(stream: impl Read, name: &str) -> Result<Vec<u8>, String> {
     let mut bytes = Vec::new();
-    std::fs::File::open(path)
-        .and_then(|f| f.take(MAX_STREAM_BYTES + 1).read_to_end(&mut bytes))
-        .map_err(|e| format!("{name}: {e}"))?;
+    stream.take(MAX_STREAM_BYTES + 1).read_to_end(&mut bytes).map_err(|e| format!("{name}: {e}"))?;
     if bytes.len() as u64 > MAX_STREAM_BYTES {
         return Err(format!(
             "{name}: not a regular file and larger than {} MiB; save it to a file first",
             MAX_STREAM_BYTES >> 20
         ));
     }
-    let file_name = path.file_name().map_or_else(|| "input".into(), |n| n.to_string_lossy().into_owned());
+    Ok(bytes)
+}
+
+/// `-`: standard input, read once. A zip is a bundle (`triage collect --output -` or a bundle
+/// file piped in); JSON no collector claims is a fact map (`triage facts --format json`); anything
+/// else is one artifact, recognised by its content. The input is named `-`.
+fn load_stdin(plan: &ScanPlan, ui: &Ui) -> Result<Input, String> {
+    let bytes = read_stream(std::io::stdin().lock(), "-")?;
+    if bytes.starts_with(b"PK\x03\x04") {
+        let dir = private_temp_dir().map_err(|e| format!("-: standard input could not be buffered: {e}"))?;
+        let copy = dir.join("stdin.zip");
+        let result = std::fs::write(&copy, &bytes)
+            .map_err(|e| format!("-: standard input could not be buffered: {e}"))
+            .and_then(|()| load_bundle(&copy, "-", plan));
+        let _ = std::fs::remove_dir_all(&dir);
+        return result.map(|mut input| {
+            input.path = PathBuf::from("-");
+            input
+        });
+    }
+    load_buffered(Path::new("-"), "-", "stdin", &bytes, plan, ui)
+}
+
+/// A fresh folder of our own in the system temporary folder.
+fn private_temp_dir() -> std::io::Result<PathBuf> {
     let nanos =
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
     let dir = std::env::temp_dir().join(format!("triage-input-{}-{nanos}", std::process::id()));
-    let copy = dir.join(&file_name);
-    let result = std::fs::create_dir(&dir)
-        .and_then(|()| std::fs::write(&copy, &bytes))
+    std::fs::create_dir(&dir)?;
+    Ok(dir)
+}
+
+/// Collects `bytes` (read from `path`, a pipe) as one artifact named `file_name`, or reads them
+/// as a fact map when they are JSON that no collector claims.
+fn load_buffered(
+    path: &Path,
+    name: &str,
+    file_name: &str,
+    bytes: &[u8],
+    plan: &ScanPlan,
+    ui: &Ui,
+) -> Result<Input, String> {
+    let dir = private_temp_dir();
+    let copy = dir.as_ref().map(|d| d.join(file_name)).unwrap_or_default();
+    let result = dir
+        .as_ref()
+        .map_err(|e| std::io::Error::new(e.kind(), e.to_string()))
+        .and_then(|_| std::fs::write(&copy, bytes))
         .map_err(|e| format!("{name}: not a regular file, and it could not be buffered: {e}"))
         .and_then(|()| {
             let head = &bytes[..bytes.len().min(Artifact::HEAD_LEN)];
             let json =
                 head.iter().find(|b| !b.is_ascii_whitespace() && **b != 0xEF && **b != 0xBB && **b != 0xBF);
             let claimed = {
-                let artifact = Artifact { rel_path: &file_name, path: &copy, head, size: bytes.len() as u64 };
+                let artifact = Artifact { rel_path: file_name, path: &copy, head, size: bytes.len() as u64 };
                 triage_collectors::all().iter().any(|c| c.recognise(&artifact) > Recognition::No)
             };
             if json == Some(&b'{') && !claimed {
@@ -186,7 +235,9 @@ fn load_stream(path: &Path, name: &str, plan: &ScanPlan, ui: &Ui) -> Result<Inpu
             }
         });
     // Best effort: the copy is ours, in the system temporary folder.
-    let _ = std::fs::remove_dir_all(&dir);
+    if let Ok(dir) = &dir {
+        let _ = std::fs::remove_dir_all(dir);
+    }
     result.map(|mut input| {
         input.path = path.to_path_buf();
         input

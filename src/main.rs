@@ -51,11 +51,12 @@ pub enum Command {
     Explain(cmd::explain::ExplainArgs),
     /// Work on rule packs: new, check, test, build, sign, verify, keygen, install, list, remove,
     /// update, diff.
-    #[command(subcommand)]
+    #[command(subcommand, after_help = PACK_EXAMPLES)]
     Pack(cmd::pack::PackCommand),
     /// List every collector: what it reads and which facts it provides.
     Collectors(cmd::collectors::CollectorsArgs),
     /// Write a bundle (artifacts, facts, manifest) from this Windows host or from a folder.
+    #[command(after_help = COLLECT_EXAMPLES)]
     Collect(cmd::collect::CollectArgs),
     /// Show the findings that appeared, cleared or changed between two runs or bundles.
     Diff(cmd::diff::DiffArgs),
@@ -64,6 +65,23 @@ pub enum Command {
     /// Print the JSON Schema of a pack file or of the JSON report (`schema pack > pack.schema.json`).
     Schema(cmd::schema::SchemaArgs),
 }
+
+/// Examples shown by `triage pack --help`.
+const PACK_EXAMPLES: &str = "\
+Examples:
+  triage pack new my-pack                       a pack with one rule and its tests
+  triage pack check my-pack                     every problem, at its TOML line
+  triage pack test my-pack --junit junit.xml    run the rules' test cases
+  triage pack build my-pack                     a reproducible dist/my-pack-VERSION.tar.gz
+  triage pack install dist/my-pack-0.1.0.tar.gz install a signed pack for `run --pack my-pack`";
+
+/// Examples shown by `triage collect --help`.
+const COLLECT_EXAMPLES: &str = "\
+Examples:
+  triage collect --output server1.zip                          on the Windows server itself
+  triage collect --from copied-files/ --output bundle.zip      a bundle of a folder of artifacts
+  triage collect --from copied-files/ --output b.zip --redact  host names, users, addresses hidden
+  triage run server1.zip                                       then diagnose it anywhere";
 
 /// `--color`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

@@ -99,6 +99,11 @@ impl Out {
         Out { inner: Box::new(io::stderr()), closed: false }
     }
 
+    /// Discards everything (`run -q`).
+    pub fn sink() -> Out {
+        Out { inner: Box::new(io::sink()), closed: false }
+    }
+
     /// A new file (`run -o FILE`), created or truncated, written through a buffer.
     pub fn file(path: &std::path::Path) -> io::Result<Out> {
         let file = std::fs::File::create(path)?;

@@ -585,3 +585,90 @@ fn html_pages_work_in_headless_chromium() {
     let outcomes = ["run", "--pack", PACK, "--waivers", WAIVERS, HOST, "examples/healthy", MISSING];
     check_in_chromium(&node, &modules, "outcomes", &outcomes, ("reports01", &[HOST]));
 }
+
+fn triage_stdin(args: &[&str], stdin: Vec<u8>) -> Run {
+    let out = Command::cargo_bin("triage")
+        .expect("the triage binary is built")
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .write_stdin(stdin)
+        .output()
+        .expect("triage runs");
+    Run {
+        code: out.status.code().expect("exited normally"),
+        stdout: String::from_utf8(out.stdout).expect("UTF-8 stdout"),
+        stderr: String::from_utf8(out.stderr).expect("UTF-8 stderr"),
+    }
+}
+
+#[test]
+fn dash_reads_a_fact_map_a_bundle_or_an_artifact_from_stdin() {
+    let facts = triage(&["facts", "--format", "json", "examples/issue1-import-tls12"]).stdout;
+    let r = triage_stdin(&["run", "-", "--format", "json"], facts.into_bytes());
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let report = json(&r.stdout);
+    assert_eq!(report["inputs"][0]["input"], "-");
+    let detected = |report: &J| -> Vec<String> {
+        report["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .filter(|f| f["outcome"] == "detected")
+            .map(|f| f["rule"].as_str().expect("rule").to_owned())
+            .collect()
+    };
+    assert_eq!(detected(&report), ["WSUS001"]);
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bundle = dir.path().join("b.zip");
+    let c = triage(&[
+        "collect",
+        "--from",
+        "examples/issue1-import-tls12",
+        "--output",
+        bundle.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(c.code, 0, "{}", c.stderr);
+    let r = triage_stdin(&["run", "-", "--format", "json"], std::fs::read(&bundle).expect("bundle"));
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let report = json(&r.stdout);
+    assert_eq!(report["inputs"][0]["host"], "WSUS01", "a bundle: its manifest names the host");
+    assert_eq!(detected(&report), ["WSUS001"]);
+
+    let systeminfo = std::fs::read(Path::new(HOST).join("systeminfo.txt")).expect("systeminfo");
+    let r = triage_stdin(&["run", "-", "--pack", PACK, "--rule", "OUT001", "--format", "json"], systeminfo);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert_eq!(detected(&json(&r.stdout)), ["OUT001"], "one artifact");
+}
+
+#[test]
+fn rule_and_severity_select_rules_and_quiet_prints_nothing() {
+    let ids = |args: &[&str]| -> Vec<String> {
+        let mut all = vec!["run", "--pack", PACK, HOST, "--format", "json"];
+        all.extend(args);
+        let r = triage(&all);
+        json(&r.stdout)["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .map(|f| f["rule"].as_str().expect("rule").to_owned())
+            .collect()
+    };
+    assert_eq!(ids(&["--rule", "OUT002", "--rule", "OUT007"]), ["OUT002", "OUT007"]);
+    assert_eq!(ids(&["--severity", "error"]), ["OUT001", "OUT005"]);
+    assert_eq!(ids(&["--severity", "warning", "--rule", "OUT003"]), Vec::<String>::new());
+    let unknown = triage(&["run", "--pack", PACK, HOST, "--rule", "NOPE1"]);
+    assert_eq!(unknown.code, 2);
+    assert!(unknown.stderr.contains("no loaded pack has a rule NOPE1"), "{}", unknown.stderr);
+
+    let quiet = triage(&["run", "-q", "--pack", PACK, HOST, "--rule", "OUT001"]);
+    assert_eq!((quiet.code, quiet.stdout.as_str()), (1, ""), "{}", quiet.stderr);
+    let clean = triage(&["run", "--quiet", "--pack", PACK, HOST, "--rule", "OUT007"]);
+    assert_eq!((clean.code, clean.stdout.as_str()), (0, ""));
+    let help = triage(&["run", "--help"]);
+    assert!(help.stdout.contains("Examples:") && !help.stdout.contains("src/waivers.rs"), "{}", help.stdout);
+    for command in ["collect", "pack"] {
+        assert!(triage(&[command, "--help"]).stdout.contains("Examples:"), "{command} --help has examples");
+    }
+}

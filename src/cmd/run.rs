@@ -19,9 +19,24 @@ use crate::input::{self, Input};
 use crate::output::{Out, Ui};
 use crate::{packs, render, CmdResult, Exit};
 
+/// Examples shown by `triage run --help`.
+const EXAMPLES: &str = "\
+Examples:
+  triage run examples/issue1-import-tls12            diagnose a folder copied off a server
+  triage run server1.zip server2.zip                 bundles from `triage collect`
+  triage run --format sarif -o triage.sarif DIR      for code-scanning views
+  triage run --format junit -o junit.xml bundles/*/  for CI test reports
+  triage run --format html -o fleet.html bundles/*/  a hosts x rules page for a fleet
+  triage run --format jsonl bundles/*/ > fleet.jsonl one finding per line (docs/fleet-queries.md)
+  triage run --rule WSUS001 --severity error DIR     only some rules
+  triage facts --format json DIR | triage run -      a fact map (or a bundle) on stdin
+  triage run -q DIR; echo $?                         exit status only: 0 clean, 1 detected, 2 error";
+
 #[derive(Debug, Args)]
+#[command(after_help = EXAMPLES)]
 pub struct RunArgs {
-    /// Artifact folders, single artifact files, or fact-map JSON files; each is evaluated on its own.
+    /// Artifact folders, single artifact files, bundles or fact-map JSON files; `-` reads one
+    /// (a fact map, a bundle or an artifact) from standard input. Each is evaluated on its own.
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
     /// A rule-pack folder or the ID of an installed pack; repeat for several. Without it, the
@@ -37,9 +52,20 @@ pub struct RunArgs {
     /// Show, for every rule, each clause, its value and the facts it read.
     #[arg(long)]
     pub explain: bool,
-    /// A waivers file: detected findings it accepts are reported as waived (see `src/waivers.rs`).
+    /// A waivers file: detected findings it accepts are reported as waived and do not exit 1
+    /// (format: docs/sharing-packs.md, "Waivers").
     #[arg(long, value_name = "FILE")]
     pub waivers: Option<PathBuf>,
+    /// Evaluate only this rule (repeat for several); an ID no pack has is an error.
+    #[arg(long = "rule", value_name = "ID")]
+    pub rules: Vec<String>,
+    /// Evaluate only rules of this severity or higher.
+    #[arg(long, value_name = "LEVEL", value_parser = ["info", "warning", "error"])]
+    pub severity: Option<String>,
+    /// Print no report: the exit status alone says what was found (0, 1 or 2); errors still go
+    /// to stderr.
+    #[arg(short, long)]
+    pub quiet: bool,
 }
 
 /// Output formats of `run`: one finding model, one renderer each (`src/render/`).
@@ -76,9 +102,14 @@ pub struct RunResult {
 pub fn run(args: RunArgs, ui: &Ui, out: &mut Out, err: &mut Out) -> CmdResult {
     let evaluator = Evaluator::default();
     let waivers = crate::waivers::load(args.waivers.as_deref(), ui, err)?;
-    let packs = packs::load_for_command(&args.packs, &evaluator, ui, err)?;
-    let mut file;
+    let mut packs = packs::load_for_command(&args.packs, &evaluator, ui, err)?;
+    select_rules(&mut packs, &args)?;
+    let (mut file, mut sink);
     let out = match &args.output {
+        _ if args.quiet => {
+            sink = Out::sink();
+            &mut sink
+        }
         Some(path) => {
             file = Out::file(path).map_err(|e| miette::miette!("cannot write {}: {e}", path.display()))?;
             &mut file
@@ -88,6 +119,26 @@ pub fn run(args: RunArgs, ui: &Ui, out: &mut Out, err: &mut Out) -> CmdResult {
     let exit = run_to(&args, &packs, &evaluator, waivers.as_ref(), ui, out, err)?;
     out.flush()?;
     Ok(exit)
+}
+
+/// `--rule` and `--severity`: the packs keep only the rules asked for.
+fn select_rules(packs: &mut [triage_engine::Pack], args: &RunArgs) -> Result<(), crate::Failure> {
+    for id in &args.rules {
+        if !packs.iter().any(|p| p.rules.iter().any(|r| *r.id == **id)) {
+            return Err(miette::miette!("--rule {id}: no loaded pack has a rule {id}").into());
+        }
+    }
+    let floor = match args.severity.as_deref() {
+        Some("error") => triage_engine::Severity::Error,
+        Some("warning") => triage_engine::Severity::Warning,
+        _ => triage_engine::Severity::Info,
+    };
+    for pack in packs {
+        pack.rules.retain(|r| {
+            r.severity >= floor && (args.rules.is_empty() || args.rules.iter().any(|id| **id == *r.id))
+        });
+    }
+    Ok(())
 }
 
 fn run_to(
