@@ -115,6 +115,31 @@ pub fn xml_options() -> roxmltree::ParsingOptions {
     roxmltree::ParsingOptions { allow_dtd: false, nodes_limit: XML_NODES_LIMIT }
 }
 
+/// Parses untrusted XML with [`xml_options`], after the depth bound of [`crate::xml_depth`]: a
+/// document nested too deep is a collection error naming the limit and the line of the refused
+/// tag, before any tree is built.
+pub fn parse_xml<'t>(
+    rel_path: &str,
+    collector: &str,
+    text: &'t str,
+) -> Result<roxmltree::Document<'t>, CollectionError> {
+    if let Err(at) = crate::xml_depth::check_depth(text) {
+        let (row, col) = line_col(text, at);
+        return Err(CollectionError::new(
+            rel_path,
+            collector,
+            format!(
+                "XML nested deeper than the limit of {} elements, not read",
+                crate::xml_depth::MAX_XML_DEPTH
+            ),
+        )
+        .at_line(row)
+        .at_column(col));
+    }
+    roxmltree::Document::parse_with_options(text, xml_options())
+        .map_err(|e| xml_error(rel_path, collector, text, &e))
+}
+
 /// A parse error as a collection error with the line and column roxmltree reports; where it
 /// reports none, the `<!DOCTYPE` of a refused DTD, or the end of the text for a document that
 /// ends too early.
@@ -156,10 +181,10 @@ pub fn config_key(file_name: &str) -> String {
 pub fn collect_bytes(rel_path: &str, bytes: &[u8]) -> CollectorOutput {
     let (text, mut out) = text::decode_for_collector(rel_path, NAME, bytes);
     let text = text.as_str();
-    let doc = match roxmltree::Document::parse_with_options(text, xml_options()) {
+    let doc = match parse_xml(rel_path, NAME, text) {
         Ok(doc) => doc,
         Err(e) => {
-            out.errors.push(xml_error(rel_path, NAME, text, &e));
+            out.errors.push(e);
             return out;
         }
     };

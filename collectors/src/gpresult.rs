@@ -70,7 +70,7 @@ use triage_facts::{
     Recognition, Value,
 };
 
-use crate::dotnet_config::{root_element_name, xml_error, xml_options};
+use crate::dotnet_config::{parse_xml, root_element_name};
 use crate::text;
 
 pub const NAME: &str = "gpresult";
@@ -185,10 +185,10 @@ impl Ctx<'_, '_> {
 pub fn collect_bytes(rel_path: &str, bytes: &[u8]) -> CollectorOutput {
     let (text, mut out) = text::decode_for_collector(rel_path, NAME, bytes);
     let text = text.as_str();
-    let doc = match Document::parse_with_options(text, xml_options()) {
+    let doc = match parse_xml(rel_path, NAME, text) {
         Ok(doc) => doc,
         Err(e) => {
-            out.errors.push(xml_error(rel_path, NAME, text, &e));
+            out.errors.push(e);
             return out;
         }
     };

@@ -16,6 +16,7 @@ pub mod registry;
 pub mod system;
 pub mod text;
 pub mod wsus_config;
+pub mod xml_depth;
 
 use triage_facts::{Artifact, CollectionError, Collector, CollectorOutput};
 

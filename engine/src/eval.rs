@@ -4,16 +4,18 @@
 //! are computed once in order, then each rule goes requires → applicability → condition.
 //! A rule that fails (a runtime error, a limit) ends in `error`; the other rules still run.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
 use rhai::{Dynamic, Engine, Scope};
 use triage_facts::Fact;
 
+use crate::analysis::Target;
 use crate::convert::{describe_dynamic, render_dynamic};
 use crate::finding::{
     ClauseTrace, Evidence, Explanation, Finding, MissingFact, Outcome, RequirementTrace, Source,
 };
+use crate::missing::{Absence, Skeleton, Tri};
 use crate::pack::{Combine, Expr, Need, Pack, Rule, TemplatePart};
 use crate::runtime::Runtime;
 use crate::sandbox::{self, EvalState, InputFacts, Limits, Read, ReadRef, SignalMatches};
@@ -46,6 +48,9 @@ impl Default for Evaluator {
 struct Value {
     result: Result<Dynamic, String>,
     reads: Vec<ReadRef>,
+    /// The facts it read that the input lacks, when they decide its value (then `result` is
+    /// `Ok(())`): see [`crate::missing`].
+    missing: BTreeSet<Target>,
 }
 
 /// What every finding of one evaluation shares, built once.
@@ -88,9 +93,13 @@ impl Evaluator {
             scope.push_constant_dynamic("data", pack.data.clone());
             push_signals(&mut scope, signal_map, &signals);
             sandbox::push_read_only(&mut scope, "facts", facts);
+            let mut absence = Absence::new(input, pack);
             let mut derived: Vec<Value> = Vec::with_capacity(pack.derived.len());
             for d in &pack.derived {
-                let mut v = self.eval(&mut rt, &mut scope, &d.expr);
+                let mut v = self.check(&mut rt, &mut scope, &d.expr, &mut absence);
+                if !v.missing.is_empty() {
+                    absence.derived_missing(&d.name, v.missing.clone());
+                }
                 v.reads.extend(path_reads(&d.expr, input).into_iter().map(ReadRef::Owned));
                 for &i in &d.expr.derived_refs {
                     if let Some(prev) = derived.get(i) {
@@ -108,7 +117,7 @@ impl Evaluator {
             let findings: Vec<Finding> = pack
                 .rules
                 .iter()
-                .map(|r| self.rule(&mut rt, pack, r, &mut scope, &derived, input, &common, opts))
+                .map(|r| self.rule(&mut rt, pack, r, &mut scope, &derived, &mut absence, &common, opts))
                 .collect();
             (findings, scope.remove::<Dynamic>("facts"))
         });
@@ -168,7 +177,35 @@ impl Evaluator {
     fn eval(&self, rt: &mut Runtime, scope: &mut Scope<'_>, expr: &Expr) -> Value {
         sandbox::start_expression(&self.limits);
         let result = rt.eval(&self.engine, scope, &expr.ast).map_err(|e| describe_error(&e));
-        Value { result, reads: sandbox::take_reads() }
+        Value { result, reads: sandbox::take_reads(), missing: BTreeSet::new() }
+    }
+
+    /// Evaluates one expression, enforcing missing facts: one that reads a fact the input
+    /// lacks, without handling its absence, is missing unless the facts that are present decide
+    /// its value ([`crate::missing`]).
+    fn check(
+        &self,
+        rt: &mut Runtime,
+        scope: &mut Scope<'_>,
+        expr: &Expr,
+        absence: &mut Absence<'_>,
+    ) -> Value {
+        let absent = crate::missing::absent_reads(expr, absence);
+        if absent.is_empty() {
+            return self.eval(rt, scope, expr);
+        }
+        let Some(node) = &expr.analysis.logic else {
+            return Value { result: Ok(Dynamic::UNIT), reads: Vec::new(), missing: absent };
+        };
+        let mut reads = Vec::new();
+        let skeleton =
+            Skeleton { engine: &self.engine, limits: &self.limits, describe_error: &describe_error };
+        let tri = skeleton.evaluate(rt, scope, node, absence, &mut reads);
+        match tri {
+            Tri::Value(d) => Value { result: Ok(d), reads, missing: BTreeSet::new() },
+            Tri::Error(e) => Value { result: Err(e), reads, missing: BTreeSet::new() },
+            Tri::Missing(m) => Value { result: Ok(Dynamic::UNIT), reads, missing: m },
+        }
     }
 
     /// Filters each signal's matches by its `where` condition; returns name → kept matches and
@@ -272,10 +309,11 @@ impl Evaluator {
         rule: &Rule,
         scope: &mut Scope<'_>,
         derived: &[Value],
-        input: &InputFacts,
+        absence: &mut Absence<'_>,
         common: &Common,
         opts: &EvalOptions,
     ) -> Finding {
+        let input = absence.input();
         let mut finding = Finding {
             rule: rule.id.clone(),
             pack: common.pack.clone(),
@@ -304,13 +342,58 @@ impl Evaluator {
             .to_owned(),
         });
 
-        // 1. Requirements: a missing fact is never a pass.
+        // Derived facts referenced anywhere in the rule, for explanations.
+        if let Some(x) = explain.as_mut() {
+            let mut refs: Vec<usize> = rule
+                .clauses
+                .iter()
+                .chain(rule.applies_if.iter())
+                .flat_map(|c| c.derived_refs.iter().copied())
+                .collect();
+            refs.sort_unstable();
+            refs.dedup();
+            for i in refs {
+                let (d, v) = (&pack.derived[i], &derived[i]);
+                x.derived.push(trace(pack, format!("derive.{}", d.name), &d.expr, v, input));
+            }
+        }
+
+        // 1. Applicability, first: a rule for other hosts needs none of its facts there.
+        if let Some(a) = &rule.applies_if {
+            let v = self.check(rt, scope, a, absence);
+            if let Some(x) = explain.as_mut() {
+                x.clauses.push(trace(pack, "applies_if".into(), a, &v, input));
+            }
+            if !v.missing.is_empty() {
+                finding.outcome = Outcome::MissingFacts;
+                finding.missing = missing_facts(&v.missing, absence, opts);
+                finding.explain = explain;
+                return finding;
+            }
+            match as_bool(&v, a, pack, derived) {
+                Ok(true) => {}
+                Ok(false) => {
+                    finding.outcome = Outcome::NotApplicable;
+                    finding.explain = explain;
+                    return finding;
+                }
+                Err(e) => {
+                    finding.outcome = Outcome::Error;
+                    finding.error = Some(e);
+                    finding.explain = explain;
+                    return finding;
+                }
+            }
+        }
+
+        // 2. Requirements stated up front: a missing fact is never a pass.
         for req in &rule.requires {
             let present = req.needs.iter().any(|n| match n {
                 Need::Fact(path) => input.facts.has(path),
                 Need::RegistryKey(key) => input.has_registry_key(key),
                 Need::Derived(i) => derived.get(*i).is_some_and(|d| {
-                    d.result.as_ref().is_ok_and(|v| !v.is_unit() && v.as_bool().ok() != Some(false))
+                    d.missing.is_empty()
+                        && d.result.as_ref().is_ok_and(|v| !v.is_unit() && v.as_bool().ok() != Some(false))
                 }),
             });
             if let Some(x) = explain.as_mut() {
@@ -338,53 +421,18 @@ impl Evaluator {
             return finding;
         }
 
-        // Derived facts referenced anywhere in the rule, for explanations.
-        if let Some(x) = explain.as_mut() {
-            let mut refs: Vec<usize> = rule
-                .clauses
-                .iter()
-                .chain(rule.applies_if.iter())
-                .flat_map(|c| c.derived_refs.iter().copied())
-                .collect();
-            refs.sort_unstable();
-            refs.dedup();
-            for i in refs {
-                let (d, v) = (&pack.derived[i], &derived[i]);
-                x.derived.push(trace(pack, format!("derive.{}", d.name), &d.expr, v, input));
-            }
-        }
-
-        // 2. Applicability.
-        if let Some(a) = &rule.applies_if {
-            let v = self.eval(rt, scope, a);
-            if let Some(x) = explain.as_mut() {
-                x.clauses.push(trace(pack, "applies_if".into(), a, &v, input));
-            }
-            match as_bool(&v, a, pack, derived) {
-                Ok(true) => {}
-                Ok(false) => {
-                    finding.outcome = Outcome::NotApplicable;
-                    finding.explain = explain;
-                    return finding;
-                }
-                Err(e) => {
-                    finding.outcome = Outcome::Error;
-                    finding.error = Some(e);
-                    finding.explain = explain;
-                    return finding;
-                }
-            }
-        }
-
         // 3. The condition. With explanations every clause is evaluated, so they show them
         // all; without, an `all` stops at its first false clause, which decides the outcome
-        // (`not_detected`, whatever errors the other clauses would give). An `any` cannot
-        // stop early: a detection's evidence is every true clause.
+        // (`not_detected`, whatever errors or missing facts the other clauses would give). An
+        // `any` cannot stop early: a detection's evidence is every true clause. A clause that
+        // reads an absent fact is missing (unless present facts decide it, or it handles the
+        // absence): after a deciding clause, an error, then missing facts, decide.
         let mut clauses: Vec<(Value, Result<bool, String>)> = Vec::with_capacity(rule.clauses.len());
         let mut any_false = false;
         let mut any_true = false;
+        let mut missing: BTreeSet<Target> = BTreeSet::new();
         for (i, c) in rule.clauses.iter().enumerate() {
-            let v = self.eval(rt, scope, c);
+            let v = self.check(rt, scope, c, absence);
             if let Some(x) = explain.as_mut() {
                 let role = match rule.combine {
                     Combine::Single => "when".to_owned(),
@@ -393,34 +441,52 @@ impl Evaluator {
                 };
                 x.clauses.push(trace(pack, role, c, &v, input));
             }
-            let b = as_bool(&v, c, pack, derived);
+            let b = if v.missing.is_empty() {
+                as_bool(&v, c, pack, derived)
+            } else {
+                missing.extend(v.missing.iter().cloned());
+                Err(String::new())
+            };
+            let b_missing = !v.missing.is_empty();
             any_false |= matches!(b, Ok(false));
             any_true |= matches!(b, Ok(true));
-            clauses.push((v, b));
+            clauses.push((v, if b_missing { Err(String::new()) } else { b }));
             if any_false && rule.combine != Combine::Any && explain.is_none() {
                 break;
             }
         }
-        let first_error = || clauses.iter().find_map(|(_, b)| b.as_ref().err().cloned());
+        let first_error = || {
+            clauses
+                .iter()
+                .find_map(|(v, b)| if v.missing.is_empty() { b.as_ref().err().cloned() } else { None })
+        };
+        let undecided = |finding: &mut Finding| {
+            if let Some(e) = first_error() {
+                finding.error = Some(e);
+                Outcome::Error
+            } else if !missing.is_empty() {
+                finding.missing = missing_facts(&missing, absence, opts);
+                Outcome::MissingFacts
+            } else {
+                Outcome::Detected
+            }
+        };
         let outcome = match rule.combine {
             Combine::Single | Combine::All => {
                 if any_false {
                     Outcome::NotDetected
-                } else if let Some(e) = first_error() {
-                    finding.error = Some(e);
-                    Outcome::Error
                 } else {
-                    Outcome::Detected
+                    undecided(&mut finding)
                 }
             }
             Combine::Any => {
                 if any_true {
                     Outcome::Detected
-                } else if let Some(e) = first_error() {
-                    finding.error = Some(e);
-                    Outcome::Error
                 } else {
-                    Outcome::NotDetected
+                    match undecided(&mut finding) {
+                        Outcome::Detected => Outcome::NotDetected,
+                        o => o,
+                    }
                 }
             }
         };
@@ -494,6 +560,18 @@ fn push_signals(scope: &mut Scope<'_>, map: rhai::Map, signals: &HashMap<String,
     sandbox::push_read_only(scope, "signals", signals);
 }
 
+/// The missing facts, each with what to collect, in a stable order.
+fn missing_facts(m: &BTreeSet<Target>, absence: &Absence<'_>, opts: &EvalOptions) -> Vec<MissingFact> {
+    let mut out: Vec<MissingFact> = Vec::with_capacity(m.len());
+    for t in m {
+        let f = absence.describe(t, &|p| provider(opts, p));
+        if !out.contains(&f) {
+            out.push(f);
+        }
+    }
+    out
+}
+
 fn provider(opts: &EvalOptions, path: &str) -> Option<String> {
     let mut p = path;
     loop {
@@ -561,8 +639,9 @@ fn trace(pack: &Pack, role: String, e: &Expr, v: &Value, input: &InputFacts) -> 
     ClauseTrace {
         role,
         expression: e.text.clone(),
-        value: v.result.as_ref().ok().map(describe_dynamic),
+        value: if v.missing.is_empty() { v.result.as_ref().ok().map(describe_dynamic) } else { None },
         error: v.result.as_ref().err().cloned(),
+        missing: v.missing.iter().map(Target::to_string).collect(),
         location: location(pack, e),
         reads: dedup_evidence(reads),
     }

@@ -128,6 +128,9 @@ pub struct ClauseTrace {
     pub value: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// The facts it read that the input lacks, when they leave its value unknown.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub missing: Vec<String>,
     /// Where the expression is in the pack (`rules/x.toml:12`).
     pub location: String,
     pub reads: Vec<Evidence>,

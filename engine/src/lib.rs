@@ -47,10 +47,12 @@
 //! - [`Pack::tests`]: the pack's test declarations ([`PackTest`]), for `triage pack test`.
 //! - [`Report`]: the JSON report (`triage run --format json`); [`schema`] has the JSON Schemas.
 
+pub mod analysis;
 pub mod convert;
 pub mod eval;
 mod fast;
 pub mod finding;
+mod missing;
 pub mod pack;
 pub mod reference;
 mod runtime;

@@ -5,6 +5,12 @@
 //! Each direction keeps at most [`MAX_STREAM`] bytes: enough for the hellos and the proxy's
 //! answer, which is all diagnosis reads. Every stretch of stream remembers the frame it came
 //! in, so a message can be traced back to the frame that completed it.
+//!
+//! Bounded whatever the capture holds: at most [`MAX_CONNECTIONS`] connections are tracked (later
+//! ones are counted in [`FlowTable::dropped_connections`] and
+//! [`FlowTable::dropped_segments`]), all streams together keep at most
+//! [`MAX_TOTAL_BYTES`] (payload past it is counted in [`FlowTable::dropped_bytes`]), and each
+//! connection remembers its first [`MAX_CLOSES`] FINs and RSTs.
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
@@ -16,6 +22,19 @@ pub const MAX_STREAM: usize = 256 * 1024;
 
 /// Segments held behind a gap per direction (bounds memory on captures that lost packets).
 const MAX_PENDING: usize = 1024;
+
+/// Connections tracked per capture; the diagnosis needs the handshakes of a few, not a flood.
+pub const MAX_CONNECTIONS: usize = 4096;
+
+/// Stream bytes kept over all connections of a capture (each kept segment also counts
+/// [`SEGMENT_OVERHEAD`] for its bookkeeping), so memory is bounded by what is kept.
+pub const MAX_TOTAL_BYTES: usize = 64 << 20;
+
+/// What one kept segment costs besides its payload (its entry in the pending map and chunk list).
+const SEGMENT_OVERHEAD: usize = 64;
+
+/// FINs and RSTs remembered per connection (the answer is the first one after the hello).
+pub const MAX_CLOSES: usize = 16;
 
 const TCP_FIN: u8 = 0x01;
 const TCP_SYN: u8 = 0x02;
@@ -238,21 +257,36 @@ impl Stream {
         !self.bytes.is_empty() || !self.pending.is_empty()
     }
 
-    fn add(&mut self, seq: u32, payload: &[u8], frame: u64) {
+    /// Adds a segment, taking what is kept out of `budget`; returns the payload bytes dropped
+    /// because the budget ran out.
+    fn add(&mut self, seq: u32, payload: &[u8], frame: u64, budget: &mut usize) -> u64 {
         let base = *self.base.get_or_insert(seq);
         let offset = seq.wrapping_sub(base) as usize;
         if offset >= MAX_STREAM || payload.is_empty() {
             // Retransmissions from before the base wrap to huge offsets: ignore them too.
             self.capped |= offset < u32::MAX as usize / 2 && !payload.is_empty();
-            return;
+            return 0;
         }
-        if self.pending.len() >= MAX_PENDING && !self.pending.contains_key(&offset) {
+        if self.pending.contains_key(&offset) || offset + payload.len() <= self.bytes.len() {
+            // A retransmission of bytes already held: nothing new to keep.
+            return 0;
+        }
+        if self.pending.len() >= MAX_PENDING {
             // Too many segments behind one gap: the capture lost data; keep what is contiguous.
             self.capped = true;
-            return;
+            return 0;
         }
-        self.pending.entry(offset).or_insert_with(|| (payload.to_vec(), frame));
+        // Nothing past MAX_STREAM is ever kept, so it is not stored either.
+        let payload = payload.get(..payload.len().min(MAX_STREAM - offset)).unwrap_or_default();
+        let cost = payload.len() + SEGMENT_OVERHEAD;
+        if cost > *budget {
+            self.capped = true;
+            return payload.len() as u64;
+        }
+        *budget -= cost;
+        self.pending.insert(offset, (payload.to_vec(), frame));
         self.drain();
+        0
     }
 
     fn drain(&mut self) {
@@ -303,13 +337,39 @@ impl Connection {
 
 /// Tracks connections over a capture. A new SYN on a 4-tuple whose earlier connection has
 /// ended starts a new connection (ports are reused).
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct FlowTable {
     pub connections: Vec<Connection>,
     index: HashMap<(Endpoint, Endpoint), usize>,
+    /// Connections opened (a SYN) past [`MAX_CONNECTIONS`], not tracked.
+    pub dropped_connections: u64,
+    /// Segments of connections past [`MAX_CONNECTIONS`], not read.
+    pub dropped_segments: u64,
+    /// Payload bytes not kept because [`MAX_TOTAL_BYTES`] was reached.
+    pub dropped_bytes: u64,
+    /// Bytes still free of the budget ([`MAX_TOTAL_BYTES`] by default).
+    budget: usize,
+}
+
+impl Default for FlowTable {
+    fn default() -> Self {
+        FlowTable::with_budget(MAX_TOTAL_BYTES)
+    }
 }
 
 impl FlowTable {
+    /// A table keeping at most `bytes` of streams (and their bookkeeping) over all connections.
+    pub fn with_budget(bytes: usize) -> Self {
+        FlowTable {
+            connections: Vec::new(),
+            index: HashMap::new(),
+            dropped_connections: 0,
+            dropped_segments: 0,
+            dropped_bytes: 0,
+            budget: bytes,
+        }
+    }
+
     pub fn add(&mut self, seg: &Segment<'_>, frame: u64) {
         let key = if seg.src <= seg.dst { (seg.src, seg.dst) } else { (seg.dst, seg.src) };
         let is_syn = seg.flags & TCP_SYN != 0 && seg.flags & TCP_ACK == 0;
@@ -322,6 +382,15 @@ impl FlowTable {
         };
         let idx = match existing {
             Some(i) if reuse => i,
+            _ if self.connections.len() >= MAX_CONNECTIONS => {
+                // Remembering which flows were dropped would be unbounded too: count the
+                // connections opened (SYNs) and every segment left out.
+                if is_syn {
+                    self.dropped_connections += 1;
+                }
+                self.dropped_segments += 1;
+                return;
+            }
             _ => {
                 self.connections.push(Connection {
                     a: seg.src,
@@ -349,7 +418,10 @@ impl FlowTable {
             }
         }
         if !seg.payload.is_empty() {
-            stream.add(seg.seq, seg.payload, frame);
+            self.dropped_bytes += stream.add(seg.seq, seg.payload, frame, &mut self.budget);
+        }
+        if conn.closes.len() >= MAX_CLOSES {
+            return;
         }
         if seg.flags & TCP_RST != 0 {
             conn.closes.push(CloseEvent { frame, dir, kind: CloseKind::Rst });
@@ -399,5 +471,45 @@ mod tests {
         t.add(&seg(s, c, 1, TCP_RST | TCP_ACK, b""), 2);
         t.add(&seg(c, s, 900, TCP_SYN, b""), 3);
         assert_eq!(t.connections.len(), 2);
+    }
+
+    #[test]
+    fn the_byte_budget_bounds_what_all_streams_keep() {
+        let s = ep(2, 443);
+        // Room for two 100-byte segments and their bookkeeping, not three.
+        let mut t = FlowTable::with_budget(2 * (100 + SEGMENT_OVERHEAD) + 10);
+        for port in 1..=3u16 {
+            let c = ep(1, port);
+            t.add(&seg(c, s, 0, TCP_SYN, b""), 1);
+            t.add(&seg(c, s, 1, TCP_ACK, &[0x16; 100]), 2);
+        }
+        let kept: Vec<usize> = t.connections.iter().map(|c| c.streams[0].bytes.len()).collect();
+        assert_eq!(kept, [100, 100, 0]);
+        assert_eq!(t.dropped_bytes, 100);
+        assert!(t.connections[2].streams[0].capped);
+    }
+
+    #[test]
+    fn connections_past_the_limit_are_counted_not_kept() {
+        let s = ep(2, 443);
+        let mut t = FlowTable::default();
+        for i in 0..MAX_CONNECTIONS as u32 + 10 {
+            let c = Endpoint { ip: IpAddr::V4(Ipv4Addr::from(0x0a00_0000 + i)), port: 50000 };
+            t.add(&seg(c, s, 0, TCP_SYN, b""), 1);
+            t.add(&seg(c, s, 1, TCP_FIN | TCP_ACK, b""), 2);
+        }
+        assert_eq!(t.connections.len(), MAX_CONNECTIONS);
+        assert_eq!((t.dropped_connections, t.dropped_segments), (10, 20));
+    }
+
+    #[test]
+    fn a_flood_of_resets_keeps_the_first_few() {
+        let (c, s) = (ep(1, 50000), ep(2, 443));
+        let mut t = FlowTable::default();
+        for frame in 0..10_000u64 {
+            t.add(&seg(s, c, 1, TCP_RST, b""), frame);
+        }
+        assert_eq!(t.connections[0].closes.len(), MAX_CLOSES);
+        assert_eq!(t.connections[0].closes[0].frame, 0);
     }
 }

@@ -31,7 +31,10 @@
 //!   frame of the connection when there is no hello. Nested maps point at their own frame.
 //! - `network.tls.summary.<artifact path>` — Map of Int counts for that capture (keyed by
 //!   artifact so several captures merge without conflict): `connections`, `client_hellos`, one
-//!   per answer kind (`server_hello`, `alert`, `rst`, `fin`, `none`), `proxy_connects`.
+//!   per answer kind (`server_hello`, `alert`, `rst`, `fin`, `none`), `proxy_connects`; and,
+//!   when the capture held more than [`flows::MAX_CONNECTIONS`] connections (only the first are
+//!   read, and a collection error names the limit), `connections_dropped` (connections opened
+//!   past it) and `segments_dropped`.
 //!
 //!   The artifact path contains dots (`trace.pcapng`): reach it with `FactMap::get_segments`
 //!   or index notation, not a dotted path.
@@ -181,6 +184,9 @@ pub struct ProxyConnectSeen {
 pub struct CaptureAnalysis {
     pub connections: Vec<TlsConnection>,
     pub packets: u64,
+    /// Connections opened past [`flows::MAX_CONNECTIONS`] and segments of them, not read.
+    pub dropped_connections: u64,
+    pub dropped_segments: u64,
     /// `(byte offset, frame, message)` problems, already worded.
     pub errors: Vec<(Option<u64>, Option<u64>, String)>,
 }
@@ -231,6 +237,31 @@ pub fn analyse(bytes: &[u8]) -> CaptureAnalysis {
     for e in read.errors {
         out.errors.push((Some(e.offset), None, e.message));
     }
+    if table.dropped_segments > 0 {
+        out.errors.push((
+            None,
+            None,
+            format!(
+                "more than the limit of {} TCP connections: {} more connection(s) opened and {} segment(s) not read",
+                flows::MAX_CONNECTIONS,
+                table.dropped_connections,
+                table.dropped_segments
+            ),
+        ));
+    }
+    if table.dropped_bytes > 0 {
+        out.errors.push((
+            None,
+            None,
+            format!(
+                "stream bytes kept reached the limit of {} MiB: {} payload byte(s) not kept",
+                flows::MAX_TOTAL_BYTES >> 20,
+                table.dropped_bytes
+            ),
+        ));
+    }
+    out.dropped_connections = table.dropped_connections;
+    out.dropped_segments = table.dropped_segments;
     for conn in &table.connections {
         if let Some(c) = connection_evidence(conn, &mut out.errors) {
             out.connections.push(c);
@@ -472,6 +503,10 @@ pub fn collect_bytes(rel_path: &str, bytes: &[u8]) -> CollectorOutput {
         ["connections", "client_hellos", "server_hello", "alert", "rst", "fin", "none", "proxy_connects"]
     {
         counts.insert(key, 0);
+    }
+    if analysis.dropped_segments > 0 {
+        counts.insert("connections_dropped", analysis.dropped_connections as i64);
+        counts.insert("segments_dropped", analysis.dropped_segments as i64);
     }
     let mut list = Vec::new();
     for c in &analysis.connections {

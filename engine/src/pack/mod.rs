@@ -69,6 +69,8 @@ pub struct Expr {
     pub derived_refs: Vec<usize>,
     /// Signals named literally (`signal("name")`), for evidence.
     pub signals: Vec<String>,
+    /// What the expression reads, found on its AST (see [`crate::analysis`]).
+    pub analysis: Arc<crate::analysis::Analysis>,
 }
 
 /// `[derive] name = 'expr'`: a named value computed once per input, before the rules.

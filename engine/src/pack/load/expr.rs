@@ -1,8 +1,7 @@
 //! Compiling the Rhai expressions held in TOML strings (derived facts, signal filters, rule
-//! conditions), with positions mapped back into the TOML file, and the text heuristics that
-//! find the facts, derived facts and signals an expression names.
+//! conditions), with positions mapped back into the TOML file; what each expression reads is
+//! found on its AST ([`crate::analysis`]).
 
-use std::collections::BTreeSet;
 use std::ops::Range;
 use std::sync::Arc;
 
@@ -30,23 +29,10 @@ impl Cx<'_> {
         let span = v.span();
         match engine.compile_expression_with_scope(scope, text) {
             Ok(ast) => {
-                let derived_refs = derived
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, d)| mentions_identifier(text, &d.name))
-                    .map(|(i, _)| i)
-                    .collect();
                 // Callers check that every signal named exists (a `where` cannot see signals).
-                let (ast, signals, listed) = with_signal_lookups(engine, scope, text, ast, true);
+                let (ast, _, listed) = with_signal_lookups(engine, scope, text, ast, true);
                 self.listed.extend(listed);
-                Some(Expr {
-                    text: text.to_owned(),
-                    ast,
-                    loc: self.loc(span),
-                    fact_paths: fact_paths(text),
-                    derived_refs,
-                    signals,
-                })
+                Some(crate::analysis::walk::pack_expr(text.to_owned(), ast, self.loc(span), derived))
             }
             Err(e) => {
                 let err_span = self.map_position(span.clone(), text, e.1);
@@ -149,30 +135,4 @@ pub(super) fn with_signal_lookups(
         Ok(fast) => (Arc::new(fast), names, signal_refs(&counted).into_iter().map(|(n, _)| n).collect()),
         Err(_) => (Arc::new(ast), names, Vec::new()),
     }
-}
-
-/// `facts.a.b.c` chains named literally (identifier segments only).
-pub(super) fn fact_paths(text: &str) -> Vec<String> {
-    static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
-    let re = RE.get_or_init(|| {
-        regex::Regex::new(r"\bfacts(?:\?)?((?:\??\.[A-Za-z_][A-Za-z0-9_]*)+)").expect("static regex")
-    });
-    let mut out: BTreeSet<String> = BTreeSet::new();
-    for c in re.captures_iter(text) {
-        if let Some(m) = c.get(1) {
-            out.insert(m.as_str().replace('?', "").trim_start_matches('.').to_owned());
-        }
-    }
-    out.into_iter().collect()
-}
-
-/// Whether `name` appears in `text` as an identifier (not as a property after `.`).
-pub(super) fn mentions_identifier(text: &str, name: &str) -> bool {
-    let bytes = text.as_bytes();
-    let is_ident = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
-    text.match_indices(name).any(|(i, _)| {
-        let before = i.checked_sub(1).map(|j| bytes[j]);
-        let after = bytes.get(i + name.len()).copied();
-        !before.is_some_and(|b| is_ident(b) || b == b'.') && !after.is_some_and(is_ident)
-    })
 }

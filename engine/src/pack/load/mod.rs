@@ -158,21 +158,12 @@ pub fn load_pack(
 #[cfg(test)]
 mod tests {
     use super::context::{content_offset, edit_distance};
-    use super::expr::{fact_paths, mentions_identifier};
 
     #[test]
     fn content_offsets_map_literal_strings() {
         assert_eq!(content_offset("'abc'", "abc"), Some(1));
         assert_eq!(content_offset("'''\nabc'''", "abc"), Some(4));
         assert_eq!(content_offset("\"a\\\"b\"", "a\"b"), None);
-    }
-
-    #[test]
-    fn finds_fact_paths_and_identifiers() {
-        assert_eq!(fact_paths("facts.os.build > 1 && facts?.wsus?.config"), vec!["os.build", "wsus.config"]);
-        assert!(mentions_identifier("!strong && x", "strong"));
-        assert!(!mentions_identifier("facts.strong", "strong"));
-        assert!(!mentions_identifier("stronger", "strong"));
     }
 
     #[test]

@@ -9,10 +9,10 @@ use toml::Spanned;
 
 use super::super::diagnostic::{Code, Level};
 use super::super::{
-    Combine, Derived, Expr, Loc, Need, Requirement, Rule, RuleTest, Severity, Signal, Template, TemplatePart,
+    Combine, Derived, Loc, Need, Requirement, Rule, RuleTest, Severity, Signal, Template, TemplatePart,
 };
 use super::context::{content_offset, line_of, Cx, Val};
-use super::expr::{fact_paths, mentions_identifier, with_signal_lookups};
+use super::expr::with_signal_lookups;
 use super::RULE_KEYS;
 use crate::Outcome;
 
@@ -313,21 +313,15 @@ impl Cx<'_> {
                     let lead = inner.len() - inner.trim_start().len();
                     let start = base.map(|b| b + inner_start + lead).unwrap_or(v.span().start);
                     // Signal names in templates are not checked: no counts (see there).
-                    let (ast, signals, listed) = with_signal_lookups(engine, scope, inner.trim(), ast, false);
+                    let (ast, _, listed) = with_signal_lookups(engine, scope, inner.trim(), ast, false);
                     self.listed.extend(listed);
-                    parts.push(TemplatePart::Expr(Expr {
-                        text: inner.trim().to_owned(),
+                    let loc = self.loc(start..start + inner.trim().len());
+                    parts.push(TemplatePart::Expr(crate::analysis::walk::pack_expr(
+                        inner.trim().to_owned(),
                         ast,
-                        signals,
-                        loc: self.loc(start..start + inner.trim().len()),
-                        fact_paths: fact_paths(inner),
-                        derived_refs: derived
-                            .iter()
-                            .enumerate()
-                            .filter(|(_, d)| mentions_identifier(inner, &d.name))
-                            .map(|(i, _)| i)
-                            .collect(),
-                    }));
+                        loc,
+                        derived,
+                    )));
                 }
                 Err(e) => {
                     let at = base.map(|b| b + inner_start..b + inner_start + inner.len()).unwrap_or(v.span());
