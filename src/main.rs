@@ -24,7 +24,7 @@ mod waivers;
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 
 use crate::output::{Out, Ui};
 
@@ -64,6 +64,10 @@ pub enum Command {
     Probe(cmd::probe::ProbeArgs),
     /// Print the JSON Schema of a pack file or of the JSON report (`schema pack > pack.schema.json`).
     Schema(cmd::schema::SchemaArgs),
+    /// Print shell completions: bash, zsh, fish, powershell or elvish.
+    Completions(cmd::completions::CompletionsArgs),
+    /// Print the man page (roff), every subcommand and option included.
+    Man(cmd::completions::ManArgs),
 }
 
 /// Examples shown by `triage pack --help`.
@@ -135,8 +139,32 @@ impl From<miette::Report> for Failure {
 /// Result of a subcommand.
 pub type CmdResult = Result<Exit, Failure>;
 
+/// The command line. When `--version` is asked for, it names the commit triage was built from
+/// and the version of each built-in pack (the man page and completions use [`Cli::command`],
+/// whose version is the package's alone, so they do not change with every commit).
+fn command() -> clap::Command {
+    let command = Cli::command();
+    if !std::env::args_os().skip(1).any(|a| a == "--version" || a == "-V") {
+        return command;
+    }
+    let evaluator = triage_engine::Evaluator::default();
+    let packs: Vec<String> = packs::embedded_sources()
+        .into_iter()
+        .filter_map(|(_, files)| packs::load_one(files, &evaluator).0)
+        .map(|p| format!("{} {}", p.manifest.id, p.manifest.version))
+        .collect();
+    let text = format!(
+        "{} (commit {})\nbuilt-in packs: {}",
+        env!("CARGO_PKG_VERSION"),
+        env!("TRIAGE_COMMIT"),
+        if packs.is_empty() { "none".to_owned() } else { packs.join(", ") }
+    );
+    // Leaked once: clap keeps a `&'static str`, and the process is about to print and exit.
+    command.version(&*Box::leak(text.into_boxed_str()))
+}
+
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let cli = match command().try_get_matches().and_then(|m| Cli::from_arg_matches(&m)) {
         Ok(cli) => cli,
         Err(e) => {
             // `--help` and `--version` are not errors; usage mistakes exit 2 (clap's default).
@@ -157,6 +185,8 @@ fn main() -> ExitCode {
         Command::Diff(args) => cmd::diff::run(args, &ui, &mut out, &mut err),
         Command::Probe(args) => cmd::probe::run(args, &ui, &mut out, &mut err),
         Command::Schema(args) => cmd::schema::run(args, &ui, &mut out, &mut err),
+        Command::Completions(args) => cmd::completions::completions(args, &ui, &mut out, &mut err),
+        Command::Man(args) => cmd::completions::man(args, &ui, &mut out, &mut err),
     };
     let _ = std::io::Write::flush(&mut out);
     let exit = match result {

@@ -102,6 +102,7 @@ pub struct VerifyArgs {
     /// Public keys to trust instead of the store's `trusted-keys/`; repeat for several.
     #[arg(long, value_name = "FILE")]
     pub key: Vec<PathBuf>,
+    /// Output format: `human` for people, `json` for scripts (deterministic).
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
 }
@@ -111,6 +112,7 @@ pub struct KeygenArgs {
     /// Writes NAME.key (secret) and NAME.pub. With TRIAGE_SIGNING_PASSWORD set, the secret key
     /// is encrypted with it; otherwise it is not (keep it in a secret store).
     pub name: String,
+    /// The folder to write the key files into.
     #[arg(long, value_name = "DIR", default_value = ".")]
     pub dir: PathBuf,
 }
@@ -127,26 +129,31 @@ pub struct InstallArgs {
 
 #[derive(Debug, Args)]
 pub struct ListArgs {
+    /// Output format: `human` for people, `json` for scripts (deterministic).
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
 }
 
 #[derive(Debug, Args)]
 pub struct RemoveArgs {
+    /// The ID of the installed pack to remove (`triage pack list` shows them).
     pub id: String,
 }
 
 #[derive(Debug, Args)]
 pub struct UpdateArgs {
+    /// The ID of the installed pack to update (`triage pack list` shows them).
     pub id: String,
     /// Fetch from here instead of the recorded source.
     #[arg(long, value_name = "SOURCE")]
     pub from: Option<String>,
+    /// Update even if the new version is unsigned or signed by a key you do not trust.
     #[arg(long)]
     pub allow_unsigned: bool,
     /// Show what would change; install nothing.
     #[arg(long)]
     pub dry_run: bool,
+    /// Output format: `human` for people, `json` for scripts (deterministic).
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
 }
@@ -161,6 +168,7 @@ pub struct DiffArgs {
     /// and show each outcome that changes.
     #[arg(long, value_name = "DIR")]
     pub bundles: Option<PathBuf>,
+    /// Output format: `human` for people, `json` for scripts (deterministic).
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
 }
