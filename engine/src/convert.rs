@@ -28,13 +28,46 @@ pub fn value_to_dynamic(value: &Value) -> Dynamic {
 
 /// Renders a value for a resolution text: strings as they are, arrays one item a line.
 pub fn render_dynamic(d: &Dynamic) -> String {
+    render_dynamic_bounded(d, usize::MAX).unwrap_or_default()
+}
+
+/// [`render_dynamic`], or `None` once the text would pass `limit` bytes: it is never built past
+/// the limit (an array holding one large string many times renders to far more than its size).
+pub fn render_dynamic_bounded(d: &Dynamic, limit: usize) -> Option<String> {
+    let mut out = String::new();
+    render_into(d, &mut out, limit).then_some(out)
+}
+
+fn render_into(d: &Dynamic, out: &mut String, limit: usize) -> bool {
     if d.is_unit() {
-        return String::new();
+        return true;
     }
     if let Some(a) = d.read_lock::<Array>() {
-        return a.iter().map(render_dynamic).collect::<Vec<_>>().join("\n");
+        for (i, x) in a.iter().enumerate() {
+            if i > 0 && !push(out, "\n", limit) {
+                return false;
+            }
+            if !render_into(x, out, limit) {
+                return false;
+            }
+        }
+        return true;
     }
-    d.to_string()
+    if let Some(s) = d.read_lock::<rhai::ImmutableString>() {
+        return push(out, s.as_str(), limit);
+    }
+    match crate::sandbox::memory::bounded_format(d, false, limit - out.len()) {
+        Some(s) => push(out, &s, limit),
+        None => false,
+    }
+}
+
+fn push(out: &mut String, s: &str, limit: usize) -> bool {
+    if out.len() + s.len() > limit {
+        return false;
+    }
+    out.push_str(s);
+    true
 }
 
 /// A short rendering for explanations.

@@ -11,13 +11,15 @@ use rhai::{Dynamic, Engine, Scope};
 use triage_facts::Fact;
 
 use crate::analysis::Target;
-use crate::convert::{describe_dynamic, render_dynamic};
+use crate::convert::{describe_dynamic, render_dynamic_bounded};
 use crate::finding::{
     ClauseTrace, Evidence, Explanation, Finding, MissingFact, Outcome, RequirementTrace, Source,
 };
 use crate::missing::{Absence, Skeleton, Tri};
 use crate::pack::{Combine, Expr, Need, Pack, Rule, TemplatePart};
 use crate::runtime::Runtime;
+use crate::sandbox::budget::{self, Owner};
+use crate::sandbox::memory::{push_bounded, size_of, string_limit_message, PackMemory};
 use crate::sandbox::{self, EvalState, InputFacts, Limits, Read, ReadRef, SignalMatches};
 
 /// Evidence entries kept per signal.
@@ -78,9 +80,11 @@ impl Evaluator {
         input_name: &str,
         opts: &EvalOptions,
     ) -> Vec<Finding> {
+        let _pack_budget = budget::PackBudget::start(&self.limits);
         let mut rt = Runtime::new(&self.engine);
         let mut facts = input.lend();
-        let (signals, signal_map) = self.filter_signals(&mut rt, pack, input, &mut facts);
+        let mut memory = PackMemory::new(self.limits.max_pack_memory);
+        let (signals, signal_map) = self.filter_signals(&mut rt, pack, input, &mut facts, &mut memory);
         let signals = Arc::new(signals);
         let state = EvalState { input: input.clone(), signals: signals.clone(), reads: Vec::new() };
         let common = Common {
@@ -96,9 +100,15 @@ impl Evaluator {
             let mut absence = Absence::new(input, pack);
             let mut derived: Vec<Value> = Vec::with_capacity(pack.derived.len());
             for d in &pack.derived {
+                budget::start(Owner::Derived, &self.limits);
                 let mut v = self.check(&mut rt, &mut scope, &d.expr, &mut absence);
                 if !v.missing.is_empty() {
                     absence.derived_missing(&d.name, v.missing.clone());
+                }
+                if let Ok(value) = &v.result {
+                    if let Err(e) = memory.add(size_of(value), &format!("derived fact `{}`", d.name)) {
+                        v.result = Err(e);
+                    }
                 }
                 v.reads.extend(path_reads(&d.expr, input).into_iter().map(ReadRef::Owned));
                 for &i in &d.expr.derived_refs {
@@ -117,7 +127,19 @@ impl Evaluator {
             let findings: Vec<Finding> = pack
                 .rules
                 .iter()
-                .map(|r| self.rule(&mut rt, pack, r, &mut scope, &derived, &mut absence, &common, opts))
+                .map(|r| {
+                    self.rule(
+                        &mut rt,
+                        pack,
+                        r,
+                        &mut scope,
+                        &derived,
+                        &mut absence,
+                        &common,
+                        opts,
+                        &mut memory,
+                    )
+                })
                 .collect();
             (findings, scope.remove::<Dynamic>("facts"))
         });
@@ -136,9 +158,11 @@ impl Evaluator {
         input: &Arc<InputFacts>,
         text: &str,
     ) -> Result<String, String> {
+        let _pack_budget = budget::PackBudget::start(&self.limits);
         let mut rt = Runtime::new(&self.engine);
         let mut facts = input.lend();
-        let (signals, signal_map) = self.filter_signals(&mut rt, pack, input, &mut facts);
+        let mut memory = PackMemory::new(self.limits.max_pack_memory);
+        let (signals, signal_map) = self.filter_signals(&mut rt, pack, input, &mut facts, &mut memory);
         let signals = Arc::new(signals);
         let state = EvalState { input: input.clone(), signals: signals.clone(), reads: Vec::new() };
         let ((result, facts), _) = sandbox::with_state(state, || {
@@ -151,13 +175,14 @@ impl Evaluator {
             push_signals(&mut scope, signal_map, &signals);
             sandbox::push_read_only(&mut scope, "facts", facts);
             for d in &pack.derived {
+                budget::start(Owner::Derived, &self.limits);
                 let v = self.eval(&mut rt, &mut scope, &d.expr);
                 scope.push_constant_dynamic(d.name.as_str(), v.result.unwrap_or(Dynamic::UNIT));
                 names.push(d.name.as_str(), ());
             }
             let result = match self.engine.compile_expression_with_scope(&names, text) {
                 Ok(ast) => {
-                    sandbox::start_expression(&self.limits);
+                    budget::start(Owner::Rule, &self.limits);
                     rt.eval(&self.engine, &mut scope, &ast)
                         .map(|d| describe_dynamic(&d))
                         .map_err(|e| describe_error(&e))
@@ -174,8 +199,12 @@ impl Evaluator {
 
     /// Evaluates one expression. `reads` holds what helpers read; the `facts.a.b` paths the
     /// text names are resolved only when needed ([`path_reads`]), for evidence or explanations.
+    /// It spends the budget in force (the rule's, the derived fact's); a signal it names whose
+    /// matches could not all be filtered makes it fail with that signal's error.
     fn eval(&self, rt: &mut Runtime, scope: &mut Scope<'_>, expr: &Expr) -> Value {
-        sandbox::start_expression(&self.limits);
+        if let Some(e) = sandbox::signal_error(&expr.signals) {
+            return Value { result: Err(e), reads: sandbox::take_reads(), missing: BTreeSet::new() };
+        }
         let result = rt.eval(&self.engine, scope, &expr.ast).map_err(|e| describe_error(&e));
         Value { result, reads: sandbox::take_reads(), missing: BTreeSet::new() }
     }
@@ -198,8 +227,7 @@ impl Evaluator {
             return Value { result: Ok(Dynamic::UNIT), reads: Vec::new(), missing: absent };
         };
         let mut reads = Vec::new();
-        let skeleton =
-            Skeleton { engine: &self.engine, limits: &self.limits, describe_error: &describe_error };
+        let skeleton = Skeleton { engine: &self.engine, describe_error: &describe_error };
         let tri = skeleton.evaluate(rt, scope, node, absence, &mut reads);
         match tri {
             Tri::Value(d) => Value { result: Ok(d), reads, missing: BTreeSet::new() },
@@ -221,6 +249,7 @@ impl Evaluator {
         pack: &Pack,
         input: &Arc<InputFacts>,
         facts: &mut Dynamic,
+        memory: &mut PackMemory,
     ) -> (HashMap<String, SignalMatches>, rhai::Map) {
         let all = input.facts.root.get("signals").and_then(Fact::as_map);
         // `facts.signals`, taken out for the duration and put back below.
@@ -251,18 +280,28 @@ impl Evaluator {
                 let values: &mut [Dynamic] = values.as_deref_mut().map_or(&mut [], |v| v.as_mut_slice());
                 let mut kept: Vec<usize> = Vec::with_capacity(values.len());
                 let mut dynamic: rhai::Array = Vec::with_capacity(if s.listed { values.len() } else { 0 });
+                // One budget for all of this signal's `where` calls; a signal whose matches
+                // cannot all be filtered (a budget, the memory ceiling) fails the expressions
+                // that read it.
+                budget::start(Owner::Signal, &self.limits);
+                let mut error: Option<String> = None;
                 for (i, value) in values.iter_mut().enumerate() {
                     let keep = match &s.filter {
                         None => true,
                         Some(filter) => match scope.get_value_mut::<Dynamic>("record") {
                             Some(record) => {
                                 std::mem::swap(record, value);
-                                sandbox::start_expression(&self.limits);
                                 // A `where` that fails to evaluate does not keep the match.
                                 let r = rt.eval(&self.engine, &mut scope, &filter.ast);
                                 sandbox::take_reads();
                                 if let Some(record) = scope.get_value_mut::<Dynamic>("record") {
                                     std::mem::swap(record, value);
+                                }
+                                if let Err(e) = &r {
+                                    if terminated(e).is_some() {
+                                        error = Some(format!("signal `{}`: {}", s.name, describe_error(e)));
+                                        break;
+                                    }
                                 }
                                 r.ok().and_then(|d| d.as_bool().ok()).unwrap_or(false)
                             }
@@ -272,6 +311,10 @@ impl Evaluator {
                     if keep {
                         kept.push(i);
                         if s.listed {
+                            if let Err(e) = memory.add(size_of(value), &format!("signal `{}`", s.name)) {
+                                error = Some(e);
+                                break;
+                            }
                             dynamic.push(value.clone());
                         }
                     }
@@ -287,7 +330,7 @@ impl Evaluator {
                     }
                     map.insert(s.name.as_str().into(), list);
                 }
-                out.insert(s.name.clone(), SignalMatches { id, kept, reads });
+                out.insert(s.name.clone(), SignalMatches { id, kept, reads, error });
             }
             (out, map)
         });
@@ -312,7 +355,10 @@ impl Evaluator {
         absence: &mut Absence<'_>,
         common: &Common,
         opts: &EvalOptions,
+        memory: &mut PackMemory,
     ) -> Finding {
+        // One budget for the whole rule: requirements, applicability, condition, resolution.
+        budget::start(Owner::Rule, &self.limits);
         let input = absence.input();
         let mut finding = Finding {
             rule: rule.id.clone(),
@@ -506,7 +552,9 @@ impl Evaluator {
                 }
             }
             finding.evidence = dedup_evidence(evidence);
-            match self.render(rt, scope, pack, rule) {
+            match self.render(rt, scope, pack, rule).and_then(|text| {
+                memory.add(text.len(), &format!("the resolution of rule {}", rule.id)).map(|()| text)
+            }) {
                 Ok(text) => finding.resolution = Some(text),
                 Err(e) => {
                     finding.outcome = Outcome::Error;
@@ -525,12 +573,17 @@ impl Evaluator {
         pack: &Pack,
         rule: &Rule,
     ) -> Result<String, String> {
+        let max = self.limits.max_string_size;
+        let too_big = || string_limit_message(max, "the resolution");
         let mut out = String::new();
         for part in &rule.resolution.parts {
             match part {
-                TemplatePart::Text(t) => out.push_str(t),
+                TemplatePart::Text(t) => push_bounded(&mut out, t, max).map_err(|()| too_big())?,
                 TemplatePart::Expr(e) => match self.eval(rt, scope, e).result {
-                    Ok(d) => out.push_str(&render_dynamic(&d)),
+                    Ok(d) => {
+                        let text = render_dynamic_bounded(&d, max - out.len()).ok_or_else(too_big)?;
+                        out.push_str(&text);
+                    }
                     Err(err) => {
                         return Err(format!(
                             "resolution {{{{ {} }}}} at {}: {err}",

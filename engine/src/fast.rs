@@ -393,7 +393,7 @@ mod tests {
             let (out, _) = with_state(state, || {
                 let mut scope = Scope::new();
                 scope.push_constant_dynamic("facts", input.to_dynamic());
-                crate::sandbox::start_expression(&Limits::default());
+                crate::sandbox::budget::start(crate::sandbox::budget::Owner::Rule, &Limits::default());
                 let value = if fast {
                     Runtime::new(&engine).eval(&engine, &mut scope, &ast)
                 } else {

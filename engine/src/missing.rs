@@ -18,7 +18,7 @@ use crate::analysis::Target;
 use crate::finding::MissingFact;
 use crate::pack::{Expr, Pack};
 use crate::runtime::Runtime;
-use crate::sandbox::{self, InputFacts, Limits, ReadRef};
+use crate::sandbox::{self, InputFacts, ReadRef};
 
 /// What one evaluation knows about absence: each missing derived fact's missing facts, and the
 /// presence of registry keys and signals looked up so far.
@@ -165,7 +165,6 @@ fn fact_absent(root: &std::collections::BTreeMap<String, Fact>, segments: &[Stri
 /// What evaluating a skeleton needs from the evaluator.
 pub(crate) struct Skeleton<'e> {
     pub engine: &'e Engine,
-    pub limits: &'e Limits,
     pub describe_error: &'e dyn Fn(&rhai::EvalAltResult) -> String,
 }
 
@@ -186,7 +185,7 @@ impl Skeleton<'_> {
                 if !absent.is_empty() {
                     return Tri::Missing(absent);
                 }
-                sandbox::start_expression(self.limits);
+                // Spends the budget in force (the rule's or derived fact's, see `sandbox::budget`).
                 let r = rt.eval(self.engine, scope, &leaf.ast);
                 reads.extend(sandbox::take_reads());
                 match r {

@@ -23,6 +23,11 @@ impl Runtime {
         scope: &mut rhai::Scope<'_>,
         ast: &rhai::AST,
     ) -> Result<Dynamic, Box<rhai::EvalAltResult>> {
+        // A budget spent by an earlier expression stops this one before it starts (the fast
+        // path takes no operations).
+        if let Some(message) = crate::sandbox::budget::exhausted() {
+            return Err(Box::new(rhai::EvalAltResult::ErrorTerminated(message.into(), rhai::Position::NONE)));
+        }
         if let Some(value) = crate::fast::eval(ast, scope) {
             return Ok(value);
         }

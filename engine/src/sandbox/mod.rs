@@ -54,9 +54,11 @@
 //! Nothing here depends on `crate::fast` or `crate::runtime` (which runs an expression through
 //! the fast path or Rhai): they depend on this module.
 
+pub(crate) mod budget;
 mod engine;
 mod facts;
 mod functions;
+pub(crate) mod memory;
 pub(crate) mod pure;
 mod state;
 
@@ -65,6 +67,6 @@ pub(crate) use facts::ReadRef;
 pub use facts::{InputFacts, Read};
 pub use pure::normalise_key;
 pub(crate) use state::{
-    has, match_reads, push_read_only, registry_value, signal_evidence, start_expression, take_reads,
-    with_state, EvalState, SignalMatches,
+    has, match_reads, push_read_only, registry_value, signal_error, signal_evidence, take_reads, with_state,
+    EvalState, SignalMatches,
 };

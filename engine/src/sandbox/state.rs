@@ -1,16 +1,14 @@
 //! The state of one evaluation on this thread: the input and signals the helpers see, what they
-//! read, and the current expression's budget; and the helpers that read facts, shared with the
+//! read; and the helpers that read facts, shared with the
 //! fast path (`crate::fast`).
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Instant;
 
 use rhai::{Dynamic, Scope};
 use triage_facts::{Fact, Value};
 
-use super::engine::Limits;
 use super::facts::{InputFacts, Read, ReadRef};
 
 /// Pushes a constant whose value is read-only at every level already, without marking it again
@@ -38,6 +36,9 @@ pub(crate) struct SignalMatches {
     /// Indexes of the kept matches in that list.
     pub kept: Vec<usize>,
     pub reads: Vec<Read>,
+    /// Why not every match could be filtered (a budget, the memory ceiling): expressions that
+    /// read the signal fail with it.
+    pub error: Option<String>,
 }
 
 /// Reads kept per expression: enough to explain any sane rule, bounded for insane ones.
@@ -57,20 +58,14 @@ impl EvalState {
 
 thread_local! {
     static STATE: RefCell<Option<EvalState>> = const { RefCell::new(None) };
-    // The current expression's budget, apart from `STATE` because `on_progress` reads it on
-    // every operation: operations left, and the deadline. Outside an evaluation: no limit
-    // beyond Rhai's own.
-    pub(super) static OPS_LEFT: Cell<u64> = const { Cell::new(u64::MAX) };
-    pub(super) static DEADLINE: Cell<Option<Instant>> = const { Cell::new(None) };
 }
 
 /// Installs `state` for the duration of `f` on this thread, and returns it afterwards.
-/// Every expression must start with [`start_expression`], which sets its budget.
+/// Every rule, derived fact and signal must start its budget ([`super::budget::start`]).
 pub(crate) fn with_state<R>(state: EvalState, f: impl FnOnce() -> R) -> (R, EvalState) {
     STATE.with(|s| *s.borrow_mut() = Some(state));
     let r = f();
-    OPS_LEFT.with(|o| o.set(u64::MAX));
-    DEADLINE.with(|d| d.set(None));
+    super::budget::clear();
     let state = STATE.with(|s| s.borrow_mut().take());
     // The state was installed just above and only helpers borrow it, briefly.
     (r, state.expect("evaluation state present"))
@@ -97,11 +92,10 @@ pub(crate) fn signal_evidence(names: &[String]) -> Vec<Read> {
     .unwrap_or_default()
 }
 
-/// Gives the next expression of the current evaluation a fresh budget (operations and time).
-pub(crate) fn start_expression(limits: &Limits) {
-    let ops = if limits.max_operations > 0 { limits.max_operations } else { u64::MAX };
-    OPS_LEFT.with(|o| o.set(ops));
-    DEADLINE.with(|d| d.set(Some(Instant::now() + limits.max_time)));
+/// The error of the first of the named signals that could not be filtered, in the current
+/// evaluation.
+pub(crate) fn signal_error(names: &[String]) -> Option<String> {
+    with(|st| names.iter().find_map(|n| st.signals.get(n).and_then(|s| s.error.clone()))).flatten()
 }
 
 /// What helpers read since the last call, in the current evaluation.
