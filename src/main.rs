@@ -9,7 +9,10 @@
 //! - `0`: nothing detected (for `pack test`: every case passed);
 //! - `1`: something detected (for `pack test`: a case failed or a rule lacks a case);
 //! - `2`: an error: bad arguments, an unreadable input, an invalid pack, a rule that could not be
-//!   evaluated. An error wins over a detection, as in ripgrep.
+//!   evaluated. An error wins over a detection, as in ripgrep;
+//! - `3`: incomplete: nothing detected, but applicable rules could not be evaluated (their facts
+//!   are missing, or no artifact of an input was recognised), as InSpec has its own status for
+//!   skipped controls. Across all inputs of a run: 2 > 1 > 3 > 0.
 //!
 //! A closed pipe on stdout (`triage run … | head`) is not an error: output stops, the exit status
 //! stays what the run concluded.
@@ -103,8 +106,9 @@ pub enum Format {
     Json,
 }
 
-/// What a command concluded; becomes the process exit status.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+/// What a command concluded; becomes the process exit status. The discriminants are the
+/// statuses, not their precedence: see [`Exit::worst`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Exit {
     /// Nothing detected; every test passed.
     Clean = 0,
@@ -112,6 +116,29 @@ pub enum Exit {
     Detected = 1,
     /// Bad arguments, unreadable input, invalid pack.
     Error = 2,
+    /// Nothing detected, but applicable rules could not be evaluated.
+    Incomplete = 3,
+}
+
+impl Exit {
+    /// Precedence across inputs: error > detected > incomplete > clean.
+    fn rank(self) -> u8 {
+        match self {
+            Exit::Clean => 0,
+            Exit::Incomplete => 1,
+            Exit::Detected => 2,
+            Exit::Error => 3,
+        }
+    }
+
+    /// The status that wins of two.
+    pub fn worst(self, other: Exit) -> Exit {
+        if other.rank() > self.rank() {
+            other
+        } else {
+            self
+        }
+    }
 }
 
 /// A failure that ends a command with exit status 2. The message has been printed already

@@ -15,6 +15,7 @@ const OLD_BUILD: &str = "tests/data/inputs/old-build/facts.json";
 const NEW_BUILD: &str = "tests/data/inputs/new-build/facts.json";
 const SERVER: &str = "tests/data/inputs/server";
 const UTF16: &str = "tests/data/inputs/utf16";
+const HEALTHY: &str = "tests/data/inputs/healthy/facts.json";
 
 /// The binary, run from the package root with colour off and no inherited `NO_COLOR` quirks.
 fn triage(args: &[&str]) -> Command {
@@ -47,9 +48,26 @@ fn json(text: &str) -> J {
 
 #[test]
 fn exit_0_when_nothing_is_detected() {
-    let r = run(&["run", "--pack", DEMO, NEW_BUILD]);
+    let r = run(&["run", "--pack", DEMO, HEALTHY]);
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout.contains("0 detected, 4 not detected, 0 not applicable, 0 missing facts"),
+        "{}",
+        r.stdout
+    );
+}
+
+#[test]
+fn exit_3_when_nothing_is_detected_but_rules_could_not_be_evaluated() {
+    let r = run(&["run", "--pack", DEMO, NEW_BUILD]);
+    assert_eq!(r.code, 3, "{}{}", r.stdout, r.stderr);
     assert!(r.stdout.contains("0 detected, 2 not detected"), "{}", r.stdout);
+    assert!(r.stdout.contains("  not evaluated, facts missing: DEMO003, DEMO004\n"), "{}", r.stdout);
+    // Across inputs: a detection wins over incompleteness, an error over both.
+    assert_eq!(run(&["run", "--pack", DEMO, NEW_BUILD, OLD_BUILD]).code, 1);
+    assert_eq!(run(&["run", "--pack", DEMO, NEW_BUILD, HEALTHY]).code, 3);
+    assert_eq!(run(&["run", "--pack", DEMO, "--format", "jsonl", NEW_BUILD, HEALTHY]).code, 3);
+    assert_eq!(run(&["run", "--pack", DEMO, NEW_BUILD, OLD_BUILD, "tests/data/no-such-folder"]).code, 2);
 }
 
 #[test]
@@ -266,7 +284,7 @@ fn run_json_has_the_documented_shape() {
 #[test]
 fn run_explain_in_human_form_shows_every_rule_and_clause() {
     let r = run(&["run", "--explain", "--pack", DEMO, NEW_BUILD]);
-    assert_eq!(r.code, 0);
+    assert_eq!(r.code, 3);
     for expected in [
         "not_detected DEMO001 The operating system build is older than 9600",
         "  derived facts:\n    derive.old_build = false\n      pack.toml:9  facts.os.build < 9600\n      read os.build = 17763",
@@ -303,7 +321,7 @@ fn the_same_input_twice_is_evaluated_once() {
 #[test]
 fn run_json_with_explain_carries_the_trace() {
     let r = run(&["run", "--pack", DEMO, "--format", "json", "--explain", NEW_BUILD]);
-    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.code, 3, "{}", r.stderr);
     let report = json(&r.stdout);
     let f = &report["findings"][0];
     assert_eq!(f["rule"], "DEMO001");
@@ -381,7 +399,7 @@ fn explain_shows_every_clause_and_what_it_read() {
     insta::assert_snapshot!("explain_human", r.stdout);
 
     let r = run(&["explain", "DEMO003", NEW_BUILD, "--pack", DEMO, "--format", "json"]);
-    assert_eq!(r.code, 0);
+    assert_eq!(r.code, 3);
     let f = json(&r.stdout);
     assert_eq!(f["outcome"], "missing_facts");
     assert_eq!(f["explain"]["requires"][0], serde_json::json!({ "fact": "registry", "present": false }));

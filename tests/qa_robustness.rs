@@ -70,7 +70,8 @@ fn garbage_and_empty_files_with_artifact_names_are_recorded_not_fatal() {
         fs::write(tmp.path().join(name), noise(i as u64 + 7, 4096)).expect("write");
     }
     let r = triage(&["run", "--color", "never", p(tmp.path())], &[]);
-    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    // Nothing detected, rules not evaluated: incomplete.
+    assert_eq!(r.code, 3, "{}{}", r.stdout, r.stderr);
     assert!(r.stdout.contains("SoftwareDistribution.log @0x"), "errors carry an offset: {}", r.stdout);
 
     let empty = tempfile::tempdir().expect("temp");
@@ -78,7 +79,7 @@ fn garbage_and_empty_files_with_artifact_names_are_recorded_not_fatal() {
         fs::write(empty.path().join(name), b"").expect("write");
     }
     let r = triage(&["run", "--format", "json", p(empty.path())], &[]);
-    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert_eq!(r.code, 3, "{}{}", r.stdout, r.stderr);
     assert!(r.stdout.contains("\"missing_facts\""), "{}", r.stdout);
 }
 
@@ -110,7 +111,9 @@ fn two_thousand_small_files() {
         fs::write(tmp.path().join(format!("f{i:04}.txt")), format!("line {i}\n")).expect("write");
     }
     let r = triage(&["run", "--format", "json", p(tmp.path())], &[]);
-    assert_eq!(r.code, 0, "{}", r.stderr);
+    // No artifact recognised: incomplete, said in one line.
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert_eq!(r.stderr.matches("no artifact recognised").count(), 1, "{}", r.stderr);
 }
 
 #[cfg(unix)]

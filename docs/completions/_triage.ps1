@@ -94,8 +94,8 @@ Register-ArgumentCompleter -Native -CommandName 'triage' -ScriptBlock {
             [CompletionResult]::new('install', 'install', [CompletionResultType]::ParameterValue, 'Install a pack (folder, archive or git URL[@REV]) into your pack store')
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the installed packs')
             [CompletionResult]::new('remove', 'remove', [CompletionResultType]::ParameterValue, 'Remove an installed pack')
-            [CompletionResult]::new('update', 'update', [CompletionResultType]::ParameterValue, 'Update an installed pack from its source, showing the rule diff first')
-            [CompletionResult]::new('diff', 'diff', [CompletionResultType]::ParameterValue, 'Show the rules added, removed and changed between two versions of a pack')
+            [CompletionResult]::new('update', 'update', [CompletionResultType]::ParameterValue, 'Update an installed pack from its source, showing the diff and asking first')
+            [CompletionResult]::new('diff', 'diff', [CompletionResultType]::ParameterValue, 'Show every change between two versions of a pack, and the rules each change affects')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -198,6 +198,8 @@ Register-ArgumentCompleter -Native -CommandName 'triage' -ScriptBlock {
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour: `auto` uses it on a terminal unless `NO_COLOR` is set')
             [CompletionResult]::new('--allow-unsigned', '--allow-unsigned', [CompletionResultType]::ParameterName, 'Update even if the new version is unsigned or signed by a key you do not trust')
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Show what would change; install nothing')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Install without asking. Without it, the diff is shown and the update is installed only when you confirm on the terminal; when stdin is not a terminal, nothing is installed (exit 2) — a script must say `--yes`')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Install without asking. Without it, the diff is shown and the update is installed only when you confirm on the terminal; when stdin is not a terminal, nothing is installed (exit 2) — a script must say `--yes`')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
@@ -225,8 +227,8 @@ Register-ArgumentCompleter -Native -CommandName 'triage' -ScriptBlock {
             [CompletionResult]::new('install', 'install', [CompletionResultType]::ParameterValue, 'Install a pack (folder, archive or git URL[@REV]) into your pack store')
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the installed packs')
             [CompletionResult]::new('remove', 'remove', [CompletionResultType]::ParameterValue, 'Remove an installed pack')
-            [CompletionResult]::new('update', 'update', [CompletionResultType]::ParameterValue, 'Update an installed pack from its source, showing the rule diff first')
-            [CompletionResult]::new('diff', 'diff', [CompletionResultType]::ParameterValue, 'Show the rules added, removed and changed between two versions of a pack')
+            [CompletionResult]::new('update', 'update', [CompletionResultType]::ParameterValue, 'Update an installed pack from its source, showing the diff and asking first')
+            [CompletionResult]::new('diff', 'diff', [CompletionResultType]::ParameterValue, 'Show every change between two versions of a pack, and the rules each change affects')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -405,8 +407,8 @@ Register-ArgumentCompleter -Native -CommandName 'triage' -ScriptBlock {
             [CompletionResult]::new('install', 'install', [CompletionResultType]::ParameterValue, 'Install a pack (folder, archive or git URL[@REV]) into your pack store')
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the installed packs')
             [CompletionResult]::new('remove', 'remove', [CompletionResultType]::ParameterValue, 'Remove an installed pack')
-            [CompletionResult]::new('update', 'update', [CompletionResultType]::ParameterValue, 'Update an installed pack from its source, showing the rule diff first')
-            [CompletionResult]::new('diff', 'diff', [CompletionResultType]::ParameterValue, 'Show the rules added, removed and changed between two versions of a pack')
+            [CompletionResult]::new('update', 'update', [CompletionResultType]::ParameterValue, 'Update an installed pack from its source, showing the diff and asking first')
+            [CompletionResult]::new('diff', 'diff', [CompletionResultType]::ParameterValue, 'Show every change between two versions of a pack, and the rules each change affects')
             break
         }
         'triage;help;pack;check' {

@@ -1234,7 +1234,7 @@ _triage() {
             return 0
             ;;
         triage__subcmd__pack__subcmd__update)
-            opts="-h -V --from --allow-unsigned --dry-run --format --color --help --version"
+            opts="-y -h -V --from --allow-unsigned --dry-run --yes --format --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -94,8 +94,8 @@ complete -c triage -n "__fish_triage_using_subcommand pack; and not __fish_seen_
 complete -c triage -n "__fish_triage_using_subcommand pack; and not __fish_seen_subcommand_from check test new build sign verify keygen install list remove update diff help" -f -a "install" -d 'Install a pack (folder, archive or git URL[@REV]) into your pack store'
 complete -c triage -n "__fish_triage_using_subcommand pack; and not __fish_seen_subcommand_from check test new build sign verify keygen install list remove update diff help" -f -a "list" -d 'List the installed packs'
 complete -c triage -n "__fish_triage_using_subcommand pack; and not __fish_seen_subcommand_from check test new build sign verify keygen install list remove update diff help" -f -a "remove" -d 'Remove an installed pack'
-complete -c triage -n "__fish_triage_using_subcommand pack; and not __fish_seen_subcommand_from check test new build sign verify keygen install list remove update diff help" -f -a "update" -d 'Update an installed pack from its source, showing the rule diff first'
-complete -c triage -n "__fish_triage_using_subcommand pack; and not __fish_seen_subcommand_from check test new build sign verify keygen install list remove update diff help" -f -a "diff" -d 'Show the rules added, removed and changed between two versions of a pack'
+complete -c triage -n "__fish_triage_using_subcommand pack; and not __fish_seen_subcommand_from check test new build sign verify keygen install list remove update diff help" -f -a "update" -d 'Update an installed pack from its source, showing the diff and asking first'
+complete -c triage -n "__fish_triage_using_subcommand pack; and not __fish_seen_subcommand_from check test new build sign verify keygen install list remove update diff help" -f -a "diff" -d 'Show every change between two versions of a pack, and the rules each change affects'
 complete -c triage -n "__fish_triage_using_subcommand pack; and not __fish_seen_subcommand_from check test new build sign verify keygen install list remove update diff help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c triage -n "__fish_triage_using_subcommand pack; and __fish_seen_subcommand_from check" -l format -d 'Output format: `human` for people, `json` for scripts (deterministic)' -r -f -a "human\t''
 json\t''"
@@ -170,6 +170,7 @@ always\t''
 never\t''"
 complete -c triage -n "__fish_triage_using_subcommand pack; and __fish_seen_subcommand_from update" -l allow-unsigned -d 'Update even if the new version is unsigned or signed by a key you do not trust'
 complete -c triage -n "__fish_triage_using_subcommand pack; and __fish_seen_subcommand_from update" -l dry-run -d 'Show what would change; install nothing'
+complete -c triage -n "__fish_triage_using_subcommand pack; and __fish_seen_subcommand_from update" -s y -l yes -d 'Install without asking. Without it, the diff is shown and the update is installed only when you confirm on the terminal; when stdin is not a terminal, nothing is installed (exit 2) — a script must say `--yes`'
 complete -c triage -n "__fish_triage_using_subcommand pack; and __fish_seen_subcommand_from update" -s h -l help -d 'Print help'
 complete -c triage -n "__fish_triage_using_subcommand pack; and __fish_seen_subcommand_from update" -s V -l version -d 'Print version'
 complete -c triage -n "__fish_triage_using_subcommand pack; and __fish_seen_subcommand_from diff" -l bundles -d 'Run both versions on every input in this folder (bundles, artifact folders, fact maps) and show each outcome that changes' -r -F
@@ -190,8 +191,8 @@ complete -c triage -n "__fish_triage_using_subcommand pack; and __fish_seen_subc
 complete -c triage -n "__fish_triage_using_subcommand pack; and __fish_seen_subcommand_from help" -f -a "install" -d 'Install a pack (folder, archive or git URL[@REV]) into your pack store'
 complete -c triage -n "__fish_triage_using_subcommand pack; and __fish_seen_subcommand_from help" -f -a "list" -d 'List the installed packs'
 complete -c triage -n "__fish_triage_using_subcommand pack; and __fish_seen_subcommand_from help" -f -a "remove" -d 'Remove an installed pack'
-complete -c triage -n "__fish_triage_using_subcommand pack; and __fish_seen_subcommand_from help" -f -a "update" -d 'Update an installed pack from its source, showing the rule diff first'
-complete -c triage -n "__fish_triage_using_subcommand pack; and __fish_seen_subcommand_from help" -f -a "diff" -d 'Show the rules added, removed and changed between two versions of a pack'
+complete -c triage -n "__fish_triage_using_subcommand pack; and __fish_seen_subcommand_from help" -f -a "update" -d 'Update an installed pack from its source, showing the diff and asking first'
+complete -c triage -n "__fish_triage_using_subcommand pack; and __fish_seen_subcommand_from help" -f -a "diff" -d 'Show every change between two versions of a pack, and the rules each change affects'
 complete -c triage -n "__fish_triage_using_subcommand pack; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c triage -n "__fish_triage_using_subcommand collectors" -l format -d 'Output format: `human` for people, `json` for scripts (deterministic)' -r -f -a "human\t''
 json\t''"
@@ -284,6 +285,6 @@ complete -c triage -n "__fish_triage_using_subcommand help; and __fish_seen_subc
 complete -c triage -n "__fish_triage_using_subcommand help; and __fish_seen_subcommand_from pack" -f -a "install" -d 'Install a pack (folder, archive or git URL[@REV]) into your pack store'
 complete -c triage -n "__fish_triage_using_subcommand help; and __fish_seen_subcommand_from pack" -f -a "list" -d 'List the installed packs'
 complete -c triage -n "__fish_triage_using_subcommand help; and __fish_seen_subcommand_from pack" -f -a "remove" -d 'Remove an installed pack'
-complete -c triage -n "__fish_triage_using_subcommand help; and __fish_seen_subcommand_from pack" -f -a "update" -d 'Update an installed pack from its source, showing the rule diff first'
-complete -c triage -n "__fish_triage_using_subcommand help; and __fish_seen_subcommand_from pack" -f -a "diff" -d 'Show the rules added, removed and changed between two versions of a pack'
+complete -c triage -n "__fish_triage_using_subcommand help; and __fish_seen_subcommand_from pack" -f -a "update" -d 'Update an installed pack from its source, showing the diff and asking first'
+complete -c triage -n "__fish_triage_using_subcommand help; and __fish_seen_subcommand_from pack" -f -a "diff" -d 'Show every change between two versions of a pack, and the rules each change affects'
 complete -c triage -n "__fish_triage_using_subcommand help; and __fish_seen_subcommand_from probe" -f -a "tls" -d 'Which TLS versions and cipher suites an endpoint accepts, and how it refuses the rest'

@@ -58,6 +58,7 @@ pub fn run(args: ExplainArgs, ui: &Ui, out: &mut Out, err: &mut Out) -> CmdResul
     Ok(match finding.outcome {
         Outcome::Detected => Exit::Detected,
         Outcome::Error => Exit::Error,
+        Outcome::MissingFacts => Exit::Incomplete,
         _ => Exit::Clean,
     })
 }

@@ -97,6 +97,8 @@ pub struct RunResult {
     pub inputs: Vec<Input>,
     /// Inputs that could not be read.
     pub input_errors: Vec<String>,
+    /// Inputs read in which no collector recognised any artifact.
+    pub unrecognised: Vec<String>,
 }
 
 pub fn run(args: RunArgs, ui: &Ui, out: &mut Out, err: &mut Out) -> CmdResult {
@@ -161,6 +163,9 @@ fn run_to(
     for e in &result.input_errors {
         writeln!(err, "error: {e}")?;
     }
+    for name in &result.unrecognised {
+        writeln!(err, "{}", nothing_recognised(name))?;
+    }
     let view = render::RunView { report: &result.report, inputs: &result.inputs, packs };
     match args.format {
         RunFormat::Json => render::json::write(out, &result.report)?,
@@ -198,9 +203,13 @@ pub fn evaluate(
     let mut summaries = Vec::new();
     let mut findings = Vec::new();
     let mut input_errors = Vec::new();
+    let mut unrecognised = Vec::new();
     for (path, result) in unique.iter().zip(results) {
         match result {
             Ok((input, found)) => {
+                if recognised_nothing(&input) {
+                    unrecognised.push(input.name.clone());
+                }
                 summaries.push(input.summary.clone());
                 findings.extend(found);
                 inputs.push(input);
@@ -229,7 +238,19 @@ pub fn evaluate(
         summary: Report::summarise(&findings),
         findings,
     };
-    RunResult { report, inputs, input_errors }
+    RunResult { report, inputs, input_errors, unrecognised }
+}
+
+/// An input read without error in which no artifact was recognised (a fact map has none to
+/// recognise).
+fn recognised_nothing(input: &Input) -> bool {
+    input.summary.artifacts as usize <= input.summary.unrecognised.len()
+        && input.kind != input::InputKind::FactMap
+}
+
+/// The one plain line `run` says about such an input.
+fn nothing_recognised(name: &str) -> String {
+    format!("{name}: no artifact recognised: none of its files is one triage reads, so no rule could be evaluated on it")
 }
 
 /// What evaluating one input needs: the packs, their scan plan and the options.
@@ -284,18 +305,26 @@ fn run_jsonl(
     let job = Job::new(packs, evaluator, args.explain, ui);
     let unique = unique_paths(&args.paths);
     let mut usage = crate::waivers::Usage::default();
-    let (mut input_errors, mut rule_error, mut detected) = (Vec::new(), false, false);
+    let (mut input_errors, mut rule_error, mut detected, mut incomplete) = (Vec::new(), false, false, false);
     for batch in unique.chunks(4 * workers()) {
         // Each worker drops the input (facts, snippets) as soon as its findings are made.
-        let results = parallel_map(batch, |path| job.evaluate(path).map(|(_, findings)| findings));
+        let results = parallel_map(batch, |path| {
+            job.evaluate(path)
+                .map(|(input, findings)| (recognised_nothing(&input).then_some(input.name), findings))
+        });
         for (path, result) in batch.iter().zip(results) {
             match result {
-                Ok(mut findings) => {
+                Ok((nothing, mut findings)) => {
+                    if let Some(name) = nothing {
+                        writeln!(err, "{}", nothing_recognised(&name))?;
+                        incomplete = true;
+                    }
                     if let Some(w) = waivers {
                         crate::waivers::apply_some(&mut findings, w, &mut usage);
                     }
                     rule_error |= findings.iter().any(|f| f.outcome == Outcome::Error);
                     detected |= findings.iter().any(Finding::is_unwaived_detection);
+                    incomplete |= findings.iter().any(|f| f.outcome == Outcome::MissingFacts);
                     render::json::write_lines(out, &findings)?;
                 }
                 Err(message) => {
@@ -312,26 +341,31 @@ fn run_jsonl(
     for e in &input_errors {
         writeln!(err, "error: {e}")?;
     }
-    Ok(if !input_errors.is_empty() || rule_error {
-        Exit::Error
-    } else if detected {
-        Exit::Detected
-    } else {
-        Exit::Clean
-    })
+    Ok(status(!input_errors.is_empty() || rule_error, detected, incomplete))
+}
+
+/// The run's status from what its inputs gave: 2 (an unreadable input or a rule error) > 1 (a
+/// detection not waived) > 3 (incomplete: missing facts, or an input with no artifact
+/// recognised) > 0.
+fn status(error: bool, detected: bool, incomplete: bool) -> Exit {
+    let mut exit = Exit::Clean;
+    for (holds, e) in [(incomplete, Exit::Incomplete), (detected, Exit::Detected), (error, Exit::Error)] {
+        if holds {
+            exit = exit.worst(e);
+        }
+    }
+    exit
 }
 
 /// 2 when an input was unreadable or a rule could not be evaluated, else 1 when something was
-/// detected and not waived, else 0.
+/// detected and not waived, else 3 when applicable rules could not be evaluated, else 0.
 pub fn exit_status(result: &RunResult) -> Exit {
     let findings = &result.report.findings;
-    if !result.input_errors.is_empty() || findings.iter().any(|f| f.outcome == Outcome::Error) {
-        Exit::Error
-    } else if findings.iter().any(Finding::is_unwaived_detection) {
-        Exit::Detected
-    } else {
-        Exit::Clean
-    }
+    status(
+        !result.input_errors.is_empty() || findings.iter().any(|f| f.outcome == Outcome::Error),
+        findings.iter().any(Finding::is_unwaived_detection),
+        !result.unrecognised.is_empty() || findings.iter().any(|f| f.outcome == Outcome::MissingFacts),
+    )
 }
 
 /// `f` over `items` on up to one thread per core; results in the order of `items`.

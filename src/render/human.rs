@@ -218,8 +218,28 @@ pub fn write_run(
             .collect();
         writeln!(out)?;
         writeln!(out, "{} {}", paint(color, BOLD, &format!("{}:", summary.input)), counts.join(", "))?;
+        write_not_evaluated(out, &findings)?;
     }
     Ok(())
+}
+
+/// Under an input's counts: the rules that could not be evaluated for missing facts, and what to
+/// collect so they can be.
+fn write_not_evaluated(out: &mut impl Write, findings: &[&Finding]) -> io::Result<()> {
+    let missing: Vec<&&Finding> = findings.iter().filter(|f| f.outcome == Outcome::MissingFacts).collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let rules: Vec<&str> = missing.iter().map(|f| &*f.rule).collect();
+    writeln!(out, "  not evaluated, facts missing: {}", rules.join(", "))?;
+    let mut collect: Vec<&str> = Vec::new();
+    for m in missing.iter().flat_map(|f| &f.missing) {
+        let what = m.artifact.as_deref().unwrap_or(&m.fact);
+        if !collect.contains(&what) {
+            collect.push(what);
+        }
+    }
+    writeln!(out, "  to evaluate them, collect: {}", collect.join("; "))
 }
 
 /// A waived finding: one line naming the rule, then who waived it, until when, and why.

@@ -29,7 +29,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::bounded::{self, MAX_LOCK_BYTES, MAX_MANIFEST_BYTES, MAX_SIGNATURE_BYTES};
-use crate::diff::{diff_packs, PackDiff};
+use crate::diff::{diff_pack_files, PackDiff};
 use crate::files::{content_hash, PackFiles, MANIFEST_NAME, SIGNATURE_NAME};
 use crate::info::{valid_id, PackInfo, ID_RULE};
 use crate::signing::{self, Signer, TrustedKey, TrustedKeys};
@@ -587,7 +587,7 @@ impl Store {
                 new.info.version
             )));
         }
-        let diff = diff_packs(&old_info, &new.info);
+        let diff = diff_pack_files(&old_files, &new.files)?;
         Ok(UpdatePlan::Update(Box::new(PendingUpdate { old, new, diff })))
     }
 
