@@ -8,13 +8,14 @@
 //! folder is a recorded collection error, and the run goes on.
 
 use std::io::Read;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use indicatif::ProgressBar;
 
 use triage_collectors::bundle::OpenedBundle;
-use triage_collectors::discover::{collect_path, DiscoverOptions};
+use triage_collectors::discover::{collect_path, resolve_inside, DiscoverOptions};
+use triage_collectors::scratch::ScratchDir;
 use triage_engine::InputSummary;
 use triage_facts::{Artifact, FactMap, Recognition, ScanPlan, Value};
 
@@ -49,26 +50,30 @@ pub struct Input {
 }
 
 impl Input {
-    /// Where the artifact a provenance names is on disk, if it can be shown.
-    pub fn artifact_path(&self, rel: &str) -> Option<PathBuf> {
-        let base = match self.kind {
+    /// Opens the artifact a provenance names, for the snippets of a report, through the same
+    /// access rules as collection: a folder's (or a fact map's folder's) file must be a regular
+    /// file inside it, links resolved ([`resolve_inside`]); a bundle's comes from the bundle
+    /// (its `artifacts/`, or its `.zip` entry); a single file input only shows itself. `None`
+    /// when it cannot be shown.
+    pub fn open_artifact(&self, rel: &str) -> Option<Box<dyn Read + Send>> {
+        let open =
+            |p: PathBuf| -> Option<Box<dyn Read + Send>> { Some(Box::new(std::fs::File::open(p).ok()?)) };
+        match self.kind {
             InputKind::File => {
                 let name = self.path.file_name()?.to_string_lossy();
                 // A pipe input was read once; it cannot be shown again.
-                return (name == rel && self.path.is_file()).then(|| self.path.clone());
+                (name == rel && self.path.is_file()).then(|| open(self.path.clone())).flatten()
             }
-            InputKind::Folder => self.path.clone(),
-            InputKind::FactMap => self.path.parent()?.to_path_buf(),
-            // A zip bundle's artifacts have no path: read them with `bundle.artifact_bytes`.
-            InputKind::Bundle => self.bundle.as_ref()?.artifacts_dir()?,
-        };
-        let rel_path = Path::new(rel);
-        // Provenance comes from the input's own facts; never follow it out of the folder.
-        if rel.is_empty() || rel_path.components().any(|c| !matches!(c, Component::Normal(_))) {
-            return None;
+            InputKind::Folder => open(resolve_inside(&self.path, rel).ok()?),
+            InputKind::FactMap => {
+                let dir = match self.path.parent() {
+                    Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+                    _ => PathBuf::from("."),
+                };
+                open(resolve_inside(&dir, rel).ok()?)
+            }
+            InputKind::Bundle => self.bundle.as_ref()?.open_artifact(rel).ok(),
         }
-        let path = base.join(rel_path);
-        path.is_file().then_some(path)
     }
 }
 
@@ -177,27 +182,20 @@ fn read_stream(stream: impl Read, name: &str) -> Result<Vec<u8>, String> {
 fn load_stdin(plan: &ScanPlan, ui: &Ui) -> Result<Input, String> {
     let bytes = read_stream(std::io::stdin().lock(), "-")?;
     if bytes.starts_with(b"PK\x03\x04") {
-        let dir = private_temp_dir().map_err(|e| format!("-: standard input could not be buffered: {e}"))?;
-        let copy = dir.join("stdin.zip");
+        crate::cleanup::on_signal();
+        let dir =
+            ScratchDir::new("input").map_err(|e| format!("-: standard input could not be buffered: {e}"))?;
+        let copy = dir.path().join("stdin.zip");
         let result = std::fs::write(&copy, &bytes)
             .map_err(|e| format!("-: standard input could not be buffered: {e}"))
             .and_then(|()| load_bundle(&copy, "-", plan));
-        let _ = std::fs::remove_dir_all(&dir);
+        drop(dir);
         return result.map(|mut input| {
             input.path = PathBuf::from("-");
             input
         });
     }
     load_buffered(Path::new("-"), "-", "stdin", &bytes, plan, ui)
-}
-
-/// A fresh folder of our own in the system temporary folder.
-fn private_temp_dir() -> std::io::Result<PathBuf> {
-    let nanos =
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
-    let dir = std::env::temp_dir().join(format!("triage-input-{}-{nanos}", std::process::id()));
-    std::fs::create_dir(&dir)?;
-    Ok(dir)
 }
 
 /// Collects `bytes` (read from `path`, a pipe) as one artifact named `file_name`, or reads them
@@ -210,12 +208,11 @@ fn load_buffered(
     plan: &ScanPlan,
     ui: &Ui,
 ) -> Result<Input, String> {
-    let dir = private_temp_dir();
-    let copy = dir.as_ref().map(|d| d.join(file_name)).unwrap_or_default();
-    let result = dir
-        .as_ref()
-        .map_err(|e| std::io::Error::new(e.kind(), e.to_string()))
-        .and_then(|_| std::fs::write(&copy, bytes))
+    crate::cleanup::on_signal();
+    let dir = ScratchDir::new("input")
+        .map_err(|e| format!("{name}: not a regular file, and it could not be buffered: {e}"))?;
+    let copy = dir.path().join(file_name);
+    let result = std::fs::write(&copy, bytes)
         .map_err(|e| format!("{name}: not a regular file, and it could not be buffered: {e}"))
         .and_then(|()| {
             let head = &bytes[..bytes.len().min(Artifact::HEAD_LEN)];
@@ -234,10 +231,7 @@ fn load_buffered(
                 r
             }
         });
-    // Best effort: the copy is ours, in the system temporary folder.
-    if let Ok(dir) = &dir {
-        let _ = std::fs::remove_dir_all(dir);
-    }
+    drop(dir);
     result.map(|mut input| {
         input.path = path.to_path_buf();
         input
@@ -300,19 +294,16 @@ fn read_fact_map(path: &Path, name: &str) -> Result<Input, String> {
     })
 }
 
-/// Opens a bundle (refusing unsafe ones, see `triage_collectors::bundle`). Its stored facts are
-/// used as they are when they were collected with this run's scan plan; otherwise the plan's
-/// signals are re-read from its artifacts.
+/// Opens a bundle (refusing unsafe ones, see `triage_collectors::bundle`). Its artifacts are
+/// verified against the manifest and collected again with this run's scan plan; a mismatch
+/// refuses the whole bundle (an input error: exit status 2). `facts.json` only adds the facts of
+/// artifacts the bundle does not carry.
 fn load_bundle(path: &Path, name: &str, plan: &ScanPlan) -> Result<Input, String> {
     let mut b = triage_collectors::bundle::open(path).map_err(|e| e.to_string())?;
     let plan = (!plan.is_empty()).then_some(plan);
-    let facts = if b.facts_are_current(plan) {
-        std::mem::take(&mut b.facts)
-    } else {
-        let facts = b.facts_for(&triage_collectors::all(), plan).map_err(|e| e.to_string())?;
-        b.facts = FactMap::default();
-        facts
-    };
+    crate::cleanup::on_signal();
+    let facts = b.collect_facts(&triage_collectors::all(), plan).map_err(|e| e.to_string())?;
+    b.facts = FactMap::default();
     let mut summary = summary_from_facts(name, &facts);
     summary.artifacts = b.manifest.artifacts.len() as u64;
     Ok(Input {

@@ -179,3 +179,30 @@ fn the_json_form_has_every_change_and_its_rules() {
     assert_eq!(signal["diff"][1], "+ …ly closed by the remote server while the import of the…");
     assert_eq!(v["diff"]["changed"][1]["changes"][1]["field"], "test \"reset\".expect");
 }
+
+#[test]
+fn affected_rules_are_unknown_when_a_version_does_not_load() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    write(&tmp.path().join("old/pack.toml"), OLD);
+    // Valid TOML, but the derived fact is not a valid expression: the engine refuses the pack.
+    write(
+        &tmp.path().join("new/pack.toml"),
+        &OLD.replace("'facts.os.build < data.min_build'", "'facts.os.build <'"),
+    );
+    let o = Command::cargo_bin("triage")
+        .expect("binary")
+        .current_dir(tmp.path())
+        .env("TRIAGE_HOME", tmp.path().join("home"))
+        .args(["pack", "diff", "old", "new"])
+        .output()
+        .expect("runs");
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(
+        out.contains(
+            "  ~ derived fact old_os\n      value: facts.os.build < data.min_build -> facts.os.build <\n      affects: unknown (a version of the pack does not load)\n"
+        ),
+        "{out}"
+    );
+    assert!(out.contains("warning: the pack changed but the version is still 1.0.0"), "{out}");
+}

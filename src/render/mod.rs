@@ -7,6 +7,7 @@
 //!   [`markdown`]: a summary for a ticket; [`csv`]: one row per input and rule;
 //!   [`html`]: one self-contained page, a host's findings or a fleet's matrix;
 //! - [`shared`]: what those last ones share (artifact texts, evidence in words, links).
+//! - [`window`]: the windows of artifacts the human renderer shows, read in one streaming pass.
 
 pub mod csv;
 pub mod html;
@@ -16,6 +17,7 @@ pub mod junit;
 pub mod markdown;
 pub mod sarif;
 pub mod shared;
+pub mod window;
 
 /// What a run's renderers draw from: the report (the one finding model), the inputs it was made
 /// from (to quote their artifacts) and the packs (rule descriptions, references).

@@ -19,15 +19,14 @@ pub struct ArtifactTexts {
 }
 
 impl ArtifactTexts {
-    /// `input`'s artifact `rel`, or `None` when it cannot be shown (binary, gone, a pipe).
+    /// `input`'s artifact `rel`, or `None` when it cannot be shown (binary, gone, a pipe),
+    /// opened through [`Input::open_artifact`] (the access rules of collection).
     pub fn get(&mut self, input: &Input, rel: &str) -> Option<Arc<str>> {
         self.texts
             .entry((input.name.clone(), rel.to_owned()))
             .or_insert_with(|| {
-                let bytes = match &input.bundle {
-                    Some(b) if b.artifacts_dir().is_none() => b.artifact_bytes(rel).ok()?,
-                    _ => std::fs::read(input.artifact_path(rel)?).ok()?,
-                };
+                let mut bytes = Vec::new();
+                std::io::Read::read_to_end(&mut input.open_artifact(rel)?, &mut bytes).ok()?;
                 if triage_collectors::text::looks_binary(&bytes[..bytes.len().min(8192)]) {
                     return None;
                 }

@@ -544,7 +544,7 @@ impl Store {
     pub fn resolve(&self, id: &str) -> Result<Resolved> {
         let entry = self.entry(id)?;
         let keys = self.trusted_keys()?;
-        let (trust, _, dir) = self.check_installed(&entry, &keys.keys)?;
+        let (trust, files, dir) = self.check_installed(&entry, &keys.keys)?;
         let mut warnings = keys.problems;
         if trust == Trust::Unsigned {
             warnings.push(format!(
@@ -552,7 +552,7 @@ impl Store {
                 entry.version
             ));
         }
-        Ok(Resolved { dir, warnings })
+        Ok(Resolved { dir, warnings, files: Some(files) })
     }
 
     /// Fetches the pack again from its recorded source (or `source`) and works out what would
@@ -626,6 +626,9 @@ pub struct Resolved {
     pub dir: PathBuf,
     /// For the user, on stderr: trusted key files that were ignored, an unsigned pack.
     pub warnings: Vec<String>,
+    /// For an installed pack, the files exactly as they were verified: load these, not the
+    /// folder again, so nothing can change between the check and the use.
+    pub files: Option<PackFiles>,
 }
 
 /// What `triage run --pack ARG` loads: ARG itself when it is an existing path, else the
@@ -634,7 +637,7 @@ pub struct Resolved {
 pub fn resolve_pack(arg: &str) -> Result<Resolved> {
     let p = Path::new(arg);
     if p.exists() {
-        return Ok(Resolved { dir: p.to_owned(), warnings: Vec::new() });
+        return Ok(Resolved { dir: p.to_owned(), warnings: Vec::new(), files: None });
     }
     if !valid_id(arg) {
         return Err(Error::NotInstalled(arg.to_owned()));
