@@ -103,8 +103,12 @@ pub fn load_for_command(
     } else {
         dirs.iter()
             .map(|d| {
-                let d = resolve(d, err)?;
-                Ok((PackOrigin::Dir(d.clone()), read_pack_dir(&d)?))
+                let (d, verified) = resolve(d, err)?;
+                let sources = match verified {
+                    Some(files) => files,
+                    None => read_pack_dir(&d)?,
+                };
+                Ok((PackOrigin::Dir(d.clone()), sources))
             })
             .collect::<Result<_, Failure>>()?
     };
@@ -141,18 +145,36 @@ pub fn load_for_command(
 }
 
 /// A `--pack` value: an existing path wins; otherwise the ID of an installed pack, whose files
-/// are checked against its manifest, the lock file and its signature before they are used.
-/// The store's warnings (an unsigned pack, ignored key files) go to `err`.
-pub fn resolve(arg: &Path, err: &mut Out) -> Result<PathBuf, Failure> {
+/// are checked against its manifest, the lock file and its signature, and then used exactly as
+/// checked (the pack's sources, returned with the folder). The store's warnings (an unsigned
+/// pack, ignored key files) go to `err`.
+pub fn resolve(arg: &Path, err: &mut Out) -> Result<(PathBuf, Option<Vec<SourceFile>>), Failure> {
     if arg.exists() {
-        return Ok(arg.to_owned());
+        return Ok((arg.to_owned(), None));
     }
     let r = triage_store::resolve_pack(&arg.to_string_lossy())
         .map_err(|e| Failure::Message(miette::miette!("--pack {}: {e}", arg.display())))?;
     for w in &r.warnings {
         writeln!(err, "warning: {w}")?;
     }
-    Ok(r.dir)
+    let sources = match r.files {
+        None => None,
+        Some(files) => Some(sources_of(&files).map_err(|e| {
+            Failure::Message(miette::miette!("--pack {}: {}: {e}", arg.display(), r.dir.display()))
+        })?),
+    };
+    Ok((r.dir, sources))
+}
+
+/// A verified pack's sources, as [`read_pack_dir`] would read them from its folder.
+fn sources_of(files: &triage_store::PackFiles) -> Result<Vec<SourceFile>, String> {
+    files
+        .iter()
+        .filter(|(p, _)| *p == "pack.toml" || (p.starts_with("rules/") && p.ends_with(".toml")))
+        .map(|(p, b)| {
+            std::str::from_utf8(b).map(|t| SourceFile::new(p, t)).map_err(|_| format!("{p}: not UTF-8"))
+        })
+        .collect()
 }
 
 /// What the packs ask the log collectors to look for.

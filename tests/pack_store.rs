@@ -125,7 +125,7 @@ fn author_build_sign_install_update_diff() {
     let out =
         e.triage().args(["pack", "diff", "my-pack", "my-pack", "--bundles", "bundles"]).assert().success();
     let text = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
-    assert!(text.contains("no rule changes") && text.contains("no changes"), "{text}");
+    assert!(text.contains("  no changes\n") && text.contains("outcomes on bundles: no changes"), "{text}");
     let out = e
         .triage()
         .args(["pack", "diff", "dist/my-pack-0.1.0.tar.gz", "my-pack", "--bundles", "bundles"])
@@ -145,7 +145,17 @@ fn author_build_sign_install_update_diff() {
         .success()
         .stdout(predicate::str::contains("0.1.0 -> 0.2.0").and(predicate::str::contains("updated").not()));
     e.triage().args(["pack", "list"]).assert().success().stdout(predicate::str::contains("my-pack 0.1.0"));
-    let out = e.triage().args(["pack", "update", "my-pack", "--from", &from]).assert().success();
+    // Not a terminal and no --yes: the diff is shown, nothing is installed, exit 2.
+    e.triage()
+        .args(["pack", "update", "my-pack", "--from", &from])
+        .assert()
+        .code(2)
+        .stdout(predicate::str::contains("0.1.0 -> 0.2.0").and(predicate::str::contains("updated").not()))
+        .stderr(predicate::str::contains(
+            "error: not updated: confirm on a terminal, or pass --yes to install my-pack 0.2.0 without asking",
+        ));
+    e.triage().args(["pack", "list"]).assert().success().stdout(predicate::str::contains("my-pack 0.1.0"));
+    let out = e.triage().args(["pack", "update", "my-pack", "--from", &from, "--yes"]).assert().success();
     let text = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
     let (diff_at, applied_at) =
         (text.find("condition (when)").expect("diff"), text.find("updated my-pack 0.2.0").expect("applied"));

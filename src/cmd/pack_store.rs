@@ -9,8 +9,11 @@
 //!   (`ARCHIVE.minisig`, or `DIR/MANIFEST.sha256.minisig`); `verify PATH` checks files, manifest
 //!   and signature against the trusted keys (or `--key`). `keygen NAME` makes a key pair.
 //! - `install SOURCE`, `list`, `remove ID`, `update ID` manage the user's store; `update`
-//!   prints the rule diff before it applies anything (`--dry-run` stops there).
-//! - `diff OLD NEW` prints rules added, removed and changed; with `--bundles DIR` it also runs
+//!   prints the diff before it applies anything (`--dry-run` stops there) and asks on the
+//!   terminal (`--yes` skips the question; without a terminal and `--yes`, nothing is
+//!   installed, exit 2).
+//! - `diff OLD NEW` prints every change (rules, tests, `[pack]`, data, derived facts, signals,
+//!   log kinds) with the rules each non-rule change affects; with `--bundles DIR` it also runs
 //!   both versions on every input in DIR and prints each outcome that changes.
 //!
 //! Exit status: 0 on success, 2 on any error (an unsigned, untrusted, tampered or
@@ -26,7 +29,7 @@ use serde::Serialize;
 use triage_engine::Evaluator;
 use triage_store::diff::{outcome_changes, OutcomeChange};
 use triage_store::store::{self, InstallOptions, LockEntry, Trust, UpdatePlan};
-use triage_store::{PackDiff, PackFiles, PackInfo, Store};
+use triage_store::{PackDiff, PackFiles, Store};
 
 use crate::output::{Out, Ui};
 use crate::{packs, render, CmdResult, Exit, Failure, Format};
@@ -52,9 +55,9 @@ pub enum StoreCommand {
     List(ListArgs),
     /// Remove an installed pack.
     Remove(RemoveArgs),
-    /// Update an installed pack from its source, showing the rule diff first.
+    /// Update an installed pack from its source, showing the diff and asking first.
     Update(UpdateArgs),
-    /// Show the rules added, removed and changed between two versions of a pack.
+    /// Show every change between two versions of a pack, and the rules each change affects.
     Diff(DiffArgs),
 }
 
@@ -147,6 +150,11 @@ pub struct UpdateArgs {
     /// Show what would change; install nothing.
     #[arg(long)]
     pub dry_run: bool,
+    /// Install without asking. Without it, the diff is shown and the update is installed only
+    /// when you confirm on the terminal; when stdin is not a terminal, nothing is installed
+    /// (exit 2) — a script must say `--yes`.
+    #[arg(long, short = 'y')]
+    pub yes: bool,
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
 }
@@ -402,33 +410,74 @@ fn update(a: UpdateArgs, out: &mut Out, err: &mut Out) -> CmdResult {
             (u.old.version.clone(), u.new.info.version.to_string(), Some(u.diff.clone()))
         }
     };
-    let status = match (&diff, a.dry_run) {
-        (None, _) => "up_to_date",
-        (Some(_), true) => "available",
-        (Some(_), false) => "updated",
-    };
-    // The diff is printed before anything is written.
-    match a.format {
-        Format::Json => {}
-        Format::Human => match &diff {
+    // The diff is printed before anything is written, and before any question.
+    if a.format == Format::Human {
+        match &diff {
             None => writeln!(out, "{} {from} is up to date", a.id)?,
             Some(d) => write!(out, "{}", d.render())?,
-        },
-    }
-    out.flush()?;
-    if diff.is_some() && !a.dry_run {
-        let e = s.apply_update(plan).map_err(fail)?;
-        if a.format == Format::Human {
-            writeln!(out, "updated {}", describe(&e, &trust_of(&e)))?;
         }
     }
+    out.flush()?;
+    let decision = match (&diff, a.dry_run) {
+        (None, _) => Decision::Nothing("up_to_date"),
+        (Some(_), true) => Decision::Nothing("available"),
+        (Some(_), false) if a.yes => Decision::Install,
+        (Some(_), false) => confirm(&a.id, &to, err)?,
+    };
+    let status = match decision {
+        Decision::Nothing(status) => status,
+        Decision::Declined(status) => status,
+        Decision::Install => {
+            let e = s.apply_update(plan).map_err(fail)?;
+            if a.format == Format::Human {
+                writeln!(out, "updated {}", describe(&e, &trust_of(&e)))?;
+            }
+            "updated"
+        }
+    };
     if a.format == Format::Json {
         render::json::write(
             out,
             &UpdateReport { id: &a.id, status, from: &from, to: &to, diff: diff.as_ref() },
         )?;
     }
-    Ok(Exit::Clean)
+    Ok(match decision {
+        Decision::Declined("not_confirmed") => Exit::Error,
+        _ => Exit::Clean,
+    })
+}
+
+enum Decision {
+    Nothing(&'static str),
+    /// `declined` (answered no) or `not_confirmed` (no terminal to ask on, no `--yes`).
+    Declined(&'static str),
+    Install,
+}
+
+/// Asks on the terminal whether to install; without a terminal, installs nothing and says how
+/// to (the safe choice: an update nobody saw is not applied).
+fn confirm(id: &str, version: &str, err: &mut Out) -> Result<Decision, Failure> {
+    use std::io::IsTerminal;
+    if !std::io::stdin().is_terminal() {
+        writeln!(
+            err,
+            "error: not updated: confirm on a terminal, or pass --yes to install {id} {version} without asking"
+        )?;
+        return Ok(Decision::Declined("not_confirmed"));
+    }
+    write!(err, "install {id} {version}? [y/N] ")?;
+    err.flush()?;
+    let mut answer = String::new();
+    // A bounded read: one short line is all an answer needs.
+    let n = std::io::Read::take(std::io::stdin().lock(), 64);
+    std::io::BufRead::read_line(&mut std::io::BufReader::new(n), &mut answer)
+        .map_err(|e| fail(format!("reading the answer: {e}")))?;
+    if matches!(answer.trim(), "y" | "Y" | "yes" | "Yes" | "YES") {
+        Ok(Decision::Install)
+    } else {
+        writeln!(err, "not updated")?;
+        Ok(Decision::Declined("declined"))
+    }
 }
 
 /// A pack's files from a path, archive, git URL, or an installed ID. No signature is required:
@@ -455,9 +504,7 @@ struct DiffReport<'a> {
 fn diff(a: DiffArgs, ui: &Ui, out: &mut Out, err: &mut Out) -> CmdResult {
     let old_files = load_files(&a.old)?;
     let new_files = load_files(&a.new)?;
-    let old = PackInfo::from_files(&old_files).map_err(fail)?;
-    let new = PackInfo::from_files(&new_files).map_err(fail)?;
-    let d = triage_store::diff_packs(&old, &new);
+    let d = triage_store::diff::diff_pack_files(&old_files, &new_files).map_err(fail)?;
     let changes = match &a.bundles {
         Some(dir) => Some(differential_run(dir, &old_files, &new_files, ui, err)?),
         None => None,

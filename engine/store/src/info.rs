@@ -20,6 +20,14 @@ pub struct PackInfo {
     pub rules: BTreeMap<String, toml::Table>,
     /// The changelog's text, if the pack has one (`CHANGELOG.md`).
     pub changelog: Option<String>,
+    /// The `[pack]` table as written.
+    pub manifest: toml::Table,
+    /// `[data]`, `[derive]`, `[signals]` and `[log_kinds]` entries of every file, by name (the
+    /// first definition when a name repeats; the loader reports the repeat).
+    pub data: BTreeMap<String, toml::Value>,
+    pub derive: BTreeMap<String, toml::Value>,
+    pub signals: BTreeMap<String, toml::Value>,
+    pub log_kinds: BTreeMap<String, toml::Value>,
 }
 
 /// The changelog's file name inside a pack.
@@ -75,7 +83,9 @@ impl PackInfo {
             .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
             .unwrap_or_default();
 
+        let manifest = pack.clone();
         let mut rules = BTreeMap::new();
+        let mut sections: [BTreeMap<String, toml::Value>; 4] = Default::default();
         let mut sources = vec![("pack.toml".to_owned(), root.clone())];
         for (path, _) in files.iter() {
             if path.starts_with("rules/") && path.ends_with(".toml") {
@@ -84,6 +94,13 @@ impl PackInfo {
             }
         }
         for (file, table) in sources {
+            for (section, out) in ["data", "derive", "signals", "log_kinds"].iter().zip(sections.iter_mut()) {
+                if let Some(t) = table.get(*section).and_then(|v| v.as_table()) {
+                    for (k, v) in t {
+                        out.entry(k.clone()).or_insert_with(|| v.clone());
+                    }
+                }
+            }
             let Some(list) = table.get("rule") else { continue };
             let list = list.as_array().ok_or_else(|| Error::Pack {
                 file: file.clone(),
@@ -100,6 +117,7 @@ impl PackInfo {
                 }
             }
         }
+        let [data, derive, signals, log_kinds] = sections;
         Ok(PackInfo {
             id,
             version,
@@ -108,6 +126,11 @@ impl PackInfo {
             retired,
             rules,
             changelog: text(CHANGELOG_NAME)?,
+            manifest,
+            data,
+            derive,
+            signals,
+            log_kinds,
         })
     }
 

@@ -29,7 +29,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::bounded::{self, MAX_LOCK_BYTES, MAX_MANIFEST_BYTES, MAX_SIGNATURE_BYTES};
-use crate::diff::{diff_packs, PackDiff};
+use crate::diff::{diff_pack_files, PackDiff};
 use crate::files::{content_hash, PackFiles, MANIFEST_NAME, SIGNATURE_NAME};
 use crate::info::{valid_id, PackInfo, ID_RULE};
 use crate::signing::{self, Signer, TrustedKey, TrustedKeys};
@@ -544,7 +544,7 @@ impl Store {
     pub fn resolve(&self, id: &str) -> Result<Resolved> {
         let entry = self.entry(id)?;
         let keys = self.trusted_keys()?;
-        let (trust, _, dir) = self.check_installed(&entry, &keys.keys)?;
+        let (trust, files, dir) = self.check_installed(&entry, &keys.keys)?;
         let mut warnings = keys.problems;
         if trust == Trust::Unsigned {
             warnings.push(format!(
@@ -552,7 +552,7 @@ impl Store {
                 entry.version
             ));
         }
-        Ok(Resolved { dir, warnings })
+        Ok(Resolved { dir, warnings, files: Some(files) })
     }
 
     /// Fetches the pack again from its recorded source (or `source`) and works out what would
@@ -587,7 +587,7 @@ impl Store {
                 new.info.version
             )));
         }
-        let diff = diff_packs(&old_info, &new.info);
+        let diff = diff_pack_files(&old_files, &new.files)?;
         Ok(UpdatePlan::Update(Box::new(PendingUpdate { old, new, diff })))
     }
 
@@ -626,6 +626,9 @@ pub struct Resolved {
     pub dir: PathBuf,
     /// For the user, on stderr: trusted key files that were ignored, an unsigned pack.
     pub warnings: Vec<String>,
+    /// For an installed pack, the files exactly as they were verified: load these, not the
+    /// folder again, so nothing can change between the check and the use.
+    pub files: Option<PackFiles>,
 }
 
 /// What `triage run --pack ARG` loads: ARG itself when it is an existing path, else the
@@ -634,7 +637,7 @@ pub struct Resolved {
 pub fn resolve_pack(arg: &str) -> Result<Resolved> {
     let p = Path::new(arg);
     if p.exists() {
-        return Ok(Resolved { dir: p.to_owned(), warnings: Vec::new() });
+        return Ok(Resolved { dir: p.to_owned(), warnings: Vec::new(), files: None });
     }
     if !valid_id(arg) {
         return Err(Error::NotInstalled(arg.to_owned()));
