@@ -8,13 +8,14 @@
 //! folder is a recorded collection error, and the run goes on.
 
 use std::io::Read;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use indicatif::ProgressBar;
 
 use triage_collectors::bundle::OpenedBundle;
-use triage_collectors::discover::{collect_path, DiscoverOptions};
+use triage_collectors::discover::{collect_path, resolve_inside, DiscoverOptions};
+use triage_collectors::scratch::ScratchDir;
 use triage_engine::InputSummary;
 use triage_facts::{Artifact, FactMap, Recognition, ScanPlan, Value};
 
@@ -49,26 +50,30 @@ pub struct Input {
 }
 
 impl Input {
-    /// Where the artifact a provenance names is on disk, if it can be shown.
-    pub fn artifact_path(&self, rel: &str) -> Option<PathBuf> {
-        let base = match self.kind {
+    /// Opens the artifact a provenance names, for the snippets of a report, through the same
+    /// access rules as collection: a folder's (or a fact map's folder's) file must be a regular
+    /// file inside it, links resolved ([`resolve_inside`]); a bundle's comes from the bundle
+    /// (its `artifacts/`, or its `.zip` entry); a single file input only shows itself. `None`
+    /// when it cannot be shown.
+    pub fn open_artifact(&self, rel: &str) -> Option<Box<dyn Read + Send>> {
+        let open =
+            |p: PathBuf| -> Option<Box<dyn Read + Send>> { Some(Box::new(std::fs::File::open(p).ok()?)) };
+        match self.kind {
             InputKind::File => {
                 let name = self.path.file_name()?.to_string_lossy();
                 // A pipe input was read once; it cannot be shown again.
-                return (name == rel && self.path.is_file()).then(|| self.path.clone());
+                (name == rel && self.path.is_file()).then(|| open(self.path.clone())).flatten()
             }
-            InputKind::Folder => self.path.clone(),
-            InputKind::FactMap => self.path.parent()?.to_path_buf(),
-            // A zip bundle's artifacts have no path: read them with `bundle.artifact_bytes`.
-            InputKind::Bundle => self.bundle.as_ref()?.artifacts_dir()?,
-        };
-        let rel_path = Path::new(rel);
-        // Provenance comes from the input's own facts; never follow it out of the folder.
-        if rel.is_empty() || rel_path.components().any(|c| !matches!(c, Component::Normal(_))) {
-            return None;
+            InputKind::Folder => open(resolve_inside(&self.path, rel).ok()?),
+            InputKind::FactMap => {
+                let dir = match self.path.parent() {
+                    Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+                    _ => PathBuf::from("."),
+                };
+                open(resolve_inside(&dir, rel).ok()?)
+            }
+            InputKind::Bundle => self.bundle.as_ref()?.open_artifact(rel).ok(),
         }
-        let path = base.join(rel_path);
-        path.is_file().then_some(path)
     }
 }
 
@@ -117,12 +122,11 @@ fn load_stream(path: &Path, name: &str, plan: &ScanPlan, ui: &Ui) -> Result<Inpu
         ));
     }
     let file_name = path.file_name().map_or_else(|| "input".into(), |n| n.to_string_lossy().into_owned());
-    let nanos =
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
-    let dir = std::env::temp_dir().join(format!("triage-input-{}-{nanos}", std::process::id()));
-    let copy = dir.join(&file_name);
-    let result = std::fs::create_dir(&dir)
-        .and_then(|()| std::fs::write(&copy, &bytes))
+    crate::cleanup::on_signal();
+    let dir = ScratchDir::new("input")
+        .map_err(|e| format!("{name}: not a regular file, and it could not be buffered: {e}"))?;
+    let copy = dir.path().join(&file_name);
+    let result = std::fs::write(&copy, &bytes)
         .map_err(|e| format!("{name}: not a regular file, and it could not be buffered: {e}"))
         .and_then(|()| {
             let head = &bytes[..bytes.len().min(Artifact::HEAD_LEN)];
@@ -141,8 +145,7 @@ fn load_stream(path: &Path, name: &str, plan: &ScanPlan, ui: &Ui) -> Result<Inpu
                 r
             }
         });
-    // Best effort: the copy is ours, in the system temporary folder.
-    let _ = std::fs::remove_dir_all(&dir);
+    drop(dir);
     result.map(|mut input| {
         input.path = path.to_path_buf();
         input
@@ -203,19 +206,16 @@ fn read_fact_map(path: &Path, name: &str) -> Result<Input, String> {
     })
 }
 
-/// Opens a bundle (refusing unsafe ones, see `triage_collectors::bundle`). Its stored facts are
-/// used as they are when they were collected with this run's scan plan; otherwise the plan's
-/// signals are re-read from its artifacts.
+/// Opens a bundle (refusing unsafe ones, see `triage_collectors::bundle`). Its artifacts are
+/// verified against the manifest and collected again with this run's scan plan; a mismatch
+/// refuses the whole bundle (an input error: exit status 2). `facts.json` only adds the facts of
+/// artifacts the bundle does not carry.
 fn load_bundle(path: &Path, name: &str, plan: &ScanPlan) -> Result<Input, String> {
     let mut b = triage_collectors::bundle::open(path).map_err(|e| e.to_string())?;
     let plan = (!plan.is_empty()).then_some(plan);
-    let facts = if b.facts_are_current(plan) {
-        std::mem::take(&mut b.facts)
-    } else {
-        let facts = b.facts_for(&triage_collectors::all(), plan).map_err(|e| e.to_string())?;
-        b.facts = FactMap::default();
-        facts
-    };
+    crate::cleanup::on_signal();
+    let facts = b.collect_facts(&triage_collectors::all(), plan).map_err(|e| e.to_string())?;
+    b.facts = FactMap::default();
     let mut summary = summary_from_facts(name, &facts);
     summary.artifacts = b.manifest.artifacts.len() as u64;
     Ok(Input {

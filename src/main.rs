@@ -17,6 +17,7 @@
 //! A closed pipe on stdout (`triage run … | head`) is not an error: output stops, the exit status
 //! stays what the run concluded.
 
+mod cleanup;
 mod cmd;
 mod input;
 mod junit;

@@ -312,3 +312,36 @@ fn pack_test_reads_only_inside_the_pack() {
     assert_eq!(code, 2);
     assert!(err.contains("\"tests/zero\": file is 16777217 bytes, more than the limit of 16777216"), "{err}");
 }
+
+#[cfg(unix)]
+#[test]
+fn lock_file_and_signature_reads_are_bounded() {
+    let e = Env::new();
+    // A lock file over its limit is refused, not parsed.
+    let big = std::fs::File::create({
+        std::fs::create_dir_all(e.path("home")).expect("mkdir");
+        e.path("home/triage.lock")
+    })
+    .expect("create");
+    big.set_len(4 * 1024 * 1024 + 1).expect("sparse");
+    let (code, _, err) = e.run(&["pack", "list"]);
+    assert_eq!(code, 2);
+    let lock = e.path("home/triage.lock");
+    assert!(
+        err.contains(&format!("{}: 4194305 bytes, more than the limit of 4194304", lock.display())),
+        "{err}"
+    );
+    std::fs::remove_file(&lock).expect("rm");
+    std::os::unix::fs::symlink("/dev/zero", &lock).expect("symlink");
+    let (code, _, err) = e.run(&["pack", "list"]);
+    assert_eq!(code, 2);
+    assert!(err.contains(&format!("{}: not a regular file", lock.display())), "{err}");
+    std::fs::remove_file(&lock).expect("rm");
+
+    // A pack folder whose signature is a link to /dev/zero is refused before it is read.
+    e.ok(&["pack", "new", "demo", "--dir", "src"]);
+    std::os::unix::fs::symlink("/dev/zero", e.path("src/demo/MANIFEST.sha256.minisig")).expect("symlink");
+    let (code, _, err) = e.run(&["pack", "install", "src/demo"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("\"MANIFEST.sha256.minisig\": links are not allowed in a pack"), "{err}");
+}

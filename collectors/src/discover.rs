@@ -219,6 +219,57 @@ pub fn collect_path(
             }
         }
     }
+    Ok(collect_list(files, errors, collectors, plan, options))
+}
+
+/// Collects exactly the files `rels` (relative, `/`-separated) under `root`: the artifacts a
+/// bundle's manifest lists. Each is opened through [`resolve_inside`], so a link or a name
+/// leading out of `root` is a collection error of that file, never read.
+pub fn collect_files(
+    root: &Path,
+    rels: &[String],
+    collectors: &[&dyn Collector],
+    plan: Option<&ScanPlan>,
+    options: &DiscoverOptions,
+) -> Collected {
+    let mut files = Vec::new();
+    let mut errors = Vec::new();
+    for rel in rels {
+        match resolve_inside(root, rel) {
+            Ok(p) => files.push((rel.clone(), p)),
+            Err(e) => errors.push(CollectionError::new(rel, "discover", format!("not read: {e}"))),
+        }
+    }
+    collect_list(files, errors, collectors, plan, options)
+}
+
+/// The one way artifact bytes are reached by path, for collection and for the snippets of a
+/// report alike: `rel` must be a plain relative path (no `..`, no root, no drive), and the file it
+/// names, links resolved, must be a regular file inside `root`. Returns that file's real path.
+pub fn resolve_inside(root: &Path, rel: &str) -> std::io::Result<PathBuf> {
+    use std::path::Component;
+    let rel_path = Path::new(rel);
+    if rel.is_empty() || rel_path.components().any(|c| !matches!(c, Component::Normal(_))) {
+        return Err(std::io::Error::other("not a plain relative path"));
+    }
+    let root = std::fs::canonicalize(root)?;
+    let target = std::fs::canonicalize(root.join(rel_path))?;
+    if !target.starts_with(&root) {
+        return Err(std::io::Error::other("a link leading outside the input, not followed"));
+    }
+    if !std::fs::metadata(&target)?.is_file() {
+        return Err(std::io::Error::other("not a regular file"));
+    }
+    Ok(target)
+}
+
+fn collect_list(
+    mut files: Vec<(String, PathBuf)>,
+    errors: Vec<CollectionError>,
+    collectors: &[&dyn Collector],
+    plan: Option<&ScanPlan>,
+    options: &DiscoverOptions,
+) -> Collected {
     files.sort();
     let ctx = CollectContext { plan };
     let mut out = Collected { errors, ..Default::default() };
@@ -238,7 +289,7 @@ pub fn collect_path(
         }
     }
     finish(&mut out);
-    Ok(out)
+    out
 }
 
 fn collect_one(

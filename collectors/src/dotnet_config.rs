@@ -6,7 +6,7 @@
 //! `w3wp.exe.config_old.xml`) together with content (an XML document whose root element is
 //! `configuration`), or by content alone. The text is decoded with [`crate::text::decode`]
 //! (UTF-16 as well as UTF-8) and parsed with roxmltree, with **DTDs refused** (so an entity
-//! bomb is an error, not an outage) and a node limit. A malformed document is reported with its
+//! bomb is an error, not an outage), a node limit and a nesting limit ([`crate::xml_depth`]). A malformed document is reported with its
 //! line and column and gives no facts.
 //!
 //! Only `configuration/runtime/AppContextSwitchOverrides/@value` is read, because that is the only

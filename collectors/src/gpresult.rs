@@ -3,7 +3,7 @@
 //! (for example *SSL Cipher Suite Order* with its *SSL Cipher Suites* text).
 //!
 //! `gpresult /x` writes UTF-16LE with a BOM and `encoding="utf-16"`; the text is decoded with
-//! [`crate::text::decode`] and parsed with roxmltree (DTDs refused, node limit; a malformed
+//! [`crate::text::decode`] and parsed with roxmltree (DTDs refused, node and nesting limits ([`crate::xml_depth`]); a malformed
 //! document is reported with its line and column). Elements are matched by **namespace URI and
 //! local name**, never by prefix, because prefixes (`q1:`, `q2:`, …) vary between files; an
 //! element with no namespace at all is accepted too, for hand-edited files.

@@ -13,6 +13,7 @@ pub mod live;
 pub mod logs;
 pub mod probe;
 pub mod registry;
+pub mod scratch;
 pub mod system;
 pub mod text;
 pub mod wsus_config;

@@ -233,14 +233,17 @@ mod tests {
 
     use crate::sandbox::{build_engine, Limits};
 
-    fn scope() -> Scope<'static> {
+    /// The scope of the differential test, and the same facts as the helpers see them.
+    fn scope() -> (Scope<'static>, std::sync::Arc<crate::InputFacts>) {
         let facts = triage_facts::FactMap::from_json_str(
             r#"{"os": {"build": 9600, "product": "server", "version": "6.3.9600", "on": true,
                        "ratio": 1.5, "list": [1, 2], "neg": -3},
-                "empty": {}, "updates": ["KB1", "kb2", 3, "SER"]}"#,
+                "empty": {}, "updates": ["KB1", "kb2", 3, "SER"],
+                "registry": {"HKEY_LOCAL_MACHINE\\SOFTWARE\\X": {"v": 1, "s": "a", "l": ["x", "y"]}}}"#,
         )
         .expect("facts parse");
-        let facts = crate::InputFacts::new(std::sync::Arc::new(facts)).to_dynamic();
+        let input = std::sync::Arc::new(crate::InputFacts::new(std::sync::Arc::new(facts)));
+        let facts = input.to_dynamic();
         let mut data = rhai::Map::new();
         data.insert("min".into(), Dynamic::from_int(9600));
         data.insert("name".into(), Dynamic::from("server"));
@@ -251,7 +254,7 @@ mod tests {
         scope.push_constant("n", 7_i64);
         scope.push_constant("nothing", ());
         scope.push_constant_dynamic("facts", facts);
-        scope
+        (scope, input)
     }
 
     const ATOMS: &[&str] = &[
@@ -294,15 +297,37 @@ mod tests {
         "data[\"zz\"]",
         "n[\"x\"]",
         "facts[\"os\"]",
+        // Registry keys and value names, and fact paths, for `has` and `reg*`.
+        "`HKLM\\SOFTWARE\\X`",
+        "\"hkey_local_machine\\\\software\\\\x\"",
+        "`HKLM\\SOFTWARE\\Y`",
+        "\"v\"",
+        "\"S\"",
+        "\"l\"",
+        "\"os.build\"",
+        "\"os.nope\"",
+        "\"empty\"",
+        "\"updates\"",
     ];
     const OPS: &[&str] = &["==", "!=", "<", "<=", ">", ">=", "&&", "||", "+"];
 
     /// Every pair of atoms under every operator, and each atom alone and negated: the fast
-    /// path, when it answers, must answer what Rhai answers.
+    /// path, when it answers, must answer what Rhai answers and record the reads Rhai records —
+    /// with the facts installed for the helpers, so that `has` and `reg*` find what they look for.
     #[test]
     fn agrees_with_rhai() {
+        use crate::sandbox::{take_reads, with_state, EvalState};
+
         let engine = build_engine(&Limits::default());
-        let mut scope = scope();
+        let (mut scope, input) = scope();
+        let state = EvalState {
+            input: input.clone(),
+            signals: std::sync::Arc::new(std::collections::HashMap::new()),
+            reads: Vec::new(),
+        };
+        let reads = || -> Vec<String> {
+            take_reads().iter().map(|r| format!("{} = {:?}", r.what, r.value)).collect()
+        };
         let mut texts: Vec<String> = Vec::new();
         for a in ATOMS {
             texts.push((*a).to_owned());
@@ -318,6 +343,8 @@ mod tests {
                 texts.push(format!("version_cmp({a}, {b})"));
                 texts.push(format!("version_cmp({a}, {b}) < 0"));
                 texts.push(format!("reg_dword({a}, {b})"));
+                texts.push(format!("reg({a}, {b})"));
+                texts.push(format!("reg_str({a}, {b}) == \"a\""));
                 texts.push(format!("has({a}) {op_b} {b}", op_b = if b.len() % 2 == 0 { "&&" } else { "==" }));
             }
         }
@@ -332,17 +359,58 @@ mod tests {
         for (name, _, _) in scope.iter_raw() {
             names.push(name.to_owned(), ());
         }
-        let mut fast = 0;
-        for text in &texts {
-            let Ok(ast) = engine.compile_expression_with_scope(&names, text) else { continue };
-            let Some(got) = super::eval(&ast, &scope) else { continue };
-            fast += 1;
-            let want = engine.eval_ast_with_scope::<Dynamic>(&mut scope, &ast);
-            let want = want.unwrap_or_else(|e| panic!("{text}: fast path gave {got:?}, Rhai failed: {e}"));
-            assert_eq!((got.type_name(), got.to_string()), (want.type_name(), want.to_string()), "{text}");
-        }
-        // The fast path answers the simple cases (and this test checks something).
+        let ((fast, found), _) = with_state(state, || {
+            let (mut fast, mut found) = (0, 0);
+            for text in &texts {
+                let Ok(ast) = engine.compile_expression_with_scope(&names, text) else { continue };
+                reads();
+                let Some(got) = super::eval(&ast, &scope) else { continue };
+                let fast_reads = reads();
+                fast += 1;
+                let want = engine.eval_ast_with_scope::<Dynamic>(&mut scope, &ast);
+                let want =
+                    want.unwrap_or_else(|e| panic!("{text}: fast path gave {got:?}, Rhai failed: {e}"));
+                assert_eq!(
+                    (got.type_name(), got.to_string()),
+                    (want.type_name(), want.to_string()),
+                    "{text}"
+                );
+                assert_eq!(fast_reads, reads(), "{text}: reads");
+                // A helper that found a fact records its value.
+                found += usize::from(
+                    fast_reads.iter().any(|r| !r.ends_with("= None") && !r.contains("\"absent\"")),
+                );
+            }
+            (fast, found)
+        });
+        // The fast path answers the simple cases (and this test checks something), among them
+        // helpers that found what they looked up.
         assert!(fast > 1000, "only {fast} of {} expressions took the fast path", texts.len());
+        // At least `reg`, `reg_dword` and `reg_str` on both spellings of the key for each of its
+        // three value names.
+        assert!(found >= 18, "only {found} fast answers read a fact that is present");
+        let (_, state) = with_state(
+            EvalState {
+                input: input.clone(),
+                signals: std::sync::Arc::new(std::collections::HashMap::new()),
+                reads: Vec::new(),
+            },
+            || {
+                for (text, want) in [
+                    ("reg_dword(`HKLM\\SOFTWARE\\X`, \"v\")", "1"),
+                    ("reg(\"hkey_local_machine\\\\software\\\\x\", \"S\")", "\"a\""),
+                    ("reg_str(`HKLM\\SOFTWARE\\X`, \"v\")", "()"),
+                    ("has(\"os.build\")", "true"),
+                    ("has(\"empty\")", "false"),
+                ] {
+                    let ast = engine.compile_expression_with_scope(&names, text).expect("compiles");
+                    let got = super::eval(&ast, &scope)
+                        .unwrap_or_else(|| panic!("{text} should take the fast path"));
+                    assert_eq!(format!("{got:?}"), want, "{text}");
+                }
+            },
+        );
+        drop(state);
         for text in [
             "facts.os.build < 9601 && facts.os.product == \"server\"",
             "!no || nothing",

@@ -143,6 +143,8 @@ fn built_ins_that_outgrow_their_input_are_bounded() {
         ("TOSTRING", r#"fact("s1m").to_chars().to_string() == """#),
         ("TODEBUG", r#"fact("s1m").to_chars().to_debug() == """#),
         ("MAPTOSTRING", r#"#{a: fact("s1m").to_chars()}.to_string() == """#),
+        ("PLUSARRAY", r#"("a" + fact("s1m").to_chars()) == """#),
+        ("INTERPOLATE", r#"`a${fact("s1m").to_chars()}` == """#),
         // In place, as Rhai's: on a value in an expression they change nothing, and fail on nothing.
         ("PADOK", r#""abc".pad(6, "xy") == ()"#),
         ("REPLACEOK", r#""a-b".replace("-", "--") == ()"#),
@@ -158,6 +160,10 @@ fn built_ins_that_outgrow_their_input_are_bounded() {
     assert_error(&fs, "TOSTRING", "string size limit (1 MiB) exceeded by to_string()");
     assert_error(&fs, "TODEBUG", "string size limit (1 MiB) exceeded by to_debug()");
     assert_error(&fs, "MAPTOSTRING", "string size limit (1 MiB) exceeded by to_string()");
+    // Rhai's own concatenation and interpolation render the array (linear in its size), then
+    // refuse the result.
+    assert_error(&fs, "PLUSARRAY", "Length of string too large");
+    assert_error(&fs, "INTERPOLATE", "Length of string too large");
     for id in ["PADOK", "REPLACEOK", "JOINOK", "OK"] {
         assert_eq!(find(&fs, id).outcome, Outcome::Detected, "{id}: {:#?}", find(&fs, id));
     }

@@ -1,28 +1,32 @@
 //! Human output: findings rendered like compiler diagnostics.
 //!
 //! A detected finding is a miette diagnostic: the rule ID as its code, the title as its message,
-//! and the evidence as labelled snippets of the artifacts — the artifact is re-decoded with
-//! [`triage_collectors::text::decode`] so the byte spans in provenance (offsets into the decoded
-//! text) land on the right characters. Evidence without a location in a readable artifact (a
-//! fact-map input, a capture frame) is listed as notes. The resolution follows, indented.
+//! and the evidence as labelled snippets of the artifacts. The snippets are windows
+//! ([`super::window::Excerpt`]) read in one streaming pass per artifact for all the findings of
+//! an input, decoded as [`triage_collectors::text::decode`] does so the byte spans in provenance
+//! land on the right characters, with long lines cut around their spans: the artifact is never
+//! held whole, and miette only sees short lines. The bytes come through the input's access layer
+//! ([`crate::input::Input::open_artifact`]: no link followed out of the input, a bundle's
+//! artifacts from the bundle). Evidence without a location in a readable artifact (a fact-map
+//! input, a capture frame) is listed as notes. The resolution follows, indented.
 //!
 //! Colour only when asked for ([`crate::output::Ui`]); without it no escape code is written,
 //! so the output can be snapshot-tested.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::io::{self, Write};
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use miette::{
-    Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceCode,
-    ThemeCharacters, ThemeStyles,
+    Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteError, SourceCode, SourceSpan,
+    SpanContents, ThemeCharacters, ThemeStyles,
 };
 use triage_engine::{ClauseTrace, Evidence, Finding, Outcome, Report};
 use triage_engine::{Pack, Severity};
 use triage_facts::{Fact, FactMap, Value};
 
+use super::window::{Excerpt, Target};
 use crate::input::Input;
 use crate::output::Ui;
 
@@ -69,11 +73,6 @@ pub fn write_report_error(w: &mut impl Write, ui: &Ui, diag: &dyn Diagnostic) {
     }
 }
 
-/// Labels longer than this (in bytes, on one line) point at their start instead of underlining.
-const LONG_LABEL: usize = 100;
-/// Labels spanning this many line breaks or more point at their start too.
-const MANY_LINES: usize = 4;
-
 const RED_BOLD: &str = "1;31";
 const YELLOW_BOLD: &str = "1;33";
 const CYAN_BOLD: &str = "1;36";
@@ -99,7 +98,6 @@ pub fn write_run(
     explain: bool,
 ) -> io::Result<()> {
     let color = ui.color_out;
-    let mut sources = SourceCache::default();
     for (i, summary) in report.inputs.iter().enumerate() {
         if i > 0 {
             writeln!(out)?;
@@ -139,6 +137,7 @@ pub fn write_run(
         }
         let Some(input) = input else { continue };
         let findings: Vec<&Finding> = report.findings.iter().filter(|f| *f.input == *summary.input).collect();
+        let excerpts = Excerpts::read(input, &findings);
         // Packs whose `applies_if` left every rule missing facts, told once.
         let mut packs_told: Vec<&str> = Vec::new();
         for f in &findings {
@@ -163,7 +162,7 @@ pub fn write_run(
                     writeln!(out)?;
                     match &f.waiver {
                         Some(w) => write_waived(out, color, f, w)?,
-                        None => write_detected(out, ui, f, input, &mut sources)?,
+                        None => write_detected(out, ui, f, &excerpts)?,
                     }
                 }
                 Outcome::MissingFacts => {
@@ -277,42 +276,67 @@ fn write_waived(
     writeln!(out, "  waived by {} until {}, {} ({}:{})", w.owner, w.expires, w.justification, w.file, w.line)
 }
 
-/// Decoded artifact texts, read once per run.
+/// The windows of an input's artifacts that its detected findings show: every target of every
+/// finding, read in one pass per artifact.
 #[derive(Default)]
-struct SourceCache {
-    texts: HashMap<PathBuf, Option<Arc<str>>>,
+struct Excerpts {
+    by_artifact: HashMap<String, (Arc<Excerpt>, HashMap<Target, usize>)>,
 }
 
-impl SourceCache {
-    /// An input's artifact text: from disk, or from inside a `.zip` bundle.
-    fn get_for(&mut self, input: &Input, rel: &str) -> Option<Arc<str>> {
-        match &input.bundle {
-            Some(b) if b.artifacts_dir().is_none() => self
-                .texts
-                .entry(input.path.join(rel))
-                .or_insert_with(|| {
-                    let bytes = b.artifact_bytes(rel).ok()?;
-                    if triage_collectors::text::looks_binary(&bytes[..bytes.len().min(8192)]) {
-                        return None;
-                    }
-                    Some(Arc::from(triage_collectors::text::decode(&bytes).text))
-                })
-                .clone(),
-            _ => self.get(input.artifact_path(rel)?),
+impl Excerpts {
+    fn read(input: &Input, findings: &[&Finding]) -> Excerpts {
+        let mut wanted: BTreeMap<&str, Vec<Target>> = BTreeMap::new();
+        for f in findings.iter().filter(|f| f.outcome == Outcome::Detected && f.waiver.is_none()) {
+            for src in f.evidence.iter().filter_map(|e| e.source.as_ref()) {
+                if let Some(t) = target_of(src) {
+                    wanted.entry(src.artifact.as_str()).or_default().push(t);
+                }
+            }
         }
+        let mut out = Excerpts::default();
+        for (artifact, mut targets) in wanted {
+            targets.sort();
+            targets.dedup();
+            let Some(mut reader) = input.open_artifact(artifact) else { continue };
+            // An artifact that cannot be read now is shown as notes, like one never found.
+            let Ok(Some(excerpt)) = Excerpt::read(artifact, &mut *reader, &targets) else { continue };
+            let index = targets.iter().enumerate().map(|(i, t)| (*t, i)).collect();
+            out.by_artifact.insert(artifact.to_owned(), (Arc::new(excerpt), index));
+        }
+        out
     }
 
-    fn get(&mut self, path: PathBuf) -> Option<Arc<str>> {
-        self.texts
-            .entry(path)
-            .or_insert_with_key(|p| {
-                let bytes = std::fs::read(p).ok()?;
-                if triage_collectors::text::looks_binary(&bytes[..bytes.len().min(8192)]) {
-                    return None;
-                }
-                Some(Arc::from(triage_collectors::text::decode(&bytes).text))
-            })
-            .clone()
+    /// The excerpt of `artifact` and the label range of `target` in it, when it was found.
+    fn label(&self, artifact: &str, target: Target) -> Option<(Arc<Excerpt>, std::ops::Range<usize>)> {
+        let (ex, index) = self.by_artifact.get(artifact)?;
+        let range = ex.labels.get(*index.get(&target)?)?.clone()?;
+        Some((ex.clone(), range))
+    }
+}
+
+/// What a provenance points at: its byte span, else its lines.
+fn target_of(src: &triage_engine::Source) -> Option<Target> {
+    match src.span {
+        Some([start, end]) => Some(Target::Span(start as usize, end as usize)),
+        None => {
+            let line = src.line?;
+            Some(Target::Lines(line, src.end_line.unwrap_or(line).max(line)))
+        }
+    }
+}
+
+/// An excerpt shared by the findings that cite it.
+#[derive(Debug, Clone)]
+struct Shared(Arc<Excerpt>);
+
+impl SourceCode for Shared {
+    fn read_span<'a>(
+        &'a self,
+        span: &SourceSpan,
+        context_lines_before: usize,
+        context_lines_after: usize,
+    ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
+        self.0.read_span(span, context_lines_before, context_lines_after)
     }
 }
 
@@ -323,7 +347,7 @@ struct FindingDiagnostic {
     code: String,
     message: String,
     severity: miette::Severity,
-    source: Option<NamedSource<Arc<str>>>,
+    source: Option<Shared>,
     labels: Vec<LabeledSpan>,
     related: Vec<FindingDiagnostic>,
 }
@@ -372,37 +396,23 @@ fn severity(s: Severity) -> miette::Severity {
     }
 }
 
-fn write_detected(
-    out: &mut impl Write,
-    ui: &Ui,
-    f: &Finding,
-    input: &Input,
-    sources: &mut SourceCache,
-) -> io::Result<()> {
+fn write_detected(out: &mut impl Write, ui: &Ui, f: &Finding, excerpts: &Excerpts) -> io::Result<()> {
     // Group located evidence by artifact, in order of first appearance.
-    let mut groups: Vec<(String, Arc<str>, Vec<LabeledSpan>)> = Vec::new();
+    let mut groups: Vec<(String, Arc<Excerpt>, Vec<LabeledSpan>)> = Vec::new();
     let mut notes: Vec<String> = Vec::new();
     for e in &f.evidence {
         let located = e.source.as_ref().and_then(|src| {
-            let text = sources.get_for(input, &src.artifact)?;
-            let range = match src.span {
-                Some([start, end]) => clamp_range(&text, start as usize, end as usize),
-                None => line_range(&text, src.line?, src.end_line)?,
-            };
-            Some((src.artifact.clone(), text, range))
+            let (excerpt, range) = excerpts.label(&src.artifact, target_of(src)?)?;
+            Some((src.artifact.clone(), excerpt, range))
         });
         match located {
-            Some((artifact, text, range)) => {
+            Some((artifact, excerpt, range)) => {
                 // A whole long record underlined, or a long multi-line element bracketed, is
-                // noise: point at its start instead; the context lines still show it.
-                let covered = &text[range.clone()];
-                let long_line = range.len() > LONG_LABEL && !covered.contains('\n');
-                let many_lines = covered.matches('\n').count() >= MANY_LINES;
-                let len = if long_line || many_lines { 0 } else { range.len() };
-                let label = LabeledSpan::new(Some(label_for(e)), range.start, len);
+                // noise: the excerpt points at its start instead (an empty range).
+                let label = LabeledSpan::new(Some(label_for(e)), range.start, range.len());
                 match groups.iter_mut().find(|g| g.0 == artifact) {
                     Some(g) => g.2.push(label),
-                    None => groups.push((artifact, text, vec![label])),
+                    None => groups.push((artifact, excerpt, vec![label])),
                 }
             }
             None => notes.push(note_for(e)),
@@ -417,16 +427,16 @@ fn write_detected(
         labels: Vec::new(),
         related: Vec::new(),
     };
-    if let Some((artifact, text, labels)) = groups.next() {
-        diag.source = Some(NamedSource::new(artifact, text));
+    if let Some((_, excerpt, labels)) = groups.next() {
+        diag.source = Some(Shared(excerpt));
         diag.labels = labels;
     }
-    for (artifact, text, labels) in groups {
+    for (artifact, excerpt, labels) in groups {
         diag.related.push(FindingDiagnostic {
             code: String::new(),
             message: format!("{} evidence in {artifact}", f.rule),
             severity: miette::Severity::Advice,
-            source: Some(NamedSource::new(artifact, text)),
+            source: Some(Shared(excerpt)),
             labels,
             related: Vec::new(),
         });
@@ -496,37 +506,6 @@ fn shorten(text: &str, max: usize) -> String {
         Some((i, _)) => format!("{}…", &text[..i]),
         None => text.to_owned(),
     }
-}
-
-/// A byte range clamped into `text` and onto character boundaries.
-fn clamp_range(text: &str, start: usize, end: usize) -> std::ops::Range<usize> {
-    let floor = |mut i: usize| {
-        i = i.min(text.len());
-        while !text.is_char_boundary(i) {
-            i -= 1;
-        }
-        i
-    };
-    let start = floor(start);
-    let end = floor(end.max(start));
-    start..end
-}
-
-/// The byte range of lines `line..=end_line` (1-based) without the final line break.
-fn line_range(text: &str, line: u64, end_line: Option<u64>) -> Option<std::ops::Range<usize>> {
-    let last = end_line.unwrap_or(line).max(line);
-    let mut start = None;
-    let mut end = None;
-    for (n, offset, content) in triage_collectors::text::lines_with_offsets(text) {
-        if n == line {
-            start = Some(offset);
-        }
-        if n == last {
-            end = Some(offset + content.len());
-            break;
-        }
-    }
-    Some(start?..end?)
 }
 
 /// `triage explain` in human form.
@@ -664,21 +643,6 @@ mod tests {
     fn long_texts_are_shortened_on_char_boundaries() {
         assert_eq!(shorten("abc", 3), "abc");
         assert_eq!(shorten("ééé", 2), "éé…");
-    }
-
-    #[test]
-    fn ranges_are_clamped_to_char_boundaries() {
-        let text = "aé b";
-        assert_eq!(clamp_range(text, 2, 99), 1..5);
-        assert_eq!(clamp_range(text, 4, 2), 4..4);
-    }
-
-    #[test]
-    fn line_ranges_cover_whole_lines_without_line_breaks() {
-        let text = "one\r\ntwo\r\nthree\n";
-        assert_eq!(line_range(text, 2, None), Some(5..8));
-        assert_eq!(line_range(text, 2, Some(3)), Some(5..15));
-        assert_eq!(line_range(text, 9, None), None);
     }
 
     #[test]

@@ -24,8 +24,12 @@
 //!   renamed into place: a half-written bundle never carries the final name.
 //! - **Untrusted on read.** [`open`] treats a bundle as hostile: entry names are checked
 //!   (no `..`, absolute paths, drive letters, backslashes, duplicates), links and encrypted entries
-//!   are refused, sizes and compression ratios are bounded ([`read::Limits`]) and checked while
-//!   decompressing, and every artifact is verified against the manifest's size and SHA-256.
+//!   are refused, sizes and compression ratios (per entry and over the whole archive) are bounded
+//!   ([`read::Limits`]) and checked while decompressing, and every artifact is verified against
+//!   the manifest's size and SHA-256 when it is collected: one mismatch refuses the bundle.
+//! - **Facts derived again.** `triage run` collects a bundle's artifacts again
+//!   ([`OpenedBundle::collect_facts`]); `facts.json` only supplies the facts of artifacts the
+//!   bundle does not carry, so a forged `facts.json` cannot change a finding.
 //!
 //! # Fact additions
 //!
@@ -78,6 +82,9 @@ pub enum BundleError {
     TooLarge { bundle: PathBuf, entry: String, reason: String },
     #[error("{bundle}: bundle format {found} is not supported (this triage reads format {FORMAT_VERSION})")]
     UnsupportedFormat { bundle: PathBuf, found: u32 },
+    /// An artifact whose size or SHA-256 differs from the manifest: the whole bundle is refused.
+    #[error("{bundle}: artifact {entry:?} refused: {reason}; the bundle is refused (it was altered after collection)")]
+    Tampered { bundle: PathBuf, entry: String, reason: String },
     #[error("{bundle}: no artifact {entry:?} in this bundle")]
     NoSuchArtifact { bundle: PathBuf, entry: String },
     #[error("{path}: already exists; remove it or choose another name")]

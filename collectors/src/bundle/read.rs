@@ -1,18 +1,35 @@
 //! Reading a bundle that may come from anyone: every name, size, link and hash is checked before
 //! anything is trusted (see the module docs of [`super`] for the list), and each refusal is a
 //! [`BundleError`] naming the bundle and the entry.
+//!
+//! - **Bounded**: entry count, each entry's size, the total uncompressed size, the compression
+//!   ratio of each large entry *and of the whole archive* (many entries just under the per-entry
+//!   floor are one bomb), `manifest.json` and `facts.json` sizes ([`Limits`]). Time is linear in
+//!   the entries (sets, not scans; the archive is opened once per pass).
+//! - **Verified**: [`OpenedBundle::collect_facts`] checks every artifact against the manifest's
+//!   size and SHA-256 while reading it; one mismatch refuses the whole bundle
+//!   ([`BundleError::Tampered`]): its other artifacts were shipped under the same manifest, and
+//!   findings made without the altered one would silently lack its evidence.
+//! - **Derived, not trusted**: the facts of a bundle's artifacts are collected from the artifacts
+//!   again; `facts.json` only supplies the facts of artifacts the bundle does not carry (captures
+//!   left out by redaction), so a forged `facts.json` cannot change a finding about an artifact
+//!   that is in the bundle. The collection time and host come from the manifest.
+//! - **No leftovers**: a `.zip` bundle's artifacts are extracted into a [`ScratchDir`], removed
+//!   when collection ends, however it ends (interrupts included, see [`crate::scratch`]).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs::File;
-use std::io::Read;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
-use triage_facts::{Collector, Fact, FactMap, ScanPlan};
+use sha2::{Digest, Sha256};
+use triage_facts::{Collector, Fact, FactMap, Provenance, ScanPlan, Timestamp, Value};
 
 use super::manifest::Manifest;
-use super::write::plan_digest;
-use super::{check_entry_name, sha256_hex, BundleError, ARTIFACTS_DIR, FACTS, FORMAT_VERSION, MANIFEST};
-use crate::discover::{collect_path, DiscoverOptions};
+use super::{check_entry_name, hex, sha256_hex, BundleError, ARTIFACTS_DIR, FACTS, FORMAT_VERSION, MANIFEST};
+use crate::discover::{collect_files, DiscoverOptions};
+use crate::scratch::ScratchDir;
 
 /// Bounds on what a bundle may hold. The defaults fit any real server's logs with room to spare
 /// and stop archive bombs long before memory or disk suffer.
@@ -22,14 +39,18 @@ pub struct Limits {
     pub max_entries: usize,
     /// Uncompressed size of one entry.
     pub max_entry_size: u64,
-    /// Uncompressed size of all entries together.
+    /// Uncompressed size of all entries together (also what extracting a `.zip` may write).
     pub max_total_size: u64,
-    /// Largest uncompressed/compressed ratio for entries over [`Limits::ratio_floor`] bytes.
+    /// Largest uncompressed/compressed ratio for entries over [`Limits::ratio_floor`] bytes, and
+    /// for the whole archive (all entries against the archive's size) once they total more.
     pub max_ratio: u64,
     /// Entries smaller than this are not ratio-checked (tiny files compress very well).
     pub ratio_floor: u64,
     /// `manifest.json` size.
     pub max_manifest_size: u64,
+    /// `facts.json` size. It is parsed into memory (about 35 bytes per byte for a list of small
+    /// numbers, the worst case), so it is kept far below [`Limits::max_entry_size`].
+    pub max_facts_size: u64,
 }
 
 impl Default for Limits {
@@ -37,10 +58,11 @@ impl Default for Limits {
         Limits {
             max_entries: 100_000,
             max_entry_size: 4 << 30,
-            max_total_size: 16 << 30,
+            max_total_size: 8 << 30,
             max_ratio: 200,
             ratio_floor: 1 << 20,
             max_manifest_size: 64 << 20,
+            max_facts_size: 32 << 20,
         }
     }
 }
@@ -158,6 +180,7 @@ fn read_limited(bundle: &Path, entry: &str, r: &mut dyn Read, limit: u64) -> Res
 
 fn read_folder(root: &Path, limits: &Limits) -> Result<(Vec<u8>, Vec<u8>), BundleError> {
     let mut count = 0usize;
+    let mut total = 0u64;
     for entry in walkdir::WalkDir::new(root).follow_links(false).min_depth(1) {
         let entry = entry.map_err(|e| BundleError::io(e.path().unwrap_or(root).to_path_buf(), e.into()))?;
         count += 1;
@@ -173,6 +196,16 @@ fn read_folder(root: &Path, limits: &Limits) -> Result<(Vec<u8>, Vec<u8>), Bundl
         if !(entry.file_type().is_file() || entry.file_type().is_dir()) {
             return Err(unsafe_entry(root, &name, "not a regular file or folder"));
         }
+        if entry.file_type().is_file() {
+            total = total.saturating_add(entry.metadata().map_or(0, |m| m.len()));
+            if total > limits.max_total_size {
+                return Err(too_large(
+                    root,
+                    &name,
+                    format!("files total more than {} bytes", limits.max_total_size),
+                ));
+            }
+        }
     }
     let read = |name: &str, limit: u64| -> Result<Vec<u8>, BundleError> {
         let p = root.join(name);
@@ -185,7 +218,7 @@ fn read_folder(root: &Path, limits: &Limits) -> Result<(Vec<u8>, Vec<u8>), Bundl
         read_limited(root, name, &mut f, limit)
     };
     let manifest = read(MANIFEST, limits.max_manifest_size)?;
-    let facts = read(FACTS, limits.max_entry_size)?;
+    let facts = read(FACTS, limits.max_facts_size.min(limits.max_entry_size))?;
     Ok((manifest, facts))
 }
 
@@ -267,6 +300,18 @@ fn read_zip(path: &Path, limits: &Limits) -> Result<(Vec<u8>, Vec<u8>), BundleEr
             ));
         }
     }
+    let archive_size = std::fs::metadata(path).map_err(|e| BundleError::io(path, e))?.len().max(1);
+    if total > limits.ratio_floor && total / archive_size > limits.max_ratio {
+        return Err(too_large(
+            path,
+            "",
+            format!(
+                "entries total {total} bytes uncompressed from an archive of {archive_size} bytes: ratio {}:1 is above {}:1 (a zip bomb?)",
+                total / archive_size,
+                limits.max_ratio
+            ),
+        ));
+    }
     if z.has_overlapping_files().map_err(|e| corrupt(path, e.to_string()))? {
         return Err(corrupt(path, "entries overlap in the archive (a zip bomb?)"));
     }
@@ -287,8 +332,19 @@ fn read_zip(path: &Path, limits: &Limits) -> Result<(Vec<u8>, Vec<u8>), BundleEr
             .unwrap_or_default(),
         Err(_) => BTreeSet::new(),
     };
+    // Every folder above a listed artifact, once: a scan of the list per entry was quadratic.
+    let mut listed_dirs: BTreeSet<&str> = BTreeSet::new();
+    for l in &listed {
+        let mut at = l.len();
+        while let Some(slash) = l[..at].rfind('/') {
+            if !listed_dirs.insert(&l[..slash]) {
+                break;
+            }
+            at = slash;
+        }
+    }
     for n in &names {
-        let is_dir_of_listed = listed.iter().any(|l| l.starts_with(&format!("{n}/")));
+        let is_dir_of_listed = listed_dirs.contains(n.as_str());
         if n != MANIFEST && n != FACTS && !listed.contains(n) && !is_dir_of_listed && n != ARTIFACTS_DIR {
             return Err(unsafe_entry(path, n, "not listed in the manifest"));
         }
@@ -296,7 +352,7 @@ fn read_zip(path: &Path, limits: &Limits) -> Result<(Vec<u8>, Vec<u8>), BundleEr
     if !names.contains(FACTS) {
         return Err(corrupt(path, format!("no {FACTS}")));
     }
-    let facts = read_zip_entry(&mut z, path, FACTS, limits.max_entry_size)?;
+    let facts = read_zip_entry(&mut z, path, FACTS, limits.max_facts_size.min(limits.max_entry_size))?;
     Ok((manifest, facts))
 }
 
@@ -386,68 +442,224 @@ impl OpenedBundle {
         Ok(())
     }
 
-    /// Whether the stored facts were collected with `plan` (or `plan` asks for nothing), so a run
-    /// with it can use them as they are.
-    pub fn facts_are_current(&self, plan: Option<&ScanPlan>) -> bool {
-        match plan.filter(|p| !p.is_empty()) {
-            None => true,
-            Some(plan) => self.manifest.scan_plan_sha256.as_deref() == Some(plan_digest(plan).as_str()),
-        }
-    }
-
-    /// The fact map for a run with `plan`: the stored facts when they were collected with the
-    /// same plan (or `plan` is empty), otherwise the stored facts with the plan-dependent parts
-    /// (`signals`, `signals_truncated`, and log kinds the stored facts lack) re-collected from
-    /// the artifacts. Facts of artifacts left out by redaction are kept as stored.
-    pub fn facts_for(
+    /// The input's facts: every artifact verified against the manifest (size and SHA-256) and
+    /// collected again with `plan`; then the manifest's collection time, host and errors, and from
+    /// `facts.json` only the facts of artifacts the bundle does not carry (redaction's omitted
+    /// captures). A mismatch refuses the bundle ([`BundleError::Tampered`]).
+    pub fn collect_facts(
         &self,
         collectors: &[&dyn Collector],
         plan: Option<&ScanPlan>,
     ) -> Result<FactMap, BundleError> {
-        let Some(plan) = plan.filter(|p| !p.is_empty()) else { return Ok(self.facts.clone()) };
-        if self.manifest.scan_plan_sha256.as_deref() == Some(plan_digest(plan).as_str()) {
-            return Ok(self.facts.clone());
-        }
+        let rels: Vec<String> = self.manifest.artifacts.iter().map(|a| a.path.clone()).collect();
         let discover = DiscoverOptions::default();
-        let (fresh, tmp) = match self.artifacts_dir() {
-            Some(dir) if dir.is_dir() => (collect_path(&dir, collectors, Some(plan), &discover), None),
-            _ => {
-                let tmp = std::env::temp_dir().join(format!(
-                    "triage-bundle-{}-{}",
-                    std::process::id(),
-                    sha256_hex(self.path.to_string_lossy().as_bytes()).get(..12).unwrap_or("x")
-                ));
-                let _ = std::fs::remove_dir_all(&tmp);
-                if self.manifest.artifacts.is_empty() {
-                    return Ok(self.facts.clone());
+        let collected = match self.store {
+            Store::Folder => {
+                let dir = self.path.join(ARTIFACTS_DIR);
+                for a in &self.manifest.artifacts {
+                    let entry = format!("{ARTIFACTS_DIR}/{}", a.path);
+                    let p = crate::discover::resolve_inside(&dir, &a.path)
+                        .map_err(|e| unsafe_entry(&self.path, &entry, e.to_string()))?;
+                    let mut f = File::open(&p).map_err(|e| BundleError::io(&p, e))?;
+                    self.verify_stream(&entry, a.size, &a.sha256, &mut f, &mut std::io::sink())?;
                 }
-                self.extract_artifacts(&tmp)?;
-                (collect_path(&tmp, collectors, Some(plan), &discover), Some(tmp))
+                collect_files(&dir, &rels, collectors, plan, &discover)
+            }
+            Store::Zip => {
+                let scratch =
+                    ScratchDir::new("bundle").map_err(|e| BundleError::io(std::env::temp_dir(), e))?;
+                let mut z = open_archive(&self.path)?;
+                for a in &self.manifest.artifacts {
+                    let entry = format!("{ARTIFACTS_DIR}/{}", a.path);
+                    let dest = scratch.path().join(&a.path);
+                    if let Some(d) = dest.parent() {
+                        std::fs::create_dir_all(d).map_err(|e| BundleError::io(d, e))?;
+                    }
+                    let mut out = File::create(&dest).map_err(|e| BundleError::io(&dest, e))?;
+                    let mut e =
+                        z.by_name(&entry).map_err(|e| corrupt(&self.path, format!("{entry}: {e}")))?;
+                    self.verify_stream(&entry, a.size, &a.sha256, &mut e, &mut out)?;
+                }
+                // The scratch folder goes away here, on every path out of this block.
+                collect_files(scratch.path(), &rels, collectors, plan, &discover)
             }
         };
-        if let Some(t) = tmp {
-            let _ = std::fs::remove_dir_all(t);
-        }
-        let fresh = fresh.map_err(|e| BundleError::io(&self.path, e))?;
-        let mut facts = self.facts.clone();
-        for ns in ["signals", "signals_truncated"] {
-            match fresh.facts.root.get(ns) {
-                Some(f) => {
-                    facts.root.insert(ns.to_owned(), f.clone());
-                }
-                None => {
-                    facts.root.remove(ns);
-                }
+        let mut facts = collected.facts;
+        let src = Arc::new(Provenance::new("", "bundle"));
+        let mut extra = FactMap::new();
+        match Timestamp::parse_rfc3339(&self.manifest.collected_at) {
+            Some(t) => extra.insert(&["collection", "collected_at"], Fact::with_source(t, src.clone())),
+            None => {
+                return Err(corrupt(
+                    &self.path,
+                    format!(
+                        "{MANIFEST}: collected_at {:?} is not an RFC 3339 time",
+                        self.manifest.collected_at
+                    ),
+                ))
             }
         }
-        if let Some(logs) = fresh.facts.root.get("logs").and_then(Fact::as_map) {
-            let stored = facts.root.entry("logs".to_owned()).or_insert_with(Fact::map);
-            if let Some(m) = stored.as_map_mut() {
-                for (k, v) in logs {
-                    m.entry(k.clone()).or_insert_with(|| v.clone());
-                }
-            }
+        extra.insert(&["collection", "host"], Fact::with_source(self.manifest.host.as_str(), src.clone()));
+        extra.insert(
+            &["collection", "bundle_format"],
+            Fact::with_source(i64::from(FORMAT_VERSION), src.clone()),
+        );
+        // The manifest's own errors (sources missing on the host, failed commands), once each.
+        let fresh: BTreeSet<String> = match facts.get("collection.errors").map(|f| &f.value) {
+            Some(Value::List(l)) => l.iter().filter_map(|f| f.value.as_str().map(str::to_owned)).collect(),
+            _ => BTreeSet::new(),
+        };
+        let manifest_errors: Vec<Fact> = self
+            .manifest
+            .errors
+            .iter()
+            .map(ToString::to_string)
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .filter(|e| !fresh.contains(e))
+            .map(|e| Fact::with_source(e, src.clone()))
+            .collect();
+        if !manifest_errors.is_empty() {
+            extra.insert(&["collection", "errors"], Fact::new(manifest_errors));
+        }
+        facts.merge(extra);
+        let carried: BTreeSet<&str> = self.manifest.artifacts.iter().map(|a| a.path.as_str()).collect();
+        let omitted: BTreeSet<&str> = self
+            .manifest
+            .redaction
+            .iter()
+            .flat_map(|r| r.omitted.iter().map(String::as_str))
+            .filter(|p| !carried.contains(p))
+            .collect();
+        if !omitted.is_empty() {
+            facts.merge(facts_of(&self.facts, &omitted));
         }
         Ok(facts)
     }
+
+    /// Copies `r` to `out`, at most the recorded `size` (+1 to see more), and checks size and hash.
+    fn verify_stream(
+        &self,
+        entry: &str,
+        size: u64,
+        sha256: &str,
+        r: &mut dyn Read,
+        out: &mut dyn Write,
+    ) -> Result<(), BundleError> {
+        let mut h = Sha256::new();
+        let mut n = 0u64;
+        let mut buf = vec![0u8; 1 << 16];
+        let mut limited = r.take(size.min(self.limits.max_entry_size).saturating_add(1));
+        loop {
+            let got = limited.read(&mut buf).map_err(|e| corrupt(&self.path, format!("{entry}: {e}")))?;
+            if got == 0 {
+                break;
+            }
+            h.update(&buf[..got]);
+            n += got as u64;
+            out.write_all(&buf[..got]).map_err(|e| BundleError::io(std::env::temp_dir(), e))?;
+        }
+        if n != size {
+            let found = if n > size { format!("more than {size}") } else { n.to_string() };
+            return Err(tampered(&self.path, entry, format!("{found} bytes, the manifest says {size}")));
+        }
+        let got = hex(&h.finalize());
+        if got != sha256 {
+            return Err(tampered(
+                &self.path,
+                entry,
+                format!("SHA-256 {got} does not match the manifest's {sha256}"),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Opens the artifact at `rel` (a manifest path) for reading, without reading it whole: the
+    /// snippets of a report come through here. A folder bundle's file must be a regular file
+    /// inside its `artifacts/` (no link followed out of it); a `.zip`'s entry is decompressed
+    /// as it is read, at most its recorded size.
+    pub fn open_artifact(&self, rel: &str) -> Result<Box<dyn Read + Send>, BundleError> {
+        let rec = self.manifest.artifact(rel).ok_or_else(|| BundleError::NoSuchArtifact {
+            bundle: self.path.clone(),
+            entry: rel.to_owned(),
+        })?;
+        let entry = format!("{ARTIFACTS_DIR}/{rel}");
+        match self.store {
+            Store::Folder => {
+                let p = crate::discover::resolve_inside(&self.path.join(ARTIFACTS_DIR), rel)
+                    .map_err(|e| unsafe_entry(&self.path, &entry, e.to_string()))?;
+                let f = File::open(&p).map_err(|e| BundleError::io(&p, e))?;
+                Ok(Box::new(f.take(rec.size)))
+            }
+            Store::Zip => {
+                let mut z = open_archive(&self.path)?;
+                let (start, compressed, method) = {
+                    let i = z
+                        .index_for_name(&entry)
+                        .ok_or_else(|| corrupt(&self.path, format!("no {entry} in the archive")))?;
+                    let e = z.by_index_raw(i).map_err(|e| corrupt(&self.path, format!("{entry}: {e}")))?;
+                    let start = e
+                        .data_start()
+                        .ok_or_else(|| corrupt(&self.path, format!("{entry}: no data offset")))?;
+                    (start, e.compressed_size(), e.compression())
+                };
+                // An owned stream over the entry's bytes: the archive's own readers borrow it.
+                let mut f = File::open(&self.path).map_err(|e| BundleError::io(&self.path, e))?;
+                std::io::Seek::seek(&mut f, std::io::SeekFrom::Start(start))
+                    .map_err(|e| BundleError::io(&self.path, e))?;
+                let raw = f.take(compressed);
+                let r: Box<dyn Read + Send> = match method {
+                    zip::CompressionMethod::Stored => Box::new(raw),
+                    zip::CompressionMethod::Deflated => Box::new(flate2::read::DeflateDecoder::new(raw)),
+                    other => {
+                        return Err(corrupt(
+                            &self.path,
+                            format!("{entry}: compression {other:?} is not supported"),
+                        ))
+                    }
+                };
+                Ok(Box::new(r.take(rec.size)))
+            }
+        }
+    }
+}
+
+/// The facts of `stored` whose provenance names one of `artifacts` (with their enclosing maps).
+fn facts_of(stored: &FactMap, artifacts: &BTreeSet<&str>) -> FactMap {
+    fn keep(f: &Fact, artifacts: &BTreeSet<&str>) -> Option<Fact> {
+        if f.source.as_ref().is_some_and(|s| artifacts.contains(s.artifact.as_str())) {
+            return Some(f.clone());
+        }
+        match &f.value {
+            Value::Map(m) => {
+                let kept: BTreeMap<String, Fact> =
+                    m.iter().filter_map(|(k, v)| keep(v, artifacts).map(|v| (k.clone(), v))).collect();
+                (!kept.is_empty()).then(|| Fact { value: Value::Map(kept), source: f.source.clone() })
+            }
+            Value::List(l) => {
+                let kept: Vec<Fact> = l.iter().filter_map(|v| keep(v, artifacts)).collect();
+                (!kept.is_empty()).then(|| Fact { value: Value::List(kept), source: f.source.clone() })
+            }
+            _ => None,
+        }
+    }
+    let mut out = FactMap::new();
+    for (k, v) in &stored.root {
+        if let Some(v) = keep(v, artifacts) {
+            out.root.insert(k.clone(), v);
+        }
+    }
+    // Their summaries under `collection.artifacts` (written with no artifact provenance).
+    if let Some(Value::Map(m)) = stored.get("collection.artifacts").map(|f| &f.value) {
+        for a in artifacts {
+            if let Some(f) = m.get(*a) {
+                out.insert(&["collection", "artifacts", a], f.clone());
+            }
+        }
+    }
+    out
+}
+
+fn tampered(bundle: &Path, entry: &str, reason: String) -> BundleError {
+    BundleError::Tampered { bundle: bundle.to_path_buf(), entry: entry.to_owned(), reason }
 }

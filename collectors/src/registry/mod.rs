@@ -47,6 +47,11 @@
 //! valid UTF-8 is read as Windows-1252 (an ANSI `REGEDIT4` file); the summary then says
 //! `windows-1252` and spans are offsets into that decoding.
 //!
+//! Limits (Windows' own): a key path deeper than [`MAX_KEY_DEPTH`] segments or with a key name
+//! over [`MAX_KEY_NAME`] characters is a collection error naming the limit, and its values are
+//! skipped; a value name over [`MAX_VALUE_NAME`] characters or data over [`MAX_VALUE_DATA`] bytes
+//! likewise skips that value. The rest of the file is read.
+//!
 //! Provenance: every value fact has the artifact, collector `registry`, `line` (its first line),
 //! `end_line` when continued, `span` (bytes of the decoded text, from the name to the end of the
 //! data) and `key` = `<key path>\<value name>`. A key's map has the line and span of the first

@@ -316,4 +316,33 @@ mod tests {
         verify(b"x", &s, &[TrustedKey::from_file(&pk).expect("pub")], "d").expect("verifies");
         assert!(generate_keypair(dir.path(), "enc", None).is_err(), "refuses to overwrite");
     }
+
+    #[test]
+    fn trusted_keys_are_capped_and_each_bad_file_reported() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (_, pk) = generate_keypair(dir.path(), "a-good", None).expect("keygen");
+        std::fs::copy(&pk, dir.path().join("a-copy.pub")).expect("copy");
+        for i in 0..MAX_TRUSTED_KEYS {
+            std::fs::write(dir.path().join(format!("z{i:04}.pub")), "garbage").expect("write");
+        }
+        let keys = load_trusted_keys(dir.path()).expect("loads");
+        assert_eq!(keys.keys.len(), 1, "the good key still loads");
+        // One line for the cap, one for the copy, one per garbage file read before the cap.
+        assert_eq!(keys.problems.len(), 1 + 1 + (MAX_TRUSTED_KEYS - 2));
+        assert!(
+            keys.problems[0].contains(&format!(
+                "{} key files, more than the limit of {MAX_TRUSTED_KEYS}",
+                MAX_TRUSTED_KEYS + 2
+            )),
+            "{}",
+            keys.problems[0]
+        );
+        let id = &keys.keys[0].id;
+        let good = dir.path().join("a-good.pub");
+        assert_eq!(
+            keys.problems[1],
+            format!("trusted key {} ignored: key {id} is already trusted as a-copy.pub", good.display())
+        );
+        assert_eq!(keys.keys[0].name, "a-copy.pub", "the first file by name wins");
+    }
 }
