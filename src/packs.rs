@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use triage_engine::pack::limits;
 use triage_engine::{Evaluator, Level, Pack, PackDiagnostic, SourceFile};
 use triage_facts::ScanPlan;
 
@@ -48,34 +49,99 @@ pub fn embedded_sources() -> Vec<(PackOrigin, Vec<SourceFile>)> {
 }
 
 /// Reads a pack folder's source files: `pack.toml` and `rules/**/*.toml`, sorted by name.
+///
+/// Bounded by the engine's pack limits (`triage_engine::pack::limits`): only regular files are
+/// read (a link is followed only to a regular file), each at most one byte past the per-file
+/// limit, no more files once the pack is past its file count or byte limit. What was read is
+/// enough for the loader to refuse the pack with `pack::too-large`, and memory stays bounded.
 pub fn read_pack_dir(dir: &Path) -> Result<Vec<SourceFile>, Failure> {
     let manifest = dir.join("pack.toml");
-    let text = std::fs::read_to_string(&manifest).map_err(|e| {
+    let mut budget = Budget::default();
+    let text = read_limited(&manifest, &mut budget).map_err(|e| {
         let what = if dir.is_dir() { "cannot read its pack.toml" } else { "not a pack folder" };
         Failure::Message(miette::miette!("{}: {what}: {e}", dir.display()))
     })?;
     let mut files = vec![SourceFile::new("pack.toml", text)];
     let mut more = Vec::new();
-    collect_toml(&dir.join("rules"), "rules", &mut more)?;
+    collect_toml(&dir.join("rules"), "rules", &mut more, &mut budget, 0)?;
     more.sort_by(|a, b| a.name.cmp(&b.name));
     files.extend(more);
     Ok(files)
 }
 
-fn collect_toml(dir: &Path, rel: &str, out: &mut Vec<SourceFile>) -> Result<(), Failure> {
+/// Files and bytes read so far for one pack.
+#[derive(Default)]
+struct Budget {
+    files: usize,
+    bytes: usize,
+}
+
+impl Budget {
+    fn exhausted(&self) -> bool {
+        self.files > limits::MAX_FILES || self.bytes > limits::MAX_PACK_BYTES
+    }
+}
+
+/// Reads a regular file, at most one byte past [`limits::MAX_FILE_BYTES`].
+fn read_limited(path: &Path, budget: &mut Budget) -> std::io::Result<String> {
+    use std::io::Read;
+    let meta = std::fs::metadata(path)?;
+    if !meta.is_file() {
+        return Err(std::io::Error::other("not a regular file"));
+    }
+    let mut buf = Vec::new();
+    std::fs::File::open(path)?.take(limits::MAX_FILE_BYTES as u64 + 1).read_to_end(&mut buf)?;
+    budget.files += 1;
+    budget.bytes += buf.len();
+    match String::from_utf8(buf) {
+        Ok(s) => Ok(s),
+        // Cut at the limit inside a character: the loader refuses the file for its size anyway.
+        Err(e) if e.as_bytes().len() > limits::MAX_FILE_BYTES => {
+            Ok(String::from_utf8_lossy(e.as_bytes()).into_owned())
+        }
+        Err(_) => {
+            Err(std::io::Error::new(std::io::ErrorKind::InvalidData, "stream did not contain valid UTF-8"))
+        }
+    }
+}
+
+/// Folders below `rules/` deeper than this are not read.
+const MAX_DIR_DEPTH: usize = 16;
+
+fn collect_toml(
+    dir: &Path,
+    rel: &str,
+    out: &mut Vec<SourceFile>,
+    budget: &mut Budget,
+    depth: usize,
+) -> Result<(), Failure> {
     let entries = match std::fs::read_dir(dir) {
         Ok(e) => e,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
         Err(e) => return Err(Failure::Message(miette::miette!("{}: {e}", dir.display()))),
     };
+    // In name order, so which files are read before a limit is reached does not depend on the
+    // file system.
+    let mut entries: Vec<_> = entries
+        .collect::<Result<_, _>>()
+        .map_err(|e| Failure::Message(miette::miette!("{}: {e}", dir.display())))?;
+    entries.sort_by_key(|e| e.file_name());
     for entry in entries {
-        let entry = entry.map_err(|e| Failure::Message(miette::miette!("{}: {e}", dir.display())))?;
+        if budget.exhausted() {
+            return Ok(());
+        }
         let path = entry.path();
         let name = entry.file_name().to_string_lossy().into_owned();
         if path.is_dir() {
-            collect_toml(&path, &format!("{rel}/{name}"), out)?;
+            if depth >= MAX_DIR_DEPTH {
+                return Err(Failure::Message(miette::miette!(
+                    "{}: folders nested more than {MAX_DIR_DEPTH} deep under rules/",
+                    path.display()
+                )));
+            }
+            collect_toml(&path, &format!("{rel}/{name}"), out, budget, depth + 1)?;
         } else if name.ends_with(".toml") {
-            let text = std::fs::read_to_string(&path)
+            let text = read_limited(&path, budget)
                 .map_err(|e| Failure::Message(miette::miette!("{}: {e}", path.display())))?;
             out.push(SourceFile::new(format!("{rel}/{name}"), text));
         }

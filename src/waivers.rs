@@ -98,6 +98,9 @@ impl Waivable for Item<'_> {
     fn rule_id(&self) -> &str {
         &self.finding.rule
     }
+    fn pack_id(&self) -> &str {
+        &self.finding.pack
+    }
     fn input(&self) -> &str {
         &self.finding.input
     }

@@ -163,7 +163,7 @@ fn scan(path: &Path) {
         };
         let dropped = out
             .facts
-            .get_segments(&["signals_truncated", id.as_str()])
+            .get_segments(&["signals_truncated", id.as_str(), "SoftwareDistribution.log"])
             .and_then(|f| f.value.as_int())
             .unwrap_or(0);
         total += n;

@@ -4,9 +4,11 @@
 //!
 //! - Files are visited in path order; symbolic links are followed only when their target lies
 //!   inside the input root (a link leading out of it is a collection error, never read).
-//! - Each collector bids on a file from its name and first bytes ([`Recognition`]); pack-defined
-//!   log kinds (`ScanPlan.log_kinds`) bid for the `custom-log` collector by file-name glob, after
-//!   the built-in collectors (a built-in collector's equal bid wins).
+//! - Each built-in collector bids on a file from its name and first bytes ([`Recognition`]) and
+//!   the best bidder reads it. Besides, every pack-defined log kind (`ScanPlan.log_kinds`) whose
+//!   file-name globs match the file reads it too (collector `custom-log`, all such kinds in one
+//!   pass): a pack's kinds add readers, they never take a file from a built-in collector or from
+//!   another pack's kinds. A file only pack kinds read is listed with collector `custom-log`.
 //! - A file larger than [`DiscoverOptions::max_file_size`] is an error for every collector that
 //!   reads whole files; the streaming log collectors read any size.
 //! - [`DiscoverOptions::progress`] is called with (bytes done, bytes total) over all files, as
@@ -319,20 +321,42 @@ fn collect_one(
         None
     };
     let artifact = Artifact { rel_path: rel, path, head: &head, size };
-    // A pack's log kind claims files by name, after the built-in collectors.
-    let custom: Option<(Recognition, &dyn Collector)> = ctx
-        .plan
-        .filter(|p| crate::logs::CustomLog::kind_for(p, rel).is_some())
-        .map(|_| (Recognition::ByNameAndContent, &crate::logs::CustomLog as &dyn Collector));
+    // Packs' log kinds read every file their globs match, each for its own pack, in one pass
+    // for all of them: beside the built-in collector that claims the file, never instead of it
+    // (so no pack can take a file from the built-in collectors or from another pack).
+    let kinds = ctx.plan.is_some_and(|p| crate::logs::CustomLog::kinds_for(p, rel).next().is_some());
     let best = collectors
         .iter()
+        .filter(|c| c.info().name != crate::logs::custom::COLLECTOR)
         .map(|c| (c.recognise(&artifact), *c))
-        .chain(custom)
         .filter(|(r, _)| *r > Recognition::No)
         .fold(None::<(Recognition, &dyn Collector)>, |best, cur| match best {
             Some(b) if b.0 >= cur.0 => Some(b),
             _ => Some(cur),
         });
+    let best = match best {
+        Some(b) => {
+            if kinds {
+                let custom = &crate::logs::CustomLog;
+                let name = custom.info().name;
+                match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    custom.collect(&artifact, ctx)
+                })) {
+                    Ok(output) => {
+                        merge_facts(out, rel, name, output.facts);
+                        out.errors.extend(output.errors);
+                    }
+                    Err(_) => out.errors.push(CollectionError::new(
+                        rel,
+                        name,
+                        "collector failed unexpectedly (internal error)",
+                    )),
+                }
+            }
+            Some(b)
+        }
+        None => kinds.then_some((Recognition::ByNameAndContent, &crate::logs::CustomLog as &dyn Collector)),
+    };
     let Some((_, collector)) = best else {
         out.artifacts.push(ArtifactSummary {
             path: rel.to_owned(),
@@ -367,27 +391,7 @@ fn collect_one(
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| collector.collect(&artifact, ctx)));
     match result {
         Ok(output) => {
-            for c in out.facts.merge(output.facts) {
-                let mut e = CollectionError::new(
-                    rel,
-                    name,
-                    format!(
-                        "conflicting value for {}: kept {} from {}, ignored {}",
-                        c.path.join(" › "),
-                        c.kept.value,
-                        c.kept
-                            .source
-                            .as_ref()
-                            .map(|s| s.to_string())
-                            .unwrap_or_else(|| "an earlier artifact".into()),
-                        c.other.value
-                    ),
-                );
-                if let Some(line) = c.other.source.as_ref().and_then(|s| s.line) {
-                    e = e.at_line(line);
-                }
-                out.errors.push(e);
-            }
+            merge_facts(out, rel, name, output.facts);
             out.errors.extend(output.errors);
             out.artifacts.push(ArtifactSummary {
                 path: rel.to_owned(),
@@ -415,6 +419,27 @@ fn collect_one(
                 reason: None,
             });
         }
+    }
+}
+
+/// Merges one collector's facts into the input's; a conflict is a collection error.
+fn merge_facts(out: &mut Collected, rel: &str, name: &str, facts: FactMap) {
+    for c in out.facts.merge(facts) {
+        let mut e = CollectionError::new(
+            rel,
+            name,
+            format!(
+                "conflicting value for {}: kept {} from {}, ignored {}",
+                c.path.join(" › "),
+                c.kept.value,
+                c.kept.source.as_ref().map(|s| s.to_string()).unwrap_or_else(|| "an earlier artifact".into()),
+                c.other.value
+            ),
+        );
+        if let Some(line) = c.other.source.as_ref().and_then(|s| s.line) {
+            e = e.at_line(line);
+        }
+        out.errors.push(e);
     }
 }
 

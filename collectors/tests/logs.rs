@@ -430,7 +430,10 @@ fn max_matches_caps_and_counts_the_rest() {
     sig.max_matches = 3;
     let out = scan(text.as_bytes(), "sd.log", &Format::Wsus, &plan(vec![sig]));
     assert_eq!(list(&out, &["signals", "p/r"]).len(), 3);
-    assert_eq!(out.facts.get_segments(&["signals_truncated", "p/r"]).map(|f| &f.value), Some(&Value::Int(7)));
+    assert_eq!(
+        out.facts.get_segments(&["signals_truncated", "p/r", "sd.log"]).map(|f| &f.value),
+        Some(&Value::Int(7))
+    );
 }
 
 #[test]

@@ -84,21 +84,24 @@ pub fn load_pack(files: Vec<SourceFile>, evaluator: &Evaluator) -> LoadResult {
 
 /// The scan plan for a set of loaded packs: every signal (as `<pack id>/<signal name>`) and
 /// every pack-defined log kind, sorted for determinism.
+///
+/// A pack's log kinds are its own: each is planned as `<pack id>/<kind>`, and the pack's
+/// signals on it name it so, so two packs may both define `[log_kinds.x]` (each gets its own
+/// kind, facts under `logs.<pack id>/x`) and a pack's signals only ever see its own kinds and
+/// the built-in ones (`wsus`, `configmgr`).
 pub fn scan_plan<'a>(packs: impl IntoIterator<Item = &'a Pack>) -> ScanPlan {
     let mut plan = ScanPlan::default();
     for p in packs {
         for s in &p.signals {
             plan.signals.push(triage_facts::SignalSpec {
                 id: p.signal_id(s),
-                log: s.log.clone(),
+                log: p.log_kind_id(&s.log),
                 pattern: s.pattern.clone(),
                 max_matches: s.max_matches,
             });
         }
         for k in &p.log_kinds {
-            if !plan.log_kinds.iter().any(|l| l.name == k.name) {
-                plan.log_kinds.push(k.clone());
-            }
+            plan.log_kinds.push(triage_facts::LogKindSpec { name: p.log_kind_id(&k.name), ..k.clone() });
         }
     }
     plan.signals.sort_by(|a, b| a.id.cmp(&b.id));

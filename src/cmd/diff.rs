@@ -172,6 +172,10 @@ fn write_human(out: &mut Out, d: &Diff, before: &Path, after: &Path) -> std::io:
         ("changed", &d.changed),
         ("still detected", &d.still_detected),
     ];
+    // With several packs, rules are named `pack/RULE`: two packs may use the same ID.
+    let mut packs: Vec<&str> = groups.iter().flat_map(|(_, l)| l.iter().map(|c| c.pack.as_str())).collect();
+    packs.sort_unstable();
+    packs.dedup();
     for (label, list) in groups {
         if list.is_empty() {
             continue;
@@ -181,7 +185,7 @@ fn write_human(out: &mut Out, d: &Diff, before: &Path, after: &Path) -> std::io:
             writeln!(
                 out,
                 "  {} [{}] {}  ({} → {}){}",
-                c.rule,
+                if packs.len() > 1 { format!("{}/{}", c.pack, c.rule) } else { c.rule.clone() },
                 c.severity,
                 c.title,
                 outcome(c.before),

@@ -13,7 +13,7 @@ use crate::{input, packs, render, CmdResult, Exit, Failure, Format};
 
 #[derive(Debug, Args)]
 pub struct ExplainArgs {
-    /// The rule ID, e.g. `WSUS001`.
+    /// The rule ID, e.g. `WSUS001`; `PACK/RULE` (`wsus-tls/WSUS001`) when several packs use it.
     #[arg(value_name = "RULE")]
     pub rule: String,
     /// An artifact folder, a single artifact file, or a fact-map JSON file.
@@ -29,8 +29,23 @@ pub struct ExplainArgs {
 pub fn run(args: ExplainArgs, ui: &Ui, out: &mut Out, err: &mut Out) -> CmdResult {
     let evaluator = Evaluator::default();
     let packs = packs::load_for_command(&args.packs, &evaluator, ui, err)?;
-    let wanted = args.rule.trim().to_ascii_uppercase();
-    let Some(pack) = packs.iter().find(|p| p.rule(&wanted).is_some()) else {
+    // `PACK/RULE` names the pack; a bare rule ID must be in one pack only.
+    let (pack_id, wanted) = match args.rule.trim().split_once('/') {
+        Some((p, r)) => (Some(p.to_owned()), r.to_ascii_uppercase()),
+        None => (None, args.rule.trim().to_ascii_uppercase()),
+    };
+    let candidates: Vec<&triage_engine::Pack> = packs
+        .iter()
+        .filter(|p| pack_id.as_deref().is_none_or(|id| p.manifest.id == id) && p.rule(&wanted).is_some())
+        .collect();
+    if candidates.len() > 1 {
+        let names: Vec<String> = candidates.iter().map(|p| format!("{}/{wanted}", p.manifest.id)).collect();
+        return Err(Failure::Message(miette::miette!(
+            help = format!("name one: {}", names.join(", ")),
+            "rule `{wanted}` is in several packs",
+        )));
+    }
+    let Some(pack) = candidates.first().copied() else {
         let mut known: Vec<&str> = packs.iter().flat_map(|p| p.rules.iter().map(|r| r.id.as_ref())).collect();
         known.sort_unstable();
         return Err(Failure::Message(miette::miette!(

@@ -314,12 +314,15 @@ fn write_rule_summary(out: &mut Out, report: &Report) -> std::io::Result<()> {
         "  {:<10} {:>8} {:>12} {:>14} {:>13} {:>6}  title",
         "rule", "detected", "not_detected", "not_applicable", "missing_facts", "error"
     )?;
-    for ((_, rule), (title, counts)) in &by_rule {
+    // With several packs, rules are named `pack/RULE`: two packs may use the same ID.
+    let several = report.packs.len() > 1;
+    for ((pack, rule), (title, counts)) in &by_rule {
         let n = |o: Outcome| counts.get(&o).copied().unwrap_or(0);
+        let name = if several { format!("{pack}/{rule}") } else { (*rule).to_owned() };
         writeln!(
             out,
             "  {:<10} {:>8} {:>12} {:>14} {:>13} {:>6}  {}",
-            rule,
+            name,
             n(Outcome::Detected),
             n(Outcome::NotDetected),
             n(Outcome::NotApplicable),

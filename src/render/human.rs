@@ -98,6 +98,13 @@ pub fn write_run(
     explain: bool,
 ) -> io::Result<()> {
     let color = ui.color_out;
+    let qualified;
+    let report = if report.packs.len() > 1 {
+        qualified = with_pack_names(report);
+        &qualified
+    } else {
+        report
+    };
     for (i, summary) in report.inputs.iter().enumerate() {
         if i > 0 {
             writeln!(out)?;
@@ -244,6 +251,16 @@ fn write_needs(out: &mut impl Write, f: &Finding) -> io::Result<()> {
         }
     }
     Ok(())
+}
+
+/// With several packs, every finding is named `pack/RULE`, so two packs' rules with the same
+/// ID are told apart (with one pack, the rule ID alone).
+fn with_pack_names(report: &Report) -> Report {
+    let mut r = report.clone();
+    for f in &mut r.findings {
+        f.rule = format!("{}/{}", f.pack, f.rule).into();
+    }
+    r
 }
 
 /// Under an input's counts: the rules that could not be evaluated for missing facts, and what to

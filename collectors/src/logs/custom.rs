@@ -5,12 +5,17 @@
 //! Timestamp (and feeds `first_time` / `last_time`); every other group is a Str.
 //!
 //! Recognition needs the scan plan, which [`triage_facts::Collector::recognise`] does not see,
-//! so discovery asks [`CustomLog::kind_for`] directly (see `crate::discover`); the trait's
-//! `recognise` answers `No`. Facts: `logs.<name>.files`, `logs.<name>.by_file.<rel>` and
-//! `signals.<id>` as in the [module overview](super); no built-in lists.
+//! so discovery asks [`CustomLog::kinds_for`] directly (see `crate::discover`); the trait's
+//! `recognise` answers `No`. Every kind whose globs match a file reads it — kinds of several
+//! packs, several kinds of one pack, and beside the built-in collector that claims the file —
+//! all in one pass over the file ([`super::scan_file_multi`]). A kind's name in the plan is
+//! qualified by its pack (`<pack id>/<kind>`, see `triage_engine::scan_plan`), so its facts are
+//! `logs.<pack id>/<kind>.files`, `logs.<pack id>/<kind>.by_file.<rel>` (one path segment
+//! `<pack id>/<kind>`) and `signals.<id>` as in the [module overview](super); no built-in lists.
 
 use std::sync::Arc;
 
+use triage_facts::scan::LOG_KIND_REGEX_SIZE_LIMIT;
 use triage_facts::{
     Artifact, CollectContext, CollectionError, CollectorInfo, CollectorOutput, Fact, LogKindSpec,
     Recognition, ScanPlan, Timestamp,
@@ -39,12 +44,14 @@ pub struct CustomKind {
 impl CustomKind {
     /// Compiles a spec; the error names the regex that failed.
     pub fn compile(spec: &LogKindSpec) -> Result<Self, String> {
-        let start = regex::bytes::Regex::new(&format!("^(?:{})", spec.record_start))
+        let start = regex::bytes::RegexBuilder::new(&format!("^(?:{})", spec.record_start))
+            .size_limit(LOG_KIND_REGEX_SIZE_LIMIT)
+            .build()
             .map_err(|e| format!("log kind {}: record_start: {e}", spec.name))?;
         let fields = spec
             .fields
             .as_deref()
-            .map(regex::Regex::new)
+            .map(|f| regex::RegexBuilder::new(f).size_limit(LOG_KIND_REGEX_SIZE_LIMIT).build())
             .transpose()
             .map_err(|e| format!("log kind {}: fields: {e}", spec.name))?;
         Ok(CustomKind { spec: spec.clone(), record_start: Arc::new(start), fields })
@@ -91,9 +98,10 @@ fn spec_matches(spec: &LogKindSpec, rel: &str) -> bool {
 pub struct CustomLog;
 
 impl CustomLog {
-    /// The first log kind of `plan` whose globs match the artifact's name.
-    pub fn kind_for<'p>(plan: &'p ScanPlan, rel: &str) -> Option<&'p LogKindSpec> {
-        plan.log_kinds.iter().find(|k| spec_matches(k, rel))
+    /// Every log kind of `plan` whose globs match the artifact's name, in plan order (sorted by
+    /// qualified name, `<pack id>/<kind>`): all of them read the file, each for its own pack.
+    pub fn kinds_for<'p>(plan: &'p ScanPlan, rel: &'p str) -> impl Iterator<Item = &'p LogKindSpec> + 'p {
+        plan.log_kinds.iter().filter(move |k| spec_matches(k, rel))
     }
 }
 
@@ -107,23 +115,40 @@ impl triage_facts::Collector for CustomLog {
         Recognition::No
     }
 
+    /// Scans the artifact once for every log kind that matches its name: one pass over the
+    /// file, each kind with its own records, signals and facts (`logs.<pack id>/<kind>`).
     fn collect(&self, artifact: &Artifact<'_>, ctx: &CollectContext<'_>) -> CollectorOutput {
-        let Some(spec) = ctx.plan.and_then(|p| CustomLog::kind_for(p, artifact.rel_path)) else {
-            return CollectorOutput {
-                errors: vec![CollectionError::new(
-                    artifact.rel_path,
-                    COLLECTOR,
-                    "no pack log kind matches this file's name",
-                )],
-                ..Default::default()
-            };
-        };
-        match CustomKind::compile(spec) {
-            Ok(kind) => super::scan::collect_artifact(super::Format::Custom(Arc::new(kind)), artifact, ctx),
-            Err(e) => CollectorOutput {
-                errors: vec![CollectionError::new(artifact.rel_path, COLLECTOR, e)],
-                ..Default::default()
-            },
+        let mut errors = Vec::new();
+        let mut formats = Vec::new();
+        for spec in ctx.plan.into_iter().flat_map(|p| CustomLog::kinds_for(p, artifact.rel_path)) {
+            match CustomKind::compile(spec) {
+                Ok(kind) => formats.push(super::Format::Custom(Arc::new(kind))),
+                Err(e) => errors.push(CollectionError::new(artifact.rel_path, COLLECTOR, e)),
+            }
         }
+        if formats.is_empty() && errors.is_empty() {
+            errors.push(CollectionError::new(
+                artifact.rel_path,
+                COLLECTOR,
+                "no pack log kind matches this file's name",
+            ));
+        }
+        let mut out = CollectorOutput { errors, ..Default::default() };
+        if formats.is_empty() {
+            return out;
+        }
+        for (i, scanned) in super::scan_file_multi(artifact.path, artifact.rel_path, &formats, ctx.plan)
+            .into_iter()
+            .enumerate()
+        {
+            // Each kind writes only under its own `logs.<kind>` and its own signals' paths.
+            out.facts.merge(scanned.facts);
+            out.errors.extend(scanned.errors);
+            if i == 0 {
+                out.encoding = Some(scanned.encoding.name().to_owned());
+                out.items = scanned.records;
+            }
+        }
+        out
     }
 }

@@ -40,7 +40,8 @@
 //!
 //!   Provenance: artifact, collector, `line` = the matching line, `end_line` = the record's last
 //!   line, `span` = byte span of the matching line (without CR/LF) in the decoded text.
-//! - `signals_truncated.<id>`: Int, matches beyond `max_matches` in this file (only when > 0).
+//! - `signals_truncated.<id>.<rel path>`: Int, matches beyond `max_matches` in this file (only
+//!   when > 0).
 //!
 //! For `<kind>` = `wsus`, `configmgr` or a custom kind name, under `logs.<kind>`:
 //!
@@ -88,7 +89,10 @@ use triage_facts::{Collector, Fact, Provenance, Timestamp, Value};
 
 pub use configmgr::ConfigMgrLog;
 pub use custom::{CustomKind, CustomLog};
-pub use scan::{scan_file, scan_reader, scan_reader_with, Format, ScanLimits, ScanOutput};
+pub use scan::{
+    scan_file, scan_file_multi, scan_reader, scan_reader_multi, scan_reader_with, Format, ScanLimits,
+    ScanOutput,
+};
 pub use softwaredistribution::WsusLog;
 
 /// The log collectors, in tie-breaking order.

@@ -28,7 +28,9 @@ use std::sync::Arc;
 
 use regex_automata::meta;
 use regex_automata::Input;
-use triage_facts::scan::MAX_RECORD_TEXT;
+use triage_facts::scan::{
+    COMBINED_SCAN_SIZE_LIMIT, MAX_RECORD_TEXT, PACK_SCAN_SIZE_LIMIT, SIGNAL_REGEX_SIZE_LIMIT,
+};
 use triage_facts::{
     Artifact, CollectContext, CollectionError, CollectorOutput, Fact, FactMap, Provenance, ScanPlan,
     Timestamp, Value,
@@ -180,9 +182,10 @@ struct Matcher {
     windows: Option<Windows>,
     /// The built-in patterns alone: whether a record feeds the built-in facts.
     builtin: Option<meta::Regex>,
-    /// Which signals a record matches.
-    set: regex::RegexSet,
-    /// Per signal, when every signal has one (and `set` was built): the cheaper way to tell.
+    /// Which signals a record matches, when there are no `gates` (and the set was not too
+    /// large to build: then each signal's own regex tells).
+    set: Option<regex::RegexSet>,
+    /// Per signal, when every signal has one: the cheaper way to tell.
     gates: Option<Vec<Gate>>,
     /// Per signal (same order as `set`): its spec and its regex for captures.
     signals: Vec<(triage_facts::SignalSpec, regex::Regex)>,
@@ -386,10 +389,11 @@ fn compile(
     let mut signals = Vec::new();
     if let Some(plan) = plan {
         for spec in plan.signals_for(format.kind()) {
+            // As the pack loader compiled it, so this does not fail for a pack that loaded.
             match regex::RegexBuilder::new(&spec.pattern)
                 .multi_line(true)
                 .crlf(true)
-                .size_limit(1 << 24)
+                .size_limit(SIGNAL_REGEX_SIZE_LIMIT)
                 .build()
             {
                 Ok(re) => signals.push((spec.clone(), re)),
@@ -402,58 +406,99 @@ fn compile(
         }
     }
     let syntax = regex_automata::util::syntax::Config::new().multi_line(true).crlf(true);
-    let mut cannot_compile = |e: regex_automata::meta::BuildError| {
-        errors.push(CollectionError::new(
-            rel,
-            format.collector(),
-            format!("cannot compile the signals: {e}"),
-        ));
-    };
+    let limited = |limit: usize| meta::Config::new().nfa_size_limit(Some(limit));
     let builtin = if format.builtin_patterns().is_empty() {
         None
     } else {
-        meta::Builder::new()
-            .syntax(syntax)
-            .build_many(format.builtin_patterns())
-            .map_err(&mut cannot_compile)
-            .ok()
+        match meta::Builder::new().syntax(syntax).build_many(format.builtin_patterns()) {
+            Ok(r) => Some(r),
+            Err(e) => {
+                errors.push(CollectionError::new(
+                    rel,
+                    format.collector(),
+                    format!("cannot compile the built-in patterns: {e}"),
+                ));
+                None
+            }
+        }
     };
-    let signal_patterns: Vec<&str> = signals.iter().map(|(s, _)| s.pattern.as_str()).collect();
     // One search over everything when a good prefilter exists for it.
     let mut any = Vec::new();
     let mut windows = None;
-    if one_search && !signal_patterns.is_empty() && builtin.is_some() {
-        let all: Vec<&str> = signal_patterns.iter().chain(format.builtin_search()).copied().collect();
-        if let Some(pre) = combined_prefilter(&all) {
-            // When it does not compile, the two searches below say why.
-            if let Ok(r) = meta::Builder::new()
-                .configure(meta::Config::new().prefilter(Some(pre)))
-                .syntax(syntax)
-                .build_many(&all)
-            {
-                any.push(r);
-                windows = Windows::new(&all);
+    {
+        let signal_patterns: Vec<&str> = signals.iter().map(|(s, _)| s.pattern.as_str()).collect();
+        if one_search && !signal_patterns.is_empty() && builtin.is_some() {
+            let all: Vec<&str> = signal_patterns.iter().chain(format.builtin_search()).copied().collect();
+            if let Some(pre) = combined_prefilter(&all) {
+                // When it does not compile (too large together), the searches below are built.
+                if let Ok(r) = meta::Builder::new()
+                    .configure(limited(COMBINED_SCAN_SIZE_LIMIT).prefilter(Some(pre)))
+                    .syntax(syntax)
+                    .build_many(&all)
+                {
+                    any.push(r);
+                    windows = Windows::new(&all);
+                }
             }
         }
     }
     if any.is_empty() {
-        if !signal_patterns.is_empty() {
-            match meta::Builder::new().syntax(syntax).build_many(&signal_patterns) {
+        if !signals.is_empty() {
+            let patterns: Vec<&str> = signals.iter().map(|(s, _)| s.pattern.as_str()).collect();
+            match meta::Builder::new()
+                .configure(limited(COMBINED_SCAN_SIZE_LIMIT))
+                .syntax(syntax)
+                .build_many(&patterns)
+            {
                 Ok(r) => any.push(r),
-                Err(e) => cannot_compile(e),
+                // Too large together: one search per pack, each within the limit its pack was
+                // checked against at load, so no pack's patterns can keep another's from
+                // being searched. A pack whose own search fails loses its signals alone.
+                Err(_) => {
+                    let mut packs: Vec<&str> = signals.iter().map(|(s, _)| s.pack()).collect();
+                    packs.sort_unstable();
+                    packs.dedup();
+                    let mut failed: Vec<String> = Vec::new();
+                    for pack in packs {
+                        let mine: Vec<&str> = signals
+                            .iter()
+                            .filter(|(s, _)| s.pack() == pack)
+                            .map(|(s, _)| s.pattern.as_str())
+                            .collect();
+                        match meta::Builder::new()
+                            .configure(limited(PACK_SCAN_SIZE_LIMIT))
+                            .syntax(syntax)
+                            .build_many(&mine)
+                        {
+                            Ok(r) => any.push(r),
+                            Err(e) => {
+                                errors.push(CollectionError::new(
+                                    rel,
+                                    format.collector(),
+                                    format!("pack {pack}: cannot compile its signals, not scanned: {e}"),
+                                ));
+                                failed.push(pack.to_owned());
+                            }
+                        }
+                    }
+                    signals.retain(|(s, _)| !failed.iter().any(|f| f == s.pack()));
+                }
             }
         }
         any.extend(builtin.clone());
     }
-    let set = regex::RegexSetBuilder::new(signals.iter().map(|(s, _)| s.pattern.as_str()))
-        .multi_line(true)
-        .crlf(true)
-        .build()
-        .unwrap_or_else(|_| regex::RegexSet::empty());
-    let gates = if set.len() == signals.len() {
-        signals.iter().map(|(s, _)| Gate::new(&s.pattern)).collect::<Option<Vec<Gate>>>()
-    } else {
+    // Which signals a record matches: by gates when every signal has one, else by one set,
+    // else (a set too large to build) by each signal's own regex.
+    let gates = signals.iter().map(|(s, _)| Gate::new(&s.pattern)).collect::<Option<Vec<Gate>>>();
+    let set = if gates.is_some() {
         None
+    } else {
+        regex::RegexSetBuilder::new(signals.iter().map(|(s, _)| s.pattern.as_str()))
+            .multi_line(true)
+            .crlf(true)
+            .size_limit(COMBINED_SCAN_SIZE_LIMIT)
+            .build()
+            .ok()
     };
     Matcher { any, windows, builtin, set, gates, signals }
 }
@@ -573,6 +618,85 @@ pub fn scan_reader_with<R: Read>(
         }
     }
     sc.finish()
+}
+
+/// Scans the file at `path` once for several formats (the log kinds of several packs that all
+/// read it): each raw chunk is read once and handed to one scanner per format, each with its
+/// own records, signals and facts. One output per format, in order.
+pub fn scan_file_multi(
+    path: &Path,
+    rel: &str,
+    formats: &[Format],
+    plan: Option<&ScanPlan>,
+) -> Vec<ScanOutput> {
+    match std::fs::File::open(path) {
+        Ok(f) => {
+            let total = f.metadata().map_or(0, |m| m.len());
+            scan_reader_multi(f, rel, total, formats, plan, ScanLimits::default())
+        }
+        Err(e) => formats
+            .iter()
+            .map(|format| {
+                let mut out = Scanner::new(rel, format, plan, 0, true).finish();
+                out.errors.push(CollectionError::new(rel, format.collector(), format!("cannot open: {e}")));
+                out
+            })
+            .collect(),
+    }
+}
+
+/// [`scan_reader_with`] for several formats in one pass over the stream (see
+/// [`scan_file_multi`]); one format is scanned by [`scan_reader_with`] itself.
+pub fn scan_reader_multi<R: Read>(
+    mut reader: R,
+    rel: &str,
+    total: u64,
+    formats: &[Format],
+    plan: Option<&ScanPlan>,
+    limits: ScanLimits,
+) -> Vec<ScanOutput> {
+    if let [format] = formats {
+        return vec![scan_reader_with(reader, rel, total, format, plan, limits)];
+    }
+    let mut scanners: Vec<Scanner<'_>> = formats
+        .iter()
+        .map(|f| {
+            let mut sc = Scanner::new(rel, f, plan, total, limits.one_search);
+            sc.max_record = limits.max_record_bytes.max(1);
+            sc
+        })
+        .collect();
+    let chunk = limits.chunk.max(1);
+    let mut raw = vec![0u8; chunk.max(Artifact::HEAD_LEN)];
+    let mut raw_done = 0u64;
+    let mut first = true;
+    while !scanners.is_empty() {
+        let want = if first { raw.len() } else { chunk };
+        let (n, failed) = match read_full(&mut reader, &mut raw[..want]) {
+            Ok(n) => (n, false),
+            Err(e) => {
+                for sc in &mut scanners {
+                    sc.error_at_offset(raw_done, format!("read error, rest of the file not scanned: {e}"));
+                }
+                (0, true)
+            }
+        };
+        let last = failed || n < want;
+        for sc in &mut scanners {
+            sc.feed_raw(&raw[..n], first, last, raw_done);
+            sc.process(last);
+        }
+        let before = raw_done;
+        raw_done += n as u64;
+        first = false;
+        if raw_done & !0xF_FFFF != before & !0xF_FFFF || last {
+            crate::discover::file_progress(raw_done);
+        }
+        if last {
+            break;
+        }
+    }
+    scanners.into_iter().map(Scanner::finish).collect()
 }
 
 /// The decoded text not yet done with: valid UTF-8 in `buf[..len]`. `buf` keeps its size (bytes
@@ -770,6 +894,36 @@ impl<'a> Scanner<'a> {
             let tail = self.text.buf[start + good..start + added].to_vec();
             self.decoder = Some(encoding_rs::UTF_8.new_decoder_without_bom_handling());
             self.decode(&tail, last, raw_at + good as u64);
+        }
+    }
+
+    /// Takes one raw chunk (starting at raw offset `raw_at`) into the text, as
+    /// [`scan_reader_with`] does: the first chunk sniffs the encoding and skips its BOM; UTF-8
+    /// is validated in place (after any character cut by the previous chunk), other encodings
+    /// are decoded.
+    fn feed_raw(&mut self, src: &[u8], first: bool, last: bool, raw_at: u64) {
+        if first {
+            let enc = sniff(src);
+            self.encoding = enc;
+            let bom = enc.bom_len(src);
+            let (src, raw_at) = (&src[bom..], raw_at + bom as u64);
+            if matches!(enc, TextEncoding::Utf8 | TextEncoding::Utf8Bom) {
+                self.text.spare(src.len()).copy_from_slice(src);
+                self.push_utf8(src.len(), last, raw_at);
+            } else {
+                self.decoder = Some(enc.encoding_rs().new_decoder_without_bom_handling());
+                self.decode(src, last, raw_at);
+            }
+        } else if self.decoder.is_none() {
+            let Scanner { text, carry, .. } = self;
+            let carried = carry.len();
+            let spare = text.spare(carried + src.len());
+            spare[..carried].copy_from_slice(carry);
+            spare[carried..].copy_from_slice(src);
+            carry.clear();
+            self.push_utf8(carried + src.len(), last, raw_at - carried as u64);
+        } else {
+            self.decode(src, last, raw_at);
         }
     }
 
@@ -1015,12 +1169,15 @@ impl<'a> Scanner<'a> {
         // Signals still under their cap (the others only count), and whether the built-in facts
         // look at this record: when neither, the record is not parsed at all.
         let mut hits = Vec::new();
-        let set_matches = self.matcher.gates.is_none().then(|| self.matcher.set.matches(&joined));
+        let set_matches = match (&self.matcher.gates, &self.matcher.set) {
+            (None, Some(set)) => Some(set.matches(&joined)),
+            _ => None,
+        };
         for i in 0..self.matcher.signals.len() {
             let matched = match (&self.matcher.gates, &set_matches) {
                 (Some(gates), _) => gates[i].is_match(&self.matcher.signals[i].1, &joined),
                 (None, Some(m)) => m.matched(i),
-                (None, None) => false,
+                (None, None) => self.matcher.signals[i].1.is_match(&joined),
             };
             if !matched {
                 continue;
@@ -1146,7 +1303,8 @@ impl<'a> Scanner<'a> {
         {
             facts.insert(&["signals", spec.id.as_str()], Fact::new(Value::List(kept)));
             if dropped > 0 {
-                facts.insert(&["signals_truncated", spec.id.as_str()], Fact::new(dropped as i64));
+                // Per file, so that several files' counts merge instead of conflicting.
+                facts.insert(&["signals_truncated", spec.id.as_str(), rel], Fact::new(dropped as i64));
             }
         }
 

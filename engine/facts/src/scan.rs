@@ -15,6 +15,26 @@ use serde::{Deserialize, Serialize};
 /// Longest record text kept in a signal match.
 pub const MAX_RECORD_TEXT: usize = 16 * 1024;
 
+/// How big one signal's compiled regex may be (the `regex` crate's `size_limit`, which bounds
+/// its NFA). Patterns are compiled multi-line with CRLF line ends (`(?mR)`), as the scanner
+/// runs them; the loader compiles every pattern exactly so, so a pattern past this limit is a
+/// load error of its pack, never a surprise during a scan.
+pub const SIGNAL_REGEX_SIZE_LIMIT: usize = 8 << 20;
+
+/// How big the search over one pack's signals of one log kind may be, all together (the NFA
+/// size limit of one multi-pattern regex over them). Checked at load like
+/// [`SIGNAL_REGEX_SIZE_LIMIT`]; the scanner searches each pack's signals within this limit
+/// whatever the other packs hold.
+pub const PACK_SCAN_SIZE_LIMIT: usize = 16 << 20;
+
+/// How big the one combined search over every pack's signals of a log kind may be. When the
+/// packs together exceed it, the scanner searches each pack's signals apart (each within
+/// [`PACK_SCAN_SIZE_LIMIT`]): slower, never with fewer matches.
+pub const COMBINED_SCAN_SIZE_LIMIT: usize = 32 << 20;
+
+/// How big a log kind's `record_start` and `fields` regexes may be.
+pub const LOG_KIND_REGEX_SIZE_LIMIT: usize = 4 << 20;
+
 /// Every log pattern and pack-defined log kind of the loaded packs.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ScanPlan {
@@ -25,12 +45,13 @@ pub struct ScanPlan {
 /// One log pattern. `pattern` is a regex (Rust `regex` syntax) validated when the pack loaded.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SignalSpec {
-    /// Unique across packs: `<pack id>/<signal name>`.
+    /// Unique across packs: `<pack id>/<signal name>`. The part before the `/` is the signal's
+    /// pack: the scanner keeps each pack's patterns apart where they could interfere.
     pub id: String,
     /// The log kind it applies to (`wsus`, `configmgr`, or a pack-defined kind).
     pub log: String,
     pub pattern: String,
-    /// Matches kept per input; later ones are counted in `signals_truncated.<id>` only.
+    /// Matches kept per file; later ones are counted in `signals_truncated.<id>.<rel path>` only.
     pub max_matches: usize,
 }
 
@@ -46,6 +67,13 @@ pub struct LogKindSpec {
     /// A regex with named groups applied to a record's first line; the groups become the
     /// record's `fields`.
     pub fields: Option<String>,
+}
+
+impl SignalSpec {
+    /// The pack the signal belongs to: its ID up to the `/`.
+    pub fn pack(&self) -> &str {
+        self.id.split_once('/').map_or(self.id.as_str(), |(p, _)| p)
+    }
 }
 
 impl ScanPlan {

@@ -4,6 +4,8 @@ use std::sync::Arc;
 
 use miette::{Diagnostic, LabeledSpan, NamedSource, SourceCode};
 
+use super::source::PackText;
+
 /// Stable diagnostic codes. Never reuse a code that appeared in a release (see
 /// `codes_are_unique` below); retire it instead.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -24,6 +26,8 @@ pub enum Code {
     DuplicateName,
     MissingTest,
     BadTemplate,
+    RegexTooLarge,
+    TooLarge,
 }
 
 impl Code {
@@ -44,6 +48,8 @@ impl Code {
         Code::DuplicateName,
         Code::MissingTest,
         Code::BadTemplate,
+        Code::RegexTooLarge,
+        Code::TooLarge,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -64,6 +70,8 @@ impl Code {
             Code::DuplicateName => "pack::duplicate-name",
             Code::MissingTest => "pack::missing-test",
             Code::BadTemplate => "pack::bad-template",
+            Code::RegexTooLarge => "pack::regex-too-large",
+            Code::TooLarge => "pack::too-large",
         }
     }
 }
@@ -86,19 +94,13 @@ pub struct PackDiagnostic {
     pub span: std::ops::Range<usize>,
     pub label: String,
     pub help: Option<String>,
-    pub source: Option<NamedSource<Arc<str>>>,
+    pub source: Option<NamedSource<PackText>>,
 }
 
 impl PackDiagnostic {
     /// Line and column (1-based, columns in characters) of the label, for JSON output.
     pub fn line_col(&self) -> Option<(usize, usize)> {
-        let src = self.source.as_ref()?;
-        let text = src.inner();
-        let start = self.span.start.min(text.len());
-        let before = text.get(..start)?;
-        let line = before.matches('\n').count() + 1;
-        let col = before.rsplit('\n').next().map(|l| l.chars().count()).unwrap_or(0) + 1;
-        Some((line, col))
+        Some(self.source.as_ref()?.inner().line_col(self.span.start))
     }
 }
 

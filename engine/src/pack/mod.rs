@@ -7,7 +7,9 @@
 
 pub mod diagnostic;
 pub mod format;
+pub mod limits;
 pub mod load;
+pub mod source;
 
 use std::sync::Arc;
 
@@ -229,6 +231,17 @@ impl Pack {
     /// The signal's ID as it appears in scan plans and in `signals.<id>` facts.
     pub fn signal_id(&self, signal: &Signal) -> String {
         format!("{}/{}", self.manifest.id, signal.name)
+    }
+
+    /// A log kind's name as it appears in scan plans and in `logs.<kind>` facts: a built-in kind
+    /// (`wsus`, `configmgr`) as it is, one of the pack's own `[log_kinds]` as
+    /// `<pack id>/<kind>`.
+    pub fn log_kind_id(&self, kind: &str) -> String {
+        if self.log_kinds.iter().any(|k| k.name == kind) {
+            format!("{}/{kind}", self.manifest.id)
+        } else {
+            kind.to_owned()
+        }
     }
 
     pub fn rule(&self, id: &str) -> Option<&Rule> {

@@ -3,6 +3,7 @@
 //! ```toml
 //! [[waiver]]
 //! rule = "WSUS010"                    # the rule ID (required)
+//! pack = "wsus-tls"                   # optional: the pack ID, when several packs use the rule ID
 //! input = "fleet/wsus-0*"             # optional: glob (`*`, `?`) over the finding's input
 //! evidence = "fe2.update.microsoft.com" # optional: text found in any piece of evidence
 //! justification = "Migration to the new endpoint is CHG-1234"   # required
@@ -85,6 +86,9 @@ impl Serialize for Date {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Waiver {
     pub rule: String,
+    /// The pack the rule belongs to; without it, the rule ID of any pack matches.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pack: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub input: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -97,12 +101,21 @@ pub struct Waiver {
 }
 
 impl Waiver {
+    /// What the waiver names, for messages: `pack/RULE` or `RULE`.
+    pub fn target(&self) -> String {
+        match &self.pack {
+            Some(p) => format!("{p}/{}", self.rule),
+            None => self.rule.clone(),
+        }
+    }
+
     pub fn is_expired(&self, today: Date) -> bool {
         today > self.expires
     }
 
     fn matches<F: Waivable + ?Sized>(&self, f: &F) -> bool {
         f.rule_id() == self.rule
+            && self.pack.as_deref().is_none_or(|p| p == f.pack_id())
             && self.input.as_deref().is_none_or(|g| glob_match(g, f.input()))
             && self.evidence.as_deref().is_none_or(|e| f.evidence_texts().iter().any(|t| t.contains(e)))
     }
@@ -122,7 +135,7 @@ impl fmt::Display for WaiverError {
     }
 }
 
-const WAIVER_KEYS: &[&str] = &["rule", "input", "evidence", "justification", "owner", "expires"];
+const WAIVER_KEYS: &[&str] = &["rule", "pack", "input", "evidence", "justification", "owner", "expires"];
 
 fn line_of(text: &str, offset: usize) -> usize {
     text.get(..offset.min(text.len())).map(|t| t.matches('\n').count() + 1).unwrap_or(1)
@@ -191,6 +204,7 @@ pub fn parse_waivers(text: &str, file: &str) -> Result<Vec<Waiver>, Vec<WaiverEr
             }
         };
         let rule = string("rule", true);
+        let pack = string("pack", false);
         let input = string("input", false);
         let evidence = string("evidence", false);
         let justification = string("justification", true);
@@ -213,7 +227,7 @@ pub fn parse_waivers(text: &str, file: &str) -> Result<Vec<Waiver>, Vec<WaiverEr
             if let (Some(rule), Some(justification), Some(owner), Some(expires)) =
                 (rule, justification, owner, expires)
             {
-                out.push(Waiver { rule, input, evidence, justification, owner, expires, line });
+                out.push(Waiver { rule, pack, input, evidence, justification, owner, expires, line });
             }
         }
     }
@@ -227,6 +241,8 @@ pub fn parse_waivers(text: &str, file: &str) -> Result<Vec<Waiver>, Vec<WaiverEr
 /// What a waiver can be applied to: one finding of a report.
 pub trait Waivable {
     fn rule_id(&self) -> &str;
+    /// The ID of the pack the finding's rule belongs to.
+    fn pack_id(&self) -> &str;
     /// The input the finding is about (a path as the report prints it).
     fn input(&self) -> &str;
     /// Only detected findings are waived.
@@ -260,7 +276,10 @@ impl WaiverReport {
                 let wv = &waivers[w];
                 out.push(format!(
                     "waiver for {} (line {}, owner {}) expired on {}; {n} finding(s) are reported again",
-                    wv.rule, wv.line, wv.owner, wv.expires
+                    wv.target(),
+                    wv.line,
+                    wv.owner,
+                    wv.expires
                 ));
             }
         }
@@ -268,7 +287,9 @@ impl WaiverReport {
             let wv = &waivers[w];
             out.push(format!(
                 "waiver for {} (line {}, owner {}) matched no finding; remove it if the problem is fixed",
-                wv.rule, wv.line, wv.owner
+                wv.target(),
+                wv.line,
+                wv.owner
             ));
         }
         out
@@ -328,6 +349,7 @@ mod tests {
     #[derive(Debug)]
     struct F {
         rule: &'static str,
+        pack: &'static str,
         input: &'static str,
         detected: bool,
         evidence: Vec<String>,
@@ -337,6 +359,9 @@ mod tests {
     impl Waivable for F {
         fn rule_id(&self) -> &str {
             self.rule
+        }
+        fn pack_id(&self) -> &str {
+            self.pack
         }
         fn input(&self) -> &str {
             self.input
@@ -353,7 +378,38 @@ mod tests {
     }
 
     fn f(rule: &'static str, input: &'static str, evidence: &str) -> F {
-        F { rule, input, detected: true, evidence: vec![evidence.to_owned()], waived_by: None }
+        F {
+            rule,
+            pack: "wsus-tls",
+            input,
+            detected: true,
+            evidence: vec![evidence.to_owned()],
+            waived_by: None,
+        }
+    }
+
+    #[test]
+    fn a_waiver_naming_a_pack_covers_only_that_packs_rule() {
+        let text = "[[waiver]]\nrule = \"CMTLS001\"\npack = \"cm-client-tls12\"\njustification = \"j\"\nowner = \"o\"\nexpires = 2030-01-01\n";
+        let waivers = parse_waivers(text, "w.toml").expect("valid");
+        assert_eq!(waivers[0].pack.as_deref(), Some("cm-client-tls12"));
+        let mut findings = vec![
+            F { pack: "other-team", ..f("CMTLS001", "a", "") },
+            F { pack: "cm-client-tls12", ..f("CMTLS001", "a", "") },
+        ];
+        let r = apply_waivers(&mut findings, &waivers, Date::parse("2026-11-25").expect("date"));
+        assert_eq!(r.waived, vec![(1, 0)]);
+        assert_eq!(findings[0].waived_by, None);
+        // Without `pack`, the rule ID of every pack matches.
+        let any = parse_waivers(&text.replace("pack = \"cm-client-tls12\"\n", ""), "w.toml").expect("valid");
+        let mut both = vec![F { pack: "other-team", ..f("CMTLS001", "a", "") }, f("CMTLS001", "a", "")];
+        assert_eq!(
+            apply_waivers(&mut both, &any, Date::parse("2026-11-25").expect("date")).waived,
+            vec![(0, 0), (1, 0)]
+        );
+        let mut none = vec![F { pack: "x", ..f("CMTLS001", "a", "") }];
+        let unused = apply_waivers(&mut none, &waivers, Date::parse("2026-11-25").expect("date"));
+        assert_eq!(unused.warnings(&waivers), vec!["waiver for cm-client-tls12/CMTLS001 (line 1, owner o) matched no finding; remove it if the problem is fixed".to_owned()]);
     }
 
     const FILE: &str = r#"

@@ -10,20 +10,23 @@ use toml::de::{DeArray, DeTable, DeValue};
 use toml::Spanned;
 
 use super::super::diagnostic::{Code, Level, PackDiagnostic};
+use super::super::source::PackText;
 use super::super::Loc;
 use super::SourceFile;
 
 pub(super) struct Cx<'a> {
     pub(super) files: &'a [SourceFile],
     /// Per file, its text shared by every diagnostic.
-    pub(super) texts: Vec<Arc<str>>,
-    /// Per file, the byte offset where each line starts (so line lookups are a binary search).
-    pub(super) line_starts: Vec<Vec<usize>>,
+    /// Per file, its text (shared by every diagnostic) and line starts (so line lookups are a
+    /// binary search).
+    pub(super) texts: Vec<PackText>,
     pub(super) diags: Vec<PackDiagnostic>,
     pub(super) file: usize,
     /// Signals some compiled expression reads as a list (`signals["name"]`, see
     /// [`with_signal_lookups`]); sets [`Signal::listed`].
     pub(super) listed: BTreeSet<String>,
+    /// The valid signal patterns seen so far, for the per-kind size check.
+    pub(super) patterns: Vec<super::patterns::PatternAt>,
 }
 
 pub(super) type Key<'i> = Spanned<toml::de::DeString<'i>>;
@@ -66,8 +69,7 @@ impl Cx<'_> {
     }
 
     pub(super) fn loc(&self, span: Range<usize>) -> Loc {
-        let starts = &self.line_starts[self.file];
-        let line = starts.partition_point(|&s| s <= span.start);
+        let line = self.texts[self.file].line_index(span.start) + 1;
         Loc { file: self.file, start: span.start, end: span.end, line }
     }
 

@@ -12,17 +12,19 @@ mod data;
 mod derive;
 mod expr;
 mod manifest;
+mod patterns;
 mod rule_test;
 mod rules;
 mod signals;
+mod size;
 
 use std::collections::BTreeSet;
-use std::sync::Arc;
 
 use rhai::{Engine, Scope};
 use toml::de::DeTable;
 
 use super::diagnostic::{Code, Level, PackDiagnostic};
+use super::source::PackText;
 use super::Pack;
 use context::Cx;
 pub use data::data_keys;
@@ -62,13 +64,20 @@ pub fn load_pack(
 ) -> LoadResult {
     // pack.toml first, the rest by name, so IDs and order are deterministic.
     files.sort_by(|a, b| (a.name != "pack.toml", &a.name).cmp(&(b.name != "pack.toml", &b.name)));
-    let line_starts = files
-        .iter()
-        .map(|f| std::iter::once(0).chain(f.text.match_indices('\n').map(|(i, _)| i + 1)).collect())
-        .collect();
-    let texts = files.iter().map(|f| Arc::from(f.text.as_str())).collect();
-    let mut cx =
-        Cx { files: &files, texts, line_starts, diags: Vec::new(), file: 0, listed: BTreeSet::new() };
+    // Too many files or bytes: refused before anything is parsed.
+    let too_large = size::files(&files);
+    if !too_large.is_empty() {
+        return LoadResult { pack: None, diagnostics: too_large };
+    }
+    let texts = files.iter().map(|f| PackText::new(&f.text)).collect();
+    let mut cx = Cx {
+        files: &files,
+        texts,
+        diags: Vec::new(),
+        file: 0,
+        listed: BTreeSet::new(),
+        patterns: Vec::new(),
+    };
     let mut parsed = Vec::new();
     for (i, f) in files.iter().enumerate() {
         cx.file = i;
@@ -91,6 +100,10 @@ pub fn load_pack(
             source: None,
         });
         return LoadResult { pack: None, diagnostics: cx.diags };
+    }
+    // Too many table entries: refused before anything is compiled.
+    if !size::tables(&mut cx, &parsed) {
+        return LoadResult { pack: None, diagnostics: sorted(cx.diags) };
     }
 
     // Phase 2a: the manifest and data, which everything else may refer to.
@@ -130,15 +143,7 @@ pub fn load_pack(
         s.listed = cx.listed.contains(&s.name);
     }
 
-    let mut diagnostics = cx.diags;
-    // By file (pack.toml first) and position, as a compiler lists them.
-    diagnostics.sort_by(|a, b| {
-        (&*a.file != "pack.toml", &a.file, a.span.start).cmp(&(
-            &*b.file != "pack.toml",
-            &b.file,
-            b.span.start,
-        ))
-    });
+    let diagnostics = sorted(cx.diags);
     let has_errors = diagnostics.iter().any(|d| d.level == Level::Error);
     let pack = match (has_errors, manifest) {
         (false, Some(manifest)) => Some(Pack {
@@ -155,6 +160,18 @@ pub fn load_pack(
         _ => None,
     };
     LoadResult { pack, diagnostics }
+}
+
+/// By file (pack.toml first) and position, as a compiler lists them.
+fn sorted(mut diagnostics: Vec<PackDiagnostic>) -> Vec<PackDiagnostic> {
+    diagnostics.sort_by(|a, b| {
+        (&*a.file != "pack.toml", &a.file, a.span.start).cmp(&(
+            &*b.file != "pack.toml",
+            &b.file,
+            b.span.start,
+        ))
+    });
+    diagnostics
 }
 
 #[cfg(test)]

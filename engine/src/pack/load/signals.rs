@@ -6,12 +6,14 @@ use std::ops::Range;
 use rhai::{Engine, Scope};
 use toml::de::DeTable;
 use toml::Spanned;
+use triage_facts::scan::LOG_KIND_REGEX_SIZE_LIMIT;
 use triage_facts::LogKindSpec;
 
 use super::super::diagnostic::Code;
 use super::super::{Expr, Signal};
 use super::context::{content_offset, Cx, Key, Val};
 use super::expr::signal_refs;
+use super::patterns::PatternAt;
 use super::{BUILTIN_LOGS, LOG_KIND_KEYS, MAX_MATCHES_DEFAULT, SIGNAL_KEYS};
 
 /// Every file's `[log_kinds]`, in file order; a name may be defined once, and not be a built-in.
@@ -82,12 +84,26 @@ pub(super) fn signals(
             }
         }
     }
+    let patterns = std::mem::take(&mut cx.patterns);
+    cx.pattern_groups(&patterns);
     signals
 }
 
 impl Cx<'_> {
     pub(super) fn log_kind(&mut self, k: &Key<'_>, v: &Val<'_>) -> Option<LogKindSpec> {
         let name = k.get_ref().to_string();
+        // One segment of the fact path `logs.<pack id>/<kind>`.
+        let valid = name.starts_with(|c: char| c.is_ascii_alphabetic())
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+        if !valid {
+            self.error(
+                Code::BadValue,
+                format!("log kind name `{name}` is not valid"),
+                k.span(),
+                "invalid",
+                Some("start with a letter; use letters, digits, `_` and `-`".into()),
+            );
+        }
         let Some(t) = v.get_ref().as_table() else {
             self.wrong_type(v, "a table");
             return None;
@@ -99,7 +115,8 @@ impl Cx<'_> {
         }
         let record_start = self.required_string(t, "record_start", &format!("log kind `{name}`"), k.span());
         if let Some((re, span)) = &record_start {
-            self.regex(re, span.clone());
+            // As the scanner compiles it: anchored at the line start.
+            self.regex(&format!("^(?:{re})"), span.clone());
         }
         let fields = self.string(t, "fields");
         if let Some((re, span)) = &fields {
@@ -119,7 +136,7 @@ impl Cx<'_> {
     }
 
     pub(super) fn regex(&mut self, re: &str, span: Range<usize>) -> Option<regex::Regex> {
-        match regex::RegexBuilder::new(re).size_limit(10 << 20).build() {
+        match regex::RegexBuilder::new(re).size_limit(LOG_KIND_REGEX_SIZE_LIMIT).build() {
             Ok(r) => Some(r),
             Err(e) => {
                 let msg = e.to_string();
@@ -165,19 +182,7 @@ impl Cx<'_> {
             }
         }
         let pattern = self.required_string(t, "pattern", &what, k.span());
-        if let Some((p, span)) = &pattern {
-            if let Some(r) = self.regex(p, span.clone()) {
-                if r.is_match("") {
-                    self.error(
-                        Code::BadRegex,
-                        "pattern matches the empty string, so it matches every line".into(),
-                        span.clone(),
-                        "too broad",
-                        None,
-                    );
-                }
-            }
-        }
+        let pattern_ok = pattern.as_ref().is_some_and(|(p, span)| self.signal_pattern(p, span.clone()));
         let mut fscope = Scope::new();
         fscope.push("record", ());
         fscope.push("data", ());
@@ -193,15 +198,16 @@ impl Cx<'_> {
             None => MAX_MATCHES_DEFAULT,
         };
         let description = self.string(t, "description").map(|s| s.0);
-        Some(Signal {
-            name,
-            log: log?.0,
-            pattern: pattern?.0,
-            filter,
-            max_matches,
-            description,
-            listed: false,
-        })
+        let (pattern, pattern_span) = pattern?;
+        if pattern_ok {
+            self.patterns.push(PatternAt {
+                file: self.file,
+                span: pattern_span,
+                log: log.as_ref()?.0.clone(),
+                pattern: pattern.clone(),
+            });
+        }
+        Some(Signal { name, log: log?.0, pattern, filter, max_matches, description, listed: false })
     }
 
     pub(super) fn check_signal_refs(&mut self, e: &Expr, signals: &[Signal]) {
