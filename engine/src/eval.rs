@@ -372,6 +372,7 @@ impl Evaluator {
             pack: common.pack.clone(),
             pack_version: common.pack_version.clone(),
             input: common.input.clone(),
+            host: None,
             outcome: Outcome::NotDetected,
             severity: rule.severity,
             title: rule.title.clone(),
