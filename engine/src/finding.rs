@@ -191,6 +191,10 @@ pub struct Finding {
     /// waived finding stays `detected` but does not make the run exit 1.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub waiver: Option<WaiverRef>,
+    /// The outcome was decided by the pack's `applies_if` for every rule at once (the pack does
+    /// not apply to this input, or the facts that tell are missing), not by this rule.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub by_pack: bool,
 }
 
 impl Finding {
