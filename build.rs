@@ -12,6 +12,7 @@ fn main() {
     let rules = root.join("rules");
     println!("cargo:rerun-if-changed=rules");
     println!("cargo:rerun-if-changed=build.rs");
+    commit(&root);
 
     let mut packs: Vec<(String, Vec<(String, PathBuf)>)> = Vec::new();
     if let Ok(entries) = std::fs::read_dir(&rules) {
@@ -45,6 +46,32 @@ fn main() {
     out.push_str("];\n");
     let dest = PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("embedded_packs.rs");
     std::fs::write(dest, out).expect("OUT_DIR is writable");
+}
+
+/// `TRIAGE_COMMIT`, the commit `triage --version` names: `git rev-parse --short=12 HEAD` (the
+/// commit the tree was checked out at; uncommitted changes are not flagged), `unknown` outside a
+/// git checkout. Rebuilt when HEAD or the branch it names moves.
+fn commit(root: &Path) {
+    let git = |args: &[&str]| {
+        std::process::Command::new("git")
+            .args(args)
+            .current_dir(root)
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+    };
+    let commit = git(&["rev-parse", "--short=12", "HEAD"]).unwrap_or_else(|| "unknown".to_owned());
+    println!("cargo:rustc-env=TRIAGE_COMMIT={commit}");
+    let mut watched = vec!["HEAD".to_owned()];
+    if let Some(branch) = git(&["symbolic-ref", "-q", "HEAD"]) {
+        watched.push(branch);
+    }
+    for name in watched {
+        if let Some(path) = git(&["rev-parse", "--git-path", &name]) {
+            println!("cargo:rerun-if-changed={}", root.join(path).display());
+        }
+    }
 }
 
 fn toml_files(dir: &Path, rel: &str, out: &mut Vec<(String, PathBuf)>) {

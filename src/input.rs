@@ -77,9 +77,58 @@ impl Input {
     }
 }
 
-/// Reads one input. `Err` is a message naming the input: it could not be read at all.
+/// Reads one input. `Err` is a message naming the input: it could not be read at all. The
+/// summary names the host and the collection time where the input says ([`identify`]).
 pub fn load(path: &Path, plan: &ScanPlan, ui: &Ui) -> Result<Input, String> {
+    let mut input = load_any(path, plan, ui)?;
+    // Known secrets in its facts are masked (`triage_collectors::secrets`), whatever the input.
+    triage_collectors::secrets::mask_facts(&mut input.facts);
+    let (host, collected_at) = identify(&input);
+    input.summary.host = host;
+    input.summary.collected_at = collected_at;
+    Ok(input)
+}
+
+/// Registry values that name the computer, most specific first.
+const HOST_VALUES: &[(&str, &str)] = &[
+    (r"HKLM\SYSTEM\CurrentControlSet\Control\ComputerName\ComputerName", "ComputerName"),
+    (r"HKLM\SYSTEM\CurrentControlSet\Services\Tcpip\Parameters", "Hostname"),
+];
+
+/// The host an input came from and when it was collected, as far as the input itself says: a
+/// bundle's manifest (host and time), else `collection.host` / `collection.collected_at` of a
+/// saved fact map, else `systeminfo`'s host name, else the registry's `ComputerName`. A plain
+/// folder has no collection time: the run's clock is never used, so reports stay reproducible.
+/// A bundle's host `unknown` (nothing named it when it was written) counts as not known.
+pub fn identify(input: &Input) -> (Option<String>, Option<String>) {
+    let facts = &input.facts;
+    let text = |path: &[&str]| {
+        facts
+            .get_segments(path)
+            .and_then(|f| match &f.value {
+                Value::Str(s) => Some(s.trim().to_owned()),
+                Value::Timestamp(t) => Some(t.to_string()),
+                _ => None,
+            })
+            .filter(|s| !s.is_empty() && s != "unknown")
+    };
+    let manifest = input.bundle.as_ref().map(|b| &b.manifest);
+    let host = manifest
+        .map(|m| m.host.clone())
+        .filter(|h| !h.is_empty() && h != "unknown")
+        .or_else(|| text(&["collection", "host"]))
+        .or_else(|| text(&["os", "hostname"]))
+        .or_else(|| HOST_VALUES.iter().find_map(|(key, value)| text(&["registry", key, value])));
+    let collected_at =
+        manifest.map(|m| m.collected_at.clone()).or_else(|| text(&["collection", "collected_at"]));
+    (host, collected_at)
+}
+
+fn load_any(path: &Path, plan: &ScanPlan, ui: &Ui) -> Result<Input, String> {
     let name = path.display().to_string();
+    if path.as_os_str() == "-" {
+        return load_stdin(plan, ui);
+    }
     let meta = std::fs::metadata(path).map_err(|e| format!("{name}: {e}"))?;
     if triage_collectors::bundle::looks_like_bundle(path) {
         return load_bundle(path, &name, plan);
@@ -111,29 +160,68 @@ const MAX_STREAM_BYTES: u64 = 512 * 1024 * 1024;
 /// once into a private temporary folder, under the input's own file name, and collected from
 /// there (or read as a fact map when it is JSON no collector claims). The input is named as given.
 fn load_stream(path: &Path, name: &str, plan: &ScanPlan, ui: &Ui) -> Result<Input, String> {
+    let bytes = read_stream(std::fs::File::open(path).map_err(|e| format!("{name}: {e}"))?, name)?;
+    let file_name = path.file_name().map_or_else(|| "input".into(), |n| n.to_string_lossy().into_owned());
+    load_buffered(path, name, &file_name, &bytes, plan, ui)
+}
+
+/// At most [`MAX_STREAM_BYTES`] of a stream, or an error saying it is larger.
+fn read_stream(stream: impl Read, name: &str) -> Result<Vec<u8>, String> {
     let mut bytes = Vec::new();
-    std::fs::File::open(path)
-        .and_then(|f| f.take(MAX_STREAM_BYTES + 1).read_to_end(&mut bytes))
-        .map_err(|e| format!("{name}: {e}"))?;
+    stream.take(MAX_STREAM_BYTES + 1).read_to_end(&mut bytes).map_err(|e| format!("{name}: {e}"))?;
     if bytes.len() as u64 > MAX_STREAM_BYTES {
         return Err(format!(
             "{name}: not a regular file and larger than {} MiB; save it to a file first",
             MAX_STREAM_BYTES >> 20
         ));
     }
-    let file_name = path.file_name().map_or_else(|| "input".into(), |n| n.to_string_lossy().into_owned());
+    Ok(bytes)
+}
+
+/// `-`: standard input, read once. A zip is a bundle (`triage collect --output -` or a bundle
+/// file piped in); JSON no collector claims is a fact map (`triage facts --format json`); anything
+/// else is one artifact, recognised by its content. The input is named `-`.
+fn load_stdin(plan: &ScanPlan, ui: &Ui) -> Result<Input, String> {
+    let bytes = read_stream(std::io::stdin().lock(), "-")?;
+    if bytes.starts_with(b"PK\x03\x04") {
+        crate::cleanup::on_signal();
+        let dir =
+            ScratchDir::new("input").map_err(|e| format!("-: standard input could not be buffered: {e}"))?;
+        let copy = dir.path().join("stdin.zip");
+        let result = std::fs::write(&copy, &bytes)
+            .map_err(|e| format!("-: standard input could not be buffered: {e}"))
+            .and_then(|()| load_bundle(&copy, "-", plan));
+        drop(dir);
+        return result.map(|mut input| {
+            input.path = PathBuf::from("-");
+            input
+        });
+    }
+    load_buffered(Path::new("-"), "-", "stdin", &bytes, plan, ui)
+}
+
+/// Collects `bytes` (read from `path`, a pipe) as one artifact named `file_name`, or reads them
+/// as a fact map when they are JSON that no collector claims.
+fn load_buffered(
+    path: &Path,
+    name: &str,
+    file_name: &str,
+    bytes: &[u8],
+    plan: &ScanPlan,
+    ui: &Ui,
+) -> Result<Input, String> {
     crate::cleanup::on_signal();
     let dir = ScratchDir::new("input")
         .map_err(|e| format!("{name}: not a regular file, and it could not be buffered: {e}"))?;
-    let copy = dir.path().join(&file_name);
-    let result = std::fs::write(&copy, &bytes)
+    let copy = dir.path().join(file_name);
+    let result = std::fs::write(&copy, bytes)
         .map_err(|e| format!("{name}: not a regular file, and it could not be buffered: {e}"))
         .and_then(|()| {
             let head = &bytes[..bytes.len().min(Artifact::HEAD_LEN)];
             let json =
                 head.iter().find(|b| !b.is_ascii_whitespace() && **b != 0xEF && **b != 0xBB && **b != 0xBF);
             let claimed = {
-                let artifact = Artifact { rel_path: &file_name, path: &copy, head, size: bytes.len() as u64 };
+                let artifact = Artifact { rel_path: file_name, path: &copy, head, size: bytes.len() as u64 };
                 triage_collectors::all().iter().any(|c| c.recognise(&artifact) > Recognition::No)
             };
             if json == Some(&b'{') && !claimed {
@@ -172,6 +260,8 @@ fn collect(
     let collected = collect_path(path, &collectors, plan, &options).map_err(|e| format!("{name}: {e}"))?;
     let summary = InputSummary {
         input: name.to_owned(),
+        host: None,
+        collected_at: None,
         artifacts: collected.artifacts.len() as u64,
         unrecognised: collected
             .artifacts
@@ -261,6 +351,8 @@ fn summary_from_facts(name: &str, facts: &FactMap) -> InputSummary {
     };
     InputSummary {
         input: name.to_owned(),
+        host: None,
+        collected_at: None,
         artifacts,
         unrecognised: strings("collection.unrecognised"),
         collection_errors: strings("collection.errors"),

@@ -28,7 +28,7 @@ mod waivers;
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 
 use crate::output::{Out, Ui};
 
@@ -55,11 +55,12 @@ pub enum Command {
     Explain(cmd::explain::ExplainArgs),
     /// Work on rule packs: new, check, test, build, sign, verify, keygen, install, list, remove,
     /// update, diff.
-    #[command(subcommand)]
+    #[command(subcommand, after_help = PACK_EXAMPLES)]
     Pack(cmd::pack::PackCommand),
     /// List every collector: what it reads and which facts it provides.
     Collectors(cmd::collectors::CollectorsArgs),
     /// Write a bundle (artifacts, facts, manifest) from this Windows host or from a folder.
+    #[command(after_help = COLLECT_EXAMPLES)]
     Collect(cmd::collect::CollectArgs),
     /// Show the findings that appeared, cleared or changed between two runs or bundles.
     Diff(cmd::diff::DiffArgs),
@@ -67,7 +68,28 @@ pub enum Command {
     Probe(cmd::probe::ProbeArgs),
     /// Print the JSON Schema of a pack file or of the JSON report (`schema pack > pack.schema.json`).
     Schema(cmd::schema::SchemaArgs),
+    /// Print shell completions: bash, zsh, fish, powershell or elvish.
+    Completions(cmd::completions::CompletionsArgs),
+    /// Print the man page (roff), every subcommand and option included.
+    Man(cmd::completions::ManArgs),
 }
+
+/// Examples shown by `triage pack --help`.
+const PACK_EXAMPLES: &str = "\
+Examples:
+  triage pack new my-pack                       a pack with one rule and its tests
+  triage pack check my-pack                     every problem, at its TOML line
+  triage pack test my-pack --junit junit.xml    run the rules' test cases
+  triage pack build my-pack                     a reproducible dist/my-pack-VERSION.tar.gz
+  triage pack install dist/my-pack-0.1.0.tar.gz install a signed pack for `run --pack my-pack`";
+
+/// Examples shown by `triage collect --help`.
+const COLLECT_EXAMPLES: &str = "\
+Examples:
+  triage collect --output server1.zip                          on the Windows server itself
+  triage collect --from copied-files/ --output bundle.zip      a bundle of a folder of artifacts
+  triage collect --from copied-files/ --output b.zip --redact  host names, users, addresses hidden
+  triage run server1.zip                                       then diagnose it anywhere";
 
 /// `--color`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -145,8 +167,32 @@ impl From<miette::Report> for Failure {
 /// Result of a subcommand.
 pub type CmdResult = Result<Exit, Failure>;
 
+/// The command line. When `--version` is asked for, it names the commit triage was built from
+/// and the version of each built-in pack (the man page and completions use [`Cli::command`],
+/// whose version is the package's alone, so they do not change with every commit).
+fn command() -> clap::Command {
+    let command = Cli::command();
+    if !std::env::args_os().skip(1).any(|a| a == "--version" || a == "-V") {
+        return command;
+    }
+    let evaluator = triage_engine::Evaluator::default();
+    let packs: Vec<String> = packs::embedded_sources()
+        .into_iter()
+        .filter_map(|(_, files)| packs::load_one(files, &evaluator).0)
+        .map(|p| format!("{} {}", p.manifest.id, p.manifest.version))
+        .collect();
+    let text = format!(
+        "{} (commit {})\nbuilt-in packs: {}",
+        env!("CARGO_PKG_VERSION"),
+        env!("TRIAGE_COMMIT"),
+        if packs.is_empty() { "none".to_owned() } else { packs.join(", ") }
+    );
+    // Leaked once: clap keeps a `&'static str`, and the process is about to print and exit.
+    command.version(&*Box::leak(text.into_boxed_str()))
+}
+
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let cli = match command().try_get_matches().and_then(|m| Cli::from_arg_matches(&m)) {
         Ok(cli) => cli,
         Err(e) => {
             // `--help` and `--version` are not errors; usage mistakes exit 2 (clap's default).
@@ -167,6 +213,8 @@ fn main() -> ExitCode {
         Command::Diff(args) => cmd::diff::run(args, &ui, &mut out, &mut err),
         Command::Probe(args) => cmd::probe::run(args, &ui, &mut out, &mut err),
         Command::Schema(args) => cmd::schema::run(args, &ui, &mut out, &mut err),
+        Command::Completions(args) => cmd::completions::completions(args, &ui, &mut out, &mut err),
+        Command::Man(args) => cmd::completions::man(args, &ui, &mut out, &mut err),
     };
     let _ = std::io::Write::flush(&mut out);
     let exit = match result {

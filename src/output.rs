@@ -65,6 +65,18 @@ impl Ui {
     }
 }
 
+impl Ui {
+    /// The same, for output that goes to a file when `to_file`: no colour, the fixed width.
+    pub fn for_output(&self, to_file: bool) -> Ui {
+        let mut ui = self.clone();
+        if to_file {
+            ui.color_out = false;
+            ui.width = 100;
+        }
+        ui
+    }
+}
+
 fn terminal_width() -> Option<usize> {
     // `COLUMNS` is what shells export; without it, a conventional width.
     std::env::var("COLUMNS").ok()?.parse().ok().filter(|w| *w >= 40)
@@ -85,6 +97,17 @@ impl Out {
 
     pub fn stderr() -> Out {
         Out { inner: Box::new(io::stderr()), closed: false }
+    }
+
+    /// Discards everything (`run -q`).
+    pub fn sink() -> Out {
+        Out { inner: Box::new(io::sink()), closed: false }
+    }
+
+    /// A new file (`run -o FILE`), created or truncated, written through a buffer.
+    pub fn file(path: &std::path::Path) -> io::Result<Out> {
+        let file = std::fs::File::create(path)?;
+        Ok(Out { inner: Box::new(io::BufWriter::new(file)), closed: false })
     }
 
     /// Wraps any writer (tests).

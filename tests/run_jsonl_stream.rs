@@ -66,9 +66,24 @@ impl Env {
     fn both(&self, inputs: &[String], waivers: Option<&str>, epoch: &str) -> (i32, Vec<J>, String) {
         let (code, lines, err) = self.run("jsonl", inputs, waivers, epoch);
         let (json_code, report, json_err) = self.run("json", inputs, waivers, epoch);
-        let findings: Vec<J> =
+        let records: Vec<J> =
             lines.lines().map(|l| serde_json::from_str(l).expect("each line is one JSON document")).collect();
         let report: J = serde_json::from_str(&report).expect("a JSON report");
+        // An unreadable input is a line of its own, where the JSON report lists it in `inputs`.
+        let (errors, findings): (Vec<J>, Vec<J>) =
+            records.into_iter().partition(|r| r["kind"] == "input_error");
+        let unreadable: Vec<&J> = report["inputs"]
+            .as_array()
+            .expect("inputs")
+            .iter()
+            .filter(|i| i["artifacts"] == 0 && !findings.iter().any(|f| f["input"] == i["input"]))
+            .map(|i| &i["input"])
+            .collect();
+        assert_eq!(
+            errors.iter().map(|e| &e["input"]).collect::<Vec<_>>(),
+            unreadable,
+            "one input_error line each"
+        );
         assert_eq!(J::Array(findings.clone()), report["findings"], "jsonl lines differ from json findings");
         assert_eq!(code, json_code, "exit codes differ; stderr:\n{err}");
         assert_eq!(err, json_err, "stderr differs");

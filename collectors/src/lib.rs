@@ -14,6 +14,7 @@ pub mod logs;
 pub mod probe;
 pub mod registry;
 pub mod scratch;
+pub mod secrets;
 pub mod system;
 pub mod text;
 pub mod wsus_config;

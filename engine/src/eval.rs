@@ -60,6 +60,8 @@ struct Common {
     pack: Arc<str>,
     pack_version: Arc<str>,
     input: Arc<str>,
+    /// The pack's `applies_if`, evaluated once after the derived facts.
+    gate: Option<Value>,
 }
 
 impl Evaluator {
@@ -87,10 +89,11 @@ impl Evaluator {
         let (signals, signal_map) = self.filter_signals(&mut rt, pack, input, &mut facts, &mut memory);
         let signals = Arc::new(signals);
         let state = EvalState { input: input.clone(), signals: signals.clone(), reads: Vec::new() };
-        let common = Common {
+        let mut common = Common {
             pack: pack.manifest.id.as_str().into(),
             pack_version: pack.manifest.version.to_string().into(),
             input: input_name.into(),
+            gate: None,
         };
         let ((findings, facts), _) = sandbox::with_state(state, || {
             let mut scope = Scope::new();
@@ -123,6 +126,10 @@ impl Evaluator {
             // `facts` most.
             if let Some(f) = scope.remove::<Dynamic>("facts") {
                 sandbox::push_read_only(&mut scope, "facts", f);
+            }
+            if let Some(a) = &pack.applies_if {
+                budget::start(Owner::Derived, &self.limits);
+                common.gate = Some(self.check(&mut rt, &mut scope, a, &mut absence));
             }
             let findings: Vec<Finding> = pack
                 .rules
@@ -365,6 +372,7 @@ impl Evaluator {
             pack: common.pack.clone(),
             pack_version: common.pack_version.clone(),
             input: common.input.clone(),
+            host: None,
             outcome: Outcome::NotDetected,
             severity: rule.severity,
             title: rule.title.clone(),
@@ -374,6 +382,7 @@ impl Evaluator {
             error: None,
             explain: None,
             waiver: None,
+            by_pack: false,
         };
         let mut explain = opts.explain.then(|| Explanation {
             requires: Vec::new(),
@@ -386,6 +395,36 @@ impl Evaluator {
             }
             .to_owned(),
         });
+
+        // 0. The pack's applicability: a pack for other hosts decides every rule at once.
+        if let (Some(g), Some(a)) = (&common.gate, &pack.applies_if) {
+            if let Some(x) = explain.as_mut() {
+                x.clauses.push(trace(pack, "pack.applies_if".into(), a, g, input));
+            }
+            let decided = if !g.missing.is_empty() {
+                finding.outcome = Outcome::MissingFacts;
+                finding.missing = missing_facts(&g.missing, absence, opts);
+                true
+            } else {
+                match as_bool(g, a, pack, derived) {
+                    Ok(true) => false,
+                    Ok(false) => {
+                        finding.outcome = Outcome::NotApplicable;
+                        true
+                    }
+                    Err(e) => {
+                        finding.outcome = Outcome::Error;
+                        finding.error = Some(e);
+                        true
+                    }
+                }
+            };
+            if decided {
+                finding.by_pack = true;
+                finding.explain = explain;
+                return finding;
+            }
+        }
 
         // Derived facts referenced anywhere in the rule, for explanations.
         if let Some(x) = explain.as_mut() {

@@ -166,6 +166,10 @@ pub struct Finding {
     pub pack_version: Arc<str>,
     /// The input (folder, file or bundle) as given on the command line.
     pub input: Arc<str>,
+    /// The host the input was collected from, where the input names it (the CLI fills it in
+    /// from the input's summary, so that each JSON Lines record names its host).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<Arc<str>>,
     pub outcome: Outcome,
     pub severity: Severity,
     pub title: Arc<str>,
@@ -187,6 +191,10 @@ pub struct Finding {
     /// waived finding stays `detected` but does not make the run exit 1.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub waiver: Option<WaiverRef>,
+    /// The outcome was decided by the pack's `applies_if` for every rule at once (the pack does
+    /// not apply to this input, or the facts that tell are missing), not by this rule.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub by_pack: bool,
 }
 
 impl Finding {
@@ -222,6 +230,14 @@ pub struct PackRef {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct InputSummary {
     pub input: String,
+    /// The host the input was collected from, where the input says: a bundle's manifest, else
+    /// `systeminfo`'s host name, else the registry's `ComputerName`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
+    /// When the input was collected, where it says (a bundle's `collected_at`, RFC 3339); never
+    /// the clock of the run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub collected_at: Option<String>,
     pub artifacts: u64,
     /// Files no collector recognised.
     pub unrecognised: Vec<String>,

@@ -325,3 +325,70 @@ fn the_analysis_finds_reads() {
     assert_eq!(affected.into_iter().collect::<Vec<_>>(), ["C009"]);
     assert!(deps.transitive(&N::Rule("C014".into())).contains(&N::Registry(r"HKLM\SOFTWARE\X".into())));
 }
+
+const GATED: &str = r#"
+[pack]
+id = "gated"
+version = "1.0.0"
+engine = ">=0.1"
+title = "A Windows pack"
+applies_if = 'is_windows'
+
+[derive]
+is_windows = 'facts?.os?.family == "windows"'
+
+[[rule]]
+id = "G001"
+title = "old build"
+severity = "info"
+requires = ["os.build"]
+when = 'facts.os.build < 9600'
+resolution = "x"
+
+[[rule]]
+id = "G002"
+title = "no strong crypto"
+severity = "info"
+when = 'reg_dword(`HKLM\SOFTWARE\X`, "Y") != 1'
+resolution = "x"
+"#;
+
+fn run_gated(json: &str) -> Vec<Finding> {
+    let ev = Evaluator::default();
+    let loaded = load_pack(vec![SourceFile::new("pack.toml", GATED)], &ev);
+    assert_eq!(loaded.errors().count(), 0, "{:#?}", loaded.diagnostics);
+    let pack = loaded.pack.expect("pack loads");
+    let facts = FactMap::from_json_str(json).expect("fact json");
+    let input = Arc::new(InputFacts::new(Arc::new(facts)));
+    ev.evaluate(&pack, &input, "host", &EvalOptions::default())
+}
+
+#[test]
+fn a_pack_level_applies_if_decides_every_rule_at_once() {
+    // A Linux host: the Windows pack does not apply, and says so without asking for facts.
+    let fs = run_gated(r#"{"os": {"family": "linux"}}"#);
+    for f in &fs {
+        assert_eq!((f.outcome, f.by_pack, f.missing.len()), (Outcome::NotApplicable, true, 0), "{}", f.rule);
+    }
+    // Nothing tells the OS family: missing once, for the pack (each finding says by_pack).
+    let fs = run_gated(r#"{}"#);
+    for f in &fs {
+        assert_eq!((f.outcome, f.by_pack), (Outcome::MissingFacts, true), "{}", f.rule);
+        assert_eq!(f.missing.iter().map(|m| m.fact.as_str()).collect::<Vec<_>>(), ["os.family"]);
+    }
+    // A Windows host: the rules decide, each on its own facts.
+    let fs =
+        run_gated(r#"{"os": {"family": "windows", "build": 9200}, "registry": {"HKLM\\SOFTWARE\\X": {}}}"#);
+    assert_eq!(outcome(&fs, "G001").0, Outcome::Detected);
+    assert_eq!(outcome(&fs, "G002").0, Outcome::Detected);
+    assert!(fs.iter().all(|f| !f.by_pack));
+}
+
+#[test]
+fn a_pack_level_applies_if_is_checked_at_load() {
+    let ev = Evaluator::default();
+    let bad = GATED.replace("applies_if = 'is_windows'", "applies_if = 'is_windowz'");
+    let loaded = load_pack(vec![SourceFile::new("pack.toml", &bad)], &ev);
+    let errors: Vec<String> = loaded.errors().map(|d| d.message.clone()).collect();
+    assert_eq!(errors, ["unknown name `is_windowz` in pack applicability condition"]);
+}

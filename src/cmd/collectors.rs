@@ -11,6 +11,7 @@ use crate::{render, CmdResult, Exit, Format};
 
 #[derive(Debug, Args)]
 pub struct CollectorsArgs {
+    /// Output format: `human` for people, `json` for scripts (deterministic).
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
 }

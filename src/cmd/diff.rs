@@ -36,6 +36,7 @@ pub struct DiffArgs {
     /// Pack folders to evaluate inputs with (default: the built-in packs). Not used for reports.
     #[arg(long = "pack", value_name = "DIR")]
     pub packs: Vec<PathBuf>,
+    /// Output format: `human` for people, `json` for scripts (deterministic).
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
 }

@@ -23,6 +23,7 @@ pub struct ExplainArgs {
     /// A rule-pack folder; repeat for several. Without it, the built-in packs are used.
     #[arg(long = "pack", value_name = "DIR")]
     pub packs: Vec<PathBuf>,
+    /// Output format: `human` for people, `json` for scripts (deterministic).
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
 }

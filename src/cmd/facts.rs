@@ -18,6 +18,7 @@ pub struct FactsArgs {
     /// Pack folders whose log signals to scan for (default: the built-in packs).
     #[arg(long = "pack", value_name = "DIR")]
     pub packs: Vec<PathBuf>,
+    /// Output format: `human` for people, `json` for scripts (deterministic).
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
 }

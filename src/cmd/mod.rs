@@ -5,6 +5,7 @@
 
 pub mod collect;
 pub mod collectors;
+pub mod completions;
 pub mod diff;
 pub mod explain;
 pub mod facts;

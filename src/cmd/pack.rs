@@ -43,6 +43,7 @@ pub struct CheckArgs {
     /// The pack folder (holding `pack.toml`).
     #[arg(value_name = "DIR")]
     pub dir: PathBuf,
+    /// Output format: `human` for people, `json` for scripts (deterministic).
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
 }

@@ -105,6 +105,7 @@ pub struct VerifyArgs {
     /// Public keys to trust instead of the store's `trusted-keys/`; repeat for several.
     #[arg(long, value_name = "FILE")]
     pub key: Vec<PathBuf>,
+    /// Output format: `human` for people, `json` for scripts (deterministic).
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
 }
@@ -114,6 +115,7 @@ pub struct KeygenArgs {
     /// Writes NAME.key (secret) and NAME.pub. With TRIAGE_SIGNING_PASSWORD set, the secret key
     /// is encrypted with it; otherwise it is not (keep it in a secret store).
     pub name: String,
+    /// The folder to write the key files into.
     #[arg(long, value_name = "DIR", default_value = ".")]
     pub dir: PathBuf,
 }
@@ -130,21 +132,25 @@ pub struct InstallArgs {
 
 #[derive(Debug, Args)]
 pub struct ListArgs {
+    /// Output format: `human` for people, `json` for scripts (deterministic).
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
 }
 
 #[derive(Debug, Args)]
 pub struct RemoveArgs {
+    /// The ID of the installed pack to remove (`triage pack list` shows them).
     pub id: String,
 }
 
 #[derive(Debug, Args)]
 pub struct UpdateArgs {
+    /// The ID of the installed pack to update (`triage pack list` shows them).
     pub id: String,
     /// Fetch from here instead of the recorded source.
     #[arg(long, value_name = "SOURCE")]
     pub from: Option<String>,
+    /// Update even if the new version is unsigned or signed by a key you do not trust.
     #[arg(long)]
     pub allow_unsigned: bool,
     /// Show what would change; install nothing.
@@ -155,6 +161,7 @@ pub struct UpdateArgs {
     /// (exit 2) — a script must say `--yes`.
     #[arg(long, short = 'y')]
     pub yes: bool,
+    /// Output format: `human` for people, `json` for scripts (deterministic).
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
 }
@@ -169,6 +176,7 @@ pub struct DiffArgs {
     /// and show each outcome that changes.
     #[arg(long, value_name = "DIR")]
     pub bundles: Option<PathBuf>,
+    /// Output format: `human` for people, `json` for scripts (deterministic).
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
 }

@@ -38,6 +38,7 @@ pub struct TlsArgs {
     /// The server name to send (default: the host name; none for an IP address).
     #[arg(long, value_name = "NAME")]
     pub sni: Option<String>,
+    /// Output format: `human` for people, `json` for scripts (deterministic).
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
     /// Save the result as JSON, an artifact `triage run` reads (facts under `probes.tls`).

@@ -19,33 +19,76 @@ use crate::input::{self, Input};
 use crate::output::{Out, Ui};
 use crate::{packs, render, CmdResult, Exit};
 
+/// Examples shown by `triage run --help`.
+const EXAMPLES: &str = "\
+Examples:
+  triage run examples/issue1-import-tls12            diagnose a folder copied off a server
+  triage run server1.zip server2.zip                 bundles from `triage collect`
+  triage run --format sarif -o triage.sarif DIR      for code-scanning views
+  triage run --format junit -o junit.xml bundles/*/  for CI test reports
+  triage run --format html -o fleet.html bundles/*/  a hosts x rules page for a fleet
+  triage run --format jsonl bundles/*/ > fleet.jsonl one finding per line (docs/fleet-queries.md)
+  triage run --rule WSUS001 --severity error DIR     only some rules
+  triage facts --format json DIR | triage run -      a fact map (or a bundle) on stdin
+  triage run -q DIR; echo $?                         exit status only: 0 clean, 1 detected, 2 error";
+
 #[derive(Debug, Args)]
+#[command(after_help = EXAMPLES)]
 pub struct RunArgs {
-    /// Artifact folders, single artifact files, or fact-map JSON files; each is evaluated on its own.
+    /// Artifact folders, single artifact files, bundles or fact-map JSON files; `-` reads one
+    /// (a fact map, a bundle or an artifact) from standard input. Each is evaluated on its own.
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
     /// A rule-pack folder or the ID of an installed pack; repeat for several. Without it, the
     /// packs built into triage are used.
     #[arg(long = "pack", value_name = "DIR|ID")]
     pub packs: Vec<PathBuf>,
-    /// `jsonl` prints one finding per line (JSON Lines), for fleets and log tools.
+    /// How to write the findings (see the values below).
     #[arg(long, value_enum, default_value_t)]
     pub format: RunFormat,
+    /// Write the report to FILE instead of stdout (diagnostics still go to stderr).
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
     /// Show, for every rule, each clause, its value and the facts it read.
     #[arg(long)]
     pub explain: bool,
-    /// A waivers file: detected findings it accepts are reported as waived (see `src/waivers.rs`).
+    /// A waivers file: detected findings it accepts are reported as waived and do not exit 1
+    /// (format: docs/sharing-packs.md, "Waivers").
     #[arg(long, value_name = "FILE")]
     pub waivers: Option<PathBuf>,
+    /// Evaluate only this rule (repeat for several); an ID no pack has is an error.
+    #[arg(long = "rule", value_name = "ID")]
+    pub rules: Vec<String>,
+    /// Evaluate only rules of this severity or higher.
+    #[arg(long, value_name = "LEVEL", value_parser = ["info", "warning", "error"])]
+    pub severity: Option<String>,
+    /// Print no report: the exit status alone says what was found (0, 1 or 2); errors still go
+    /// to stderr.
+    #[arg(short, long)]
+    pub quiet: bool,
 }
 
-/// Output formats of `run`: those of every command, and JSON Lines.
+/// Output formats of `run`: one finding model, one renderer each (`src/render/`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
 pub enum RunFormat {
+    /// Compiler-style diagnostics with snippets of the artifacts.
     #[default]
     Human,
+    /// One JSON document (`triage schema report`), the same bytes for the same input.
     Json,
+    /// One finding per line (JSON Lines), streamed, for fleets and log tools; an input that
+    /// cannot be read is one `{"kind":"input_error",…}` line.
     Jsonl,
+    /// SARIF 2.1.0 for code-scanning and work-item views: one run per pack.
+    Sarif,
+    /// JUnit XML for CI: a testsuite per input, a testcase per rule.
+    Junit,
+    /// Markdown to paste into a ticket or an e-mail: host, findings, evidence, fixes.
+    Markdown,
+    /// CSV for spreadsheets and databases: one row per input and rule.
+    Csv,
+    /// One self-contained HTML page: a host's findings, or a hosts × rules matrix for many.
+    Html,
 }
 
 /// A run's results: the report and the inputs it was made from (for showing artifacts).
@@ -61,12 +104,60 @@ pub struct RunResult {
 pub fn run(args: RunArgs, ui: &Ui, out: &mut Out, err: &mut Out) -> CmdResult {
     let evaluator = Evaluator::default();
     let waivers = crate::waivers::load(args.waivers.as_deref(), ui, err)?;
-    let packs = packs::load_for_command(&args.packs, &evaluator, ui, err)?;
-    if args.format == RunFormat::Jsonl {
-        return run_jsonl(&args, &packs, &evaluator, waivers.as_ref(), ui, out, err);
+    let mut packs = packs::load_for_command(&args.packs, &evaluator, ui, err)?;
+    select_rules(&mut packs, &args)?;
+    let (mut file, mut sink);
+    let out = match &args.output {
+        _ if args.quiet => {
+            sink = Out::sink();
+            &mut sink
+        }
+        Some(path) => {
+            file = Out::file(path).map_err(|e| miette::miette!("cannot write {}: {e}", path.display()))?;
+            &mut file
+        }
+        None => out,
+    };
+    let exit = run_to(&args, &packs, &evaluator, waivers.as_ref(), ui, out, err)?;
+    out.flush()?;
+    Ok(exit)
+}
+
+/// `--rule` and `--severity`: the packs keep only the rules asked for.
+fn select_rules(packs: &mut [triage_engine::Pack], args: &RunArgs) -> Result<(), crate::Failure> {
+    for id in &args.rules {
+        if !packs.iter().any(|p| p.rules.iter().any(|r| *r.id == **id)) {
+            return Err(miette::miette!("--rule {id}: no loaded pack has a rule {id}").into());
+        }
     }
-    let mut result = evaluate(&args.paths, &packs, &evaluator, args.explain, ui);
-    if let Some(w) = &waivers {
+    let floor = match args.severity.as_deref() {
+        Some("error") => triage_engine::Severity::Error,
+        Some("warning") => triage_engine::Severity::Warning,
+        _ => triage_engine::Severity::Info,
+    };
+    for pack in packs {
+        pack.rules.retain(|r| {
+            r.severity >= floor && (args.rules.is_empty() || args.rules.iter().any(|id| **id == *r.id))
+        });
+    }
+    Ok(())
+}
+
+fn run_to(
+    args: &RunArgs,
+    packs: &[triage_engine::Pack],
+    evaluator: &Evaluator,
+    waivers: Option<&crate::waivers::Waivers>,
+    ui: &Ui,
+    out: &mut Out,
+    err: &mut Out,
+) -> CmdResult {
+    let ui = &ui.for_output(args.output.is_some());
+    if args.format == RunFormat::Jsonl {
+        return run_jsonl(args, packs, evaluator, waivers, ui, out, err);
+    }
+    let mut result = evaluate(&args.paths, packs, evaluator, args.explain, ui);
+    if let Some(w) = waivers {
         crate::waivers::apply(&mut result.report, w, err)?;
     }
     for e in &result.input_errors {
@@ -75,6 +166,7 @@ pub fn run(args: RunArgs, ui: &Ui, out: &mut Out, err: &mut Out) -> CmdResult {
     for name in &result.unrecognised {
         writeln!(err, "{}", nothing_recognised(name))?;
     }
+    let view = render::RunView { report: &result.report, inputs: &result.inputs, packs };
     match args.format {
         RunFormat::Json => render::json::write(out, &result.report)?,
         // Streamed by `run_jsonl` above; kept so the match stays total.
@@ -87,6 +179,16 @@ pub fn run(args: RunArgs, ui: &Ui, out: &mut Out, err: &mut Out) -> CmdResult {
             }
             out.flush()?;
         }
+        RunFormat::Sarif => render::sarif::write(out, &view)?,
+        RunFormat::Junit => render::junit::write(out, &view)?,
+        RunFormat::Markdown => {
+            // A ticket is read in a terminal too: pack and artifact text stays inert there.
+            let mut out = render::inert::Inert::new(&mut *out, false);
+            render::markdown::write(&mut out, &view)?;
+            out.flush()?;
+        }
+        RunFormat::Csv => render::csv::write(out, &result.report)?,
+        RunFormat::Html => render::html::write(out, &view)?,
     }
     Ok(exit_status(&result))
 }
@@ -122,6 +224,8 @@ pub fn evaluate(
             Err(message) => {
                 summaries.push(InputSummary {
                     input: path.display().to_string(),
+                    host: None,
+                    collected_at: None,
                     artifacts: 0,
                     unrecognised: vec![],
                     collection_errors: vec![message.clone()],
@@ -175,10 +279,12 @@ impl<'a> Job<'a> {
     fn evaluate(&self, path: &Path) -> Result<(Input, Vec<Finding>), String> {
         let mut input = input::load(path, &self.plan, self.ui)?;
         let facts = Arc::new(InputFacts::new(Arc::new(std::mem::take(&mut input.facts))));
+        let host: Option<Arc<str>> = input.summary.host.as_deref().map(Arc::from);
         let findings: Vec<Finding> = self
             .packs
             .iter()
             .flat_map(|pack| self.evaluator.evaluate(pack, &facts, &input.name, &self.opts))
+            .map(|finding| Finding { host: host.clone(), ..finding })
             .collect();
         Ok((input, findings))
     }
@@ -213,7 +319,7 @@ fn run_jsonl(
             job.evaluate(path)
                 .map(|(input, findings)| (recognised_nothing(&input).then_some(input.name), findings))
         });
-        for result in results {
+        for (path, result) in batch.iter().zip(results) {
             match result {
                 Ok((nothing, mut findings)) => {
                     if let Some(name) = nothing {
@@ -228,7 +334,11 @@ fn run_jsonl(
                     incomplete |= findings.iter().any(|f| f.outcome == Outcome::MissingFacts);
                     render::json::write_lines(out, &findings)?;
                 }
-                Err(message) => input_errors.push(message),
+                Err(message) => {
+                    // A fleet must not lose a host silently: the input gets a line of its own.
+                    render::json::write_lines(out, &[render::json::InputError::new(path, &message)])?;
+                    input_errors.push(message);
+                }
             }
         }
     }

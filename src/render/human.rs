@@ -145,7 +145,25 @@ pub fn write_run(
         let Some(input) = input else { continue };
         let findings: Vec<&Finding> = report.findings.iter().filter(|f| *f.input == *summary.input).collect();
         let excerpts = Excerpts::read(input, &findings);
+        // Packs whose `applies_if` left every rule missing facts, told once.
+        let mut packs_told: Vec<&str> = Vec::new();
         for f in &findings {
+            if f.by_pack && f.outcome == Outcome::MissingFacts {
+                if packs_told.contains(&&*f.pack) {
+                    continue;
+                }
+                packs_told.push(&f.pack);
+                let n = findings.iter().filter(|g| g.pack == f.pack && g.by_pack).count();
+                writeln!(out)?;
+                writeln!(
+                    out,
+                    "{} pack {} ({n} rules not evaluated: what tells whether the pack applies is missing)",
+                    paint(color, YELLOW_BOLD, "missing facts"),
+                    paint(color, BOLD, &f.pack)
+                )?;
+                write_needs(out, f)?;
+                continue;
+            }
             match f.outcome {
                 Outcome::Detected => {
                     writeln!(out)?;
@@ -163,12 +181,7 @@ pub fn write_run(
                         paint(color, BOLD, &f.rule),
                         f.title
                     )?;
-                    for m in &f.missing {
-                        match &m.artifact {
-                            Some(a) => writeln!(out, "  needs {} — collect {a}", m.fact)?,
-                            None => writeln!(out, "  needs {}", m.fact)?,
-                        }
-                    }
+                    write_needs(out, f)?;
                 }
                 Outcome::Error => {
                     writeln!(out)?;
@@ -225,6 +238,17 @@ pub fn write_run(
         writeln!(out)?;
         writeln!(out, "{} {}", paint(color, BOLD, &format!("{}:", summary.input)), counts.join(", "))?;
         write_not_evaluated(out, &findings)?;
+    }
+    Ok(())
+}
+
+/// A `missing_facts` finding's needs, one line each.
+fn write_needs(out: &mut impl Write, f: &Finding) -> io::Result<()> {
+    for m in &f.missing {
+        match &m.artifact {
+            Some(a) => writeln!(out, "  needs {} — collect {a}", m.fact)?,
+            None => writeln!(out, "  needs {}", m.fact)?,
+        }
     }
     Ok(())
 }

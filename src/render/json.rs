@@ -14,6 +14,24 @@ pub fn write<T: Serialize + ?Sized>(out: &mut impl Write, value: &T) -> io::Resu
     out.write_all(b"\n")
 }
 
+/// The JSON Lines record of an input that could not be read at all (a path that does not exist,
+/// a folder that cannot be listed, a bundle that fails verification), so a fleet never loses a
+/// host silently. It has no `rule`: `kind` tells it from a finding.
+#[derive(Debug, Serialize)]
+pub struct InputError {
+    /// Always `input_error`.
+    pub kind: &'static str,
+    /// The input as given on the command line.
+    pub input: String,
+    pub error: String,
+}
+
+impl InputError {
+    pub fn new(path: &std::path::Path, error: &str) -> Self {
+        InputError { kind: "input_error", input: path.display().to_string(), error: error.to_owned() }
+    }
+}
+
 /// Writes each item as one compact JSON document per line (JSON Lines).
 pub fn write_lines<T: Serialize>(out: &mut impl Write, items: &[T]) -> io::Result<()> {
     for item in items {

@@ -511,6 +511,7 @@ fn build(
                     s.text.push_str(if last_crlf { "\r\n" } else { "\n" });
                 }
                 cursor = s.at + s.text.len() + 1;
+                triage_collectors::secrets::mask_str(&mut s.text); // same length: offsets hold
                 ex.segments.push(s);
             }
             seg = Some(Segment { at: cursor, text: String::new(), first_line: (k.number - 1) as usize });
@@ -553,6 +554,7 @@ fn build(
         if last_ended {
             s.text.push_str(if last_crlf { "\r\n" } else { "\n" });
         }
+        triage_collectors::secrets::mask_str(&mut s.text); // same length: offsets hold
         ex.segments.push(s);
     }
     let map = |off: usize| -> Option<usize> {

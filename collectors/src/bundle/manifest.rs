@@ -42,6 +42,11 @@ pub struct Manifest {
     /// Present when the bundle was pseudonymised (`collect --redact`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub redaction: Option<RedactionReport>,
+    /// Known secrets masked before the artifacts were stored (`crate::secrets`), per artifact
+    /// path: how many values of each kind (`registry value DefaultPassword`, `connection-string
+    /// password`, …). Never the values themselves. Absent when there were none.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub secrets_dropped: BTreeMap<String, BTreeMap<String, u64>>,
 }
 
 /// One collector's part of the collection.

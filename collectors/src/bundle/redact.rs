@@ -26,9 +26,40 @@
 //! | `guid` | `{6b1d…-…}` with the original's case and braces |
 //! | `ip` | IPv4 in `198.18.0.0/15` (RFC 2544 benchmarking range), IPv6 in `2001:db8::/32` |
 //!
+//! | `site` | `site-1a2b3c4d` (AD site) |
+//! | `ou` | `ou-9f8e7d6c` (organisational unit) |
+//! | `sid` | `S-1-5-21-<three pseudonym numbers>-<the original RID>` (found by pattern) |
+//!
 //! Addresses that identify nobody are kept: `0.0.0.0`, `127.0.0.0/8`, `255.255.255.255`, `::`,
 //! `::1`, and the pseudonym ranges themselves (so redaction is idempotent). Dotted numbers after
-//! `version` (`Version=4.0.0.0` in .NET configuration) are versions, not addresses.
+//! `version` (`Version=4.0.0.0` in .NET configuration) are versions, not addresses. An
+//! IPv4-mapped IPv6 address (`::ffff:10.44.33.22`) keeps its form around the IPv4 pseudonym.
+//!
+//! Also learned from text: UNC paths (`\\FILESRV07\share`), connection strings
+//! (`Data Source=SQLPROD03`, `User ID=…`), the ConfigMgr site server, SQL server and other
+//! server-naming registry values, `DefaultUserName`/`DefaultDomainName`, e-mail local parts,
+//! AD sites (`<Site>`), OUs (`OU=…`, gpresult `SOM` paths), domains from `DC=…,DC=…`, every
+//! label of a name inside a learned DNS domain (`mail.contoso.local`), and the strings a `.reg`
+//! export stores as `hex(1)`/`hex(2)`/`hex(7)` ([`reg_hex`]): they are decoded, learned from,
+//! redacted and written back in the same hex form. DNS names of public services
+//! (`microsoft.com`, `windowsupdate.com`, …) are never learned as anyone's domain.
+//!
+//! # What is never replaced
+//!
+//! Redaction replaces values, never the names rules use. A learned value that is also a word of
+//! that vocabulary ([`Redactor::protect`]: fact namespaces, collector names, log kinds, signal
+//! names and the words of signal patterns) — a host called `WSUS` — is replaced only where it
+//! stands as an identifier: after `\`, before `$` or `.<learned domain>`, or as a whole field
+//! (`Host Name:  WSUS`, `"Hostname"="WSUS"`, `<Name>WSUS</Name>`, a fact equal to it). As a bare
+//! word in free text (`the WSUS server`) it is the product's name, kept so the rules still read
+//! the logs. Fact map keys go through the same test, so the `wsus` and `logs.wsus` namespaces
+//! and `signals."wsus-tls/…"` survive.
+//!
+//! # Bounds
+//!
+//! A value longer than [`MAX_LEARNED_LEN`] bytes is not a name and is not learned (a 3 MiB
+//! "host name" would otherwise become a 3 MiB pattern). Matching is one automaton pass per kind
+//! over each text, so time and memory are linear in the input.
 //!
 //! The key is 32 random bytes kept by the collecting side in a key file
 //! ([`RedactionKey::load_or_create`]); the same key gives the same pseudonyms across a fleet.
@@ -45,6 +76,11 @@ use sha2::Sha256;
 use triage_facts::{Fact, FactMap, Provenance, Value};
 
 use crate::text::{self, TextEncoding};
+
+pub mod reg_hex;
+
+/// The longest value learned (DNS names are at most 253 bytes).
+pub const MAX_LEARNED_LEN: usize = 255;
 
 /// A redaction key: 32 secret bytes.
 #[derive(Clone)]
@@ -129,6 +165,9 @@ pub enum Kind {
     Org,
     Guid,
     Ip,
+    Site,
+    Ou,
+    Sid,
 }
 
 impl Kind {
@@ -140,6 +179,9 @@ impl Kind {
             Kind::Org => "org",
             Kind::Guid => "guid",
             Kind::Ip => "ip",
+            Kind::Site => "site",
+            Kind::Ou => "ou",
+            Kind::Sid => "sid",
         }
     }
 }
@@ -170,7 +212,38 @@ const STOPLIST: &[&str] = &[
     "microsoft",
     "true",
     "false",
+    "default-first-site-name",
+    "computers",
+    "domain controllers",
+    "domain users",
+    "domain computers",
+    "sqlexpress",
+    "mssqlserver",
 ];
+
+/// DNS names of the public services rules look for: never learned as anyone's domain.
+const PUBLIC_DOMAINS: &[&str] = &[
+    "microsoft.com",
+    "windowsupdate.com",
+    "windows.com",
+    "microsoft.net",
+    "msft.net",
+    "live.com",
+    "office.com",
+    "azure.com",
+    "digicert.com",
+    "verisign.com",
+    "example",
+    "example.com",
+    "example.org",
+    "example.net",
+    "invalid",
+    "localhost",
+];
+
+fn is_public_domain(lower: &str) -> bool {
+    PUBLIC_DOMAINS.iter().any(|d| lower == *d || lower.ends_with(&format!(".{d}")))
+}
 
 /// Learns sensitive values, then replaces them. See the module docs.
 pub struct Redactor {
@@ -179,7 +252,16 @@ pub struct Redactor {
     learned: BTreeMap<String, (Kind, String)>,
     /// Every IP replaced (for the report): original → pseudonym.
     ips: std::sync::Mutex<BTreeMap<String, String>>,
+    /// The SID domain pseudonyms made (`S-1-5-21-a-b-c`), so they are not pseudonymised again.
+    sids: std::sync::Mutex<BTreeMap<String, String>>,
+    /// Lower-cased words rules use (see [`Redactor::protect`]).
+    protected: std::collections::BTreeSet<String>,
+    /// Learned values replaced wherever they stand as words.
     matcher: Option<Regex>,
+    /// Learned values that are also protected words: replaced only as identifiers.
+    weak: Option<Regex>,
+    /// Learned DNS domains, lower-case, for the `.<domain>` identifier test.
+    dns_domains: Vec<String>,
 }
 
 impl std::fmt::Debug for Redactor {
@@ -209,18 +291,35 @@ fn text_learners() -> &'static [(Regex, Kind)] {
     static R: OnceLock<Vec<(Regex, Kind)>> = OnceLock::new();
     R.get_or_init(|| {
         let list: &[(&str, Kind)] = &[
-            (r"(?mi)^[ \t]*Host Name:[ \t]+([^\s]+)", Kind::Host),
-            (r"(?mi)^[ \t]*Domain:[ \t]+([^\s]+)", Kind::Domain),
-            (r"(?mi)^[ \t]*Logon Server:[ \t]+\\\\([^\s]+)", Kind::Host),
-            (r"(?mi)^[ \t]*Registered Owner:[ \t]+([^\r\n]+?)[ \t]*\r?$", Kind::User),
-            (r"(?mi)^[ \t]*Registered Organization:[ \t]+([^\r\n]+?)[ \t]*\r?$", Kind::Org),
-            (r#"(?i)"(?:NV )?Hostname"="([^"\r\n]+)""#, Kind::Host),
-            (r#"(?i)"ComputerName"="([^"\r\n]+)""#, Kind::Host),
-            (r#"(?i)"(?:NV )?Domain"="([^"\r\n]+)""#, Kind::Domain),
+            (r"(?mi)^[ \t]*Host Name:[ \t]+([^\s]{1,256})", Kind::Host),
+            (r"(?mi)^[ \t]*Domain:[ \t]+([^\s]{1,256})", Kind::Domain),
+            (r"(?mi)^[ \t]*Logon Server:[ \t]+\\\\([^\s]{1,256})", Kind::Host),
+            (r"(?mi)^[ \t]*Registered Owner:[ \t]+([^\r\n]{1,256}?)[ \t]*\r?$", Kind::User),
+            (r"(?mi)^[ \t]*Registered Organization:[ \t]+([^\r\n]{1,256}?)[ \t]*\r?$", Kind::Org),
+            (r#"(?i)"(?:NV )?Hostname"="([^"\r\n]{1,256})""#, Kind::Host),
+            (r#"(?i)"ComputerName"="([^"\r\n]{1,256})""#, Kind::Host),
+            (r#"(?i)"(?:NV )?Domain"="([^"\r\n]{1,256})""#, Kind::Domain),
             (r#"(?i)"(?:MachineGuid|SusClientId)"="\{?([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})"#, Kind::Guid),
-            (r"(?i)<(?:\w+:)?Domain>([^<\s]+)</", Kind::Domain),
-            (r"(?i)<(?:\w+:)?(?:SamAccountName|UserName)>([^<\\]+)</", Kind::User),
-            (r#"(?i)\b[A-Z]:\\Users\\([^\\/\r\n"<>|:*?]+)"#, Kind::User),
+            (r"(?i)<(?:\w+:)?Domain>([^<\s]{1,256})</", Kind::Domain),
+            (r"(?i)<(?:\w+:)?(?:SamAccountName|UserName)>([^<\\]{1,256})</", Kind::User),
+            (r#"(?i)\\{1,2}Users\\{1,2}([^\\/\r\n"<>|:*?\x00]{1,256})"#, Kind::User),
+            (r#"(?i)"(?:Alt)?DefaultUserName"="([^"\r\n]{1,256})""#, Kind::User),
+            (r#"(?i)"(?:Alt)?DefaultDomainName"="([^"\r\n]{1,256})""#, Kind::Domain),
+            (
+                r#"(?i)"(?:Server|Site ?Server|SQL ?Server ?Name|SQL ?Server|Database ?Server|Server ?Name|Upstream ?Server ?Name|WUServer|WUStatusServer|SMS ?Server|Management ?Point|Domain ?Controller|DC ?Name|Logon ?Server|Proxy ?Server|Proxy ?Name)"="(?:[a-z]+://)?([^"\r\n:/\\;,]{1,256})"#,
+                Kind::Host,
+            ),
+            // A UNC path, `\\host\share` (in a `.reg` string `\\\\host\\share`), not the `\\`
+            // of an escaped path such as `C:\\Program Files\\Update Services`.
+            (r#"(?m)(?:^|[\s"'=(>,;])(?:\\\\)?\\\\([A-Za-z0-9][A-Za-z0-9_.-]{0,254}[A-Za-z0-9_])"#, Kind::Host),
+            (
+                r"(?i)\b(?:data source|server|address|addr|network address)[ \t]*=[ \t]*(?:tcp:|np:|lpc:)?([A-Za-z0-9_][A-Za-z0-9_.-]{0,255})",
+                Kind::Host,
+            ),
+            (r#"(?i)\b(?:user id|uid)[ \t]*=[ \t]*([^;"'<>\r\n]{1,256})"#, Kind::User),
+            (r"\b([A-Za-z0-9][A-Za-z0-9._%+-]{0,255})@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+", Kind::User),
+            (r"(?i)<(?:\w+:)?Site(?:Name)?>([^<\r\n]{1,256})</", Kind::Site),
+            (r#"(?i)\bOU=([^,;"<>\r\n\\/]{1,256})"#, Kind::Ou),
         ];
         list.iter()
             .map(|(p, k)| {
@@ -231,11 +330,29 @@ fn text_learners() -> &'static [(Regex, Kind)] {
     })
 }
 
+/// gpresult `<SOM>contoso.com/Servers/WSUS</SOM>` (and `SOMPath`): a domain, then OUs.
+fn som_re() -> &'static Regex {
+    static R: OnceLock<Regex> = OnceLock::new();
+    re(&R, r"(?i)<(?:\w+:)?SOM(?:Path)?>([^<\r\n]{1,1024})</")
+}
+
+/// `DC=contoso,DC=local` in a distinguished name: the DNS domain.
+fn dc_re() -> &'static Regex {
+    static R: OnceLock<Regex> = OnceLock::new();
+    re(&R, r"(?i)\bDC=[A-Za-z0-9-]+(?:, ?DC=[A-Za-z0-9-]+)+")
+}
+
+/// A Windows security identifier of a domain or machine account (or an Entra ID one).
+fn sid_re() -> &'static Regex {
+    static R: OnceLock<Regex> = OnceLock::new();
+    re(&R, r"\bS-1-(?:5-21|12-1)-\d{1,10}-\d{1,10}-\d{1,10}(?:-\d{1,10})?\b")
+}
+
 /// `<Name>DOMAIN\account</Name>` in `gpresult /x`: the domain, and a user (or a host when the
 /// account ends with `$`).
 fn account_re() -> &'static Regex {
     static R: OnceLock<Regex> = OnceLock::new();
-    re(&R, r"(?i)<(?:\w+:)?Name>([A-Za-z0-9._-]+)\\([^<\\]+)</")
+    re(&R, r"(?i)<(?:\w+:)?Name>([A-Za-z0-9._-]{1,256})\\([^<\\]{1,256})</")
 }
 
 fn is_word(c: char) -> bool {
@@ -244,7 +361,16 @@ fn is_word(c: char) -> bool {
 
 impl Redactor {
     pub fn new(key: RedactionKey) -> Self {
-        Redactor { key, learned: BTreeMap::new(), ips: Default::default(), matcher: None }
+        Redactor {
+            key,
+            learned: BTreeMap::new(),
+            ips: Default::default(),
+            sids: Default::default(),
+            protected: Default::default(),
+            matcher: None,
+            weak: None,
+            dns_domains: Vec::new(),
+        }
     }
 
     fn mac(&self, kind: Kind, value: &str) -> [u8; 32] {
@@ -266,6 +392,12 @@ impl Redactor {
             Kind::Domain => format!("dom-{short}"),
             Kind::User => format!("user-{short}"),
             Kind::Org => format!("org-{short}"),
+            Kind::Site => format!("site-{short}"),
+            Kind::Ou => format!("ou-{short}"),
+            Kind::Sid => {
+                let n = |i: usize| u32::from_be_bytes([h[i], h[i + 1], h[i + 2], h[i + 3]]);
+                format!("S-1-5-21-{}-{}-{}", n(0), n(4), n(8))
+            }
             Kind::Guid => {
                 let x = super::hex(&h[..16]);
                 let g = format!("{}-{}-{}-{}-{}", &x[0..8], &x[8..12], &x[12..16], &x[16..20], &x[20..32]);
@@ -292,13 +424,25 @@ impl Redactor {
     /// are ignored. A DNS name also teaches its first label (a host's short name, or a
     /// domain's NetBIOS name).
     pub fn learn(&mut self, kind: Kind, value: &str) {
+        if value.len() > MAX_LEARNED_LEN * 2 {
+            return;
+        }
         let v = value.trim().trim_matches(|c| c == '"' || c == '\'' || c == '{' || c == '}');
         let v = v.strip_prefix("\\\\").unwrap_or(v);
         let v = if kind == Kind::Host { v.strip_suffix('$').unwrap_or(v) } else { v };
+        if matches!(kind, Kind::User | Kind::Host) {
+            if let Some((d, u)) = v.split_once('\\') {
+                self.learn(Kind::Domain, d);
+                self.learn(if u.ends_with('$') { Kind::Host } else { Kind::User }, u);
+                return;
+            }
+        }
         let lower = v.to_lowercase();
         if v.chars().count() < 2
+            || v.len() > MAX_LEARNED_LEN
             || STOPLIST.contains(&lower.as_str())
-            || ["host-", "dom-", "user-", "org-"].iter().any(|p| lower.starts_with(p))
+            || ["host-", "dom-", "user-", "org-", "site-", "ou-"].iter().any(|p| lower.starts_with(p))
+            || (matches!(kind, Kind::Host | Kind::Domain) && is_public_domain(&lower))
         {
             return;
         }
@@ -320,9 +464,46 @@ impl Redactor {
         if self.learned.contains_key(&lower) {
             return;
         }
+        if kind == Kind::Domain && lower.contains('.') {
+            self.dns_domains.push(lower.clone());
+        }
         let p = self.pseudonym(kind, v);
         self.learned.insert(lower, (kind, p));
         self.matcher = None;
+    }
+
+    /// Whether `value` (any case) was learned.
+    pub fn is_learned(&self, value: &str) -> bool {
+        self.learned.contains_key(&value.to_lowercase())
+    }
+
+    /// Words rules use — fact namespaces and names, collector names, log kinds, signal names,
+    /// the words of signal patterns — lower-cased. A learned value equal to one is replaced only
+    /// where it stands as an identifier (module docs).
+    pub fn protect<I, S>(&mut self, words: I)
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        for w in words {
+            let w = w.as_ref().to_lowercase();
+            if !w.is_empty() && w.len() <= MAX_LEARNED_LEN {
+                self.protected.insert(w);
+            }
+        }
+    }
+
+    /// The words of a name or pattern (`wsus-tls/import_reset` → the whole, `wsus`, `tls`,
+    /// `import_reset`, `import`, `reset`), for [`Redactor::protect`].
+    pub fn words_of(text: &str) -> Vec<String> {
+        let mut out = vec![text.to_lowercase()];
+        for w in text.split(|c: char| !(c.is_alphanumeric() || c == '_')) {
+            if w.len() >= 2 {
+                out.push(w.to_lowercase());
+                out.extend(w.split('_').filter(|p| p.len() >= 2).map(str::to_lowercase));
+            }
+        }
+        out
     }
 
     /// Learns from facts whose key says what they hold (see the module docs).
@@ -353,6 +534,19 @@ impl Redactor {
                 found.push((if a.ends_with('$') { Kind::Host } else { Kind::User }, a.to_owned()));
             }
         }
+        for c in som_re().captures_iter(text) {
+            if let Some(m) = c.get(1) {
+                let mut parts = m.as_str().split('/');
+                if let Some(d) = parts.next() {
+                    found.push((Kind::Domain, d.to_owned()));
+                }
+                found.extend(parts.filter(|p| !p.is_empty()).map(|p| (Kind::Ou, p.to_owned())));
+            }
+        }
+        for m in dc_re().find_iter(text) {
+            let name: Vec<&str> = m.as_str().split(',').filter_map(|p| p.trim().get(3..)).collect();
+            found.push((Kind::Domain, name.join(".")));
+        }
         if text.trim_start_matches('\u{feff}').starts_with("\"Host Name\"") {
             learn_systeminfo_csv(text, &mut found);
         }
@@ -361,8 +555,34 @@ impl Redactor {
         }
     }
 
-    /// Second pass, once every domain is known: `DOMAIN\account` anywhere in `text`.
+    /// Second pass, once every domain is known: `DOMAIN\account` anywhere in `text`, and every
+    /// label of a name inside a learned DNS domain.
     pub fn learn_accounts(&mut self, text: &str) {
+        self.learn_labels(text);
+        self.learn_netbios_accounts(text);
+    }
+
+    fn learn_labels(&mut self, text: &str) {
+        let mut doms: Vec<String> = self.dns_domains.iter().map(|d| regex::escape(d)).collect();
+        if doms.is_empty() {
+            return;
+        }
+        doms.sort_by(|a, b| b.len().cmp(&a.len()).then(a.cmp(b)));
+        let Ok(r) = Regex::new(&format!(r"(?i)\b((?:[A-Za-z0-9_-]+\.)+)(?:{})\b", doms.join("|"))) else {
+            return;
+        };
+        let mut found: Vec<String> = Vec::new();
+        for c in r.captures_iter(text) {
+            if let Some(m) = c.get(1) {
+                found.extend(m.as_str().split('.').filter(|l| !l.is_empty()).map(str::to_owned));
+            }
+        }
+        for label in found {
+            self.learn(Kind::Host, &label);
+        }
+    }
+
+    fn learn_netbios_accounts(&mut self, text: &str) {
         let domains: Vec<String> = self
             .learned
             .iter()
@@ -393,36 +613,179 @@ impl Redactor {
         if ips > 0 {
             out.insert(Kind::Ip.name().to_owned(), ips);
         }
+        let sids = self.sids.lock().map(|m| m.len()).unwrap_or(0) as u64; // one per domain
+        if sids > 0 {
+            out.insert(Kind::Sid.name().to_owned(), sids);
+        }
         out
     }
 
     /// The learned values' matcher, compiled once after learning.
     pub fn prepare(&mut self) {
-        let mut lits: Vec<&String> = self.learned.keys().collect();
-        lits.sort_by(|a, b| b.len().cmp(&a.len()).then(a.cmp(b)));
-        if lits.is_empty() {
-            self.matcher = None;
-            return;
+        let build = |mut lits: Vec<&String>| -> Option<Regex> {
+            lits.sort_by(|a, b| b.len().cmp(&a.len()).then(a.cmp(b)));
+            if lits.is_empty() {
+                return None;
+            }
+            let alt: Vec<String> = lits.iter().map(|l| regex::escape(l)).collect();
+            regex::RegexBuilder::new(&format!("(?i)(?:{})", alt.join("|")))
+                .size_limit(256 << 20)
+                .dfa_size_limit(64 << 20)
+                .build()
+                .ok()
+        };
+        let (weak, strong): (Vec<&String>, Vec<&String>) =
+            self.learned.keys().partition(|k| self.protected.contains(k.as_str()));
+        self.matcher = build(strong);
+        self.weak = build(weak);
+    }
+
+    /// Whether the match `s[start..end]` of a protected value stands as an identifier; `field`
+    /// also takes a whole field (never for fact names: `wsus` is a namespace).
+    fn is_identifier_at(&self, s: &str, start: usize, end: usize, field: bool) -> bool {
+        let before = &s[..start];
+        let after = &s[end..];
+        // `\\HOST\share`, `DOMAIN\HOST$`, `DOMAIN\account`
+        let account = after.strip_prefix('\\').is_some_and(|a| a.starts_with(|c: char| c.is_alphanumeric()));
+        if before.ends_with('\\') || after.starts_with('$') || account {
+            return true;
         }
-        let alt: Vec<String> = lits.iter().map(|l| regex::escape(l)).collect();
-        self.matcher = Regex::new(&format!("(?i)(?:{})", alt.join("|"))).ok();
+        if let Some(rest) = after.strip_prefix('.') {
+            let head = &rest.as_bytes()[..rest.len().min(MAX_LEARNED_LEN + 1)];
+            let head = String::from_utf8_lossy(head).to_ascii_lowercase();
+            let inside = self.dns_domains.iter().any(|d| {
+                head.starts_with(d.as_str())
+                    && !head[d.len()..].starts_with(|c: char| c.is_alphanumeric() || c == '-')
+            });
+            if inside {
+                return true;
+            }
+        }
+        // `host:port`
+        if after.strip_prefix(':').is_some_and(|p| p.starts_with(|c: char| c.is_ascii_digit())) {
+            return true;
+        }
+        if !field {
+            return false;
+        }
+        // A whole field: `Label:   VALUE`, `"Name"="VALUE"`, `"Key":  "VALUE"`, `>VALUE<`, a
+        // CSV cell, or the whole string.
+        let prev = before.trim_end_matches([' ', '\t']);
+        let prev = prev.strip_suffix('"').unwrap_or(prev).trim_end_matches([' ', '\t']);
+        let field_before = prev.is_empty() || prev.ends_with([':', '=', '>', ',', '\n', '[']);
+        let next = after.trim_start_matches([' ', '\t']);
+        let field_after = next.is_empty() || next.starts_with(['"', '<', '\r', '\n', ',', ';', ']', '}']);
+        field_before && field_after
     }
 
     /// Replaces every sensitive value in `s`; returns the text and the number of replacements.
     /// Call [`Redactor::prepare`] after learning.
     pub fn redact_str(&self, s: &str) -> (String, u64) {
+        if s.contains("hex(") {
+            if let Some(done) = self.redact_reg_text(s) {
+                return done;
+            }
+        }
+        self.redact_plain(s)
+    }
+
+    /// Every pass but the `.reg` hex one.
+    fn redact_plain(&self, s: &str) -> (String, u64) {
+        self.redact_passes(s, true)
+    }
+
+    /// A fact map key: as [`Redactor::redact_str`], but a protected value is replaced only
+    /// inside an identifier, never as the whole key (the `wsus` namespace stays `wsus`).
+    pub fn redact_key(&self, s: &str) -> (String, u64) {
+        self.redact_passes(s, false)
+    }
+
+    fn redact_passes(&self, s: &str, fields: bool) -> (String, u64) {
         let mut n = 0;
         let mut out = s.to_owned();
-        if let Some(m) = &self.matcher {
-            out = replace_bounded(&out, m, &mut n, |hit| {
-                self.learned.get(&hit.to_lowercase()).map(|(_, p)| p.clone())
-            });
+        let learned = |hit: &str| self.learned.get(&hit.to_lowercase()).map(|(_, p)| p.clone());
+        if let Some(m) = &self.weak {
+            out = replace_bounded(&out, m, &mut n, |t, a, b| self.is_identifier_at(t, a, b, fields), learned);
         }
-        out = replace_bounded(&out, ipv4_re(), &mut n, |hit| self.ip_pseudonym(hit));
+        if let Some(m) = &self.matcher {
+            out = replace_bounded(&out, m, &mut n, |_, _, _| true, learned);
+        }
+        if out.contains("S-1-") {
+            out = replace_bounded(&out, sid_re(), &mut n, |_, _, _| true, |hit| self.sid_pseudonym(hit));
+        }
+        out = replace_bounded(&out, ipv4_re(), &mut n, ipv4_context, |hit| self.ip_pseudonym(hit));
         if out.contains(':') {
-            out = replace_bounded(&out, ipv6_re(), &mut n, |hit| self.ip_pseudonym(hit));
+            out = replace_bounded(&out, ipv6_re(), &mut n, ipv6_context, |hit| self.ip_pseudonym(hit));
         }
         (out, n)
+    }
+
+    /// A `.reg` text with `hex(1)`/`hex(2)`/`hex(7)` strings: each is decoded, redacted and
+    /// written back as hex; the text between them goes through the other passes, which never see
+    /// the hex digits (a pair between commas could match a short learned value). `None` when the
+    /// text holds no such value.
+    fn redact_reg_text(&self, s: &str) -> Option<(String, u64)> {
+        let found = reg_hex::find(s);
+        if found.is_empty() {
+            return None;
+        }
+        let newline = if s.contains("\r\n") { "\r\n" } else { "\n" };
+        let mut out = String::with_capacity(s.len());
+        let mut n = 0;
+        let mut last = 0;
+        for h in found {
+            let (between, c) = self.redact_plain(&s[last..h.range.start]);
+            out.push_str(&between);
+            n += c;
+            let (red, c) = self.redact_plain(&h.text);
+            if c > 0 {
+                out.push_str(&reg_hex::encode(h.kind, &red, h.column, newline));
+                if h.unterminated {
+                    out.push_str(",\\");
+                }
+                n += c;
+            } else {
+                out.push_str(&s[h.range.clone()]);
+            }
+            last = h.range.end;
+        }
+        let (tail, c) = self.redact_plain(&s[last..]);
+        out.push_str(&tail);
+        Some((out, n + c))
+    }
+
+    /// The decoded `hex(1)`/`hex(2)`/`hex(7)` strings of a `.reg` text as `"Name"="value"`
+    /// lines (each part of a multi-string on its own), for the learners.
+    pub fn reg_hex_strings(text: &str) -> String {
+        let mut out = String::new();
+        if !text.contains("hex(") {
+            return out;
+        }
+        for h in reg_hex::find(text) {
+            for part in h.text.split('\0').filter(|p| !p.is_empty()) {
+                out.push_str(&format!("\"{}\"=\"{part}\"\r\n{part}\r\n", h.name));
+            }
+        }
+        out
+    }
+
+    fn sid_pseudonym(&self, hit: &str) -> Option<String> {
+        // S-1-5-21-a-b-c[-rid] or S-1-12-1-a-b-c[-d]: the three numbers after the authority
+        // name the domain (or tenant); the RID (500 = Administrator) is kept.
+        let parts: Vec<&str> = hit.split('-').collect();
+        let domain = parts.get(4..7)?.join("-");
+        let mut made = self.sids.lock().ok()?;
+        // Already a pseudonym (facts re-read from redacted text are redacted again).
+        if made.contains_key(&format!("S-1-5-21-{domain}")) {
+            return None;
+        }
+        let base = self.pseudonym(Kind::Sid, &domain);
+        made.insert(base.clone(), String::new());
+        let p = match parts.get(7) {
+            Some(rid) => format!("{base}-{rid}"),
+            None => base,
+        };
+        Some(p)
     }
 
     fn ip_pseudonym(&self, hit: &str) -> Option<String> {
@@ -473,7 +836,7 @@ impl Redactor {
         let mut n = 0;
         let old = std::mem::take(&mut facts.root);
         for (k, mut f) in old {
-            let (k2, c) = self.redact_str(&k);
+            let (k2, c) = self.redact_key(&k);
             n += c;
             n += self.redact_fact(&mut f);
             facts.root.insert(k2, f);
@@ -511,7 +874,7 @@ impl Redactor {
             Value::Map(m) => {
                 let old = std::mem::take(m);
                 for (k, mut v) in old {
-                    let (k2, c) = self.redact_str(&k);
+                    let (k2, c) = self.redact_key(&k);
                     n += c + self.redact_fact(&mut v);
                     m.insert(k2, v);
                 }
@@ -522,9 +885,32 @@ impl Redactor {
     }
 }
 
-/// Replaces the matches of `re` in `s` that stand at word boundaries and for which `with`
-/// gives a replacement.
-fn replace_bounded(s: &str, re: &Regex, n: &mut u64, with: impl Fn(&str) -> Option<String>) -> String {
+/// Whether an IPv4 match stands as an address: not part of a longer dotted number (a
+/// version), not after `version`, and after `:` only in an IPv4-mapped IPv6 address.
+fn ipv4_context(s: &str, start: usize, end: usize) -> bool {
+    let before = s[..start].chars().next_back();
+    let dotted_after =
+        s[end..].starts_with('.') && s[end + 1..].chars().next().is_some_and(|c| c.is_ascii_digit());
+    let ctx_start = s.floor_char_boundary_compat(start.saturating_sub(16));
+    let ctx = s[ctx_start..start].to_ascii_lowercase();
+    let mapped = ctx.ends_with("ffff:");
+    !(dotted_after || before == Some('.') || ctx.contains("version") || (before == Some(':') && !mapped))
+}
+
+/// Whether an IPv6 match is a whole address, not the `::ffff:` head of a mapped IPv4 one.
+fn ipv6_context(s: &str, _start: usize, end: usize) -> bool {
+    !(s[end..].starts_with('.') && s[end + 1..].chars().next().is_some_and(|c| c.is_ascii_digit()))
+}
+
+/// Replaces the matches of `re` in `s` that stand at word boundaries, that `accept` takes
+/// (given the text and the match's range), and for which `with` gives a replacement.
+fn replace_bounded(
+    s: &str,
+    re: &Regex,
+    n: &mut u64,
+    accept: impl Fn(&str, usize, usize) -> bool,
+    with: impl Fn(&str) -> Option<String>,
+) -> String {
     let mut out = String::with_capacity(s.len());
     let mut last = 0;
     for m in re.find_iter(s) {
@@ -533,20 +919,8 @@ fn replace_bounded(s: &str, re: &Regex, n: &mut u64, with: impl Fn(&str) -> Opti
         }
         let before = s[..m.start()].chars().next_back();
         let after = s[m.end()..].chars().next();
-        if before.is_some_and(is_word) || after.is_some_and(is_word) {
+        if before.is_some_and(is_word) || after.is_some_and(is_word) || !accept(s, m.start(), m.end()) {
             continue;
-        }
-        let is_ip = re.as_str() == ipv4_re().as_str() || re.as_str() == ipv6_re().as_str();
-        if is_ip {
-            // Part of a longer dotted number (a version), or after `version`.
-            let dotted_after = s[m.end()..].starts_with('.')
-                && s[m.end() + 1..].chars().next().is_some_and(|c| c.is_ascii_digit());
-            let dotted_before = before == Some('.');
-            let ctx_start = s.floor_char_boundary_compat(m.start().saturating_sub(16));
-            let ctx = s[ctx_start..m.start()].to_ascii_lowercase();
-            if dotted_after || dotted_before || ctx.contains("version") || before == Some(':') {
-                continue;
-            }
         }
         if let Some(rep) = with(m.as_str()) {
             out.push_str(&s[last..m.start()]);
@@ -608,11 +982,25 @@ fn kind_of_key(key: &str) -> Option<Kind> {
         | "servername"
         | "upstreamwsusservername"
         | "proxyname"
-        | "proxyserver" => Kind::Host,
-        "domain" | "nvdomain" | "domainname" | "userdomain" | "proxyuserdomain" | "dnsdomain" => Kind::Domain,
-        "username" | "user" | "registeredowner" | "proxyusername" | "accountname" | "samaccountname" => {
-            Kind::User
-        }
+        | "proxyserver"
+        | "siteserver"
+        | "sqlservername"
+        | "sqlserver"
+        | "databaseserver"
+        | "managementpoint"
+        | "domaincontroller"
+        | "dcname" => Kind::Host,
+        "domain"
+        | "nvdomain"
+        | "domainname"
+        | "userdomain"
+        | "proxyuserdomain"
+        | "dnsdomain"
+        | "defaultdomainname"
+        | "altdefaultdomainname" => Kind::Domain,
+        "username" | "user" | "registeredowner" | "proxyusername" | "accountname" | "samaccountname"
+        | "defaultusername" | "altdefaultusername" => Kind::User,
+        "site" | "sitename" | "adsite" => Kind::Site,
         "registeredorganization" | "organization" => Kind::Org,
         "machineguid" | "susclientid" => Kind::Guid,
         _ => return None,

@@ -1,5 +1,6 @@
-//! Writing a bundle: collect an input folder, optionally pseudonymise it, and store artifacts,
-//! facts and manifest as a folder or a `.zip`, atomically (temporary name, then rename).
+//! Writing a bundle: collect an input folder, mask known secrets (always, [`crate::secrets`]),
+//! optionally pseudonymise it, and store artifacts, facts and manifest as a folder or a `.zip`,
+//! atomically (temporary name, then rename).
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -126,10 +127,10 @@ pub fn create(input: &Path, out: &Path, opts: &CreateOptions<'_>) -> Result<Crea
     let timed: Vec<Timed<'_>> =
         opts.collectors.iter().map(|c| Timed { inner: *c, nanos: AtomicU64::new(0) }).collect();
     let timed_refs: Vec<&dyn Collector> = timed.iter().map(|t| t as &dyn Collector).collect();
-    let collected =
+    let mut collected =
         collect_path(input, &timed_refs, opts.plan, &opts.discover).map_err(|e| BundleError::io(input, e))?;
     let input_is_file = std::fs::metadata(input).map(|m| m.is_file()).unwrap_or(false);
-    let source_of = |rel: &str| -> PathBuf {
+    let original_of = |rel: &str| -> PathBuf {
         if input_is_file {
             input.to_path_buf()
         } else {
@@ -138,20 +139,28 @@ pub fn create(input: &Path, out: &Path, opts: &CreateOptions<'_>) -> Result<Crea
     };
 
     let result = (|| {
+        // Secrets never enter a bundle: artifacts holding one are replaced by a masked copy
+        // (same length, so the facts' spans still fit), and the facts are masked too.
+        let (masked_paths, mut secrets) = mask_secrets(&collected, &original_of, &stage)?;
+        crate::secrets::mask_facts(&mut collected.facts);
+        let source_of =
+            |rel: &str| -> PathBuf { masked_paths.get(rel).cloned().unwrap_or_else(|| original_of(rel)) };
         let (collected, files, report) = match opts.redact {
             None => {
                 let files: Vec<(String, PathBuf)> =
                     collected.artifacts.iter().map(|a| (a.path.clone(), source_of(&a.path))).collect();
                 (collected, files, None)
             }
-            Some(key) => redact_collection(collected, &source_of, key, &timed_refs, opts, &stage)?,
+            Some(key) => {
+                redact_collection(collected, &source_of, key, &timed_refs, opts, &stage, &mut secrets)?
+            }
         };
         write_bundle(
             &tmp,
             zip,
             collected,
             files,
-            report,
+            (report, secrets),
             opts,
             &timed,
             collected_at,
@@ -194,6 +203,103 @@ fn now() -> Timestamp {
 
 type Redacted = (Collected, Vec<(String, PathBuf)>, Option<RedactionReport>);
 
+/// What was masked, per artifact path (the manifest's `secrets_dropped`).
+type SecretsDropped = BTreeMap<String, crate::secrets::Masked>;
+
+/// Writes a masked copy of every artifact that holds a known secret into `stage/masked`.
+/// Returns the copies by artifact path, and what was masked per artifact (for the manifest).
+fn mask_secrets(
+    collected: &Collected,
+    original_of: &dyn Fn(&str) -> PathBuf,
+    stage: &Path,
+) -> Result<(BTreeMap<String, PathBuf>, SecretsDropped), BundleError> {
+    let mut paths = BTreeMap::new();
+    let mut report = BTreeMap::new();
+    for a in &collected.artifacts {
+        let src = original_of(&a.path);
+        let Ok(bytes) = std::fs::read(&src) else { continue };
+        if let Some((masked, what)) = crate::secrets::mask_artifact(&bytes) {
+            let dest = stage.join("masked").join(&a.path);
+            write_file(&dest, &masked)?;
+            paths.insert(a.path.clone(), dest);
+            report.insert(a.path.clone(), what);
+        }
+    }
+    Ok((paths, report))
+}
+
+/// The words rules use, which redaction must never replace as words (see
+/// [`Redactor::protect`]): namespaces and fact names the collectors provide, their names, the
+/// log kinds and signals of the scan plan and the words of their patterns; then the words of
+/// every fact name collected ([`fact_name_words`]).
+fn protected_words(collectors: &[&dyn Collector], plan: Option<&ScanPlan>) -> Vec<String> {
+    let mut words: Vec<String> = Vec::new();
+    for c in collectors {
+        let info = c.info();
+        words.extend(Redactor::words_of(info.name));
+        for p in info.provides {
+            words.extend(Redactor::words_of(p));
+        }
+    }
+    for w in ["wsus", "configmgr", "logs", "signals", "registry", "collection", "derive", "network", "probes"]
+    {
+        words.push(w.to_owned());
+    }
+    if let Some(plan) = plan {
+        for s in &plan.signals {
+            words.extend(Redactor::words_of(&s.id));
+            words.extend(Redactor::words_of(&s.log));
+            words.extend(Redactor::words_of(&s.pattern));
+        }
+        for k in &plan.log_kinds {
+            words.extend(Redactor::words_of(&k.name));
+            words.extend(Redactor::words_of(&k.record_start));
+        }
+    }
+    words
+}
+
+/// The words of every key of `facts` (GPO and setting names, registry value names, record
+/// fields: what rules read by name), except keys that are values: artifact paths, and keys that
+/// are a learned value as a whole (`WSUS01` as a key names a host, not a fact).
+fn fact_name_words(
+    facts: &FactMap,
+    artifacts: &std::collections::BTreeSet<&str>,
+    r: &Redactor,
+) -> Vec<String> {
+    fn walk(
+        key: &str,
+        f: &Fact,
+        artifacts: &std::collections::BTreeSet<&str>,
+        r: &Redactor,
+        out: &mut std::collections::BTreeSet<String>,
+    ) {
+        if !artifacts.contains(key) && !r.is_learned(key) && key.len() <= 4096 {
+            for w in key.split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '-')) {
+                if w.len() >= 2 && !r.is_learned(w) || w.len() >= 2 && is_fact_word(key, w) {
+                    out.insert(w.to_lowercase());
+                }
+            }
+        }
+        match &f.value {
+            triage_facts::Value::Map(m) => m.iter().for_each(|(k, v)| walk(k, v, artifacts, r, out)),
+            triage_facts::Value::List(l) => l.iter().for_each(|v| walk("", v, artifacts, r, out)),
+            _ => {}
+        }
+    }
+    let mut out = std::collections::BTreeSet::new();
+    for (k, f) in &facts.root {
+        walk(k, f, artifacts, r, &mut out);
+    }
+    out.into_iter().collect()
+}
+
+/// A learned word that is also a key's word is still a fact name when the key is more than that
+/// word: `Select the proxy behavior` names a GPO setting whatever the proxy host is called.
+fn is_fact_word(key: &str, word: &str) -> bool {
+    key.len() > word.len() && key.contains(' ')
+}
+
 /// Learns the sensitive values, writes redacted text artifacts into `stage/text`, binary ones
 /// into `stage/binary`, re-collects both (so provenance spans match the redacted text) and
 /// pseudonymises the binary artifacts' facts. Binary artifacts are not stored.
@@ -204,26 +310,41 @@ fn redact_collection(
     collectors: &[&dyn Collector],
     opts: &CreateOptions<'_>,
     stage: &Path,
+    secrets: &mut BTreeMap<String, crate::secrets::Masked>,
 ) -> Result<Redacted, BundleError> {
     let plan = opts.plan;
     let mut r = Redactor::new(key.clone());
+    r.protect(protected_words(collectors, plan));
     r.learn_from_facts(&original.facts);
-    let mut texts: Vec<(String, Option<Vec<u8>>)> = Vec::new();
+    // Each text artifact is decoded once; what it held as hex(1/2/7) strings, once too.
+    let mut texts: Vec<(String, Option<(crate::text::DecodedText, String)>)> = Vec::new();
     for a in &original.artifacts {
         let bytes = std::fs::read(source_of(&a.path)).map_err(|e| BundleError::io(source_of(&a.path), e))?;
         let head = &bytes[..bytes.len().min(Artifact::HEAD_LEN)];
         if crate::text::looks_binary(head) {
             texts.push((a.path.clone(), None));
         } else {
-            r.learn_from_text(&crate::text::decode(&bytes).text);
-            texts.push((a.path.clone(), Some(bytes)));
+            let d = crate::text::decode(&bytes);
+            drop(bytes);
+            r.learn_from_text(&d.text);
+            let hex = Redactor::reg_hex_strings(&d.text);
+            if !hex.is_empty() {
+                r.learn_from_text(&hex);
+            }
+            texts.push((a.path.clone(), Some((d, hex))));
         }
     }
-    for (_, b) in &texts {
-        if let Some(b) = b {
-            r.learn_accounts(&crate::text::decode(b).text);
+    for (_, t) in &texts {
+        if let Some((d, hex)) = t {
+            r.learn_accounts(&d.text);
+            if !hex.is_empty() {
+                r.learn_accounts(hex);
+            }
         }
     }
+    let artifact_paths: std::collections::BTreeSet<&str> =
+        original.artifacts.iter().map(|a| a.path.as_str()).collect();
+    r.protect(fact_name_words(&original.facts, &artifact_paths, &r));
     r.prepare();
     let text_dir = stage.join("text");
     let bin_dir = stage.join("binary");
@@ -233,12 +354,19 @@ fn redact_collection(
     for (rel, bytes) in texts {
         let (new_rel, _) = r.redact_str(&rel);
         let new_rel = if check_entry_name(&new_rel).is_ok() { new_rel } else { rel.clone() };
-        match bytes.and_then(|b| r.redact_bytes(&b)) {
-            Some((red, n)) => {
+        match bytes {
+            Some((d, _)) => {
                 let dest = text_dir.join(&new_rel);
-                write_file(&dest, &red)?;
+                let (red, n) = r.redact_str(&d.text);
                 if n > 0 {
+                    write_file(&dest, &super::redact::encode(&red, d.encoding))?;
                     report.replacements.insert(new_rel, n);
+                } else {
+                    // Unchanged: the very bytes.
+                    if let Some(dir) = dest.parent() {
+                        std::fs::create_dir_all(dir).map_err(|e| BundleError::io(dir, e))?;
+                    }
+                    std::fs::copy(source_of(&rel), &dest).map_err(|e| BundleError::io(&dest, e))?;
                 }
             }
             None => {
@@ -272,6 +400,7 @@ fn redact_collection(
         a.path = r.redact_str(&a.path).0;
     }
     collected.artifacts.retain(|a| !report.omitted.contains(&a.path));
+    *secrets = std::mem::take(secrets).into_iter().map(|(k, v)| (r.redact_str(&k).0, v)).collect();
     report.omitted.sort();
     report.values = r.counts();
     let files = collected.artifacts.iter().map(|a| (a.path.clone(), text_dir.join(&a.path))).collect();
@@ -383,7 +512,7 @@ fn write_bundle(
     zip: bool,
     mut collected: Collected,
     files: Vec<(String, PathBuf)>,
-    redaction: Option<RedactionReport>,
+    (redaction, secrets): (Option<RedactionReport>, BTreeMap<String, crate::secrets::Masked>),
     opts: &CreateOptions<'_>,
     timed: &[Timed<'_>],
     collected_at: Timestamp,
@@ -501,6 +630,7 @@ fn write_bundle(
         facts: facts_rec,
         errors,
         redaction,
+        secrets_dropped: secrets,
     };
     let manifest_json =
         serde_json::to_string_pretty(&manifest).map_err(|e| BundleError::Other(e.to_string()))?;

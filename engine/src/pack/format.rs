@@ -37,7 +37,8 @@ pub fn is_pack_id(id: &str) -> bool {
 /// together), and what the store's diff knows. Top level of a pack file:
 pub const TOP_KEYS: &[&str] = &["pack", "data", "derive", "signals", "log_kinds", "rule"];
 /// `[pack]`.
-pub const PACK_KEYS: &[&str] = &["id", "version", "engine", "title", "source", "description", "retired"];
+pub const PACK_KEYS: &[&str] =
+    &["id", "version", "engine", "title", "source", "description", "retired", "applies_if"];
 /// `[signals.NAME]`.
 pub const SIGNAL_KEYS: &[&str] = &["log", "pattern", "where", "max_matches", "description"];
 /// `[log_kinds.NAME]`.
@@ -107,6 +108,11 @@ pub struct ManifestFile {
     /// Rule IDs used by earlier versions and never to be reused.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub retired: Vec<String>,
+    /// A Rhai condition over the input (facts, data and derived facts): when false, every rule
+    /// of the pack is `not_applicable` (a Windows pack on a Linux bundle); when the facts it
+    /// reads are missing, the pack is `missing_facts` once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub applies_if: Option<String>,
 }
 
 /// `[signals.NAME]`: a regex over one log kind's records.

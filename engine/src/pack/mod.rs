@@ -29,6 +29,8 @@ pub struct Pack {
     /// The same data as facts, for docs and JSON.
     pub data_json: serde_json::Value,
     pub derived: Vec<Derived>,
+    /// `[pack] applies_if`: whether the pack concerns this input at all, checked before any rule.
+    pub applies_if: Option<Expr>,
     pub signals: Vec<Signal>,
     pub log_kinds: Vec<LogKindSpec>,
     pub rules: Vec<Rule>,

@@ -98,3 +98,19 @@ pub(super) fn retired(root: &Spanned<DeTable<'_>>) -> BTreeSet<String> {
         .map(|a| a.iter().filter_map(|v| v.get_ref().as_str().map(str::to_owned)).collect())
         .unwrap_or_default()
 }
+
+/// `[pack] applies_if`, compiled with every derived fact in scope.
+pub(super) fn applies_if(
+    cx: &mut Cx<'_>,
+    engine: &rhai::Engine,
+    root: &Spanned<DeTable<'_>>,
+    scope: &rhai::Scope<'_>,
+    derived: &[super::super::Derived],
+    signals: &[super::super::Signal],
+) -> Option<super::super::Expr> {
+    cx.file = 0;
+    let v = root.get_ref().get("pack")?.get_ref().as_table()?.get("applies_if")?;
+    let e = cx.expr(engine, scope, v, derived, "pack applicability condition")?;
+    cx.check_signal_refs(&e, signals);
+    Some(e)
+}

@@ -134,6 +134,7 @@ pub fn load_pack(
     let log_kinds = signals::log_kinds(&mut cx, &parsed);
     let mut signals = signals::signals(&mut cx, engine, &parsed, &log_kinds);
     let derived = derive::derived(&mut cx, engine, &parsed, &mut scope, &signals);
+    let applies_if = manifest::applies_if(&mut cx, engine, &parsed[0], &scope, &derived, &signals);
 
     // Phase 2c: rules. The retired list is read even when the manifest is broken.
     let retired = manifest::retired(&parsed[0]);
@@ -150,6 +151,7 @@ pub fn load_pack(
             data: data.value,
             data_json: serde_json::Value::Object(data.json),
             derived,
+            applies_if,
             signals,
             log_kinds,
             rules,

@@ -1,0 +1,211 @@
+//! What the report renderers other than `human` and `json` share: the artifact texts evidence
+//! points into (to turn byte spans into lines and columns, and to quote them), evidence and
+//! sources worded for people, the article's URL and the rule's page, and host identity.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use triage_engine::pack::Rule;
+use triage_engine::{Evidence, Finding, InputSummary, Pack, Source};
+
+use crate::input::Input;
+
+/// The decoded text of the artifacts evidence points into, read once each (from disk, or from
+/// inside a `.zip` bundle), as the collectors decoded them: provenance spans are offsets into
+/// this text.
+#[derive(Default)]
+pub struct ArtifactTexts {
+    texts: HashMap<(String, String), Option<Arc<str>>>,
+}
+
+impl ArtifactTexts {
+    /// `input`'s artifact `rel`, or `None` when it cannot be shown (binary, gone, a pipe),
+    /// opened through [`Input::open_artifact`] (the access rules of collection).
+    pub fn get(&mut self, input: &Input, rel: &str) -> Option<Arc<str>> {
+        self.texts
+            .entry((input.name.clone(), rel.to_owned()))
+            .or_insert_with(|| {
+                let mut bytes = Vec::new();
+                std::io::Read::read_to_end(&mut input.open_artifact(rel)?, &mut bytes).ok()?;
+                if triage_collectors::text::looks_binary(&bytes[..bytes.len().min(8192)]) {
+                    return None;
+                }
+                Some(Arc::from(triage_collectors::text::decode(&bytes).text))
+            })
+            .clone()
+    }
+}
+
+/// A region of an artifact: 1-based lines and columns (in Unicode code points), `end_column`
+/// exclusive, and the text it covers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Region {
+    pub start_line: u64,
+    pub end_line: u64,
+    pub start_column: Option<u64>,
+    pub end_column: Option<u64>,
+    pub text: Option<String>,
+}
+
+/// Where `src` points in `text` (when the artifact could be read), else the lines it names.
+pub fn region(src: &Source, text: Option<&str>) -> Option<Region> {
+    if let (Some(text), Some([start, end])) = (text, src.span) {
+        let floor = |i: u64| {
+            let mut i = (i as usize).min(text.len());
+            while !text.is_char_boundary(i) {
+                i -= 1;
+            }
+            i
+        };
+        let (start, end) = (floor(start), floor(end.max(start)));
+        let position = |at: usize| {
+            let before = &text[..at];
+            let line = before.matches('\n').count() as u64 + 1;
+            let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+            (line, before[line_start..].chars().count() as u64 + 1)
+        };
+        let (start_line, start_column) = position(start);
+        let (end_line, end_column) = position(end);
+        return Some(Region {
+            start_line,
+            end_line,
+            start_column: Some(start_column),
+            end_column: Some(end_column),
+            text: Some(text[start..end].to_owned()),
+        });
+    }
+    let line = src.line?;
+    Some(Region {
+        start_line: line,
+        end_line: src.end_line.unwrap_or(line).max(line),
+        start_column: None,
+        end_column: None,
+        text: None,
+    })
+}
+
+/// One evidence item in words: what was read, its value or that it is absent, and where.
+pub fn evidence_line(e: &Evidence) -> String {
+    let what = e.fact.strip_prefix("signal ").map_or_else(|| e.fact.clone(), |s| format!("log signal `{s}`"));
+    let mut s = match (&e.value, &e.text) {
+        (Some(v), _) => format!("{what} = {v}"),
+        (None, Some(_)) => format!("{what} matched"),
+        (None, None) => format!("{what}: not found in the collected artifacts"),
+    };
+    if let Some(src) = &e.source {
+        let mut src = src.clone();
+        // A registry value's key path is already its name.
+        if src.key.as_deref() == Some(e.fact.as_str()) {
+            src.key = None;
+        }
+        s.push_str(&format!(" ({})", source_display(&src)));
+    }
+    s
+}
+
+/// `artifact:line`, with the registry key or capture frame when there is one.
+pub fn source_display(src: &Source) -> String {
+    let mut s = src.artifact.clone();
+    if let Some(l) = src.line {
+        s.push_str(&format!(":{l}"));
+    }
+    if let Some(k) = &src.key {
+        s.push_str(&format!(", {k}"));
+    }
+    if let Some(fr) = src.frame {
+        s.push_str(&format!(", frame {fr}"));
+    }
+    s
+}
+
+/// The first line of a log record, cut to `max` characters.
+pub fn first_line(text: &str, max: usize) -> String {
+    let first = text.lines().next().unwrap_or_default();
+    match first.char_indices().nth(max) {
+        Some((i, _)) => format!("{}…", &first[..i]),
+        None => first.to_owned(),
+    }
+}
+
+/// The first absolute `http(s)://` URL in the rule's references, else in the pack's source: the
+/// document the rule encodes.
+pub fn article_url(pack: &Pack, rule: &Rule) -> Option<String> {
+    rule.references.iter().chain(pack.manifest.source.as_ref()).find_map(|text| first_url(text))
+}
+
+fn first_url(text: &str) -> Option<String> {
+    let start = text.find("https://").or_else(|| text.find("http://"))?;
+    let url: String = text[start..]
+        .chars()
+        .take_while(|c| !c.is_whitespace() && !matches!(c, ')' | '>' | ']' | '"' | '\'' | '<'))
+        .collect();
+    let url = url.trim_end_matches(['.', ',', ';']);
+    (url.len() > "https://".len()).then(|| url.to_owned())
+}
+
+/// The rule's page in this repository's rule reference (`docs/rules/<pack>/<rule>.md`), for the
+/// packs built into triage; other packs have `triage explain` and their own documentation.
+pub fn rule_page(pack_id: &str, rule_id: &str) -> Option<String> {
+    let builtin = crate::packs::embedded_sources()
+        .iter()
+        .any(|(origin, _)| matches!(origin, crate::packs::PackOrigin::Embedded(name) if *name == pack_id));
+    builtin.then(|| format!("docs/rules/{pack_id}/{rule_id}.md"))
+}
+
+/// Whether the finding is confirmed. Hook for the finding model's confirmation (issue 12): until
+/// the model says otherwise, every finding is.
+pub fn confirmed(_f: &Finding) -> bool {
+    true
+}
+
+/// How an input names itself in a heading: the host when known, with the input's path.
+pub fn input_title(s: &InputSummary) -> String {
+    match &s.host {
+        Some(h) => format!("{h} ({})", s.input),
+        None => s.input.clone(),
+    }
+}
+
+/// The rule of a finding in the loaded packs.
+pub fn rule_of<'a>(packs: &'a [Pack], f: &Finding) -> Option<(&'a Pack, &'a Rule)> {
+    let pack = packs.iter().find(|p| *p.manifest.id == *f.pack)?;
+    Some((pack, pack.rule(&f.rule)?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn src(line: Option<u64>, span: Option<[u64; 2]>) -> Source {
+        Source {
+            artifact: "a.log".into(),
+            collector: "c".into(),
+            line,
+            end_line: None,
+            span,
+            key: None,
+            frame: None,
+        }
+    }
+
+    #[test]
+    fn regions_count_columns_in_code_points() {
+        let text = "first\nzwölf x\n";
+        // "x" is at byte 13 (ö is two bytes), column 7 of line 2.
+        let r = region(&src(Some(2), Some([13, 14])), Some(text)).expect("region");
+        assert_eq!((r.start_line, r.start_column, r.end_line, r.end_column), (2, Some(7), 2, Some(8)));
+        assert_eq!(r.text.as_deref(), Some("x"));
+        let r = region(&src(Some(2), Some([13, 14])), None).expect("lines only");
+        assert_eq!((r.start_line, r.start_column, r.end_line), (2, None, 2));
+        assert!(region(&src(None, None), None).is_none());
+    }
+
+    #[test]
+    fn urls_are_found_in_text() {
+        assert_eq!(
+            first_url("Article (https://example.com/a-b#c)."),
+            Some("https://example.com/a-b#c".into())
+        );
+        assert_eq!(first_url("no url (example.com/a)"), None);
+    }
+}
