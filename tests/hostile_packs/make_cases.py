@@ -115,27 +115,32 @@ write("pad-forever", {"pack.toml": manifest("hostile-pad", "Rhai's pad with an e
     outcome = "error"
     ''')
 
-helpers = manifest("hostile-helpers", "Native helpers over 131,072-item lists") + "\n[derive]\n" \
-    + doubling("a", "a,", 17) + doubling("b", "b,", 17) \
-    + "la = 'split_list(a17)'\nlb = 'split_list(b17)'\n"
+helpers = manifest("hostile-helpers", "Native helpers over 262,144-item lists") + "\n[derive]\n" \
+    + doubling("a", "a,", 18) + doubling("b", "b,", 18) \
+    + "la = 'split_list(a18)'\nlb = 'split_list(b18)'\n"
 helpers += rule("HELP001", q("intersect_ci(la, lb).len() > 0"))
 helpers += rule("HELP002", q("missing_from_ci(la, lb).len() > 0"))
 helpers += rule("HELP003", q("strip_suffixes(la, lb).len() > 0"))
 helpers += rule("HELP004", q('contains_ci(la, "zzz") || la.len() > 0'))
 write("helpers-quadratic", {"pack.toml": helpers}, '''
-    # intersect_ci / missing_from_ci / strip_suffixes compare every item of one list with every
-    # item of the other: 131,072² comparisons run unbounded on main (4575fbb).
+    # intersect_ci / missing_from_ci / strip_suffixes compared every item of one list with every
+    # item of the other: 262,144² comparisons ran unbounded on main (4575fbb). Now they charge
+    # operations by the size of their input, so the rule's operation budget (500,000) stops
+    # them the same way on every machine, before the clock matters.
     [[rule]]
     id = "HELP001"
     outcome = "error"
+    message = "operation budget of rule exceeded"
 
     [[rule]]
     id = "HELP002"
     outcome = "error"
+    message = "operation budget of rule exceeded"
 
     [[rule]]
     id = "HELP003"
     outcome = "error"
+    message = "operation budget of rule exceeded"
 
     # A linear scan of the same list is cheap and must still work.
     [[rule]]

@@ -134,10 +134,14 @@ fn take(counter: &'static std::thread::LocalKey<Cell<u64>>, ops: u64) -> bool {
 /// Spends `ops` operations; the message of the budget exhausted, if one is.
 /// The clock is read on every call: callers charge for work, not for single steps.
 pub(crate) fn spend(ops: u64) -> Result<(), String> {
-    if !take(&PACK_OPS_LEFT, ops) {
+    // The pack is charged at most what the budget in force had left: a charge past a rule's
+    // budget ends that rule, and never drains the pack's budget for the rules after it.
+    let own_left = OPS_LEFT.with(Cell::get);
+    let fits = take(&OPS_LEFT, ops);
+    if !take(&PACK_OPS_LEFT, ops.min(own_left)) {
         return Err(pack_ops_message());
     }
-    if !take(&OPS_LEFT, ops) {
+    if !fits {
         return Err(ops_message());
     }
     match DEADLINE.with(Cell::get) {

@@ -164,10 +164,13 @@ fn register_helpers(engine: &mut Engine) {
     engine.register_fn("strip_suffixes", |a: Array, suffixes: Array| -> Fallible<Array> {
         let suf: Vec<String> = strings(&suffixes).map(|s| s.to_ascii_uppercase()).collect();
         let per_item_bytes = suf.iter().map(String::len).sum::<usize>() + suf.len();
+        // The whole cost of the list is charged before any work, so a list past the budget
+        // fails at once, and the same way on every machine (not when the clock runs out).
+        charge(per_item(a.len()).saturating_mul(1 + cost(per_item_bytes)))?;
         a.into_iter()
             .map(|x| match as_str(&x) {
                 Some(s) => {
-                    charge(per_item(1) + cost(per_item_bytes + s.len()))?;
+                    charge(cost(s.len()))?;
                     let mut s = s.to_owned();
                     for x in &suf {
                         if s.len() > x.len() && s.to_ascii_uppercase().ends_with(x.as_str()) {
@@ -185,12 +188,15 @@ fn register_helpers(engine: &mut Engine) {
 /// `intersect_ci(a, b)` (`keep_found`) and `missing_from_ci(a, b)`: the strings of `a` found (or
 /// not found) in `b`, ignoring case; linear in both, with a set of `b`'s lower-cased strings.
 fn keep_ci(a: Array, b: &Array, keep_found: bool) -> Fallible<Array> {
-    charge(per_item(b.len()) + cost(b.iter().filter_map(as_str).map(|s| s.len()).sum()))?;
+    // Both lists' items are charged before any work, so lists past the budget fail at once, and
+    // the same way on every machine (not when the clock runs out); bytes as they are read.
+    charge(per_item(a.len()) + per_item(b.len()))?;
+    charge(cost(b.iter().filter_map(as_str).map(|s| s.len()).sum()))?;
     let bs: HashSet<String> = strings(b).map(|s| s.to_lowercase()).collect();
     let mut out = Array::new();
     for x in a {
         let Some(s) = as_str(&x) else { continue };
-        charge(per_item(1) + cost(s.len()))?;
+        charge(cost(s.len()))?;
         if bs.contains(&s.to_lowercase()) == keep_found {
             out.push(x);
         }
