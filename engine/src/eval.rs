@@ -590,9 +590,19 @@ impl Evaluator {
                 }
             }
             finding.evidence = dedup_evidence(evidence);
-            match self.render(rt, scope, pack, rule).and_then(|text| {
-                memory.add(text.len(), &format!("the resolution of rule {}", rule.id)).map(|()| text)
-            }) {
+            // Rendered no larger than what the ceiling still allows: once the pack's memory is
+            // spent, a large resolution stops early instead of being built and thrown away
+            // (which, for every rule after the ceiling, grew the heap by its size).
+            let by = format!("the resolution of rule {}", rule.id);
+            let max = self.limits.max_string_size.min(memory.remaining());
+            let rendered = self.render(rt, scope, pack, rule, max).map_err(|e| {
+                if max < self.limits.max_string_size && e == string_limit_message(max, "the resolution") {
+                    memory.exceeded(&by)
+                } else {
+                    e
+                }
+            });
+            match rendered.and_then(|text| memory.add(text.len(), &by).map(|()| text)) {
                 Ok(text) => finding.resolution = Some(text),
                 Err(e) => {
                     finding.outcome = Outcome::Error;
@@ -610,8 +620,8 @@ impl Evaluator {
         scope: &mut Scope<'_>,
         pack: &Pack,
         rule: &Rule,
+        max: usize,
     ) -> Result<String, String> {
-        let max = self.limits.max_string_size;
         let too_big = || string_limit_message(max, "the resolution");
         let mut out = String::new();
         for part in &rule.resolution.parts {

@@ -417,17 +417,24 @@ fn fact_path_of(e: &Expr) -> Option<String> {
     }
 }
 
-/// The value of an expression that is a constant string: a literal, a derived fact that is
-/// one, or `+` of two such.
+/// Constant strings longer than this are not folded: the analysis needs registry keys and value
+/// names (a few hundred bytes), and a pack that doubles a string in every derived fact would
+/// otherwise make loading keep a copy of a megabyte per expression that reads it.
+pub(crate) const MAX_CONSTANT: usize = 4096;
+
+/// The value of an expression that is a constant string of at most [`MAX_CONSTANT`] bytes: a
+/// literal, a derived fact that is one, or `+` of two such.
 pub(crate) fn const_str(e: &Expr, derived: &[Derived]) -> Option<String> {
-    match e {
-        Expr::StringConstant(s, _) => Some(s.to_string()),
+    let s = match e {
+        Expr::StringConstant(s, _) => (s.len() <= MAX_CONSTANT).then(|| s.to_string())?,
         Expr::Variable(v, None, _) if v.0.is_none() => {
-            derived.iter().rev().find(|d| d.name == v.1.as_str())?.expr.analysis.constant.clone()
+            derived.iter().rev().find(|d| d.name == v.1.as_str())?.expr.analysis.constant.clone()?
         }
         Expr::FnCall(c, _) if c.op_token == Some(Token::Plus) && c.args.len() == 2 => {
-            Some(const_str(&c.args[0], derived)? + const_str(&c.args[1], derived)?.as_str())
+            let (a, b) = (const_str(&c.args[0], derived)?, const_str(&c.args[1], derived)?);
+            (a.len() + b.len() <= MAX_CONSTANT).then(|| a + b.as_str())?
         }
-        _ => None,
-    }
+        _ => return None,
+    };
+    Some(s)
 }

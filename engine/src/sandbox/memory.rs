@@ -58,13 +58,23 @@ impl PackMemory {
         PackMemory { used: 0, ceiling }
     }
 
+    /// The message of the ceiling exceeded by `by`.
+    pub(crate) fn exceeded(&self, by: &str) -> String {
+        format!("pack memory ceiling ({}) exceeded by {by}", format_size(self.ceiling))
+    }
+
+    /// Bytes that may still be built before the ceiling.
+    pub(crate) fn remaining(&self) -> usize {
+        self.ceiling.saturating_sub(self.used)
+    }
+
     /// Accounts `bytes` more, built by `by` (`derived fact \`x\``); past the ceiling, the
     /// message naming it (`pack memory ceiling (64 MiB) exceeded by derived fact \`x\``), and
     /// nothing is accounted.
     pub(crate) fn add(&mut self, bytes: usize, by: &str) -> Result<(), String> {
         let used = self.used.saturating_add(bytes);
         if used > self.ceiling {
-            return Err(format!("pack memory ceiling ({}) exceeded by {by}", format_size(self.ceiling)));
+            return Err(self.exceeded(by));
         }
         self.used = used;
         Ok(())
