@@ -29,6 +29,9 @@ pub(super) type Compiled = Arc<(Arc<Matcher>, Vec<String>)>;
 /// Per kind and `one_search` (index 0: `false`, 1: `true`).
 type Slots = [OnceLock<Compiled>; 2];
 
+/// A pack-defined log kind compiled, or why it does not compile.
+type KindSlot = OnceLock<Result<Arc<CustomKind>, String>>;
+
 /// What a plan compiles to.
 struct CompiledPlan {
     /// What it was built from.
@@ -38,7 +41,7 @@ struct CompiledPlan {
     builtin: [Slots; 2],
     /// Per pack-defined log kind (plan order): its compiled kind (or why it does not compile)
     /// and its matchers.
-    custom: Vec<(OnceLock<Result<Arc<CustomKind>, String>>, Slots)>,
+    custom: Vec<(KindSlot, Slots)>,
     /// Matchers and kinds built so far (tests read it: each is built once per run).
     builds: AtomicUsize,
 }
