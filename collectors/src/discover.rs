@@ -273,7 +273,7 @@ fn plain_relative(rel: &str) -> std::io::Result<&Path> {
 fn resolve_inside_canonical(root: &Path, rel: &str) -> std::io::Result<PathBuf> {
     let rel_path = plain_relative(rel)?;
     let target = std::fs::canonicalize(root.join(rel_path))?;
-    if !target.starts_with(&root) {
+    if !target.starts_with(root) {
         return Err(std::io::Error::other("a link leading outside the input, not followed"));
     }
     if !std::fs::metadata(&target)?.is_file() {
