@@ -23,6 +23,7 @@ mod input;
 mod junit;
 mod output;
 mod packs;
+mod parallel;
 mod render;
 mod waivers;
 

@@ -9,7 +9,6 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use clap::Args;
@@ -205,7 +204,7 @@ pub fn evaluate(
     let job = Job::new(packs, evaluator, explain, ui);
     let unique = unique_paths(paths);
     // Inputs are independent: collect and evaluate them in parallel, report them in order.
-    let results = parallel_map(&unique, |path| job.evaluate(path));
+    let results = crate::parallel::parallel_map(&unique, |path| job.evaluate(path));
     let mut inputs = Vec::new();
     let mut summaries = Vec::new();
     let mut findings = Vec::new();
@@ -313,35 +312,37 @@ fn run_jsonl(
     let unique = unique_paths(&args.paths);
     let mut usage = crate::waivers::Usage::default();
     let (mut input_errors, mut rule_error, mut detected, mut incomplete) = (Vec::new(), false, false, false);
-    for batch in unique.chunks(4 * workers()) {
-        // Each worker drops the input (facts, snippets) as soon as its findings are made.
-        let results = parallel_map(batch, |path| {
-            job.evaluate(path)
-                .map(|(input, findings)| (recognised_nothing(&input).then_some(input.name), findings))
-        });
-        for (path, result) in batch.iter().zip(results) {
-            match result {
-                Ok((nothing, mut findings)) => {
-                    if let Some(name) = nothing {
-                        writeln!(err, "{}", nothing_recognised(&name))?;
-                        incomplete = true;
-                    }
-                    if let Some(w) = waivers {
-                        crate::waivers::apply_some(&mut findings, w, &mut usage);
-                    }
-                    rule_error |= findings.iter().any(|f| f.outcome == Outcome::Error);
-                    detected |= findings.iter().any(Finding::is_unwaived_detection);
-                    incomplete |= findings.iter().any(|f| f.outcome == Outcome::MissingFacts);
-                    render::json::write_lines(out, &findings)?;
+    // Workers stream the inputs; each input's lines are written as soon as it and every
+    // earlier input are done, a few inputs per worker ahead at most. Each worker drops the input
+    // (facts, snippets) as soon as its findings are made.
+    let evaluate = |path: &&PathBuf| {
+        job.evaluate(path)
+            .map(|(input, findings)| (recognised_nothing(&input).then_some(input.name), findings))
+    };
+    crate::parallel::for_each_ordered(&unique, 4 * crate::parallel::workers(), evaluate, |i, result| {
+        let path = unique[i];
+        match result {
+            Ok((nothing, mut findings)) => {
+                if let Some(name) = nothing {
+                    writeln!(err, "{}", nothing_recognised(&name))?;
+                    incomplete = true;
                 }
-                Err(message) => {
-                    // A fleet must not lose a host silently: the input gets a line of its own.
-                    render::json::write_lines(out, &[render::json::InputError::new(path, &message)])?;
-                    input_errors.push(message);
+                if let Some(w) = waivers {
+                    crate::waivers::apply_some(&mut findings, w, &mut usage);
                 }
+                rule_error |= findings.iter().any(|f| f.outcome == Outcome::Error);
+                detected |= findings.iter().any(Finding::is_unwaived_detection);
+                incomplete |= findings.iter().any(|f| f.outcome == Outcome::MissingFacts);
+                render::json::write_lines(out, &findings)?;
+            }
+            Err(message) => {
+                // A fleet must not lose a host silently: the input gets a line of its own.
+                render::json::write_lines(out, &[render::json::InputError::new(path, &message)])?;
+                input_errors.push(message);
             }
         }
-    }
+        Ok::<(), std::io::Error>(())
+    })?;
     if let Some(w) = waivers {
         crate::waivers::warn(&usage, w, err)?;
     }
@@ -373,41 +374,6 @@ pub fn exit_status(result: &RunResult) -> Exit {
         findings.iter().any(Finding::is_unwaived_detection),
         !result.unrecognised.is_empty() || findings.iter().any(|f| f.outcome == Outcome::MissingFacts),
     )
-}
-
-/// `f` over `items` on up to one thread per core; results in the order of `items`.
-fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    let workers = workers().min(items.len());
-    if workers <= 1 {
-        return items.iter().map(f).collect();
-    }
-    let next = AtomicUsize::new(0);
-    let mut done: Vec<(usize, R)> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..workers)
-            .map(|_| {
-                scope.spawn(|| {
-                    let mut out = Vec::new();
-                    loop {
-                        let i = next.fetch_add(1, Ordering::Relaxed);
-                        let Some(item) = items.get(i) else { break };
-                        out.push((i, f(item)));
-                    }
-                    out
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
-            .collect()
-    });
-    done.sort_by_key(|(i, _)| *i);
-    done.into_iter().map(|(_, r)| r).collect()
-}
-
-/// Worker threads: one per available core (an affinity mask gives fewer).
-fn workers() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
 /// The per-rule summary that ends a human run over several inputs: for each rule, how many
@@ -444,21 +410,4 @@ fn write_rule_summary(out: &mut impl Write, report: &Report) -> std::io::Result<
         )?;
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::parallel_map;
-
-    #[test]
-    fn parallel_map_keeps_the_order_of_its_items() {
-        let items: Vec<u64> = (0..200).collect();
-        let out = parallel_map(&items, |x| {
-            // Uneven work, so threads finish out of order.
-            std::thread::sleep(std::time::Duration::from_micros((x % 7) * 50));
-            x * 2
-        });
-        assert_eq!(out, items.iter().map(|x| x * 2).collect::<Vec<_>>());
-        assert!(parallel_map(&[] as &[u64], |x| *x).is_empty());
-    }
 }
