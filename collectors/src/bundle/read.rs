@@ -27,7 +27,9 @@ use sha2::{Digest, Sha256};
 use triage_facts::{Collector, Fact, FactMap, Provenance, ScanPlan, Timestamp, Value};
 
 use super::manifest::Manifest;
-use super::{check_entry_name, hex, sha256_hex, BundleError, ARTIFACTS_DIR, FACTS, FORMAT_VERSION, MANIFEST};
+use super::{
+    check_entry_name, hex, sha256_hex, BundleError, ARTIFACTS_DIR, FACTS, MANIFEST, READ_FORMAT_VERSIONS,
+};
 use crate::discover::{collect_files, DiscoverOptions};
 use crate::scratch::ScratchDir;
 
@@ -130,7 +132,7 @@ fn parse_manifest(bundle: &Path, bytes: &[u8]) -> Result<Manifest, BundleError> 
         });
     }
     let found = v.get("format_version").and_then(|f| f.as_u64()).unwrap_or(0);
-    if found != u64::from(FORMAT_VERSION) {
+    if !READ_FORMAT_VERSIONS.iter().any(|&v| u64::from(v) == found) {
         return Err(BundleError::UnsupportedFormat { bundle: bundle.to_path_buf(), found: found as u32 });
     }
     let m: Manifest = serde_json::from_value(v).map_err(|e| corrupt(bundle, format!("{MANIFEST}: {e}")))?;
@@ -537,7 +539,7 @@ impl OpenedBundle {
         extra.insert(&["collection", "host"], Fact::with_source(self.manifest.host.as_str(), src.clone()));
         extra.insert(
             &["collection", "bundle_format"],
-            Fact::with_source(i64::from(FORMAT_VERSION), src.clone()),
+            Fact::with_source(i64::from(self.manifest.format_version), src.clone()),
         );
         // The manifest's own errors (sources missing on the host, failed commands), once each.
         let fresh: BTreeSet<String> = match facts.get("collection.errors").map(|f| &f.value) {
