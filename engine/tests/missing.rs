@@ -159,8 +159,13 @@ fn run(json: &str) -> Vec<Finding> {
     let (ev, pack) = setup();
     let facts = FactMap::from_json_str(json).expect("fact json");
     let input = Arc::new(InputFacts::new(Arc::new(facts)));
-    let mut opts = EvalOptions::default();
-    opts.providers.insert("os".into(), "systeminfo output".into());
+    let mut c = triage_facts::Catalogue::new();
+    c.add(
+        "systeminfo",
+        "systeminfo output",
+        &[triage_facts::FactDecl::new("os.build", &[triage_facts::FactType::Int], "build")],
+    );
+    let opts = EvalOptions { catalogue: Some(Arc::new(c)), ..Default::default() };
     ev.evaluate(&pack, &input, "host", &opts)
 }
 

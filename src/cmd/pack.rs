@@ -217,7 +217,7 @@ fn test(args: TestArgs, ui: &Ui, out: &mut Out, err: &mut Out) -> CmdResult {
     let shown = |msg: String| msg.replace(&root.display().to_string(), &args.dir.display().to_string());
     let pack = load_for_test(root, &args.dir, &evaluator, ui, err)?;
     let plan = packs::scan_plan(std::slice::from_ref(&pack));
-    let opts = EvalOptions { explain: false, providers: packs::providers() };
+    let opts = EvalOptions { explain: false, catalogue: Some(packs::catalogue(&plan)) };
     // Several cases may share an artifact folder: collect it once.
     let mut folders: HashMap<String, Result<Arc<InputFacts>, String>> = HashMap::new();
     let mut results = Vec::new();

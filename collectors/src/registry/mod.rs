@@ -83,6 +83,26 @@ static INFO: CollectorInfo = CollectorInfo {
     reads: "registry exports (`reg export`, regedit): Windows Registry Editor Version 5.00 and REGEDIT4",
     typical_names: &["*.reg"],
     provides: &["registry", "registry_deletions", "os"],
+    facts: FACTS,
+    log_kind: None,
+};
+
+/// This collector's part of the fact catalogue (layout in the module docs).
+const FACTS: &[triage_facts::FactDecl] = {
+    use triage_facts::FactDecl;
+    use triage_facts::FactType::*;
+    &[
+        FactDecl::new("registry.*", &[Map], "a key (`HKLM\\SOFTWARE\\…`, hive abbreviated) → its values; empty when it has none"),
+        FactDecl::new("registry.*.*", &[Int, Str, List, Bytes], "a value: dword/qword integer, string (REG_SZ, REG_EXPAND_SZ), list of strings (REG_MULTI_SZ) or bytes; `(default)` is the `@` value"),
+        FactDecl::new("registry.*.*[]", &[Str], "one string of a REG_MULTI_SZ"),
+        FactDecl::new("registry_deletions", &[List], "deletions in the exports"),
+        FactDecl::new("registry_deletions[]", &[Str], "`[-KEY]` as the key path, `\"Name\"=-` as `KEY\\Name`"),
+        FactDecl::new("os.build", &[Int], "CurrentBuild (or CurrentBuildNumber)"),
+        FactDecl::new("os.product", &[Str], "the product for the build (`Windows Server 2012 R2`)"),
+        FactDecl::new("os.product_name", &[Str], "ProductName as written"),
+        FactDecl::new("os.ubr", &[Int], "UBR, the update build revision"),
+        FactDecl::new("os.version", &[Version], "major.minor.build"),
+    ]
 };
 
 pub static COLLECTORS: &[&dyn Collector] = &[&RegistryCollector];
