@@ -18,7 +18,7 @@ use std::ops::Range;
 use std::sync::Arc;
 
 use miette::NamedSource;
-use triage_facts::catalogue::{edit_distance, Known};
+use triage_facts::catalogue::{edit_distance, Known, MAX_SUGGEST_LEN};
 use triage_facts::{Catalogue, FactType};
 
 use crate::pack::source::PackText;
@@ -39,7 +39,11 @@ const KEYWORD_FUNCTIONS: &[&str] = &[
     "debug",
 ];
 
-/// Every warning of `pack` against `catalogue`, sorted by file and position. `engine` is the
+/// Warnings kept per pack; past it, one more says how many were left out.
+pub const MAX_WARNINGS: usize = 1000;
+
+/// Every warning of `pack` against `catalogue`, sorted by file and position (at most
+/// [`MAX_WARNINGS`], then one that counts the rest). `engine` is the
 /// sandboxed engine the pack was compiled with (its functions are the ones that exist).
 pub fn lint(pack: &Pack, catalogue: &Catalogue, engine: &rhai::Engine) -> Vec<PackDiagnostic> {
     let mut functions: BTreeSet<String> = BTreeSet::new();
@@ -92,6 +96,14 @@ pub fn lint(pack: &Pack, catalogue: &Catalogue, engine: &rhai::Engine) -> Vec<Pa
         ))
     });
     out.dedup_by(|a, b| a.file == b.file && a.span == b.span && a.message == b.message);
+    if out.len() > MAX_WARNINGS {
+        let left = out.len() - MAX_WARNINGS;
+        out.truncate(MAX_WARNINGS + 1);
+        let last = &mut out[MAX_WARNINGS];
+        last.message = format!("{left} more catalogue warning(s) not shown");
+        last.label = "and more".into();
+        last.help = None;
+    }
     out
 }
 
@@ -155,7 +167,7 @@ impl Linter<'_> {
             let near = self
                 .functions
                 .iter()
-                .filter(|k| !k.contains('$'))
+                .filter(|k| f.len() <= MAX_SUGGEST_LEN && !k.contains('$'))
                 .min_by_key(|k| edit_distance(f, k))
                 .filter(|k| edit_distance(f, k) <= 2)
                 .map(|k| format!("did you mean `{k}`?"));
@@ -192,6 +204,7 @@ impl Linter<'_> {
                 let known: Vec<&str> = k.fields.iter().map(|x| x.name.as_str()).collect();
                 let help = known
                     .iter()
+                    .filter(|_| f.len() <= MAX_SUGGEST_LEN)
                     .min_by_key(|k| edit_distance(f, k))
                     .filter(|k| edit_distance(f, k) <= 2)
                     .map(|k| format!("did you mean `{k}`?"))

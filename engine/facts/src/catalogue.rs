@@ -220,6 +220,13 @@ fn seg_matches(p: &Seg, key: &str) -> bool {
     }
 }
 
+/// Dotted paths with more segments than this are known to nobody (no collector writes one that
+/// deep): matching them against the declarations' `*` would take time growing with their length.
+pub const MAX_SEGMENTS: usize = 64;
+
+/// Paths and names longer than this get no did-you-mean (the edit distance is quadratic).
+pub const MAX_SUGGEST_LEN: usize = 256;
+
 /// What the catalogue knows about one path.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Known {
@@ -426,7 +433,10 @@ impl Catalogue {
     /// apart, so a `*` of a declaration may stand for several of them. List items are never in
     /// such a path (an index ends a literal path).
     pub fn lookup_dotted(&self, dotted: &str) -> Option<Known> {
-        let path: Vec<&str> = dotted.split('.').collect();
+        let path: Vec<&str> = dotted.split('.').take(MAX_SEGMENTS + 1).collect();
+        if path.len() > MAX_SEGMENTS {
+            return None;
+        }
         let mut types: BTreeSet<FactType> = BTreeSet::new();
         let mut first = None;
         let mut container = None;
@@ -457,7 +467,10 @@ impl Catalogue {
     /// artifact that writes it (or, for a map on the way, something below it), joined with
     /// `, or `, in catalogue order.
     pub fn artifact_for(&self, dotted: &str) -> Option<String> {
-        let path: Vec<&str> = dotted.split('.').collect();
+        let path: Vec<&str> = dotted.split('.').take(MAX_SEGMENTS + 1).collect();
+        if path.len() > MAX_SEGMENTS {
+            return None;
+        }
         let mut exact: Vec<&str> = Vec::new();
         let mut below: Vec<&str> = Vec::new();
         for (i, p) in self.patterns.iter().enumerate() {
@@ -479,6 +492,9 @@ impl Catalogue {
     /// The declared path closest to a dotted path nothing provides (`os.biuld` → `os.build`),
     /// when one is close enough to be a typo.
     pub fn suggest(&self, dotted: &str) -> Option<String> {
+        if dotted.len() > MAX_SUGGEST_LEN {
+            return None;
+        }
         let path: Vec<&str> = dotted.split('.').collect();
         let mut best: Option<(usize, String)> = None;
         let mut seen = BTreeSet::new();
@@ -856,6 +872,21 @@ mod tests {
         assert_eq!(c.suggest("os.vresion").as_deref(), Some("os.version"));
         assert_eq!(c.suggest("updates.instaled").as_deref(), Some("updates.installed"));
         assert_eq!(c.suggest("nothing.like.it"), None);
+        assert_eq!(c.suggest(&format!("os.{}", "b".repeat(100_000))), None);
+    }
+
+    #[test]
+    fn hostile_paths_are_bounded() {
+        let c = cat();
+        // A path of 100,000 segments against `registry.*.*`: refused at once, not matched.
+        let deep = format!("registry.{}", vec!["k"; 100_000].join("."));
+        let t = std::time::Instant::now();
+        assert_eq!(c.lookup_dotted(&deep), None);
+        assert_eq!(c.artifact_for(&deep), None);
+        assert!(t.elapsed() < std::time::Duration::from_secs(1));
+        // 64 segments still match (`*` takes several).
+        let ok = format!("registry.{}", vec!["k"; 62].join("."));
+        assert!(c.lookup_dotted(&ok).is_some());
     }
 
     #[test]
