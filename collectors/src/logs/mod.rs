@@ -161,6 +161,7 @@ macro_rules! builtin_log_lists {
     };
 }
 
+pub mod compiled;
 pub mod configmgr;
 pub mod custom;
 pub mod record;
