@@ -24,8 +24,11 @@ fn triage(args: &[&str]) -> (i32, String) {
     (out.status.code().expect("exited"), String::from_utf8(out.stdout).expect("UTF-8"))
 }
 
-/// (rule, outcome, missing facts, by_pack) of both packs on one input, and the exit status.
-fn outcomes(input: &str) -> (i32, Vec<(String, String, Vec<String>, bool)>) {
+/// One finding: rule, outcome, missing facts, by_pack.
+type Row = (String, String, Vec<String>, bool);
+
+/// Every finding of both packs on one input, and the exit status.
+fn outcomes(input: &str) -> (i32, Vec<Row>) {
     let (code, out) = triage(&["run", "--format", "json", "--pack", CM, "--pack", SSH, input]);
     let v: J = serde_json::from_str(&out).expect("JSON report");
     let f = v["findings"]
@@ -47,18 +50,18 @@ fn outcomes(input: &str) -> (i32, Vec<(String, String, Vec<String>, bool)>) {
     (code, f)
 }
 
-fn row(rule: &str, outcome: &str, missing: &[&str], by_pack: bool) -> (String, String, Vec<String>, bool) {
+fn row(rule: &str, outcome: &str, missing: &[&str], by_pack: bool) -> Row {
     (rule.to_owned(), outcome.to_owned(), missing.iter().map(|s| (*s).to_owned()).collect(), by_pack)
 }
 
-fn cm_not_applicable() -> Vec<(String, String, Vec<String>, bool)> {
+fn cm_not_applicable() -> Vec<Row> {
     ["CMTLS001", "CMTLS002", "CMTLS003", "CMTLS004", "CMTLS005"]
         .iter()
         .map(|r| row(r, "not_applicable", &[], true))
         .collect()
 }
 
-fn ssh_not_applicable() -> Vec<(String, String, Vec<String>, bool)> {
+fn ssh_not_applicable() -> Vec<Row> {
     ["SSH001", "SSH002", "SSH003", "SSH004"].iter().map(|r| row(r, "not_applicable", &[], true)).collect()
 }
 
