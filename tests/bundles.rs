@@ -214,3 +214,35 @@ fn many_bundles_run_at_once_as_json_lines_in_command_line_order() {
     assert!(tail.starts_with(&format!(" {} inputs:", paths.len())), "{tail}");
     assert!(tail.contains("WSUS001"), "{tail}");
 }
+
+/// `tests/data/bundles/format1-issue1.zip` was written by triage 0.1.0 (`collect --from
+/// examples/issue1-import-tls12 --time 2026-11-25T16:00:00Z --host WSUS01`): bundle format 1.
+/// This triage still reads it, collects its artifacts again and gives the folder's findings.
+#[test]
+fn a_format_1_bundle_from_triage_0_1_still_reads() {
+    let old = "tests/data/bundles/format1-issue1.zip";
+    let (code, _, err) = triage(&["run", old, "--format", "json"]);
+    assert_eq!(code, 1, "{err}");
+    assert_eq!(outcomes(old), outcomes("examples/issue1-import-tls12"));
+    let (_, out, _) = triage(&["run", old, "--format", "json"]);
+    let j: J = serde_json::from_str(&out).expect("JSON report");
+    assert_eq!(j["format_version"], 2);
+    assert_eq!(j["inputs"][0]["host"], "WSUS01");
+    assert_eq!(j["inputs"][0]["collected_at"], "2026-11-25T16:00:00.000Z");
+    let (code, facts, err) = triage(&["facts", old, "--format", "json"]);
+    assert_eq!(code, 0, "{err}");
+    let facts: J = serde_json::from_str(&facts).expect("fact map");
+    assert_eq!(facts["collection"]["bundle_format"]["$value"], 1, "{}", facts["collection"]);
+}
+
+/// What this triage writes is format 2.
+#[test]
+fn collect_writes_format_2() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("b");
+    let (code, _, err) = triage(&["collect", "--from", "examples/healthy", "-o", s(&out), "--time", T]);
+    assert_eq!(code, 0, "{err}");
+    let m: J = serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).expect("manifest"))
+        .expect("JSON");
+    assert_eq!((m["format_version"].clone(), m["triage_version"].clone()), (J::from(2), J::from("0.2.0")));
+}

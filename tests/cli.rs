@@ -216,7 +216,7 @@ fn run_json_has_the_documented_shape() {
     let r = run(&["run", "--pack", DEMO, "--format", "json", SERVER, OLD_BUILD]);
     assert_eq!(r.code, 1, "{}", r.stderr);
     let report = json(&r.stdout);
-    assert_eq!(report["format_version"], 1);
+    assert_eq!(report["format_version"], 2);
     assert_eq!(report["triage_version"], env!("CARGO_PKG_VERSION"));
     assert_eq!(report["packs"], serde_json::json!([{ "id": "demo", "version": "1.2.0" }]));
 
@@ -585,7 +585,7 @@ fn pack_test_fails_a_case_with_the_wrong_outcome() {
         r#"[pack]
 id = "wrong"
 version = "0.1.0"
-engine = "^0.1"
+engine = "^0.2"
 title = "A test that expects the wrong thing"
 
 [[rule]]
@@ -620,6 +620,37 @@ expect = "not_detected"
     assert!(r.stdout.contains("test WRONG001 › new build ... ok"), "{}", r.stdout);
     assert!(r.stdout.contains("test WRONG001 › folder that is not there ... FAILED"), "{}", r.stdout);
     assert!(r.stdout.contains("1 passed; 2 failed"), "{}", r.stdout);
+}
+
+/// A pack written for triage 0.1 (`engine = "^0.1"`) is refused by 0.2 with what changed and how
+/// to update it, at `pack check` and at `run`.
+#[test]
+fn a_pack_for_triage_0_1_is_told_what_changed_and_how_to_update() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let pack = dir.path();
+    let toml = std::fs::read_to_string(Path::new(DEMO).join("pack.toml")).expect("demo pack");
+    std::fs::write(pack.join("pack.toml"), toml.replace("engine = \"^0.2\"", "engine = \"^0.1\""))
+        .expect("write");
+    let r = run(&["pack", "check", pack.to_str().expect("utf-8")]);
+    assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
+    let text = r.stdout.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(text.contains("this pack needs triage ^0.1, but this is triage 0.2.0"), "{text}");
+    assert!(
+        text.contains("the pack was written for triage 0.1, and triage 0.2 changed what packs mean: a rule that reads an absent fact says missing_facts whether or not it lists `requires`"),
+        "{text}"
+    );
+    assert!(text.contains("To update the pack, set `engine = \"^0.2\"` in [pack], then run `triage pack check` and `triage pack test`"), "{text}");
+    let r = run(&["run", "examples/healthy", "--pack", pack.to_str().expect("utf-8")]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+            .contains("triage 0.2 changed what packs mean"),
+        "{}",
+        r.stderr
+    );
 }
 
 #[test]

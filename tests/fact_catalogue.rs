@@ -214,7 +214,7 @@ fn a_required_fact_nothing_provides_is_named_as_such() {
         r#"[pack]
 id = "typo"
 version = "0.1.0"
-engine = "^0.1"
+engine = "^0.2"
 title = "A typo in requires"
 
 [[rule]]

@@ -153,7 +153,7 @@ fn a_pack_with_mistakes_reports_each_at_its_line() {
         r#"[pack]
 id = "bad"
 version = "1.0.0"
-engine = "^0.1"
+engine = "^0.2"
 title = "mistakes"
 unknown_key = 1
 

@@ -241,9 +241,12 @@ fn entries_the_manifest_does_not_list_and_foreign_zips_are_refused() {
     let z = dir.path().join("future.zip");
     let future = String::from_utf8(m.clone())
         .expect("utf8")
-        .replace("\"format_version\": 1", "\"format_version\": 99");
+        .replace("\"format_version\": 2", "\"format_version\": 99");
+    assert!(future.contains("\"format_version\": 99"), "the manifest was rewritten");
     zip_of(&z, &[Entry::File("manifest.json", future.as_bytes()), Entry::File("facts.json", &f)]);
-    assert!(matches!(open_err(&z), BundleError::UnsupportedFormat { found: 99, .. }));
+    let e = open_err(&z);
+    assert!(matches!(e, BundleError::UnsupportedFormat { found: 99, .. }), "{e}");
+    assert!(e.to_string().ends_with("bundle format 99 is not supported (this triage reads formats 1 and 2; a newer format needs a newer triage)"), "{e}");
 
     let z = dir.path().join("listed.zip");
     let evil = String::from_utf8(m)

@@ -11,7 +11,7 @@ use triage_facts::Provenance;
 use crate::pack::Severity;
 
 /// Version of the report's JSON shape; bumped on any incompatible change.
-pub const REPORT_FORMAT_VERSION: u32 = 1;
+pub const REPORT_FORMAT_VERSION: u32 = 2;
 
 /// What evaluating one rule on one input concluded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]

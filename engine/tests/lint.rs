@@ -12,7 +12,7 @@ use triage_facts::{Catalogue, FactDecl, FactType};
 #[test]
 fn the_most_warnings_a_pack_can_earn_are_capped() {
     let mut text =
-        String::from("[pack]\nid = \"many\"\nversion = \"0.1.0\"\nengine = \"^0.1\"\ntitle = \"t\"\n");
+        String::from("[pack]\nid = \"many\"\nversion = \"0.1.0\"\nengine = \"^0.2\"\ntitle = \"t\"\n");
     let long = "x".repeat(200);
     for i in 0..10_000 {
         text.push_str(&format!(

@@ -15,7 +15,7 @@ def manifest(pid, title):
         [pack]
         id = "{pid}"
         version = "0.1.0"
-        engine = "^0.1"
+        engine = "^0.2"
         title = "{title}"
         ''')
 

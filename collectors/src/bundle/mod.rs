@@ -38,8 +38,16 @@
 //! ```text
 //! collection.collected_at   Timestamp   the collection time (the rules' "now")
 //! collection.host           Str         the host name (pseudonymised when redacted)
-//! collection.bundle_format  Int         FORMAT_VERSION
+//! collection.bundle_format  Int         the bundle's format_version (1 or 2)
 //! ```
+//!
+//! # Format versions
+//!
+//! - **2** (triage 0.2): what this triage writes. The layout is format 1's; the number moved with
+//!   triage 0.2, which changed what packs mean, so a triage 0.1 refuses a bundle whose
+//!   `facts.json` was written for 0.2 rather than evaluate it under 0.1's rules.
+//! - **1** (triage 0.1): still read. Its artifacts are collected again like any bundle's, so
+//!   its findings are those of this triage (`tests/data/bundles/format1-issue1.zip`).
 
 pub mod manifest;
 pub mod read;
@@ -52,8 +60,12 @@ pub use manifest::Manifest;
 pub use read::{open, open_with_limits, Limits, OpenedBundle};
 pub use write::{create, CreateOptions, Created};
 
-/// Version of the bundle layout and manifest; bumped on any incompatible change.
-pub const FORMAT_VERSION: u32 = 1;
+/// Version of the bundle layout and manifest this triage writes; bumped on any incompatible
+/// change, and with the engine's `0.x` minor.
+pub const FORMAT_VERSION: u32 = 2;
+
+/// Every format version this triage reads (see the module documentation).
+pub const READ_FORMAT_VERSIONS: &[u32] = &[1, 2];
 
 /// File name of the manifest at the bundle root.
 pub const MANIFEST: &str = "manifest.json";
@@ -80,7 +92,7 @@ pub enum BundleError {
     UnsafeEntry { bundle: PathBuf, entry: String, reason: String },
     #[error("{bundle}: entry {entry:?} refused: {reason}")]
     TooLarge { bundle: PathBuf, entry: String, reason: String },
-    #[error("{bundle}: bundle format {found} is not supported (this triage reads format {FORMAT_VERSION})")]
+    #[error("{bundle}: bundle format {found} is not supported (this triage reads formats 1 and 2; a newer format needs a newer triage)")]
     UnsupportedFormat { bundle: PathBuf, found: u32 },
     /// An artifact whose size or SHA-256 differs from the manifest: the whole bundle is refused.
     #[error("{bundle}: artifact {entry:?} refused: {reason}; the bundle is refused (it was altered after collection)")]

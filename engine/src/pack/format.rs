@@ -97,7 +97,7 @@ pub struct ManifestFile {
     pub id: String,
     /// The pack's semantic version (`1.0.0`).
     pub version: String,
-    /// A semver requirement on the triage engine (`^0.1`, `>=0.1`).
+    /// A semver requirement on the triage engine (`^0.2`, `>=0.2`).
     pub engine: String,
     pub title: String,
     /// The document the pack encodes.

@@ -10,6 +10,7 @@ pub mod format;
 pub mod limits;
 pub mod load;
 pub mod source;
+pub mod upgrade;
 
 use std::sync::Arc;
 

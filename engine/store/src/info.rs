@@ -144,6 +144,7 @@ impl PackInfo {
                 version: self.version.to_string(),
                 requirement: self.engine.to_string(),
                 this: this.to_string(),
+                advice: triage_engine::pack::upgrade::engine_advice(&self.engine, this),
             })
         }
     }
@@ -206,7 +207,12 @@ mod tests {
         assert!(info.versioning_problems().is_empty(), "{:?}", info.versioning_problems());
         info.check_engine(&semver::Version::new(0, 1, 5)).expect("matches");
         let err = info.check_engine(&semver::Version::new(0, 2, 0)).expect_err("too new");
-        assert!(err.to_string().contains("requires triage >=0.1, <0.2, but this is triage 0.2.0"), "{err}");
+        assert!(
+            err.to_string().starts_with(
+                "pack demo 1.2.0 requires triage >=0.1, <0.2, but this is triage 0.2.0; the pack was written for triage 0.1, and triage 0.2 changed what packs mean: "
+            ),
+            "{err}"
+        );
     }
 
     #[test]

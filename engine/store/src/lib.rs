@@ -86,8 +86,8 @@ pub enum Error {
     #[error("{file}: {reason}")]
     Pack { file: String, reason: String },
     /// The pack needs a different triage.
-    #[error("pack {id} {version} requires triage {requirement}, but this is triage {this}; install a newer triage or an older version of the pack")]
-    Engine { id: String, version: String, requirement: String, this: String },
+    #[error("pack {id} {version} requires triage {requirement}, but this is triage {this}; {advice}")]
+    Engine { id: String, version: String, requirement: String, this: String, advice: String },
     #[error("no pack `{0}` is installed (see `triage pack list`)")]
     NotInstalled(String),
     #[error("pack `{id}` is already installed (version {version}); use `triage pack update {id}` or `triage pack remove {id}` first")]

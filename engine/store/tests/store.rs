@@ -60,7 +60,7 @@ fn opts(allow_unsigned: bool) -> InstallOptions {
 fn signed_folder_installs_and_resolves_by_content_hash() {
     let e = env();
     let src = e.root.join("src/demo");
-    write_pack(&src, "1.0.0", "^0.1", RULE_A);
+    write_pack(&src, "1.0.0", "^0.2", RULE_A);
 
     // Unsigned: refused, unless allowed.
     assert!(matches!(e.store.install(src.to_str().expect("utf8"), &opts(false)), Err(Error::Unsigned)));
@@ -111,7 +111,7 @@ fn signed_folder_installs_and_resolves_by_content_hash() {
 fn unsigned_and_untrusted_need_allow_unsigned() {
     let e = env();
     let src = e.root.join("src/demo");
-    write_pack(&src, "1.0.0", "^0.1", RULE_A);
+    write_pack(&src, "1.0.0", "^0.2", RULE_A);
     let entry = e.store.install(src.to_str().expect("utf8"), &opts(true)).expect("allowed");
     assert_eq!(entry.signed_by, None);
     e.store.remove("demo").expect("remove");
@@ -127,7 +127,7 @@ fn unsigned_and_untrusted_need_allow_unsigned() {
 fn archives_are_deterministic_and_tampering_is_refused() {
     let e = env();
     let src = e.root.join("src/demo");
-    write_pack(&src, "1.0.0", "^0.1", RULE_A);
+    write_pack(&src, "1.0.0", "^0.2", RULE_A);
     let (a, info) = build_pack(&src, &e.root.join("dist")).expect("build");
     assert_eq!(a.file_name().and_then(|n| n.to_str()), Some("demo-1.0.0.tar.gz"));
     assert_eq!(info.id, "demo");
@@ -245,7 +245,7 @@ fn install_and_update_from_local_git_with_key_rotation() {
     let repo = e.root.join("repo");
     std::fs::create_dir_all(&repo).expect("mkdir");
     git(&repo, &["init", "-q"]);
-    write_pack(&repo, "1.0.0", "^0.1", RULE_A);
+    write_pack(&repo, "1.0.0", "^0.2", RULE_A);
     sign_pack(&repo, &e.old, None).expect("sign v1 with the old key");
     git(&repo, &["add", "-A"]);
     git(&repo, &["commit", "-qm", "v1"]);
@@ -269,7 +269,7 @@ fn install_and_update_from_local_git_with_key_rotation() {
         "{}\n[[rule]]\nid = \"DEMO002\"\ntitle = \"New check\"\nseverity = \"error\"\nwhen = 'true'\nresolution = \"x\"\n",
         RULE_A.replace("< 9200", "< 9600").replace("warning", "error")
     );
-    write_pack(&repo, "1.1.0", "^0.1", &rules);
+    write_pack(&repo, "1.1.0", "^0.2", &rules);
     sign_pack(&repo, &e.new, None).expect("sign v2 with the new key");
     git(&repo, &["commit", "-qam", "v2"]);
     let v2_commit = git(&repo, &["rev-parse", "HEAD"]);
@@ -304,16 +304,16 @@ fn install_and_update_from_local_git_with_key_rotation() {
 fn update_refuses_changed_content_under_the_same_version_and_downgrades() {
     let e = env();
     let src = e.root.join("src/demo");
-    write_pack(&src, "1.1.0", "^0.1", RULE_A);
+    write_pack(&src, "1.1.0", "^0.2", RULE_A);
     sign_pack(&src, &e.old, None).expect("sign");
     e.store.install(src.to_str().expect("utf8"), &opts(false)).expect("install");
 
-    write_pack(&src, "1.1.0", "^0.1", &RULE_A.replace("Upgrade.", "Upgrade now."));
+    write_pack(&src, "1.1.0", "^0.2", &RULE_A.replace("Upgrade.", "Upgrade now."));
     sign_pack(&src, &e.old, None).expect("sign");
     let err = e.store.prepare_update("demo", None, &opts(false)).expect_err("same version");
     assert!(err.to_string().contains("the content changed but the version did not"), "{err}");
 
-    write_pack(&src, "1.0.0", "^0.1", RULE_A);
+    write_pack(&src, "1.0.0", "^0.2", RULE_A);
     sign_pack(&src, &e.old, None).expect("sign");
     let err = e.store.prepare_update("demo", None, &opts(false)).expect_err("downgrade");
     assert!(err.to_string().contains("older than the installed 1.1.0"), "{err}");
@@ -339,7 +339,7 @@ fn interoperates_with_the_minisign_tool() {
     let Some(tool) = minisign_tool() else { return };
     let e = env();
     let src = e.root.join("src/demo");
-    write_pack(&src, "1.0.0", "^0.1", RULE_A);
+    write_pack(&src, "1.0.0", "^0.2", RULE_A);
     let run = |args: &[&str]| {
         let out = Command::new(&tool)
             .args(args)

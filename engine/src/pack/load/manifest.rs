@@ -61,13 +61,19 @@ impl Cx<'_> {
                             format!("this pack needs triage {v}, but this is triage {engine_version}"),
                             span,
                             "requirement not met",
-                            Some("install a triage that meets the requirement, or use a pack version made for this one".into()),
+                            Some(crate::pack::upgrade::engine_advice(&req, engine_version)),
                         );
                     }
                     Some(req)
                 }
                 Err(e) => {
-                    self.error(Code::BadValue, format!("engine requirement `{v}` is not valid: {e}"), span, "invalid", None);
+                    self.error(
+                        Code::BadValue,
+                        format!("engine requirement `{v}` is not valid: {e}"),
+                        span,
+                        "invalid",
+                        None,
+                    );
                     None
                 }
             }
