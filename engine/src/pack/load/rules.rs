@@ -272,7 +272,7 @@ impl Cx<'_> {
                 }
             }
             if needs.len() == alternatives.len() {
-                out.push(Requirement { alternatives, needs, artifact });
+                out.push(Requirement { alternatives, needs, artifact, loc: self.loc(item.span()) });
             }
         }
         out
