@@ -229,6 +229,9 @@ fn result(
         }
         _ => format!("{} on {}.", f.title.trim_end_matches('.'), host_of(f)),
     };
+    if let Some(u) = shared::unconfirmed_text(f) {
+        message.push_str(&format!("\n\n{u}"));
+    }
     if !unlocated.is_empty() {
         message.push_str(&format!("\n\nAlso read: {}.", unlocated.join("; ")));
     }
