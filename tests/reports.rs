@@ -156,7 +156,7 @@ fn sarif_is_valid_for_the_sarif_multitool() {
     assert_eq!(run["properties"]["pack"]["version"], "0.3.0");
     assert_eq!(run["properties"]["inputs"][0]["host"], "REPORTS01");
     let rules = run["tool"]["driver"]["rules"].as_array().expect("rules");
-    assert_eq!(rules.len(), 7);
+    assert_eq!(rules.len(), 8);
     assert_eq!(rules[0]["helpUri"], "https://example.com/triage/out001", "the rule's own reference first");
     assert_eq!(rules[1]["helpUri"], "https://example.com/triage/report-outcomes", "else the pack's source");
     assert_eq!(rules[1]["defaultConfiguration"]["level"], "warning");
@@ -186,6 +186,20 @@ fn sarif_is_valid_for_the_sarif_multitool() {
     let out3 = of("OUT003", HOST);
     assert_eq!(out3["suppressions"][0]["status"], "accepted", "waived");
     assert_eq!(out3["suppressions"][0]["properties"]["owner"], "ops@example.com");
+    assert!(out3["kind"] == "fail" && out3["level"] == "note", "waived, still a failure of its level: {out3}");
+    let out8 = of("OUT008", HOST);
+    assert_eq!((&out8["kind"], &out8["level"]), (&J::from("review"), &J::from("none")), "unconfirmed");
+    assert_eq!(out8["properties"]["unconfirmed"], true);
+    assert_eq!(
+        out8["properties"]["toConfirm"],
+        serde_json::json!([{ "fact": "wsus", "artifact": "WSUS configuration export (wsus-config.json)" }])
+    );
+    let text = out8["message"]["text"].as_str().expect("message");
+    assert!(
+        text.contains("Unconfirmed: the symptoms are there, but what confirms the cause was not collected; to confirm: wsus (collect WSUS configuration export (wsus-config.json))."),
+        "{text}"
+    );
+    assert!(out8.get("suppressions").is_none() && of("OUT001", HOST).get("suppressions").is_none());
     let out4 = of("OUT004", HOST);
     assert_eq!((&out4["kind"], &out4["level"]), (&J::from("open"), &J::from("none")), "missing facts");
     assert!(!results.iter().any(|r| r["ruleId"] == "OUT007"), "not_detected is not a result");

@@ -2,6 +2,7 @@
 //! extraction with hash verification, collection. Linear in the entries (it was quadratic: 4 s,
 //! 16 s and more than 60 s for 10,000, 20,000 and 40,000). Run with
 //! `cargo bench -p triage-collectors --bench bundle_open`; figures in BENCHMARKS.md.
+//! `BUNDLE_SIZES=2000,4000` picks other entry counts, `BUNDLE_RUNS` the repetitions (3).
 
 use std::io::Write;
 use std::path::Path;
@@ -45,12 +46,17 @@ fn main() {
     let dir = tempfile::tempdir().expect("tempdir");
     let collectors = triage_collectors::all();
     println!("entries  open (s)  open + collect (s)");
-    for n in [10_000, 20_000, 40_000] {
+    let sizes: Vec<usize> = std::env::var("BUNDLE_SIZES")
+        .ok()
+        .map(|s| s.split(',').filter_map(|n| n.trim().parse().ok()).collect())
+        .unwrap_or_else(|| vec![10_000, 20_000, 40_000]);
+    let runs: usize = std::env::var("BUNDLE_RUNS").ok().and_then(|r| r.parse().ok()).unwrap_or(3);
+    for n in sizes {
         let z = dir.path().join(format!("b{n}.zip"));
         write(&z, n);
         let mut open_best = f64::MAX;
         let mut all_best = f64::MAX;
-        for _ in 0..3 {
+        for _ in 0..runs {
             let t = Instant::now();
             let b = bundle::open(&z).expect("opens");
             let opened = t.elapsed().as_secs_f64();

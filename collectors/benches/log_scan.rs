@@ -42,6 +42,7 @@ fn plan() -> ScanPlan {
             })
             .collect(),
         log_kinds: vec![],
+        ..Default::default()
     }
 }
 

@@ -236,8 +236,14 @@ pub fn collect_files(
 ) -> Collected {
     let mut files = Vec::new();
     let mut errors = Vec::new();
+    // The root resolved once, not once per file (a bundle may list 100,000).
+    let canonical = std::fs::canonicalize(root);
     for rel in rels {
-        match resolve_inside(root, rel) {
+        let resolved = match &canonical {
+            Ok(root) => resolve_inside_canonical(root, rel),
+            Err(e) => Err(std::io::Error::new(e.kind(), e.to_string())),
+        };
+        match resolved {
             Ok(p) => files.push((rel.clone(), p)),
             Err(e) => errors.push(CollectionError::new(rel, "discover", format!("not read: {e}"))),
         }
@@ -249,14 +255,25 @@ pub fn collect_files(
 /// report alike: `rel` must be a plain relative path (no `..`, no root, no drive), and the file it
 /// names, links resolved, must be a regular file inside `root`. Returns that file's real path.
 pub fn resolve_inside(root: &Path, rel: &str) -> std::io::Result<PathBuf> {
+    plain_relative(rel)?;
+    resolve_inside_canonical(&std::fs::canonicalize(root)?, rel)
+}
+
+/// `rel` as a path when it is a plain relative one (no `..`, no root, no drive).
+fn plain_relative(rel: &str) -> std::io::Result<&Path> {
     use std::path::Component;
     let rel_path = Path::new(rel);
     if rel.is_empty() || rel_path.components().any(|c| !matches!(c, Component::Normal(_))) {
         return Err(std::io::Error::other("not a plain relative path"));
     }
-    let root = std::fs::canonicalize(root)?;
+    Ok(rel_path)
+}
+
+/// [`resolve_inside`] with `root` already canonical.
+fn resolve_inside_canonical(root: &Path, rel: &str) -> std::io::Result<PathBuf> {
+    let rel_path = plain_relative(rel)?;
     let target = std::fs::canonicalize(root.join(rel_path))?;
-    if !target.starts_with(&root) {
+    if !target.starts_with(root) {
         return Err(std::io::Error::other("a link leading outside the input, not followed"));
     }
     if !std::fs::metadata(&target)?.is_file() {

@@ -74,7 +74,7 @@ impl Collector for DotnetConfigCollector {
     }
 
     fn recognise(&self, artifact: &Artifact<'_>) -> Recognition {
-        let head = text::decode(artifact.head);
+        let head = text::decode_head(artifact.head);
         let content = root_element_name(&head.text).is_some_and(|n| n == "configuration");
         match (content, artifact.file_name_lower().contains(".config")) {
             (true, true) => Recognition::ByNameAndContent,

@@ -105,7 +105,7 @@ impl Collector for GpresultCollector {
     }
 
     fn recognise(&self, artifact: &Artifact<'_>) -> Recognition {
-        let head = text::decode(artifact.head);
+        let head = text::decode_head(artifact.head);
         let content = root_element_name(&head.text).is_some_and(|n| n == "Rsop");
         let named =
             artifact.file_name_lower().contains("gpresult") || artifact.file_name_lower().contains("rsop");

@@ -36,22 +36,37 @@ pub type Masked = BTreeMap<String, u64>;
 
 /// Whether a registry value (or JSON/XML field) named `name` holds a secret.
 pub fn is_secret_name(name: &str) -> bool {
-    let n = name.to_ascii_lowercase();
-    n.contains("password")
-        || n.contains("passwd")
-        || n.contains("secret")
-        || n == "pwd"
-        || n == "proxypass"
-        || (n.starts_with("nl$") && n.len() > 3)
+    // ASCII case-insensitive, without allocating: every fact of every input is asked.
+    let n = name.as_bytes();
+    contains_ci(n, b"password")
+        || contains_ci(n, b"passwd")
+        || contains_ci(n, b"secret")
+        || n.eq_ignore_ascii_case(b"pwd")
+        || n.eq_ignore_ascii_case(b"proxypass")
+        || (n.len() > 3 && n[..3].eq_ignore_ascii_case(b"nl$"))
+}
+
+/// Whether `hay` contains `needle` (lower case), ASCII case-insensitively.
+fn contains_ci(hay: &[u8], needle: &[u8]) -> bool {
+    hay.len() >= needle.len() && hay.windows(needle.len()).any(|w| w.eq_ignore_ascii_case(needle))
 }
 
 /// Whether every value of the registry key at `path` (`HKLM\…` or `HKEY_LOCAL_MACHINE\…`) is a
 /// credential.
 pub fn is_secret_key(path: &str) -> bool {
-    let p = path.to_ascii_lowercase().replace("hkey_local_machine", "hklm");
-    ["hklm\\security\\cache", "hklm\\security\\policy\\secrets", "hklm\\sam\\sam\\domains"]
+    let p = path.as_bytes();
+    let starts_ci =
+        |s: &[u8], prefix: &[u8]| s.len() >= prefix.len() && s[..prefix.len()].eq_ignore_ascii_case(prefix);
+    let rest = if starts_ci(p, b"hkey_local_machine") {
+        &p[b"hkey_local_machine".len()..]
+    } else if starts_ci(p, b"hklm") {
+        &p[b"hklm".len()..]
+    } else {
+        return false;
+    };
+    [&b"\\security\\cache"[..], b"\\security\\policy\\secrets", b"\\sam\\sam\\domains"]
         .iter()
-        .any(|k| p == *k || p.starts_with(&format!("{k}\\")))
+        .any(|k| starts_ci(rest, k) && (rest.len() == k.len() || rest[k.len()] == b'\\'))
 }
 
 fn re(cell: &'static OnceLock<Regex>, pattern: &str) -> &'static Regex {
@@ -273,6 +288,9 @@ pub fn mask_artifact(bytes: &[u8]) -> Option<(Vec<u8>, Masked)> {
 
 /// Masks a decoded text in place (same byte length: spans into it stay valid).
 pub fn mask_str(s: &mut String) -> Masked {
+    if !might_hold_secrets(s.as_bytes()) {
+        return Masked::new();
+    }
     let mut b = std::mem::take(s).into_bytes();
     let masked = mask_bytes(&mut b);
     // Only whole characters were replaced by ASCII `*`/`0`: still UTF-8.
@@ -308,6 +326,11 @@ pub fn mask_facts(facts: &mut FactMap) -> Masked {
 
 fn walk(key: &str, f: &mut Fact, secret: bool, masked: &mut Masked) {
     let secret = secret || is_secret_name(key) || is_secret_key(key);
+    walk_value(key, f, secret, masked);
+}
+
+/// [`walk`] once `secret` includes `key`'s own verdict (a list's items share their key's).
+fn walk_value(key: &str, f: &mut Fact, secret: bool, masked: &mut Masked) {
     match &mut f.value {
         Value::Str(s) => {
             if secret {
@@ -325,7 +348,7 @@ fn walk(key: &str, f: &mut Fact, secret: bool, masked: &mut Masked) {
             b.iter_mut().for_each(|x| *x = 0);
             *masked.entry(format!("fact {key}")).or_insert(0) += 1;
         }
-        Value::List(l) => l.iter_mut().for_each(|x| walk(key, x, secret, masked)),
+        Value::List(l) => l.iter_mut().for_each(|x| walk_value(key, x, secret, masked)),
         Value::Map(m) => {
             // A registry value as a map (`{type, data}`) is named by its own key.
             for (k, v) in m.iter_mut() {
@@ -340,6 +363,34 @@ fn walk(key: &str, f: &mut Fact, secret: bool, masked: &mut Masked) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn secret_names_and_keys_are_told_apart_without_allocating() {
+        for yes in ["DefaultPassword", "ProxyPASSWD", "client_secret", "PWD", "ProxyPass", "NL$1"] {
+            assert!(is_secret_name(yes), "{yes}");
+        }
+        for no in ["Pass", "pwdx", "NL$", "UserName", "PasswordExpiryWarning2"] {
+            assert_eq!(is_secret_name(no), no.to_ascii_lowercase().contains("password"), "{no}");
+        }
+        for yes in [
+            "HKLM\\SECURITY\\Cache",
+            "hkey_local_machine\\security\\cache\\NL$1",
+            "HKEY_LOCAL_MACHINE\\SECURITY\\Policy\\Secrets\\DefaultPassword",
+            "HKLM\\SAM\\SAM\\Domains",
+        ] {
+            assert!(is_secret_key(yes), "{yes}");
+        }
+        for no in [
+            "HKLM\\SECURITY\\CacheX",
+            "HKLM\\SECURITY",
+            "HKCU\\SECURITY\\Cache",
+            "SOFTWARE\\HKLM\\SECURITY\\Cache",
+            "HKLMX\\SECURITY\\Cache",
+            "",
+        ] {
+            assert!(!is_secret_key(no), "{no}");
+        }
+    }
 
     fn masked_text(s: &str) -> (String, Masked) {
         let mut t = s.to_owned();

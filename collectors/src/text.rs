@@ -130,6 +130,31 @@ pub fn decode_for_collector(
     (decoded.text, out)
 }
 
+/// [`decode`] of an artifact's recognition head (`Artifact::head`), for `recognise`: every
+/// collector is offered every file and most read its head as text, so the last head decoded on
+/// this thread is kept and a head with the same bytes is not decoded again (one decode per file
+/// instead of one per collector). Per thread, so nothing is shared between inputs.
+pub fn decode_head(head: &[u8]) -> std::rc::Rc<DecodedText> {
+    use std::cell::RefCell;
+    use std::rc::Rc;
+    thread_local! {
+        static LAST: RefCell<Option<(Vec<u8>, Rc<DecodedText>)>> = const { RefCell::new(None) };
+    }
+    LAST.with(|last| {
+        let mut last = last.borrow_mut();
+        if let Some((raw, decoded)) = last.as_ref() {
+            if raw.as_slice() == head {
+                return Rc::clone(decoded);
+            }
+        }
+        let decoded = Rc::new(decode(head));
+        if head.len() <= triage_facts::Artifact::HEAD_LEN {
+            *last = Some((head.to_vec(), Rc::clone(&decoded)));
+        }
+        decoded
+    })
+}
+
 /// Decodes a whole artifact. Never fails: malformed input is replaced and reported.
 pub fn decode(bytes: &[u8]) -> DecodedText {
     let encoding = sniff(bytes);

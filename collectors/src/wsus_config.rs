@@ -125,7 +125,7 @@ impl Collector for WsusConfigCollector {
     }
 
     fn recognise(&self, artifact: &Artifact<'_>) -> Recognition {
-        let head = text::decode(artifact.head);
+        let head = text::decode_head(artifact.head);
         let name = artifact.file_name_lower();
         let wsus_name = name.contains("wsus");
         match kind_of(&head.text) {

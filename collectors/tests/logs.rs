@@ -20,7 +20,7 @@ fn signal(id: &str, log: &str, pattern: &str) -> SignalSpec {
 }
 
 fn plan(signals: Vec<SignalSpec>) -> ScanPlan {
-    ScanPlan { signals, log_kinds: vec![] }
+    ScanPlan::new(signals, vec![])
 }
 
 fn scan(bytes: &[u8], rel: &str, format: &Format, plan: &ScanPlan) -> ScanOutput {

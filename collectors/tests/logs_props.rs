@@ -91,6 +91,7 @@ fn plan() -> ScanPlan {
             sig("p/d", "configmgr", r"^m\s"),
         ],
         log_kinds: vec![],
+        ..Default::default()
     }
 }
 

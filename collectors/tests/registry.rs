@@ -384,3 +384,145 @@ fn discovery_merges_the_sample_folder() {
         collected.errors
     );
 }
+
+/// A `reg export HKLM\SYSTEM`-style file: the numbered control sets, `Select`, no
+/// `CurrentControlSet` (the link Windows makes at boot is not exported).
+fn system_export(select: Option<u32>, sets: &[(u32, u32)]) -> Vec<u8> {
+    let mut s = String::from("Windows Registry Editor Version 5.00\r\n\r\n");
+    if let Some(n) = select {
+        s.push_str(&format!(
+            "[HKEY_LOCAL_MACHINE\\SYSTEM\\Select]\r\n\"Current\"=dword:{n:08x}\r\n\"Default\"=dword:{n:08x}\r\n\"Failed\"=dword:00000000\r\n\"LastKnownGood\"=dword:{n:08x}\r\n\r\n"
+        ));
+    }
+    for (set, enabled) in sets {
+        s.push_str(&format!(
+            "[HKEY_LOCAL_MACHINE\\SYSTEM\\ControlSet{set:03}\\Control\\SecurityProviders\\SCHANNEL\\Protocols\\TLS 1.0\\Client]\r\n\"Enabled\"=dword:{enabled:08x}\r\n\"DisabledByDefault\"=dword:00000001\r\n\r\n"
+        ));
+    }
+    utf16le_bom(&s)
+}
+
+fn choice(out: &CollectorOutput) -> Option<(String, String, bool, Vec<String>)> {
+    let f = out.facts.get("registry_control_set")?;
+    let s = |k: &str| f.get_path(&[k]).and_then(|f| f.value.as_str()).map(str::to_owned);
+    let copied = matches!(f.get_path(&["copied"]).map(|f| &f.value), Some(Value::Bool(true)));
+    let sets = match f.get_path(&["sets"]).map(|f| &f.value) {
+        Some(Value::List(l)) => l.iter().filter_map(|f| f.value.as_str().map(str::to_owned)).collect(),
+        _ => Vec::new(),
+    };
+    Some((s("current")?, s("chosen_by")?, copied, sets))
+}
+
+#[test]
+fn control_set_named_by_select_is_read_as_current() {
+    let bytes = system_export(Some(2), &[(1, 1), (2, 0)]);
+    let out = registry::collect_bytes("SYSTEM.reg", &bytes);
+    assert_eq!(messages(&out), Vec::<String>::new());
+    assert_eq!(
+        choice(&out),
+        Some((
+            "ControlSet002".into(),
+            "select".into(),
+            true,
+            vec!["ControlSet001".into(), "ControlSet002".into()]
+        ))
+    );
+    let f = get(&out, TLS10_CLIENT, "Enabled");
+    assert_eq!(f.value, Value::Int(0));
+    let src = f.source.as_ref().expect("provenance");
+    // Provenance keeps the key as exported.
+    assert_eq!(
+        src.key.as_deref(),
+        Some(
+            "HKLM\\SYSTEM\\ControlSet002\\Control\\SecurityProviders\\SCHANNEL\\Protocols\\TLS 1.0\\Client\\Enabled"
+        )
+    );
+    assert_eq!(spanned(&bytes, f), "\"Enabled\"=dword:00000000");
+    assert_eq!(src.line, Some(14));
+    // The numbered sets stay as they are.
+    let set1 = TLS10_CLIENT.replace("CurrentControlSet", "ControlSet001");
+    assert_eq!(val(&out, &set1, "Enabled"), &Value::Int(1));
+    // The choice points at Select\Current.
+    let current = out.facts.get("registry_control_set").and_then(|f| f.get_path(&["current"]));
+    assert_eq!(current.and_then(|f| f.source.as_ref()).and_then(|s| s.line), Some(4));
+}
+
+#[test]
+fn the_only_set_exported_is_read_as_current() {
+    let out = registry::collect_bytes("SYSTEM.reg", &system_export(None, &[(1, 0)]));
+    assert_eq!(
+        choice(&out),
+        Some(("ControlSet001".into(), "only_set".into(), true, vec!["ControlSet001".into()]))
+    );
+    assert_eq!(val(&out, TLS10_CLIENT, "Enabled"), &Value::Int(0));
+}
+
+#[test]
+fn several_sets_without_select_read_the_lowest_numbered() {
+    let out = registry::collect_bytes("SYSTEM.reg", &system_export(None, &[(3, 1), (1, 0)]));
+    assert_eq!(
+        choice(&out),
+        Some((
+            "ControlSet001".into(),
+            "lowest_numbered".into(),
+            true,
+            vec!["ControlSet001".into(), "ControlSet003".into()]
+        ))
+    );
+    assert_eq!(val(&out, TLS10_CLIENT, "Enabled"), &Value::Int(0));
+}
+
+#[test]
+fn select_naming_a_set_not_exported_copies_nothing() {
+    let out = registry::collect_bytes("SYSTEM.reg", &system_export(Some(2), &[(1, 0)]));
+    assert_eq!(
+        choice(&out),
+        Some(("ControlSet002".into(), "select".into(), false, vec!["ControlSet001".into()]))
+    );
+    assert!(out.facts.get_segments(&["registry", TLS10_CLIENT]).is_none());
+}
+
+#[test]
+fn current_control_set_in_the_export_keeps_its_values() {
+    let mut s = String::from_utf16_lossy(
+        &system_export(None, &[(1, 0)])[2..]
+            .chunks(2)
+            .map(|c| u16::from_le_bytes([c[0], c[1]]))
+            .collect::<Vec<_>>(),
+    );
+    s.push_str(
+        "[HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Control\\SecurityProviders\\SCHANNEL\\Protocols\\TLS 1.0\\Client]\r\n\"Enabled\"=dword:00000001\r\n\r\n\
+         [-HKEY_LOCAL_MACHINE\\SYSTEM\\ControlSet001\\Services\\Gone]\r\n",
+    );
+    let out = registry::collect_bytes("mixed.reg", &utf16le_bom(&s));
+    assert_eq!(messages(&out), Vec::<String>::new());
+    // Its own Enabled wins; DisabledByDefault, only under ControlSet001, fills in.
+    let own = get(&out, TLS10_CLIENT, "Enabled");
+    assert_eq!(own.value, Value::Int(1));
+    assert!(own
+        .source
+        .as_ref()
+        .and_then(|s| s.key.as_deref())
+        .is_some_and(|k| k.contains("CurrentControlSet")));
+    let filled = get(&out, TLS10_CLIENT, "DisabledByDefault");
+    assert_eq!(filled.value, Value::Int(1));
+    assert!(filled
+        .source
+        .as_ref()
+        .and_then(|s| s.key.as_deref())
+        .is_some_and(|k| k.contains("ControlSet001")));
+    let deletions: Vec<&str> = match out.facts.get("registry_deletions").map(|f| &f.value) {
+        Some(Value::List(l)) => l.iter().filter_map(|f| f.value.as_str()).collect(),
+        other => panic!("deletions: {other:?}"),
+    };
+    assert_eq!(
+        deletions,
+        ["HKLM\\SYSTEM\\ControlSet001\\Services\\Gone", "HKLM\\SYSTEM\\CurrentControlSet\\Services\\Gone"]
+    );
+}
+
+#[test]
+fn exports_without_numbered_sets_have_no_choice() {
+    let out = registry::collect_bytes("wine-fixture-utf16.reg", &data("wine-fixture-utf16.reg"));
+    assert!(out.facts.get("registry_control_set").is_none());
+}

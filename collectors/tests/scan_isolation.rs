@@ -35,8 +35,7 @@ const BIG: &str = r"\w{100}";
 
 #[test]
 fn packs_too_large_together_are_searched_apart_and_every_pack_keeps_its_matches() {
-    let alone =
-        ScanPlan { signals: vec![signal("wsus-tls/import_reset", "forcibly closed")], log_kinds: vec![] };
+    let alone = ScanPlan::new(vec![signal("wsus-tls/import_reset", "forcibly closed")], vec![]);
     let want = matches(&scan(&alone), "wsus-tls/import_reset").expect("scanned");
     assert!(want > 0, "the sample has the import reset");
     let mut signals = vec![signal("wsus-tls/import_reset", "forcibly closed")];
@@ -46,7 +45,7 @@ fn packs_too_large_together_are_searched_apart_and_every_pack_keeps_its_matches(
         }
     }
     signals.sort_by(|a, b| a.id.cmp(&b.id));
-    let out = scan(&ScanPlan { signals, log_kinds: vec![] });
+    let out = scan(&ScanPlan::new(signals, vec![]));
     assert_eq!(out.errors, vec![], "nothing failed: each pack's search fits its limit");
     assert_eq!(matches(&out, "wsus-tls/import_reset"), Some(want));
     assert_eq!(matches(&out, "h1/s0"), Some(0));
@@ -58,9 +57,9 @@ fn a_pack_whose_own_search_is_too_large_loses_only_its_signals() {
     for (i, p) in [BIG; 7].iter().enumerate() {
         signals.push(signal(&format!("hostile/s{i}"), &format!("{p}{i}")));
     }
-    let alone = ScanPlan { signals: signals[..1].to_vec(), log_kinds: vec![] };
+    let alone = ScanPlan::new(signals[..1].to_vec(), vec![]);
     let want = matches(&scan(&alone), "wsus-tls/import_reset").expect("scanned");
-    let out = scan(&ScanPlan { signals, log_kinds: vec![] });
+    let out = scan(&ScanPlan::new(signals, vec![]));
     assert_eq!(matches(&out, "wsus-tls/import_reset"), Some(want));
     assert_eq!(matches(&out, "hostile/s0"), None, "not scanned, so no fact that says none matched");
     assert_eq!(out.errors.len(), 1, "{:?}", out.errors);
@@ -137,6 +136,7 @@ fn one_file_is_read_by_every_kind_that_names_it_and_by_its_built_in_collector() 
             kind("other/conf", &["*.conf"], "^"),
             kind("other/logs", &["*.log"], r"\d{4}-"),
         ],
+        ..Default::default()
     };
     let collectors = triage_collectors::all();
     let options = triage_collectors::discover::DiscoverOptions::default();
@@ -162,7 +162,7 @@ fn one_file_is_read_by_every_kind_that_names_it_and_by_its_built_in_collector() 
     assert_eq!(c.errors, vec![]);
 
     // The built-in collector's facts are those it gives with no pack kind beside it.
-    let alone = ScanPlan { signals: vec![plan.signals[4].clone()], log_kinds: vec![] };
+    let alone = ScanPlan::new(vec![plan.signals[4].clone()], vec![]);
     let a = triage_collectors::discover::collect_path(&dir, &collectors, Some(&alone), &options)
         .expect("collects");
     for path in [&["logs", "wsus"][..], &["signals", "wsus-tls/reset"]] {

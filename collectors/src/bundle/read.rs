@@ -252,12 +252,22 @@ fn read_zip(path: &Path, limits: &Limits) -> Result<(Vec<u8>, Vec<u8>), BundleEr
     }
     let mut names = BTreeSet::new();
     let mut total = 0u64;
+    let mut ranges: Option<Vec<(u64, u64)>> = Some(Vec::with_capacity(z.len()));
     for i in 0..z.len() {
         let e = z.by_index_raw(i).map_err(|e| corrupt(path, format!("entry {i}: {e}")))?;
         let name = e.name().to_owned();
         check_entry_name(&name).map_err(|why| unsafe_entry(path, &name, why))?;
         if !names.insert(name.trim_end_matches('/').to_owned()) {
             return Err(unsafe_entry(path, &name, "appears twice in the archive"));
+        }
+        if e.compressed_size() > 0 {
+            // Where its data lies, for the overlap check below (`None`: the reader did not
+            // read the local header, and the check asks the archive instead).
+            ranges = ranges.and_then(|mut r| {
+                let start = e.data_start()?;
+                r.push((start, start.saturating_add(e.compressed_size())));
+                Some(r)
+            });
         }
         if e.is_symlink() {
             return Err(unsafe_entry(path, &name, "symbolic link"));
@@ -314,7 +324,12 @@ fn read_zip(path: &Path, limits: &Limits) -> Result<(Vec<u8>, Vec<u8>), BundleEr
             ),
         ));
     }
-    if z.has_overlapping_files().map_err(|e| corrupt(path, e.to_string()))? {
+    let overlapping = match ranges {
+        Some(r) => overlaps(r),
+        // (The zip reader's own check compares every entry with every other: quadratic.)
+        None => z.has_overlapping_files().map_err(|e| corrupt(path, e.to_string()))?,
+    };
+    if overlapping {
         return Err(corrupt(path, "entries overlap in the archive (a zip bomb?)"));
     }
     if !names.contains(MANIFEST) {
@@ -356,6 +371,21 @@ fn read_zip(path: &Path, limits: &Limits) -> Result<(Vec<u8>, Vec<u8>), BundleEr
     }
     let facts = read_zip_entry(&mut z, path, FACTS, limits.max_facts_size.min(limits.max_entry_size))?;
     Ok((manifest, facts))
+}
+
+/// Whether two of the data ranges `[start, end]` overlap (ends included, as the zip reader's
+/// `has_overlapping_files` counts them): sorted by start, each is compared with the furthest end
+/// before it, so this is `n log n` where the reader's check is quadratic.
+fn overlaps(mut ranges: Vec<(u64, u64)>) -> bool {
+    ranges.sort_unstable();
+    let mut furthest: Option<u64> = None;
+    for (start, end) in ranges {
+        if furthest.is_some_and(|f| start <= f) {
+            return true;
+        }
+        furthest = Some(furthest.map_or(end, |f| f.max(end)));
+    }
+    false
 }
 
 /// The entry count the end-of-central-directory record declares (`None` for zip64, whose
@@ -471,11 +501,16 @@ impl OpenedBundle {
                 let scratch =
                     ScratchDir::new("bundle").map_err(|e| BundleError::io(std::env::temp_dir(), e))?;
                 let mut z = open_archive(&self.path)?;
+                // Folders made so far: one `create_dir_all` per folder, not per artifact.
+                let mut made: BTreeSet<PathBuf> = BTreeSet::new();
                 for a in &self.manifest.artifacts {
                     let entry = format!("{ARTIFACTS_DIR}/{}", a.path);
                     let dest = scratch.path().join(&a.path);
                     if let Some(d) = dest.parent() {
-                        std::fs::create_dir_all(d).map_err(|e| BundleError::io(d, e))?;
+                        if !made.contains(d) {
+                            std::fs::create_dir_all(d).map_err(|e| BundleError::io(d, e))?;
+                            made.insert(d.to_path_buf());
+                        }
                     }
                     let mut out = File::create(&dest).map_err(|e| BundleError::io(&dest, e))?;
                     let mut e =
@@ -548,12 +583,27 @@ impl OpenedBundle {
         r: &mut dyn Read,
         out: &mut dyn Write,
     ) -> Result<(), BundleError> {
+        // One copy buffer per thread, not one per artifact (a bundle may carry 100,000).
+        thread_local! {
+            static BUF: std::cell::RefCell<Vec<u8>> = std::cell::RefCell::new(vec![0u8; 1 << 16]);
+        }
+        BUF.with(|b| self.verify_with(entry, size, sha256, r, out, &mut b.borrow_mut()))
+    }
+
+    fn verify_with(
+        &self,
+        entry: &str,
+        size: u64,
+        sha256: &str,
+        r: &mut dyn Read,
+        out: &mut dyn Write,
+        buf: &mut [u8],
+    ) -> Result<(), BundleError> {
         let mut h = Sha256::new();
         let mut n = 0u64;
-        let mut buf = vec![0u8; 1 << 16];
         let mut limited = r.take(size.min(self.limits.max_entry_size).saturating_add(1));
         loop {
-            let got = limited.read(&mut buf).map_err(|e| corrupt(&self.path, format!("{entry}: {e}")))?;
+            let got = limited.read(buf).map_err(|e| corrupt(&self.path, format!("{entry}: {e}")))?;
             if got == 0 {
                 break;
             }
@@ -664,4 +714,21 @@ fn facts_of(stored: &FactMap, artifacts: &BTreeSet<&str>) -> FactMap {
 
 fn tampered(bundle: &Path, entry: &str, reason: String) -> BundleError {
     BundleError::Tampered { bundle: bundle.to_path_buf(), entry: entry.to_owned(), reason }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::overlaps;
+
+    #[test]
+    fn overlapping_data_ranges_are_found_in_any_order() {
+        assert!(!overlaps(vec![]));
+        assert!(!overlaps(vec![(30, 40), (0, 10), (11, 20)]));
+        // Ends count, as in the zip reader's own check.
+        assert!(overlaps(vec![(10, 20), (0, 10)]));
+        // One range inside a long earlier one, past the range between them.
+        assert!(overlaps(vec![(0, 100), (10, 20), (50, 60)]));
+        assert!(overlaps(vec![(50, 60), (0, 100)]));
+        assert!(overlaps(vec![(5, 5), (5, 5)]));
+    }
 }

@@ -51,14 +51,14 @@ impl triage_facts::Collector for ConfigMgrLog {
         if by_name {
             return Recognition::ByNameAndContent;
         }
-        match detect_framing(&crate::text::decode(artifact.head).text) {
+        match detect_framing(&crate::text::decode_head(artifact.head).text) {
             Framing::Plain => Recognition::No,
             _ => Recognition::ByContent,
         }
     }
 
     fn collect(&self, artifact: &Artifact<'_>, ctx: &CollectContext<'_>) -> CollectorOutput {
-        let head = crate::text::decode(artifact.head);
+        let head = crate::text::decode_head(artifact.head);
         super::scan::collect_artifact(super::Format::ConfigMgr(detect_framing(&head.text)), artifact, ctx)
     }
 }

@@ -120,9 +120,12 @@ impl triage_facts::Collector for CustomLog {
     fn collect(&self, artifact: &Artifact<'_>, ctx: &CollectContext<'_>) -> CollectorOutput {
         let mut errors = Vec::new();
         let mut formats = Vec::new();
-        for spec in ctx.plan.into_iter().flat_map(|p| CustomLog::kinds_for(p, artifact.rel_path)) {
-            match CustomKind::compile(spec) {
-                Ok(kind) => formats.push(super::Format::Custom(Arc::new(kind))),
+        for (plan, spec) in
+            ctx.plan.into_iter().flat_map(|p| CustomLog::kinds_for(p, artifact.rel_path).map(move |s| (p, s)))
+        {
+            // Compiled once per run and plan (`super::compiled`), not per file.
+            match super::compiled::custom_kind(plan, spec) {
+                Ok(kind) => formats.push(super::Format::Custom(kind)),
                 Err(e) => errors.push(CollectionError::new(artifact.rel_path, COLLECTOR, e)),
             }
         }

@@ -76,6 +76,7 @@
 //! raw offset, NUL runs and over-long lines/records (scanned in parts) with their line; at most
 //! [`scan::MAX_ERRORS_PER_FILE`] per file, then one summary.
 
+pub mod compiled;
 pub mod configmgr;
 pub mod custom;
 pub mod record;

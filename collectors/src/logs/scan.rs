@@ -168,8 +168,9 @@ impl Format {
     }
 }
 
-/// The signals of one kind, compiled once per file.
-struct Matcher {
+/// The signals of one kind with the format's built-in patterns, compiled once per run and shared
+/// by every file, input and thread that scans that kind (see [`super::compiled`]).
+pub(super) struct Matcher {
     /// Where to look closer. Usually one multi-pattern regex over every signal pattern and the
     /// format's [`Format::builtin_search`] patterns, with a literal prefilter built from each
     /// pattern's own prefix literals ([`combined_prefilter`]), so the chunk is searched once;
@@ -379,13 +380,12 @@ impl Windows {
     }
 }
 
-fn compile(
-    format: &Format,
-    plan: Option<&ScanPlan>,
-    rel: &str,
-    one_search: bool,
-    errors: &mut Vec<CollectionError>,
-) -> Matcher {
+/// Compiles the signals of `format`'s kind in `plan` with the format's built-in patterns. What
+/// cannot be compiled is left out and said in the messages, which every file scanned with the
+/// matcher reports as its collection errors. Called once per plan, log kind and `one_search`
+/// ([`super::compiled`]), never per file.
+pub(super) fn compile(format: &Format, plan: Option<&ScanPlan>, one_search: bool) -> (Matcher, Vec<String>) {
+    let mut errors: Vec<String> = Vec::new();
     let mut signals = Vec::new();
     if let Some(plan) = plan {
         for spec in plan.signals_for(format.kind()) {
@@ -397,11 +397,9 @@ fn compile(
                 .build()
             {
                 Ok(re) => signals.push((spec.clone(), re)),
-                Err(e) => errors.push(CollectionError::new(
-                    rel,
-                    format.collector(),
-                    format!("signal {}: pattern does not compile, not scanned: {e}", spec.id),
-                )),
+                Err(e) => {
+                    errors.push(format!("signal {}: pattern does not compile, not scanned: {e}", spec.id))
+                }
             }
         }
     }
@@ -413,11 +411,7 @@ fn compile(
         match meta::Builder::new().syntax(syntax).build_many(format.builtin_patterns()) {
             Ok(r) => Some(r),
             Err(e) => {
-                errors.push(CollectionError::new(
-                    rel,
-                    format.collector(),
-                    format!("cannot compile the built-in patterns: {e}"),
-                ));
+                errors.push(format!("cannot compile the built-in patterns: {e}"));
                 None
             }
         }
@@ -472,10 +466,8 @@ fn compile(
                         {
                             Ok(r) => any.push(r),
                             Err(e) => {
-                                errors.push(CollectionError::new(
-                                    rel,
-                                    format.collector(),
-                                    format!("pack {pack}: cannot compile its signals, not scanned: {e}"),
+                                errors.push(format!(
+                                    "pack {pack}: cannot compile its signals, not scanned: {e}"
                                 ));
                                 failed.push(pack.to_owned());
                             }
@@ -500,7 +492,7 @@ fn compile(
             .build()
             .ok()
     };
-    Matcher { any, windows, builtin, set, gates, signals }
+    (Matcher { any, windows, builtin, set, gates, signals }, errors)
 }
 
 /// What one file gave.
@@ -774,7 +766,7 @@ pub(crate) fn collect_artifact(
 struct Scanner<'a> {
     rel: &'a str,
     format: &'a Format,
-    matcher: Matcher,
+    matcher: Arc<Matcher>,
     splitter: Splitter,
     encoding: TextEncoding,
     errors: Vec<CollectionError>,
@@ -819,8 +811,11 @@ struct Scanner<'a> {
 
 impl<'a> Scanner<'a> {
     fn new(rel: &'a str, format: &'a Format, plan: Option<&ScanPlan>, _total: u64, one_search: bool) -> Self {
-        let mut errors = Vec::new();
-        let matcher = compile(format, plan, rel, one_search, &mut errors);
+        let compiled = super::compiled::matcher(format, plan, one_search);
+        let (matcher, messages) = &*compiled;
+        let matcher = Arc::clone(matcher);
+        let errors =
+            messages.iter().map(|m| CollectionError::new(rel, format.collector(), m.as_str())).collect();
         let n = matcher.signals.len();
         Scanner {
             rel,
@@ -1065,8 +1060,9 @@ impl<'a> Scanner<'a> {
         if self.matcher.windows.is_some() {
             return self.search_windows(end);
         }
-        // Taken out for the loop, which needs `self` mutably; put back below.
-        let any = std::mem::take(&mut self.matcher.any);
+        // Shared, read-only: held apart from `self`, which the loop needs mutably.
+        let matcher = Arc::clone(&self.matcher);
+        let any = &matcher.any;
         let text_len = self.text.len();
         let mut at = self.searched;
         // Per search: the next hit at or after `at` (`None`: none before `end`).
@@ -1091,17 +1087,14 @@ impl<'a> Scanner<'a> {
             // Resume after the record: every pattern was tried on all of it.
             at = rend.max(hit + 1);
         }
-        self.matcher.any = any;
         self.searched = self.searched.max(end);
     }
 
     /// [`Scanner::search`] by [`Windows`]: every record that holds the start of a match.
     fn search_windows(&mut self, end: usize) {
-        // Taken out for the loop, which needs `self` mutably; put back below. (Not cloned: a
-        // clone of a regex starts with an empty cache.)
-        let any = std::mem::take(&mut self.matcher.any);
-        let (Some(windows), Some(re)) = (self.matcher.windows.take(), any.first()) else {
-            self.matcher.any = any;
+        // Shared, read-only: held apart from `self`, which the loop needs mutably.
+        let matcher = Arc::clone(&self.matcher);
+        let (Some(windows), Some(re)) = (matcher.windows.as_ref(), matcher.any.first()) else {
             return;
         };
         let text_len = self.text.len();
@@ -1125,8 +1118,6 @@ impl<'a> Scanner<'a> {
             floor = rend;
             at = at.max(rend);
         }
-        self.matcher.windows = Some(windows);
-        self.matcher.any = any;
         self.searched = self.searched.max(end);
     }
 

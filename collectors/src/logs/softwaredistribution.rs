@@ -41,7 +41,7 @@ impl triage_facts::Collector for WsusLog {
         if name.starts_with("softwaredistribution") && name.contains(".log") {
             return Recognition::ByNameAndContent;
         }
-        let head = crate::text::decode(artifact.head);
+        let head = crate::text::decode_head(artifact.head);
         let timestamped = crate::text::lines_with_offsets(&head.text)
             .take(50)
             .any(|(_, _, l)| parse_header_time(l.as_bytes()).is_some());

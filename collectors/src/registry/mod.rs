@@ -22,6 +22,13 @@
 //!     "Blob"                        Bytes   hex:, hex(3), hex(0), any other hex(N), and a
 //!                                           hex(4)/hex(b) of the wrong length
 //! registry_deletions                List of Str: `[-KEY]` → key path, `"Name"=-` → `KEY\Name`
+//! registry_control_set              Map, only when the export has `HKLM\SYSTEM\ControlSet00N` keys
+//!   current                         Str     the set read as `CurrentControlSet` ("ControlSet001")
+//!   chosen_by                       Str     "select" (`HKLM\SYSTEM\Select` value `Current`),
+//!                                           "only_set" (the one set exported) or
+//!                                           "lowest_numbered" (several sets, no `Select`)
+//!   copied                          Bool    false when `Select` names a set the export lacks
+//!   sets                            List of Str   the numbered sets exported, in order
 //! os.build                          Int     CurrentBuild (or CurrentBuildNumber)
 //! os.product                        Str     from the build table in `system::os_builds`
 //! os.product_name                   Str     ProductName as written
@@ -43,6 +50,13 @@
 //! [`triage_facts::FactMap::merge`], which records a value set differently by two files as a
 //! conflict.
 //!
+//! **Control sets.** An export written from the numbered sets (`reg export HKLM\SYSTEM`, an
+//! offline hive) has `HKLM\SYSTEM\ControlSet001\…` where rules read
+//! `HKLM\SYSTEM\CurrentControlSet\…`: the current set's keys are also written under
+//! `CurrentControlSet` (see [`control_set`] for the choice), with the provenance of the numbered
+//! key — a finding cites the key as the export has it. Keys the export has under
+//! `CurrentControlSet` itself keep their values. The choice is made per export file.
+//!
 //! Encoding: as [`crate::text::decode`] sniffs it, except that text without a BOM that is not
 //! valid UTF-8 is read as Windows-1252 (an ANSI `REGEDIT4` file); the summary then says
 //! `windows-1252` and spans are offsets into that decoding.
@@ -57,6 +71,7 @@
 //! data) and `key` = `<key path>\<value name>`. A key's map has the line and span of the first
 //! `[KEY]` line that opened it. OS facts carry the provenance of the value they come from.
 
+pub mod control_set;
 pub mod reg_file;
 
 use std::collections::{BTreeMap, HashMap};
@@ -79,10 +94,10 @@ pub struct RegistryCollector;
 
 static INFO: CollectorInfo = CollectorInfo {
     name: NAME,
-    version: "1",
+    version: "2",
     reads: "registry exports (`reg export`, regedit): Windows Registry Editor Version 5.00 and REGEDIT4",
     typical_names: &["*.reg"],
-    provides: &["registry", "registry_deletions", "os"],
+    provides: &["registry", "registry_deletions", "registry_control_set", "os"],
 };
 
 pub static COLLECTORS: &[&dyn Collector] = &[&RegistryCollector];
@@ -93,7 +108,7 @@ impl Collector for RegistryCollector {
     }
 
     fn recognise(&self, artifact: &Artifact<'_>) -> Recognition {
-        let head = text::decode(artifact.head);
+        let head = text::decode_head(artifact.head);
         let first =
             head.text.lines().map(|l| l.trim_start_matches('\u{feff}').trim()).find(|l| !l.is_empty());
         let name = artifact.file_name_lower();
@@ -520,12 +535,15 @@ impl<'a> Tree<'a> {
         }
     }
 
-    fn into_facts(self) -> FactMap {
+    fn into_facts(mut self) -> FactMap {
         let mut facts = FactMap::new();
         let mut registry = BTreeMap::new();
-        for key in self.keys.into_values() {
+        for key in std::mem::take(&mut self.keys).into_values() {
             let values: BTreeMap<String, Fact> = key.values.into_values().collect();
             registry.insert(key.path, Fact { value: Value::Map(values), source: Some(key.source) });
+        }
+        if let Some(choice) = control_set::alias_current(&mut registry, &mut self.deletions) {
+            facts.insert(&["registry_control_set"], choice);
         }
         os_facts(&registry, &mut facts);
         facts.insert(&["registry"], Fact::new(Value::Map(registry)));

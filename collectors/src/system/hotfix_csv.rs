@@ -44,7 +44,7 @@ impl Collector for HotfixCsvCollector {
     }
 
     fn recognise(&self, artifact: &Artifact<'_>) -> Recognition {
-        let head = text::decode(artifact.head);
+        let head = text::decode_head(artifact.head);
         let mut lines =
             head.text.lines().map(|l| l.trim_start_matches('\u{feff}').trim()).filter(|l| !l.is_empty());
         let Some(mut first) = lines.next() else { return Recognition::No };

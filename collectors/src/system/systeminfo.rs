@@ -49,7 +49,7 @@ impl Collector for SysteminfoCollector {
     }
 
     fn recognise(&self, artifact: &Artifact<'_>) -> Recognition {
-        let head = text::decode(artifact.head);
+        let head = text::decode_head(artifact.head);
         let t = head.text.trim_start_matches('\u{feff}').trim_start();
         let list = head.text.lines().any(|l| l.starts_with("Host Name:"))
             && head.text.lines().any(|l| l.starts_with("OS Name:"));

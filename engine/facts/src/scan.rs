@@ -10,6 +10,9 @@
 //! `process`, `level`, `component`, `time`) and `captures` (named groups of the pattern), and a
 //! provenance pointing at the matching line.
 
+use std::any::Any;
+use std::sync::{Arc, OnceLock};
+
 use serde::{Deserialize, Serialize};
 
 /// Longest record text kept in a signal match.
@@ -40,6 +43,54 @@ pub const LOG_KIND_REGEX_SIZE_LIMIT: usize = 4 << 20;
 pub struct ScanPlan {
     pub signals: Vec<SignalSpec>,
     pub log_kinds: Vec<LogKindSpec>,
+    /// The plan's compiled form, built by the log collectors the first time a file is scanned
+    /// with it and shared by every later file, input and thread of the run. Not part of the
+    /// plan's value: see [`PlanCache`].
+    #[serde(skip)]
+    pub compiled: PlanCache,
+}
+
+impl ScanPlan {
+    /// A plan of these signals and log kinds, not compiled yet.
+    pub fn new(signals: Vec<SignalSpec>, log_kinds: Vec<LogKindSpec>) -> ScanPlan {
+        ScanPlan { signals, log_kinds, compiled: PlanCache::default() }
+    }
+}
+
+/// Room for a [`ScanPlan`]'s compiled form (automata, regexes, search plans), which only the
+/// collectors know the type of; this crate keeps it opaque. Filled once (a `OnceLock`: after
+/// the first fill, a read is one atomic load, no lock), so a plan handed by reference to every
+/// input and thread is compiled once per run. It is a cache, not data: a clone starts empty,
+/// equality ignores it and it is never serialised. Whoever fills it records what it was built
+/// from and checks that on every use (the plan's fields are public and could change).
+#[derive(Default)]
+pub struct PlanCache(OnceLock<Arc<dyn Any + Send + Sync>>);
+
+impl PlanCache {
+    /// The compiled form, built by `build` on the first call (by one thread; others wait for it).
+    /// `None` when it holds a value of another type.
+    pub fn get_or_init<T: Any + Send + Sync>(&self, build: impl FnOnce() -> T) -> Option<Arc<T>> {
+        let any = self.0.get_or_init(|| Arc::new(build()));
+        Arc::clone(any).downcast::<T>().ok()
+    }
+}
+
+impl Clone for PlanCache {
+    fn clone(&self) -> Self {
+        PlanCache::default()
+    }
+}
+
+impl PartialEq for PlanCache {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl std::fmt::Debug for PlanCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.get().is_some() { "PlanCache(compiled)" } else { "PlanCache(empty)" })
+    }
 }
 
 /// One log pattern. `pattern` is a regex (Rust `regex` syntax) validated when the pack loaded.

@@ -139,6 +139,24 @@ def schannel_reg(disabled=()):
     return reg_file(keys)
 
 
+def system_export_reg(disabled, select=None, other_set=None):
+    """`reg export HKLM\\SYSTEM` (or an offline hive's export): the SCHANNEL protocol keys under the
+    numbered set ControlSet001, no CurrentControlSet; `select` writes HKLM\\SYSTEM\\Select (Current
+    = that set), `other_set` = (number, disabled) a second set with its own protocol keys."""
+    def set_keys(n, off):
+        text = schannel_reg(off).decode("utf-16-le")
+        return text.replace(r"\SYSTEM\CurrentControlSet", "\\SYSTEM\\ControlSet%03d" % n)
+    body = set_keys(1, disabled).lstrip("\ufeff")
+    if other_set is not None:
+        body += set_keys(*other_set).split("\r\n\r\n", 1)[1]
+    if select is not None:
+        head, rest = body.split("\r\n\r\n", 1)
+        sel = ("[HKEY_LOCAL_MACHINE\\SYSTEM\\Select]\r\n\"Current\"=%s\r\n\"Default\"=%s\r\n"
+               "\"Failed\"=dword:00000000\r\n\"LastKnownGood\"=%s\r\n" % (dword(select), dword(select), dword(select)))
+        body = head + "\r\n\r\n" + rest + sel + "\r\n"
+    return b"\xff\xfe" + body.encode("utf-16-le")
+
+
 def cipher_policy_reg(functions, with_local=None):
     keys = [(CIPHER_POLICY, [("Functions", reg_sz(",".join(functions)))])]
     if with_local:
@@ -772,6 +790,13 @@ def cases():
     reg_only["SoftwareDistribution.log"] = utf8(sd_log(sync_started("2020-09-01 08:00:00.100") + sync_ok("2020-09-01 08:02:44.517")
                                                        + [failure("2020-09-01 09:12:40.377", "w3wp.58", RECV_ALGO, RECV_FRAMES)]))
     c["issue2-registry-evidence"] = reg_only
+    # The same, exported from the numbered control set (`reg export HKLM\SYSTEM`, an offline
+    # hive): ControlSet001 is the only set, so it is read as CurrentControlSet.
+    c["issue2-controlset001"] = dict(reg_only, **{"SCHANNEL-Protocols.reg": system_export_reg(("SSL 3.0", "TLS 1.0", "TLS 1.1"))})
+    # Two sets; Select names ControlSet002, where TLS 1.0/1.1 are enabled: not the current set's
+    # configuration, so not issue 2.
+    c["issue2-controlset002-current"] = dict(reg_only, **{"SCHANNEL-Protocols.reg": system_export_reg(
+        ("SSL 3.0", "TLS 1.0", "TLS 1.1"), select=2, other_set=(2, ()))})
 
     # Receive-side Win32Exceptions: the error code decides when the text is in another language; a
     # different Win32Exception (LSA unreachable) is not the article's failure.
