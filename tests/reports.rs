@@ -186,7 +186,10 @@ fn sarif_is_valid_for_the_sarif_multitool() {
     let out3 = of("OUT003", HOST);
     assert_eq!(out3["suppressions"][0]["status"], "accepted", "waived");
     assert_eq!(out3["suppressions"][0]["properties"]["owner"], "ops@example.com");
-    assert!(out3["kind"] == "fail" && out3["level"] == "note", "waived, still a failure of its level: {out3}");
+    assert!(
+        out3["kind"] == "fail" && out3["level"] == "note",
+        "waived, still a failure of its level: {out3}"
+    );
     let out8 = of("OUT008", HOST);
     assert_eq!((&out8["kind"], &out8["level"]), (&J::from("review"), &J::from("none")), "unconfirmed");
     assert_eq!(out8["properties"]["unconfirmed"], true);
