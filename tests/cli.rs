@@ -705,7 +705,11 @@ fn the_issue_4_logs_without_the_dotnet_export_are_an_unconfirmed_detection() {
     let r = run(&["explain", "WSUS004", case]);
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert!(r.stdout.contains("  outcome: detected (unconfirmed)\n"), "{}", r.stdout);
-    assert!(r.stdout.contains("  confirmed by:\n    confirm[0] = ()\n"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("  confirmed by:\n    confirm[0] = missing (derive.import_config_known)\n"),
+        "{}",
+        r.stdout
+    );
 }
 
 /// A pack written for triage 0.1 (`engine = "^0.1"`) is refused by 0.2 with what changed and how

@@ -145,7 +145,7 @@ mod tests {
         assert_eq!(schema, triage_engine::schema::pack_schema());
         let taplo = std::fs::read_to_string(p.join(TAPLO_NAME)).expect(".taplo.toml");
         assert!(taplo.ends_with("include = [\"pack.toml\", \"rules/**/*.toml\"]\n[rule.schema]\npath = \"pack.schema.json\"\n"), "{taplo}");
-        let url = files("u", Some("https://example.com/pack.schema.json"));
+        let url = super::files("u", Some("https://example.com/pack.schema.json"));
         assert!(url.iter().any(
             |(n, t)| *n == TAPLO_NAME && t.ends_with("url = \"https://example.com/pack.schema.json\"\n")
         ));
