@@ -248,25 +248,8 @@ pub fn scan_plan(packs: &[Pack]) -> ScanPlan {
     triage_engine::scan_plan(packs)
 }
 
-/// Fact path prefix → the artifacts that provide it, from the collectors' descriptions; used to
-/// say what to collect when a rule's facts are missing.
-pub fn providers() -> BTreeMap<String, String> {
-    let mut out: BTreeMap<String, String> = BTreeMap::new();
-    for c in triage_collectors::all() {
-        let info = c.info();
-        let names = if info.typical_names.is_empty() {
-            info.reads.to_owned()
-        } else {
-            format!("{} ({})", info.reads, info.typical_names.join(", "))
-        };
-        for p in info.provides {
-            out.entry((*p).to_owned())
-                .and_modify(|v| {
-                    v.push_str(", or ");
-                    v.push_str(&names);
-                })
-                .or_insert_with(|| names.clone());
-        }
-    }
-    out
+/// The fact catalogue for a scan plan: every built-in collector's facts and the plan's
+/// pack-defined log kinds; says what to collect for a missing fact, or that nothing provides it.
+pub fn catalogue(plan: &ScanPlan) -> std::sync::Arc<triage_facts::Catalogue> {
+    std::sync::Arc::new(triage_collectors::catalogue(Some(plan)))
 }

@@ -39,6 +39,38 @@ use triage_facts::{
     Value,
 };
 
+/// Discovery's part of the fact catalogue: the `collection` namespace (layout above).
+pub const FACTS: &[triage_facts::FactDecl] = {
+    use triage_facts::FactDecl;
+    use triage_facts::FactType::*;
+    &[
+        FactDecl::new("collection.artifacts", &[Map], "every file of the input, by its path in the input"),
+        FactDecl::new("collection.artifacts.*", &[Map], "one file"),
+        FactDecl::new("collection.artifacts.*.size", &[Int], "its size in bytes"),
+        FactDecl::new("collection.artifacts.*.items", &[Int], "records, values or packets read"),
+        FactDecl::new(
+            "collection.artifacts.*.collector",
+            &[Str],
+            "the collector that read it (absent when none did)",
+        ),
+        FactDecl::new(
+            "collection.artifacts.*.encoding",
+            &[Str],
+            "`utf-8`, `utf-8-bom`, `utf-16le`, `utf-16be`, `windows-1252`, `binary`",
+        ),
+        FactDecl::new("collection.artifacts.*.sha256", &[Str], "its SHA-256, when hashed (bundles)"),
+        FactDecl::new(
+            "collection.artifacts.*.reason",
+            &[Str],
+            "why a file named like a known artifact was not recognised",
+        ),
+        FactDecl::new("collection.unrecognised", &[List], "files no collector recognised"),
+        FactDecl::new("collection.unrecognised[]", &[Str], "a file's path in the input"),
+        FactDecl::new("collection.errors", &[List], "collection errors, sorted"),
+        FactDecl::new("collection.errors[]", &[Str], "`artifact[:line | @offset]: [collector] message`"),
+    ]
+};
+
 /// A progress callback: (bytes done, bytes total) over every file of one input.
 pub type ProgressFn = Arc<dyn Fn(u64, u64) + Send + Sync>;
 

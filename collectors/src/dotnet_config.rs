@@ -64,6 +64,19 @@ static INFO: CollectorInfo = CollectorInfo {
     reads: ".NET application configuration (`w3wp.exe.config`, `WsusService.exe.config`, `web.config`)",
     typical_names: &["w3wp.exe.config", "WsusService.exe.config", "web.config"],
     provides: &["config"],
+    facts: FACTS,
+    log_kind: None,
+};
+
+/// This collector's part of the fact catalogue (layout in the module docs).
+const FACTS: &[triage_facts::FactDecl] = {
+    use triage_facts::FactDecl;
+    use triage_facts::FactType::*;
+    &[
+        FactDecl::new("config.*", &[Map], "a configuration file, by its canonical name (`w3wp.exe.config`, `WsusService.exe.config`, `web.config`) or its own"),
+        FactDecl::new("config.*.switches", &[Map], "its AppContextSwitchOverrides (empty when nothing is overridden)"),
+        FactDecl::new("config.*.switches.*", &[Bool], "a switch (`Switch.System.Net.DontEnableSchUseStrongCrypto`) and its setting"),
+    ]
 };
 
 pub static COLLECTORS: &[&dyn Collector] = &[&DotnetConfigCollector];

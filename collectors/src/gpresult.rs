@@ -95,6 +95,51 @@ static INFO: CollectorInfo = CollectorInfo {
     reads: "Group Policy results: `gpresult /x` XML (root `Rsop`)",
     typical_names: &["gpresult.xml"],
     provides: &["gpo"],
+    facts: FACTS,
+    log_kind: None,
+};
+
+/// This collector's part of the fact catalogue (layout in the module docs).
+const FACTS: &[triage_facts::FactDecl] = {
+    use triage_facts::FactDecl;
+    use triage_facts::FactType::*;
+    &[
+        FactDecl::new("gpo.computer_name", &[Str], "ComputerResults/Name (`CONTOSO\\WSUS01$`)"),
+        FactDecl::new("gpo.read_time", &[Str], "Rsop/ReadTime as written"),
+        FactDecl::new("gpo.gpos", &[List], "the GPOs of ComputerResults then UserResults, in file order"),
+        FactDecl::new("gpo.gpos[]", &[Map], "one GPO"),
+        FactDecl::new("gpo.gpos[].scope", &[Str], "`computer` or `user`"),
+        FactDecl::new("gpo.gpos[].name", &[Str], "the GPO's name"),
+        FactDecl::new("gpo.gpos[].identifier", &[Str], "Path/Identifier"),
+        FactDecl::new("gpo.gpos[].domain", &[Str], "Path/Domain"),
+        FactDecl::new("gpo.gpos[].enabled", &[Bool], "Enabled (true if absent)"),
+        FactDecl::new("gpo.gpos[].is_valid", &[Bool], "IsValid (true if absent)"),
+        FactDecl::new("gpo.gpos[].access_denied", &[Bool], "AccessDenied: denied by security filtering"),
+        FactDecl::new("gpo.gpos[].filter_allowed", &[Bool], "FilterAllowed: false when filtered out by WMI"),
+        FactDecl::new("gpo.gpos[].filter_name", &[Str], "FilterName"),
+        FactDecl::new("gpo.gpos[].link_order", &[Int], "LinkOrder of the first link"),
+        FactDecl::new("gpo.gpos[].applied_order", &[Int], "AppliedOrder of the first link (0 = not applied)"),
+        FactDecl::new("gpo.gpos[].som", &[Str], "SOMPath of the first link"),
+        FactDecl::new("gpo.gpos[].applied", &[Bool], "enabled, valid, not denied, not filtered out, and applied"),
+        FactDecl::new("gpo.policies.*", &[Map], "a computer-scope administrative-template policy, by name (`SSL Cipher Suite Order`); the winning one"),
+        FactDecl::new("gpo.policies.*.state", &[Str], "`Enabled`, `Disabled`, … as written"),
+        FactDecl::new("gpo.policies.*.category", &[Str], "`Network/SSL Configuration Settings`"),
+        FactDecl::new("gpo.policies.*.gpo", &[Str], "the name of the GPO it comes from"),
+        FactDecl::new("gpo.policies.*.gpo_identifier", &[Str], "the identifier of the GPO it comes from"),
+        FactDecl::new("gpo.policies.*.precedence", &[Int], "Precedence (1 = winning)"),
+        FactDecl::new("gpo.policies.*.settings", &[Map], "its settings, by element name"),
+        FactDecl::new("gpo.policies.*.settings.*", &[Str, Int, Bool, List], "a setting: EditText and DropDownList text, Numeric integer, CheckBox bool, ListBox list of strings"),
+        FactDecl::new("gpo.policies.*.settings.*[]", &[Str], "an element of a ListBox"),
+        FactDecl::new("gpo.user_policies.*", &[Map], "a user-scope administrative-template policy, by name (`SSL Cipher Suite Order`); the winning one"),
+        FactDecl::new("gpo.user_policies.*.state", &[Str], "`Enabled`, `Disabled`, … as written"),
+        FactDecl::new("gpo.user_policies.*.category", &[Str], "`Network/SSL Configuration Settings`"),
+        FactDecl::new("gpo.user_policies.*.gpo", &[Str], "the name of the GPO it comes from"),
+        FactDecl::new("gpo.user_policies.*.gpo_identifier", &[Str], "the identifier of the GPO it comes from"),
+        FactDecl::new("gpo.user_policies.*.precedence", &[Int], "Precedence (1 = winning)"),
+        FactDecl::new("gpo.user_policies.*.settings", &[Map], "its settings, by element name"),
+        FactDecl::new("gpo.user_policies.*.settings.*", &[Str, Int, Bool, List], "a setting: EditText and DropDownList text, Numeric integer, CheckBox bool, ListBox list of strings"),
+        FactDecl::new("gpo.user_policies.*.settings.*[]", &[Str], "an element of a ListBox"),
+    ]
 };
 
 pub static COLLECTORS: &[&dyn Collector] = &[&GpresultCollector];

@@ -3,6 +3,8 @@
 //! Every collector implements [`triage_facts::Collector`] and is listed once, in [`all`]; the
 //! `triage collectors` command and the docs are generated from that list. [`discover`] walks an
 //! input and runs the right collector on each file. Collectors never depend on the engine.
+//! Each collector declares the facts it writes in its `CollectorInfo` (`facts`, `log_kind`);
+//! [`catalogue`] collects them into the fact catalogue.
 
 pub mod bundle;
 pub mod capture;
@@ -20,7 +22,7 @@ pub mod text;
 pub mod wsus_config;
 pub mod xml_depth;
 
-use triage_facts::{Artifact, CollectionError, Collector, CollectorOutput};
+use triage_facts::{Artifact, Catalogue, CollectionError, Collector, CollectorOutput, ScanPlan};
 
 /// Reads a whole artifact and hands its bytes to `parse`; a file that cannot be read becomes a
 /// collection error of `collector`, so one unreadable file never stops the others.
@@ -51,4 +53,18 @@ pub fn all() -> Vec<&'static dyn Collector> {
         probe::COLLECTORS,
     ];
     lists.iter().flat_map(|l| l.iter().copied()).collect()
+}
+
+/// The fact catalogue: what every built-in collector (and discovery) writes, extended with the
+/// log kinds of `plan` (pack-defined kinds, `<pack id>/<kind>`) when given.
+pub fn catalogue(plan: Option<&ScanPlan>) -> Catalogue {
+    let mut c = Catalogue::new();
+    c.add("discovery", "any file of the input", discover::FACTS);
+    for col in all() {
+        c.add_collector(col.info());
+    }
+    for k in plan.map(|p| p.log_kinds.as_slice()).unwrap_or_default() {
+        c.add_log_kind(&k.name, &logs::custom::field_names(k), &k.files);
+    }
+    c
 }

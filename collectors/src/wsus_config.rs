@@ -87,6 +87,21 @@ static INFO: CollectorInfo = CollectorInfo {
     reads: "WSUS server configuration (`(Get-WsusServer).GetConfiguration()` as JSON or list output) and event history list output",
     typical_names: &["wsus-config.json", "wsus-config.txt", "wsus-events.txt"],
     provides: &["wsus.config", "wsus.events"],
+    facts: FACTS,
+    log_kind: None,
+};
+
+/// This collector's part of the fact catalogue (layout in the module docs).
+const FACTS: &[triage_facts::FactDecl] = {
+    use triage_facts::FactDecl;
+    use triage_facts::FactType::*;
+    &[
+        FactDecl::new("wsus.config", &[Map], "`(Get-WsusServer).GetConfiguration()`, every top-level property"),
+        FactDecl::new("wsus.config.*", &[Any], "a property (`MUUrl` string, `SyncFromMicrosoftUpdate` bool, `UpstreamWsusServerPortNumber` integer, …), typed as read"),
+        FactDecl::new("wsus.events", &[List], "the server's event history (list output), in file order"),
+        FactDecl::new("wsus.events[]", &[Map], "one event record"),
+        FactDecl::new("wsus.events[].*", &[Any], "a property (`WsusEventId`, `EventCategory`, `ErrorText`, `CreationDate`, …), typed as read"),
+    ]
 };
 
 pub static COLLECTORS: &[&dyn Collector] = &[&WsusConfigCollector];

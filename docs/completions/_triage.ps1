@@ -273,7 +273,9 @@ Register-ArgumentCompleter -Native -CommandName 'triage' -ScriptBlock {
         }
         'triage;collectors' {
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format: `human` for people, `json` for scripts (deterministic)')
+            [CompletionResult]::new('--pack', '--pack', [CompletionResultType]::ParameterName, 'With `--facts`: also the log kinds these pack folders (or installed pack IDs) define')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour: `auto` uses it on a terminal unless `NO_COLOR` is set')
+            [CompletionResult]::new('--facts', '--facts', [CompletionResultType]::ParameterName, 'Print the fact catalogue: every fact path the collectors write, its types and artifact')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')

@@ -296,7 +296,7 @@ _triage() {
             return 0
             ;;
         triage__subcmd__collectors)
-            opts="-h -V --format --color --help --version"
+            opts="-h -V --format --facts --pack --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -304,6 +304,10 @@ _triage() {
             case "${prev}" in
                 --format)
                     COMPREPLY=($(compgen -W "human json" -- "${cur}"))
+                    return 0
+                    ;;
+                --pack)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -1446,7 +1450,7 @@ _triage() {
             return 0
             ;;
         triage__subcmd__schema)
-            opts="-h -V --color --help --version pack report"
+            opts="-h -V --color --help --version pack report facts"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -196,9 +196,11 @@ complete -c triage -n "__fish_triage_using_subcommand pack; and __fish_seen_subc
 complete -c triage -n "__fish_triage_using_subcommand pack; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c triage -n "__fish_triage_using_subcommand collectors" -l format -d 'Output format: `human` for people, `json` for scripts (deterministic)' -r -f -a "human\t''
 json\t''"
+complete -c triage -n "__fish_triage_using_subcommand collectors" -l pack -d 'With `--facts`: also the log kinds these pack folders (or installed pack IDs) define' -r -F
 complete -c triage -n "__fish_triage_using_subcommand collectors" -l color -d 'When to use colour: `auto` uses it on a terminal unless `NO_COLOR` is set' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c triage -n "__fish_triage_using_subcommand collectors" -l facts -d 'Print the fact catalogue: every fact path the collectors write, its types and artifact'
 complete -c triage -n "__fish_triage_using_subcommand collectors" -s h -l help -d 'Print help'
 complete -c triage -n "__fish_triage_using_subcommand collectors" -s V -l version -d 'Print version'
 complete -c triage -n "__fish_triage_using_subcommand collect" -l from -d 'Collect the files of this folder instead of the live host' -r -F

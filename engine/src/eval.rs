@@ -4,11 +4,11 @@
 //! are computed once in order, then each rule goes requires → applicability → condition.
 //! A rule that fails (a runtime error, a limit) ends in `error`; the other rules still run.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
 use rhai::{Dynamic, Engine, Scope};
-use triage_facts::Fact;
+use triage_facts::{Catalogue, Fact};
 
 use crate::analysis::Target;
 use crate::convert::{describe_dynamic, render_dynamic_bounded};
@@ -30,9 +30,10 @@ const SIGNAL_EVIDENCE_CAP: usize = 5;
 pub struct EvalOptions {
     /// Attach an [`Explanation`] to every finding.
     pub explain: bool,
-    /// Fact path prefix → the artifact that provides it (from the collectors' descriptions),
-    /// used to say what to collect when a rule's facts are missing.
-    pub providers: BTreeMap<String, String>,
+    /// The fact catalogue (`triage_collectors::catalogue`, with the packs' log kinds): what to
+    /// collect when a rule's facts are missing, or that no collector provides them. Without one,
+    /// missing facts name no artifact.
+    pub catalogue: Option<Arc<Catalogue>>,
 }
 
 /// The sandboxed interpreter. Build one and share it: it holds no per-input state.
@@ -795,7 +796,21 @@ fn requirement_missing(req: &crate::pack::Requirement, opts: &EvalOptions) -> Mi
             .collect();
         (!hints.is_empty()).then(|| hints.join(", or "))
     });
-    MissingFact { fact: req.alternatives.join(" | "), artifact }
+    let mut fact = req.alternatives.join(" | ");
+    if artifact.is_none() {
+        let notes: Vec<String> = req
+            .needs
+            .iter()
+            .filter_map(|n| match n {
+                Need::Fact(path) => unprovided(opts, path),
+                _ => None,
+            })
+            .collect();
+        if !notes.is_empty() {
+            fact = format!("{fact} ({})", notes.join("; "));
+        }
+    }
+    MissingFact { fact, artifact }
 }
 
 /// The derived facts a rule's conditions and `derive.NAME` requirements name, and those these
@@ -827,7 +842,12 @@ fn derived_closure(pack: &Pack, rule: &Rule) -> Vec<usize> {
 fn missing_facts(m: &BTreeSet<Target>, absence: &Absence<'_>, opts: &EvalOptions) -> Vec<MissingFact> {
     let mut out: Vec<MissingFact> = Vec::with_capacity(m.len());
     for t in m {
-        let f = absence.describe(t, &|p| provider(opts, p));
+        let mut f = absence.describe(t, &|p| provider(opts, p));
+        if let (Target::Fact(_), None) = (t, &f.artifact) {
+            if let Some(note) = unprovided(opts, &f.fact) {
+                f.fact = format!("{} ({note})", f.fact);
+            }
+        }
         if !out.contains(&f) {
             out.push(f);
         }
@@ -835,14 +855,22 @@ fn missing_facts(m: &BTreeSet<Target>, absence: &Absence<'_>, opts: &EvalOptions
     out
 }
 
+/// What to collect for a fact path, from the catalogue.
 fn provider(opts: &EvalOptions, path: &str) -> Option<String> {
-    let mut p = path;
-    loop {
-        if let Some(h) = opts.providers.get(p) {
-            return Some(h.clone());
-        }
-        p = &p[..p.rfind('.')?];
+    opts.catalogue.as_ref()?.artifact_for(path)
+}
+
+/// Why nothing can be collected for a fact path no collector provides (a typo, or a fact of a
+/// newer triage), with the declared path it most likely meant.
+fn unprovided(opts: &EvalOptions, path: &str) -> Option<String> {
+    let c = opts.catalogue.as_ref()?;
+    if c.lookup_dotted(path).is_some() {
+        return None;
     }
+    Some(match c.suggest(path) {
+        Some(s) => format!("no collector provides `{path}`; did you mean `{s}`?"),
+        None => format!("no collector provides `{path}`"),
+    })
 }
 
 fn as_bool(v: &Value, e: &Expr, pack: &Pack, derived: &[Value]) -> Result<bool, String> {

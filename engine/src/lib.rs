@@ -52,6 +52,7 @@ pub mod convert;
 pub mod eval;
 mod fast;
 pub mod finding;
+pub mod lint;
 mod missing;
 pub mod pack;
 pub mod reference;

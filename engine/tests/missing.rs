@@ -159,8 +159,14 @@ fn run(json: &str) -> Vec<Finding> {
     let (ev, pack) = setup();
     let facts = FactMap::from_json_str(json).expect("fact json");
     let input = Arc::new(InputFacts::new(Arc::new(facts)));
-    let mut opts = EvalOptions::default();
-    opts.providers.insert("os".into(), "systeminfo output".into());
+    let mut c = triage_facts::Catalogue::new();
+    c.add(
+        "systeminfo",
+        "systeminfo output",
+        // Every `os` fact, typos included: these tests are about enforcement, not the catalogue.
+        &[triage_facts::FactDecl::new("os.*", &[triage_facts::FactType::Any], "an os fact")],
+    );
+    let opts = EvalOptions { catalogue: Some(Arc::new(c)), ..Default::default() };
     ev.evaluate(&pack, &input, "host", &opts)
 }
 
@@ -269,7 +275,8 @@ fn applicability_comes_first() {
     let fs = run(r#"{"os": {"build": 100000}}"#);
     assert_eq!(
         outcome(&fs, "C011"),
-        (Outcome::MissingFacts, vec!["updates.installed".into()]),
+        // The test's catalogue has only `os` facts.
+        (Outcome::MissingFacts, vec!["updates.installed (no collector provides `updates.installed`)".into()]),
         "applicable: then the requirements"
     );
 }

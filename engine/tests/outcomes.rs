@@ -78,8 +78,7 @@ fn setup() -> (Evaluator, Pack) {
 fn run(ev: &Evaluator, pack: &Pack, json: &str, explain: bool) -> Vec<Finding> {
     let facts = FactMap::from_json_str(json).expect("fact json");
     let input = Arc::new(InputFacts::new(Arc::new(facts)));
-    let mut opts = EvalOptions { explain, ..Default::default() };
-    opts.providers.insert("registry".into(), "a `reg export` of HKLM\\SOFTWARE".into());
+    let opts = EvalOptions { explain, catalogue: registry_catalogue("a `reg export` of HKLM\\SOFTWARE") };
     ev.evaluate(pack, &input, "server1", &opts)
 }
 
@@ -340,4 +339,19 @@ resolution = "closure"
     // An ad-hoc expression reads the matches through the helper, whatever `listed` says.
     let input = Arc::new(InputFacts::new(Arc::new(FactMap::from_json_str(&json).expect("fact json"))));
     assert_eq!(ev.evaluate_expression(&pack, &input, r#"signal("counted")[0].line"#), Ok("10".to_owned()));
+}
+
+/// A catalogue in which the registry collector provides every registry value.
+fn registry_catalogue(artifact: &str) -> Option<Arc<triage_facts::Catalogue>> {
+    let mut c = triage_facts::Catalogue::new();
+    c.add(
+        "registry",
+        artifact,
+        &[triage_facts::FactDecl::new(
+            "registry.*.*",
+            &[triage_facts::FactType::Int, triage_facts::FactType::Str],
+            "a value",
+        )],
+    );
+    Some(Arc::new(c))
 }

@@ -65,8 +65,7 @@ fn run(json: &str) -> Vec<Finding> {
     let (ev, pack) = setup();
     let facts = FactMap::from_json_str(json).expect("fact json");
     let input = Arc::new(InputFacts::new(Arc::new(facts)));
-    let mut opts = EvalOptions::default();
-    opts.providers.insert("registry".into(), "a `reg export`".into());
+    let opts = EvalOptions { catalogue: registry_catalogue("a `reg export`"), ..Default::default() };
     ev.evaluate(&pack, &input, "server1", &opts)
 }
 
@@ -180,4 +179,19 @@ resolution = "x"
     for d in loaded.errors() {
         assert_eq!(d.line_col().map(|(l, _)| l), Some(line), "{d:?}");
     }
+}
+
+/// A catalogue in which the registry collector provides every registry value.
+fn registry_catalogue(artifact: &str) -> Option<Arc<triage_facts::Catalogue>> {
+    let mut c = triage_facts::Catalogue::new();
+    c.add(
+        "registry",
+        artifact,
+        &[triage_facts::FactDecl::new(
+            "registry.*.*",
+            &[triage_facts::FactType::Int, triage_facts::FactType::Str],
+            "a value",
+        )],
+    );
+    Some(Arc::new(c))
 }

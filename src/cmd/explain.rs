@@ -61,7 +61,7 @@ pub fn run(args: ExplainArgs, ui: &Ui, out: &mut Out, err: &mut Out) -> CmdResul
     let mut input =
         input::load(&args.path, &plan, ui).map_err(|m| Failure::Message(miette::miette!("{m}")))?;
     let facts = Arc::new(InputFacts::new(Arc::new(std::mem::take(&mut input.facts))));
-    let opts = EvalOptions { explain: true, providers: packs::providers() };
+    let opts = EvalOptions { explain: true, catalogue: Some(packs::catalogue(&plan)) };
     let finding = evaluator
         .evaluate(pack, &facts, &input.name, &opts)
         .into_iter()

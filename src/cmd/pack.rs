@@ -1,7 +1,9 @@
 //! `triage pack …`: work on a rule pack folder.
 //!
 //! - `check DIR [--format human|json]` loads the pack and prints every diagnostic at its TOML
-//!   line, plus the changelog warnings of `triage_store::PackInfo::versioning_problems` (no
+//!   line, the warnings of `triage_engine::lint` against the fact catalogue (fact paths nothing
+//!   provides, type mismatches, unknown functions and record fields, invalid literal regexes),
+//!   plus the changelog warnings of `triage_store::PackInfo::versioning_problems` (no
 //!   changelog, no entry for the version); exit 2 when it has errors, 0 otherwise (warnings do
 //!   not fail it).
 //! - `test DIR` runs every rule's test cases (inline facts, or an artifact folder relative to the
@@ -98,7 +100,20 @@ struct JsonCheck {
 fn check(args: CheckArgs, ui: &Ui, out: &mut Out) -> CmdResult {
     let evaluator = Evaluator::default();
     let files = packs::read_pack_dir(&args.dir)?;
-    let (pack, diags) = packs::load_one(files, &evaluator);
+    let (pack, mut diags) = packs::load_one(files, &evaluator);
+    // A valid pack is checked against the fact catalogue too (with its own log kinds): fact
+    // paths nothing provides, type mismatches, unknown functions and fields, bad regexes.
+    if let Some(p) = &pack {
+        let catalogue = packs::catalogue(&packs::scan_plan(std::slice::from_ref(p)));
+        diags.extend(triage_engine::lint::lint(p, &catalogue, evaluator.engine()));
+        diags.sort_by(|a, b| {
+            (&*a.file != "pack.toml", &a.file, a.span.start).cmp(&(
+                &*b.file != "pack.toml",
+                &b.file,
+                b.span.start,
+            ))
+        });
+    }
     let versioning = versioning_warnings(&args.dir);
     let errors = diags.iter().filter(|d| d.level == Level::Error).count();
     let warnings = diags.len() - errors + versioning.len();
@@ -228,7 +243,7 @@ fn test(args: TestArgs, ui: &Ui, out: &mut Out, err: &mut Out) -> CmdResult {
     let shown = |msg: String| msg.replace(&root.display().to_string(), &args.dir.display().to_string());
     let pack = load_for_test(root, &args.dir, &evaluator, ui, err)?;
     let plan = packs::scan_plan(std::slice::from_ref(&pack));
-    let opts = EvalOptions { explain: false, providers: packs::providers() };
+    let opts = EvalOptions { explain: false, catalogue: Some(packs::catalogue(&plan)) };
     // Several cases may share an artifact folder: collect it once.
     let mut folders: HashMap<String, Result<Arc<InputFacts>, String>> = HashMap::new();
     let mut results = Vec::new();

@@ -271,8 +271,9 @@ struct Job<'a> {
 
 impl<'a> Job<'a> {
     fn new(packs: &'a [triage_engine::Pack], evaluator: &'a Evaluator, explain: bool, ui: &'a Ui) -> Self {
-        let opts = EvalOptions { explain, providers: packs::providers() };
-        Job { packs, evaluator, plan: packs::scan_plan(packs), opts, ui }
+        let plan = packs::scan_plan(packs);
+        let opts = EvalOptions { explain, catalogue: Some(packs::catalogue(&plan)) };
+        Job { packs, evaluator, plan, opts, ui }
     }
 
     /// Collects one input and evaluates every pack on it; the error message when it is unreadable.

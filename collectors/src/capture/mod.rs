@@ -88,6 +88,50 @@ static INFO: CollectorInfo = CollectorInfo {
     reads: "network captures (pcap, pcapng: Wireshark, tcpdump, pktmon etl2pcap)",
     typical_names: &["*.pcap", "*.pcapng", "*.cap"],
     provides: &["network.tls"],
+    facts: FACTS,
+    log_kind: None,
+};
+
+/// This collector's part of the fact catalogue (layout in the module docs).
+const FACTS: &[triage_facts::FactDecl] = {
+    use triage_facts::FactDecl;
+    use triage_facts::FactType::*;
+    &[
+        FactDecl::new("network.tls.connections", &[List], "TCP connections that carried TLS or a CONNECT, or on which the client sent nothing, in capture order"),
+        FactDecl::new("network.tls.connections[]", &[Map], "one connection"),
+        FactDecl::new("network.tls.connections[].client", &[Str], "`ip:port` (`[v6]:port`)"),
+        FactDecl::new("network.tls.connections[].server", &[Str], "`ip:port` (`[v6]:port`)"),
+        FactDecl::new("network.tls.connections[].sni", &[Str], "the server name of the ClientHello"),
+        FactDecl::new("network.tls.connections[].client_hello", &[Map], "the ClientHello, when one was sent"),
+        FactDecl::new("network.tls.connections[].client_hello.version", &[Str], "`TLS 1.0` … `TLS 1.3`"),
+        FactDecl::new("network.tls.connections[].client_hello.suites", &[List], "the offered cipher suites"),
+        FactDecl::new("network.tls.connections[].client_hello.suites[]", &[Str], "an IANA name (`0xXXXX` when unknown)"),
+        FactDecl::new("network.tls.connections[].client_hello.frame", &[Int], "its frame"),
+        FactDecl::new("network.tls.connections[].answer", &[Map], "the first thing that happened after the ClientHello"),
+        FactDecl::new("network.tls.connections[].answer.kind", &[Str], "`server_hello`, `alert`, `rst`, `fin` or `none`"),
+        FactDecl::new("network.tls.connections[].answer.frame", &[Int], "its frame (absent for `none`)"),
+        FactDecl::new("network.tls.connections[].answer.version", &[Str], "the ServerHello's version"),
+        FactDecl::new("network.tls.connections[].answer.suite", &[Str], "the ServerHello's cipher suite"),
+        FactDecl::new("network.tls.connections[].answer.hello_retry_request", &[Bool], "true for a HelloRetryRequest"),
+        FactDecl::new("network.tls.connections[].answer.alert_level", &[Str], "`warning` or `fatal`"),
+        FactDecl::new("network.tls.connections[].answer.alert_description", &[Str], "`handshake_failure`, …"),
+        FactDecl::new("network.tls.connections[].answer.from", &[Str], "who sent the RST or FIN: `server` or `client`"),
+        FactDecl::new("network.tls.connections[].proxy_connect", &[Map], "an HTTP CONNECT the client's stream starts with"),
+        FactDecl::new("network.tls.connections[].proxy_connect.target", &[Str], "`host:port`"),
+        FactDecl::new("network.tls.connections[].proxy_connect.status", &[Int], "the proxy's HTTP status, when it answered"),
+        FactDecl::new("network.tls.connections[].proxy_connect.frame", &[Int], "the request's frame"),
+        FactDecl::new("network.tls.summary.*", &[Map], "counts for one capture, by artifact path"),
+        FactDecl::new("network.tls.summary.*.connections", &[Int], "connections read"),
+        FactDecl::new("network.tls.summary.*.client_hellos", &[Int], "ClientHellos"),
+        FactDecl::new("network.tls.summary.*.server_hello", &[Int], "answers of that kind"),
+        FactDecl::new("network.tls.summary.*.alert", &[Int], "answers of that kind"),
+        FactDecl::new("network.tls.summary.*.rst", &[Int], "answers of that kind"),
+        FactDecl::new("network.tls.summary.*.fin", &[Int], "answers of that kind"),
+        FactDecl::new("network.tls.summary.*.none", &[Int], "answers of that kind"),
+        FactDecl::new("network.tls.summary.*.proxy_connects", &[Int], "CONNECT requests"),
+        FactDecl::new("network.tls.summary.*.connections_dropped", &[Int], "connections past the limit, not read"),
+        FactDecl::new("network.tls.summary.*.segments_dropped", &[Int], "segments of connections not read"),
+    ]
 };
 
 impl Collector for CaptureCollector {

@@ -32,7 +32,31 @@ static INFO: CollectorInfo = CollectorInfo {
     version: "1",
     reads: "Configuration Manager logs in CMTrace or SMS framing (wsyncmgr.log, WCM.log, *.lo_)",
     typical_names: &["wsyncmgr.log", "WCM.log", "wsyncmgr.lo_"],
-    provides: &["logs.configmgr", "signals"],
+    provides: &["logs.configmgr", "signals", "signals_truncated"],
+    facts: builtin_log_lists!("configmgr"),
+    log_kind: Some(&LOG_KIND),
+};
+
+/// The fields of a record (`record.fields.<name>`), as [`fields`] writes them.
+static LOG_KIND: triage_facts::LogKindDecl = {
+    use triage_facts::FactDecl;
+    use triage_facts::FactType::*;
+    triage_facts::LogKindDecl {
+        kind: KIND,
+        fields: &[
+            FactDecl::new("time", &[Timestamp], "the record's time, UTC (bias applied)"),
+            FactDecl::new("component", &[Str], "the component"),
+            FactDecl::new("thread", &[Int], "the thread number"),
+            FactDecl::new("type", &[Int], "1 info, 2 warning, 3 error"),
+            FactDecl::new("level", &[Str], "`info`, `warning` or `error`"),
+            FactDecl::new("message", &[Str], "the message"),
+            FactDecl::new("context", &[Str], "the CMTrace context"),
+            FactDecl::new("file", &[Str], "the CMTrace source file"),
+            FactDecl::new("framing", &[Str], "`cmtrace`, `sms` or `plain`"),
+            FactDecl::new("local_time", &[Str], "SMS 2.0 dates: the local time as written"),
+            FactDecl::new("time_zone", &[Str], "SMS 2.0 dates: the time zone's name"),
+        ],
+    }
 };
 
 /// The `configmgr-log` collector.

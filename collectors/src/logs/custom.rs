@@ -30,8 +30,19 @@ static INFO: CollectorInfo = CollectorInfo {
     version: "1",
     reads: "text logs in a format a rule pack declares (`[log_kinds.<name>]`: globs, record start, fields)",
     typical_names: &[],
-    provides: &["logs", "signals"],
+    provides: &["logs", "signals", "signals_truncated"],
+    // `{kind}`: instantiated for every pack kind the catalogue is given (its record fields are
+    // the named groups of the kind's `fields` regex, see [`field_names`]).
+    facts: log_facts!("{kind}"),
+    log_kind: None,
 };
+
+/// The fields a kind's records have: the named groups of its `fields` regex (none when it has
+/// no such regex, or one that does not compile).
+pub fn field_names(spec: &LogKindSpec) -> Vec<String> {
+    let Some(Ok(re)) = spec.fields.as_deref().map(regex::Regex::new) else { return Vec::new() };
+    re.capture_names().flatten().map(str::to_owned).collect()
+}
 
 /// A pack-defined log kind, compiled.
 #[derive(Debug)]

@@ -76,6 +76,91 @@
 //! raw offset, NUL runs and over-long lines/records (scanned in parts) with their line; at most
 //! [`scan::MAX_ERRORS_PER_FILE`] per file, then one summary.
 
+/// The fact declarations every log collector shares (see the module docs' fact layout), for
+/// the log kind `$kind` (`"{kind}"` for pack-defined kinds), followed by `$extra`.
+macro_rules! log_facts {
+    ($kind:literal $(, $extra:expr)* $(,)?) => {{
+        use triage_facts::FactDecl;
+        use triage_facts::FactType::*;
+        &[
+            FactDecl::new(concat!("logs.", $kind, ".files"), &[List], "the files read as this kind"),
+            FactDecl::new(concat!("logs.", $kind, ".files[]"), &[Str], "a file's path in the input"),
+            FactDecl::new(concat!("logs.", $kind, ".by_file.*"), &[Map], "one file, by its path in the input"),
+            FactDecl::new(concat!("logs.", $kind, ".by_file.*.records"), &[Int], "records read"),
+            FactDecl::new(concat!("logs.", $kind, ".by_file.*.lines"), &[Int], "lines read"),
+            FactDecl::new(concat!("logs.", $kind, ".by_file.*.bytes"), &[Int], "bytes of decoded text"),
+            FactDecl::new(concat!("logs.", $kind, ".by_file.*.encoding"), &[Str], "`utf-8`, `utf-8-bom`, `utf-16le`, `utf-16be`"),
+            FactDecl::new(concat!("logs.", $kind, ".by_file.*.first_time"), &[Timestamp], "the earliest record time"),
+            FactDecl::new(concat!("logs.", $kind, ".by_file.*.last_time"), &[Timestamp], "the latest record time"),
+            FactDecl::new(concat!("logs.", $kind, ".by_file.*.truncated"), &[Map], "lists that hit their cap in this file"),
+            FactDecl::new(concat!("logs.", $kind, ".by_file.*.truncated.*"), &[Int], "items left out of that list"),
+            FactDecl::new("signals.*", &[List], "a pack signal's matches (`<pack id>/<signal>`); empty when a log of its kind was scanned and nothing matched"),
+            FactDecl::new("signals.*[]", &[Map], "one matching record"),
+            FactDecl::new("signals.*[].line", &[Int], "the record's first line"),
+            FactDecl::new("signals.*[].match_line", &[Int], "the line the pattern matched"),
+            FactDecl::new("signals.*[].text", &[Str], "the record, lines joined with `\\n`"),
+            FactDecl::new("signals.*[].fields", &[Map], "the record's fields (per log kind: `triage collectors --facts`)"),
+            FactDecl::new("signals.*[].fields.*", &[Int, Str, Timestamp], "a field of the record"),
+            FactDecl::new("signals.*[].captures", &[Map], "the pattern's named groups that took part"),
+            FactDecl::new("signals.*[].captures.*", &[Str], "a named group's text"),
+            FactDecl::new("signals.*[].artifact", &[Str], "the file"),
+            FactDecl::new("signals_truncated.*.*", &[Int], "matches of a signal beyond its `max_matches`, by file"),
+            $($extra,)*
+        ]
+    }};
+}
+
+/// The lists the built-in log collectors extract from their kind's records, for `$kind`.
+macro_rules! builtin_log_lists {
+    ($kind:literal) => {
+        log_facts!(
+            $kind,
+            FactDecl::new(concat!("logs.", $kind, ".schannel"), &[List], "SCHANNEL protocol lines"),
+            FactDecl::new(concat!("logs.", $kind, ".schannel[]"), &[Map], "one SCHANNEL protocol line"),
+            FactDecl::new(concat!("logs.", $kind, ".schannel[].protocol"), &[Str], "`TLS 1.2`, …"),
+            FactDecl::new(
+                concat!("logs.", $kind, ".schannel[].state"),
+                &[Str],
+                "`disabled`, `enabled`, `not_found_enabled` or `not_found_disabled`"
+            ),
+            FactDecl::new(concat!("logs.", $kind, ".schannel[].line"), &[Int], "its line"),
+            FactDecl::new(concat!("logs.", $kind, ".schannel[].time"), &[Timestamp], "its record's time"),
+            FactDecl::new(concat!("logs.", $kind, ".schannel[].artifact"), &[Str], "the file"),
+            FactDecl::new(concat!("logs.", $kind, ".endpoints"), &[List], "distinct `https://` URLs"),
+            FactDecl::new(concat!("logs.", $kind, ".endpoints[]"), &[Map], "one URL"),
+            FactDecl::new(concat!("logs.", $kind, ".endpoints[].url"), &[Str], "the URL"),
+            FactDecl::new(concat!("logs.", $kind, ".endpoints[].host"), &[Str], "its host"),
+            FactDecl::new(concat!("logs.", $kind, ".endpoints[].count"), &[Int], "occurrences in the file"),
+            FactDecl::new(
+                concat!("logs.", $kind, ".endpoints[].line"),
+                &[Int],
+                "the first occurrence's line"
+            ),
+            FactDecl::new(concat!("logs.", $kind, ".endpoints[].artifact"), &[Str], "the file"),
+            FactDecl::new(concat!("logs.", $kind, ".sync_events"), &[List], "synchronisation events"),
+            FactDecl::new(concat!("logs.", $kind, ".sync_events[]"), &[Map], "one synchronisation event"),
+            FactDecl::new(
+                concat!("logs.", $kind, ".sync_events[].event_id"),
+                &[Int],
+                "wsus 380–389, configmgr 6700–6709"
+            ),
+            FactDecl::new(
+                concat!("logs.", $kind, ".sync_events[].kind"),
+                &[Str],
+                "`started`, `completed`, `failed`, `in_progress` or `other`"
+            ),
+            FactDecl::new(concat!("logs.", $kind, ".sync_events[].time"), &[Timestamp], "its time"),
+            FactDecl::new(concat!("logs.", $kind, ".sync_events[].line"), &[Int], "its line"),
+            FactDecl::new(concat!("logs.", $kind, ".sync_events[].artifact"), &[Str], "the file"),
+            FactDecl::new(
+                concat!("logs.", $kind, ".sync_events[].message"),
+                &[Str],
+                "the event's `Message=` (wsus)"
+            ),
+        )
+    };
+}
+
 pub mod compiled;
 pub mod configmgr;
 pub mod custom;

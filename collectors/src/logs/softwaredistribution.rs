@@ -24,7 +24,29 @@ static INFO: CollectorInfo = CollectorInfo {
     version: "1",
     reads: "WSUS server log (SoftwareDistribution.log and rotated copies), UTF-8 or UTF-16",
     typical_names: &["SoftwareDistribution.log", "SoftwareDistribution.log.1"],
-    provides: &["logs.wsus", "signals"],
+    provides: &["logs.wsus", "signals", "signals_truncated"],
+    facts: builtin_log_lists!("wsus"),
+    log_kind: Some(&LOG_KIND),
+};
+
+/// The fields of a record (`record.fields.<name>`), as [`fields`] writes them.
+static LOG_KIND: triage_facts::LogKindDecl = {
+    use triage_facts::FactDecl;
+    use triage_facts::FactType::*;
+    triage_facts::LogKindDecl {
+        kind: KIND,
+        fields: &[
+            FactDecl::new("time", &[Timestamp], "the header's time (UTC)"),
+            FactDecl::new("level", &[Str], "`Info`, `Warning`, `Error`, …"),
+            FactDecl::new("process", &[Str], "`w3wp`, `WsusService`, …"),
+            FactDecl::new("thread", &[Int], "the thread number"),
+            FactDecl::new("component", &[Str], "`Class.Method`"),
+            FactDecl::new("message", &[Str], "the message's first line"),
+            FactDecl::new("event_id", &[Int], "EventLogEventReporter records: the EventId"),
+            FactDecl::new("event_type", &[Str], "EventLogEventReporter records: the event type"),
+            FactDecl::new("event_category", &[Str], "EventLogEventReporter records: the category"),
+        ],
+    }
 };
 
 /// The `wsus-log` collector.

@@ -181,6 +181,50 @@ static INFO: CollectorInfo = CollectorInfo {
     reads: "saved TLS probes (`triage probe tls … -o probe.json`)",
     typical_names: &["probe.json", "*.probe.json"],
     provides: &["probes.tls"],
+    facts: FACTS,
+    log_kind: None,
+};
+
+/// This collector's part of the fact catalogue (layout in the module docs).
+const FACTS: &[triage_facts::FactDecl] = {
+    use triage_facts::FactDecl;
+    use triage_facts::FactType::*;
+    &[
+        FactDecl::new("probes.tls.*", &[Map], "one probed target, by `host:port` as probed"),
+        FactDecl::new("probes.tls.*.target", &[Str], "`host:port`"),
+        FactDecl::new("probes.tls.*.proxy", &[Str], "the proxy (`proxy.corp:8080`), absent when direct"),
+        FactDecl::new("probes.tls.*.proxy_status", &[Int], "the proxy's HTTP status when it refused the tunnel"),
+        FactDecl::new("probes.tls.*.sni", &[Str], "the server name sent"),
+        FactDecl::new("probes.tls.*.connections", &[Int], "connections made"),
+        FactDecl::new("probes.tls.*.versions", &[Map], "by version probed (`TLS 1.2`)"),
+        FactDecl::new("probes.tls.*.versions.*", &[Map], "the answer to one version"),
+        FactDecl::new("probes.tls.*.versions.*.answer", &[Str], "`server_hello`, `lower_version`, `hello_retry_request`, `alert:<description>`, `rst`, `eof`, `timeout`, `not_tls`, `proxy_refused` or `error:<message>`"),
+        FactDecl::new("probes.tls.*.versions.*.accepted", &[Bool], "the server agreed to speak this version"),
+        FactDecl::new("probes.tls.*.versions.*.server_version", &[Str], "the ServerHello's version"),
+        FactDecl::new("probes.tls.*.versions.*.suite", &[Str], "the ServerHello's cipher suite"),
+        FactDecl::new("probes.tls.*.versions.*.alert", &[Str], "the alert description"),
+        FactDecl::new("probes.tls.*.accepted_versions", &[List], "the versions accepted, lowest first"),
+        FactDecl::new("probes.tls.*.accepted_versions[]", &[Str], "`TLS 1.2`"),
+        FactDecl::new("probes.tls.*.suites", &[Map], "by accepted version"),
+        FactDecl::new("probes.tls.*.suites.*", &[List], "the suites accepted, in the server's preference order"),
+        FactDecl::new("probes.tls.*.suites.*[]", &[Str], "an IANA name"),
+        FactDecl::new("probes.tls.*.as_host", &[Map], "the hello a given Windows host would send (`--as-host`)"),
+        FactDecl::new("probes.tls.*.as_host.versions", &[List], "the versions it would offer (empty: no hello)"),
+        FactDecl::new("probes.tls.*.as_host.versions[]", &[Str], "`TLS 1.2`"),
+        FactDecl::new("probes.tls.*.as_host.suites", &[List], "the suites it would offer, in its order"),
+        FactDecl::new("probes.tls.*.as_host.suites[]", &[Str], "an IANA name"),
+        FactDecl::new("probes.tls.*.as_host.suite_source", &[Str], "`gpo`, `registry_policy`, `registry_local` or `os_default`"),
+        FactDecl::new("probes.tls.*.as_host.os_build", &[Int], "the OS build the defaults were taken for"),
+        FactDecl::new("probes.tls.*.as_host.answer", &[Str], "as for versions, or `no_hello`"),
+        FactDecl::new("probes.tls.*.as_host.would_succeed", &[Bool], "whether that hello would be accepted"),
+        FactDecl::new("probes.tls.*.as_host.server_version", &[Str], "the ServerHello's version"),
+        FactDecl::new("probes.tls.*.as_host.suite", &[Str], "the ServerHello's cipher suite"),
+        FactDecl::new("probes.tls.*.as_host.alert", &[Str], "the alert description"),
+        FactDecl::new("probes.tls.*.as_host.notes", &[List], "why the hello looks the way it does"),
+        FactDecl::new("probes.tls.*.as_host.notes[]", &[Str], "a note"),
+        FactDecl::new("probes.tls.*.errors", &[List], "problems that stopped the probe early"),
+        FactDecl::new("probes.tls.*.errors[]", &[Str], "a problem"),
+    ]
 };
 
 impl Collector for ProbeTlsCollector {

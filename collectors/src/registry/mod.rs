@@ -98,6 +98,31 @@ static INFO: CollectorInfo = CollectorInfo {
     reads: "registry exports (`reg export`, regedit): Windows Registry Editor Version 5.00 and REGEDIT4",
     typical_names: &["*.reg"],
     provides: &["registry", "registry_deletions", "registry_control_set", "os"],
+    facts: FACTS,
+    log_kind: None,
+};
+
+/// This collector's part of the fact catalogue (layout in the module docs).
+const FACTS: &[triage_facts::FactDecl] = {
+    use triage_facts::FactDecl;
+    use triage_facts::FactType::*;
+    &[
+        FactDecl::new("registry.*", &[Map], "a key (`HKLM\\SOFTWARE\\…`, hive abbreviated) → its values; empty when it has none"),
+        FactDecl::new("registry.*.*", &[Int, Str, List, Bytes], "a value: dword/qword integer, string (REG_SZ, REG_EXPAND_SZ), list of strings (REG_MULTI_SZ) or bytes; `(default)` is the `@` value"),
+        FactDecl::new("registry.*.*[]", &[Str], "one string of a REG_MULTI_SZ"),
+        FactDecl::new("registry_deletions", &[List], "deletions in the exports"),
+        FactDecl::new("registry_deletions[]", &[Str], "`[-KEY]` as the key path, `\"Name\"=-` as `KEY\\Name`"),
+        FactDecl::new("registry_control_set.current", &[Str], "the numbered set read as `CurrentControlSet` (`ControlSet001`)"),
+        FactDecl::new("registry_control_set.chosen_by", &[Str], "`select` (`HKLM\\SYSTEM\\Select` `Current`), `only_set` or `lowest_numbered`"),
+        FactDecl::new("registry_control_set.copied", &[Bool], "false when `Select` names a set the export lacks"),
+        FactDecl::new("registry_control_set.sets", &[List], "the numbered sets exported, in order"),
+        FactDecl::new("registry_control_set.sets[]", &[Str], "a set (`ControlSet001`)"),
+        FactDecl::new("os.build", &[Int], "CurrentBuild (or CurrentBuildNumber)"),
+        FactDecl::new("os.product", &[Str], "the product for the build (`Windows Server 2012 R2`)"),
+        FactDecl::new("os.product_name", &[Str], "ProductName as written"),
+        FactDecl::new("os.ubr", &[Int], "UBR, the update build revision"),
+        FactDecl::new("os.version", &[Version], "major.minor.build"),
+    ]
 };
 
 pub static COLLECTORS: &[&dyn Collector] = &[&RegistryCollector];

@@ -36,6 +36,18 @@ static INFO: CollectorInfo = CollectorInfo {
     reads: "installed updates: `Get-HotFix | Export-Csv` output",
     typical_names: &["hotfixes.csv", "Get-HotFix.csv"],
     provides: &["updates.installed"],
+    facts: FACTS,
+    log_kind: None,
+};
+
+/// This collector's part of the fact catalogue (layout in the module docs).
+const FACTS: &[triage_facts::FactDecl] = {
+    use triage_facts::FactDecl;
+    use triage_facts::FactType::*;
+    &[
+        FactDecl::new("updates.installed", &[List], "installed updates, in file order"),
+        FactDecl::new("updates.installed[]", &[Str], "a `KB…` number, upper-case"),
+    ]
 };
 
 impl Collector for HotfixCsvCollector {

@@ -41,6 +41,23 @@ static INFO: CollectorInfo = CollectorInfo {
     reads: "`systeminfo` output (list or CSV form, English)",
     typical_names: &["systeminfo.txt"],
     provides: &["os", "updates.installed"],
+    facts: FACTS,
+    log_kind: None,
+};
+
+/// This collector's part of the fact catalogue (layout in the module docs).
+const FACTS: &[triage_facts::FactDecl] = {
+    use triage_facts::FactDecl;
+    use triage_facts::FactType::*;
+    &[
+        FactDecl::new("os.name", &[Str], "OS Name (`Microsoft Windows Server 2012 R2 Standard`)"),
+        FactDecl::new("os.version", &[Version], "from OS Version (`6.3.9600`)"),
+        FactDecl::new("os.build", &[Int], "the `Build N` of OS Version, else the version's third part"),
+        FactDecl::new("os.product", &[Str], "the product for the build (`Windows Server 2012 R2`)"),
+        FactDecl::new("os.hostname", &[Str], "Host Name"),
+        FactDecl::new("updates.installed", &[List], "installed updates, in order"),
+        FactDecl::new("updates.installed[]", &[Str], "a `KB…` number, upper-case"),
+    ]
 };
 
 impl Collector for SysteminfoCollector {

@@ -21,6 +21,8 @@ static LABEL_INFO: CollectorInfo = CollectorInfo {
     reads: "test text",
     typical_names: &["*.txt"],
     provides: &["lines", "os.hostname"],
+    facts: &[],
+    log_kind: None,
 };
 
 impl Collector for LabelCollector {
@@ -76,6 +78,8 @@ static PEER_INFO: CollectorInfo = CollectorInfo {
     reads: "test captures",
     typical_names: &["*.pcap"],
     provides: &["network.peers"],
+    facts: &[],
+    log_kind: None,
 };
 
 impl Collector for PeerCollector {

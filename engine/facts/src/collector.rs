@@ -8,6 +8,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use crate::catalogue::{FactDecl, LogKindDecl};
 use crate::fact_map::FactMap;
 use crate::scan::ScanPlan;
 
@@ -24,6 +25,11 @@ pub struct CollectorInfo {
     pub typical_names: &'static [&'static str],
     /// Top-level fact paths it writes (`registry`, `logs.wsus`, `os`, …).
     pub provides: &'static [&'static str],
+    /// Every fact path it writes, with its types: its part of the fact catalogue
+    /// ([`crate::catalogue`]). Each path starts with one of `provides`.
+    pub facts: &'static [FactDecl],
+    /// The log kind it reads, with the fields of its records (log collectors only).
+    pub log_kind: Option<&'static LogKindDecl>,
 }
 
 /// One file offered to the collectors.

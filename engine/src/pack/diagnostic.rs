@@ -28,6 +28,10 @@ pub enum Code {
     BadTemplate,
     RegexTooLarge,
     TooLarge,
+    UnknownFact,
+    TypeMismatch,
+    UnknownFunction,
+    UnknownField,
 }
 
 impl Code {
@@ -50,6 +54,10 @@ impl Code {
         Code::BadTemplate,
         Code::RegexTooLarge,
         Code::TooLarge,
+        Code::UnknownFact,
+        Code::TypeMismatch,
+        Code::UnknownFunction,
+        Code::UnknownField,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -72,6 +80,10 @@ impl Code {
             Code::BadTemplate => "pack::bad-template",
             Code::RegexTooLarge => "pack::regex-too-large",
             Code::TooLarge => "pack::too-large",
+            Code::UnknownFact => "pack::unknown-fact",
+            Code::TypeMismatch => "pack::type-mismatch",
+            Code::UnknownFunction => "pack::unknown-function",
+            Code::UnknownField => "pack::unknown-field",
         }
     }
 }

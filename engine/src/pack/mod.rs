@@ -142,6 +142,8 @@ pub struct Requirement {
     /// What each alternative checks, in the same order.
     pub needs: Vec<Need>,
     pub artifact: Option<String>,
+    /// The entry in `requires`, for diagnostics.
+    pub loc: Loc,
 }
 
 /// What one `requires` alternative checks.

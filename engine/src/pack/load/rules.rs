@@ -312,7 +312,12 @@ impl Cx<'_> {
                 }
             }
         }
-        (needs.len() == alternatives.len()).then_some(Requirement { alternatives, needs, artifact })
+        (needs.len() == alternatives.len()).then(|| Requirement {
+            alternatives,
+            needs,
+            artifact,
+            loc: self.loc(item.span()),
+        })
     }
 
     pub(super) fn requires(&mut self, t: &DeTable<'_>, derived: &[Derived]) -> Vec<Requirement> {
