@@ -622,6 +622,115 @@ expect = "not_detected"
     assert!(r.stdout.contains("1 passed; 2 failed"), "{}", r.stdout);
 }
 
+/// A test case's `unconfirmed` is part of the outcome it expects: a detection that is
+/// unconfirmed fails a case expecting a confirmed one, and the other way round.
+#[test]
+fn pack_test_tells_confirmed_from_unconfirmed_detections() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let pack = dir.path();
+    std::fs::write(
+        pack.join("pack.toml"),
+        r#"[pack]
+id = "confirming"
+version = "0.1.0"
+engine = "^0.2"
+title = "Confirmation in tests"
+
+[[rule]]
+id = "CONF001"
+title = "Old build"
+severity = "error"
+when = 'facts.os.build < 9600'
+confirm = [{ fact = "updates.installed", when = '!("KB1" in facts.updates.installed)', artifact = "systeminfo" }]
+resolution = "Upgrade."
+
+[[rule.test]]
+name = "no updates list: unconfirmed"
+facts = { os = { build = 7601 } }
+expect = "detected"
+unconfirmed = true
+
+[[rule.test]]
+name = "claims confirmed without the updates list"
+facts = { os = { build = 7601 } }
+expect = "detected"
+
+[[rule.test]]
+name = "claims unconfirmed with the updates list"
+facts = { os = { build = 7601 }, updates = { installed = ["KB2"] } }
+expect = "detected"
+unconfirmed = true
+
+[[rule.test]]
+name = "the update contradicts it"
+facts = { os = { build = 7601 }, updates = { installed = ["KB1"] } }
+expect = "not_detected"
+"#,
+    )
+    .expect("write pack");
+    let r = run(&["pack", "test", pack.to_str().expect("utf-8")]);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    let lines: Vec<&str> = r.stdout.lines().collect();
+    assert_eq!(
+        lines[..8],
+        [
+            "test CONF001 › no updates list: unconfirmed ... ok",
+            "test CONF001 › claims confirmed without the updates list ... FAILED",
+            "    expected detected, got detected (unconfirmed)",
+            "    to confirm: updates.installed (collect systeminfo)",
+            "test CONF001 › claims unconfirmed with the updates list ... FAILED",
+            "    expected detected (unconfirmed), got detected",
+            "test CONF001 › the update contradicts it ... ok",
+            "",
+        ],
+        "{}",
+        r.stdout
+    );
+    let toml = std::fs::read_to_string(pack.join("pack.toml")).expect("read");
+    std::fs::write(
+        pack.join("pack.toml"),
+        toml.replace("expect = \"not_detected\"", "expect = \"not_detected\"\nunconfirmed = true"),
+    )
+    .expect("write");
+    let r = run(&["pack", "check", pack.to_str().expect("utf-8")]);
+    assert_eq!(r.code, 2, "{}", r.stdout);
+    assert!(r.stdout.contains("`unconfirmed = true` needs `expect = \"detected\"`"), "{}", r.stdout);
+}
+
+/// The issue-4 case of issue #12 through the CLI: wsyncmgr.log's Surface-driver
+/// `ImportUpdateFromCatalogSite failed` records and SoftwareDistribution.log's "common
+/// algorithm" error without a .NETFramework export are detected, unconfirmed, exit 1.
+#[test]
+fn the_issue_4_logs_without_the_dotnet_export_are_an_unconfirmed_detection() {
+    let case = "rules/wsus-tls/tests/cases/issue4-no-dotnet-export";
+    let r = run(&["run", case]);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout.contains("× Configuration Manager cannot import Surface driver updates (unconfirmed)"),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stdout.contains("  unconfirmed: the symptoms are there, but what confirms the cause was not collected\n    to confirm: derive.import_config_known — collect reg export HKLM\\SOFTWARE\\Microsoft\\.NETFramework on the WSUS server of the software update point, or its w3wp.exe.config\n"), "{}", r.stdout);
+    assert!(r.stdout.contains(": 1 detected (1 unconfirmed), "), "{}", r.stdout);
+    let j = json(&run(&["run", case, "--format", "json"]).stdout);
+    let f = j["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .find(|f| f["rule"] == "WSUS004")
+        .expect("WSUS004")
+        .clone();
+    assert_eq!((f["outcome"].clone(), f["unconfirmed"].clone()), (J::from("detected"), J::from(true)), "{f}");
+    let r = run(&["explain", "WSUS004", case]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stdout.contains("  outcome: detected (unconfirmed)\n"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("  confirmed by:\n    confirm[0] = missing (derive.import_config_known)\n"),
+        "{}",
+        r.stdout
+    );
+}
+
 /// A pack written for triage 0.1 (`engine = "^0.1"`) is refused by 0.2 with what changed and how
 /// to update it, at `pack check` and at `run`.
 #[test]

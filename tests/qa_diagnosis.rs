@@ -350,19 +350,49 @@ fn no_registry_export_at_all_is_missing_facts_naming_the_artifact() {
 }
 
 /// The .NET export is gone but other `.reg` files (CurrentVersion, SCHANNEL) remain: the four
-/// strong-crypto values are unknown, not "not 1", so WSUS001/002/004 are never detected: they say
-/// `missing_facts` (`requires = [{ fact = "derive.import_config_known", … }]`) and name the export
-/// to collect.
+/// strong-crypto values are unknown, not "not 1". Issue 1's reset on send is also what issue 5
+/// logs, so WSUS001 stays `missing_facts` and names the export (exit 3). Issues 2 and 4 are
+/// diagnosed from the logs, as the article does: detected, unconfirmed, naming the export that
+/// would confirm them (exit 1). Issue 4 is the case of issue #12: wsyncmgr.log's Surface-driver
+/// `ImportUpdateFromCatalogSite failed` records and SoftwareDistribution.log's "common algorithm".
 #[test]
-fn no_dotnet_registry_export_is_missing_facts_not_a_guess() {
-    for (ex, rule) in [
-        ("issue1-import-tls12", "WSUS001"),
-        ("issue2-tls10-disabled", "WSUS002"),
-        ("issue4-surface-drivers", "WSUS004"),
+fn no_dotnet_registry_export_is_missing_for_issue1_and_unconfirmed_for_issues_2_and_4() {
+    for (ex, rule, outcome, unconfirmed, code) in [
+        ("issue1-import-tls12", "WSUS001", "missing_facts", false, 3),
+        ("issue2-tls10-disabled", "WSUS002", "detected", true, 1),
+        ("issue4-surface-drivers", "WSUS004", "detected", true, 1),
     ] {
         let (_tmp, dir) = copy_of(&example(ex));
         fs::remove_file(dir.join("NETFramework.reg")).expect("rm");
-        assert_eq!(outcome_of(&run_json(&dir), rule), "missing_facts", "{ex}");
+        let o = run_json(&dir);
+        let f = o.report["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .find(|f| f["rule"] == rule)
+            .expect("the rule's finding")
+            .clone();
+        assert_eq!(
+            (f["outcome"].as_str(), f.get("unconfirmed").is_some_and(|u| u == true), o.code),
+            (Some(outcome), unconfirmed, code),
+            "{ex}: {f}"
+        );
+        let needs = if unconfirmed { &f["to_confirm"] } else { &f["missing"] };
+        assert_eq!(needs[0]["fact"], "derive.import_config_known", "{ex}: {f}");
+        let artifact = needs[0]["artifact"].as_str().expect("artifact named");
+        assert!(
+            artifact.starts_with("reg export HKLM\\SOFTWARE\\Microsoft\\.NETFramework"),
+            "{ex}: {artifact}"
+        );
+        if unconfirmed {
+            assert_eq!(detected(&o), vec![rule.to_owned()], "{ex}: only the rule the logs diagnose");
+            assert!(
+                f["resolution"]
+                    .as_str()
+                    .is_some_and(|r| r.contains("the .NET configuration was not collected")),
+                "{f}"
+            );
+        }
     }
 }
 

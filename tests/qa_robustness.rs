@@ -339,20 +339,23 @@ fn a_fifo_in_a_folder_is_reported_not_read() {
     );
 }
 
-/// `triage schema pack` prints the pack schema; `pack new` points at it, not at a path that only
-/// exists inside triage's repository.
+/// `triage schema pack` prints the pack schema; `pack new` copies it into the new pack and points
+/// at the copy, not at a path that only exists inside triage's repository.
 #[test]
 fn pack_new_and_schema_work_outside_the_repository() {
     let tmp = tempfile::tempdir().expect("temp");
     let r = triage(&["schema", "pack"], &[]);
     assert_eq!(r.code, 0, "{}", r.stderr);
+    let r_schema = r.stdout.clone();
     let schema: serde_json::Value = serde_json::from_str(&r.stdout).expect("json schema");
     assert_eq!(schema["title"], "triage rule pack file");
     let r = triage(&["pack", "new", "my-pack", "--dir", p(tmp.path())], &[]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let text = fs::read_to_string(tmp.path().join("my-pack/pack.toml")).expect("pack.toml");
     assert!(!text.contains("../../schema"), "{text}");
-    assert!(text.lines().next().expect("first line").contains("triage schema pack"));
+    assert_eq!(text.lines().next(), Some("#:schema pack.schema.json"), "the pack's own copy");
+    let copy = fs::read_to_string(tmp.path().join("my-pack/pack.schema.json")).expect("schema copy");
+    assert_eq!(copy, r_schema, "the schema `triage schema pack` prints");
     assert_eq!(triage(&["pack", "test", p(&tmp.path().join("my-pack"))], &[]).code, 0);
     let help = triage(&["pack", "--help"], &[]);
     assert!(help.stdout.contains("keygen"), "{}", help.stdout);

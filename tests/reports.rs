@@ -18,6 +18,8 @@ const PACK: &str = "tests/data/packs/report-outcomes";
 const HOST: &str = "tests/data/inputs/report-host";
 const WAIVERS: &str = "tests/data/waivers/report-outcomes.toml";
 const MISSING: &str = "tests/data/inputs/no-such-input";
+/// The issue-4 logs without the .NETFramework export: WSUS004 detected, unconfirmed.
+const UNCONFIRMED: &str = "rules/wsus-tls/tests/cases/issue4-no-dotnet-export";
 const EXAMPLES: &[&str] = &[
     "examples/healthy",
     "examples/issue1-import-tls12",
@@ -139,6 +141,9 @@ fn sarif_is_valid_for_the_sarif_multitool() {
         let r = triage(&["run", e, "--format", "sarif"]);
         logs.push((e.replace('/', "-"), r.stdout));
     }
+    // An unconfirmed finding: the issue-4 logs without the .NETFramework export.
+    let unconfirmed = triage(&["run", UNCONFIRMED, "--format", "sarif"]);
+    logs.push(("unconfirmed".to_owned(), unconfirmed.stdout));
     let mut all = vec!["run", "--format", "sarif"];
     all.extend(EXAMPLES);
     logs.push(("all-examples".to_owned(), triage(&all).stdout));
@@ -186,9 +191,26 @@ fn sarif_is_valid_for_the_sarif_multitool() {
     let out3 = of("OUT003", HOST);
     assert_eq!(out3["suppressions"][0]["status"], "accepted", "waived");
     assert_eq!(out3["suppressions"][0]["properties"]["owner"], "ops@example.com");
+    assert!(
+        out3["kind"] == "fail" && out3["level"] == "note",
+        "waived, still a failure of its level: {out3}"
+    );
     let out4 = of("OUT004", HOST);
     assert_eq!((&out4["kind"], &out4["level"]), (&J::from("open"), &J::from("none")), "missing facts");
     assert!(!results.iter().any(|r| r["ruleId"] == "OUT007"), "not_detected is not a result");
+    assert!(out1.get("suppressions").is_none(), "only the waived finding is suppressed");
+
+    let log = json(&logs.iter().find(|(n, _)| n == "unconfirmed").expect("the unconfirmed log").1);
+    let results = log["runs"][0]["results"].as_array().expect("results");
+    let wsus004 = results.iter().find(|r| r["ruleId"] == "WSUS004").expect("WSUS004");
+    assert_eq!((&wsus004["kind"], &wsus004["level"]), (&J::from("review"), &J::from("none")), "unconfirmed");
+    assert_eq!(wsus004["properties"]["unconfirmed"], true);
+    assert_eq!(wsus004["properties"]["toConfirm"][0]["fact"], "derive.import_config_known");
+    let text = wsus004["message"]["text"].as_str().expect("message");
+    assert!(
+        text.contains("Unconfirmed: the symptoms are there, but what confirms the cause was not collected; to confirm: derive.import_config_known (collect reg export HKLM\\SOFTWARE\\Microsoft\\.NETFramework on the WSUS server of the software update point, or its w3wp.exe.config)."),
+        "{text}"
+    );
     let notes = run["invocations"][0]["toolExecutionNotifications"].to_string();
     assert!(notes.contains("OUT005 could not be evaluated") && notes.contains(MISSING), "{notes}");
     assert_eq!(run["invocations"][0]["executionSuccessful"], false);

@@ -119,7 +119,7 @@ Register-ArgumentCompleter -Native -CommandName 'triage' -ScriptBlock {
         }
         'triage;pack;new' {
             [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'Where to create the folder')
-            [CompletionResult]::new('--schema', '--schema', [CompletionResultType]::ParameterName, 'Path or URL of `pack.schema.json` for a `#:schema` first line (editor completion). Without it, the first line says how to write the schema: `triage schema pack`')
+            [CompletionResult]::new('--schema', '--schema', [CompletionResultType]::ParameterName, 'Path or URL of `pack.schema.json` for the `#:schema` line and `.taplo.toml` (editor checks and completion). Without it, the pack gets its own copy, `pack.schema.json`')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour: `auto` uses it on a terminal unless `NO_COLOR` is set')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')

@@ -111,7 +111,7 @@ never\t''"
 complete -c triage -n "__fish_triage_using_subcommand pack; and __fish_seen_subcommand_from test" -s h -l help -d 'Print help'
 complete -c triage -n "__fish_triage_using_subcommand pack; and __fish_seen_subcommand_from test" -s V -l version -d 'Print version'
 complete -c triage -n "__fish_triage_using_subcommand pack; and __fish_seen_subcommand_from new" -l dir -d 'Where to create the folder' -r -F
-complete -c triage -n "__fish_triage_using_subcommand pack; and __fish_seen_subcommand_from new" -l schema -d 'Path or URL of `pack.schema.json` for a `#:schema` first line (editor completion). Without it, the first line says how to write the schema: `triage schema pack`' -r
+complete -c triage -n "__fish_triage_using_subcommand pack; and __fish_seen_subcommand_from new" -l schema -d 'Path or URL of `pack.schema.json` for the `#:schema` line and `.taplo.toml` (editor checks and completion). Without it, the pack gets its own copy, `pack.schema.json`' -r
 complete -c triage -n "__fish_triage_using_subcommand pack; and __fish_seen_subcommand_from new" -l color -d 'When to use colour: `auto` uses it on a terminal unless `NO_COLOR` is set' -r -f -a "auto\t''
 always\t''
 never\t''"

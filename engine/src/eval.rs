@@ -380,6 +380,8 @@ impl Evaluator {
             evidence: Vec::new(),
             resolution: None,
             missing: Vec::new(),
+            unconfirmed: false,
+            to_confirm: Vec::new(),
             error: None,
             explain: None,
             waiver: None,
@@ -389,6 +391,7 @@ impl Evaluator {
             requires: Vec::new(),
             derived: Vec::new(),
             clauses: Vec::new(),
+            confirm: Vec::new(),
             combine: match rule.combine {
                 Combine::Single => "single",
                 Combine::All => "all",
@@ -427,17 +430,10 @@ impl Evaluator {
             }
         }
 
-        // Derived facts referenced anywhere in the rule, for explanations.
+        // Every derived fact on the path to a condition of the rule, for explanations: those
+        // the conditions name and, through them, those they read.
         if let Some(x) = explain.as_mut() {
-            let mut refs: Vec<usize> = rule
-                .clauses
-                .iter()
-                .chain(rule.applies_if.iter())
-                .flat_map(|c| c.derived_refs.iter().copied())
-                .collect();
-            refs.sort_unstable();
-            refs.dedup();
-            for i in refs {
+            for i in derived_closure(pack, rule) {
                 let (d, v) = (&pack.derived[i], &derived[i]);
                 x.derived.push(trace(pack, format!("derive.{}", d.name), &d.expr, v, input));
             }
@@ -473,45 +469,12 @@ impl Evaluator {
 
         // 2. Requirements stated up front: a missing fact is never a pass.
         for req in &rule.requires {
-            let present = req.needs.iter().any(|n| match n {
-                Need::Fact(path) => input.facts.has(path),
-                Need::RegistryKey(key) => input.has_registry_key(key),
-                Need::Derived(i) => derived.get(*i).is_some_and(|d| {
-                    d.missing.is_empty()
-                        && d.result.as_ref().is_ok_and(|v| !v.is_unit() && v.as_bool().ok() != Some(false))
-                }),
-            });
+            let present = requirement_present(req, input, derived);
             if let Some(x) = explain.as_mut() {
                 x.requires.push(RequirementTrace { fact: req.alternatives.join(" | "), present });
             }
             if !present {
-                let artifact = req.artifact.clone().or_else(|| {
-                    let hints: Vec<String> = req
-                        .needs
-                        .iter()
-                        .filter_map(|n| match n {
-                            Need::Fact(path) => provider(opts, path),
-                            Need::RegistryKey(_) => provider(opts, "registry"),
-                            Need::Derived(_) => None,
-                        })
-                        .collect();
-                    (!hints.is_empty()).then(|| hints.join(", or "))
-                });
-                let mut fact = req.alternatives.join(" | ");
-                if artifact.is_none() {
-                    let notes: Vec<String> = req
-                        .needs
-                        .iter()
-                        .filter_map(|n| match n {
-                            Need::Fact(path) => unprovided(opts, path),
-                            _ => None,
-                        })
-                        .collect();
-                    if !notes.is_empty() {
-                        fact = format!("{fact} ({})", notes.join("; "));
-                    }
-                }
-                finding.missing.push(MissingFact { fact, artifact });
+                finding.missing.push(requirement_missing(req, opts));
             }
         }
         if !finding.missing.is_empty() {
@@ -589,6 +552,24 @@ impl Evaluator {
                 }
             }
         };
+        // 4. Confirmation, once the symptoms are there: what was not collected leaves the finding
+        // unconfirmed, a condition false on the facts present contradicts it.
+        let mut outcome = outcome;
+        let mut confirm_reads: Vec<ReadRef> = Vec::new();
+        if outcome == Outcome::Detected && !rule.confirm.is_empty() {
+            match self.confirm(rt, scope, pack, rule, derived, absence, opts, explain.as_mut()) {
+                Confirmed::Yes { reads, to_confirm } => {
+                    confirm_reads = reads;
+                    finding.unconfirmed = !to_confirm.is_empty();
+                    finding.to_confirm = to_confirm;
+                }
+                Confirmed::Contradicted => outcome = Outcome::NotDetected,
+                Confirmed::Error(e) => {
+                    outcome = Outcome::Error;
+                    finding.error = Some(e);
+                }
+            }
+        }
         finding.outcome = outcome;
         if outcome == Outcome::Detected {
             // Evidence: what every clause read (for `any`, only the true ones), with the
@@ -604,6 +585,7 @@ impl Evaluator {
                     evidence.extend(derived[d].reads.iter().cloned());
                 }
             }
+            evidence.extend(confirm_reads);
             finding.evidence = dedup_evidence(evidence);
             // Rendered no larger than what the ceiling still allows: once the pack's memory is
             // spent, a large resolution stops early instead of being built and thrown away
@@ -627,6 +609,105 @@ impl Evaluator {
         }
         finding.explain = explain;
         finding
+    }
+
+    /// The rule's `confirm` entries, in order, after its clauses detected: a contradiction
+    /// (a condition false on the facts present) decides, then an error; otherwise the finding
+    /// stands, unconfirmed when some entry's facts were not collected.
+    #[allow(clippy::too_many_arguments)] // the evaluation's state, as `rule` has it
+    fn confirm(
+        &self,
+        rt: &mut Runtime,
+        scope: &mut Scope<'_>,
+        pack: &Pack,
+        rule: &Rule,
+        derived: &[Value],
+        absence: &mut Absence<'_>,
+        opts: &EvalOptions,
+        mut explain: Option<&mut Explanation>,
+    ) -> Confirmed {
+        let input = absence.input();
+        let mut reads: Vec<ReadRef> = Vec::new();
+        let mut to_confirm: Vec<MissingFact> = Vec::new();
+        let mut error: Option<String> = None;
+        let mut contradicted = false;
+        for (i, c) in rule.confirm.iter().enumerate() {
+            let role = format!("confirm[{i}]");
+            if let Some(req) = &c.requirement {
+                if !requirement_present(req, input, derived) {
+                    if let Some(x) = explain.as_deref_mut() {
+                        x.confirm.push(ClauseTrace {
+                            role,
+                            expression: format!("collected: {}", req.alternatives.join(" | ")),
+                            value: None,
+                            error: None,
+                            missing: req.alternatives.clone(),
+                            location: location_of(pack, rule.loc),
+                            reads: Vec::new(),
+                        });
+                    }
+                    let m = requirement_missing(req, opts);
+                    if !to_confirm.contains(&m) {
+                        to_confirm.push(m);
+                    }
+                    continue;
+                }
+            }
+            let Some(cond) = &c.condition else {
+                if let (Some(x), Some(req)) = (explain.as_deref_mut(), &c.requirement) {
+                    x.confirm.push(ClauseTrace {
+                        role,
+                        expression: format!("collected: {}", req.alternatives.join(" | ")),
+                        value: Some("true".into()),
+                        error: None,
+                        missing: Vec::new(),
+                        location: location_of(pack, rule.loc),
+                        reads: Vec::new(),
+                    });
+                }
+                continue;
+            };
+            let v = self.check(rt, scope, cond, absence);
+            if let Some(x) = explain.as_deref_mut() {
+                x.confirm.push(trace(pack, role, cond, &v, input));
+            }
+            if !v.missing.is_empty() {
+                for mut m in missing_facts(&v.missing, absence, opts) {
+                    if c.artifact.is_some() {
+                        m.artifact = c.artifact.clone();
+                    }
+                    if !to_confirm.contains(&m) {
+                        to_confirm.push(m);
+                    }
+                }
+                continue;
+            }
+            match as_bool(&v, cond, pack, derived) {
+                Ok(true) => {
+                    reads.extend(v.reads);
+                    reads.extend(path_reads(cond, input).into_iter().map(ReadRef::Owned));
+                    for &d in &cond.derived_refs {
+                        reads.extend(derived[d].reads.iter().cloned());
+                    }
+                }
+                Ok(false) => {
+                    contradicted = true;
+                    if explain.is_none() {
+                        break;
+                    }
+                }
+                Err(e) => {
+                    error.get_or_insert(e);
+                }
+            }
+        }
+        if contradicted {
+            Confirmed::Contradicted
+        } else if let Some(e) = error {
+            Confirmed::Error(e)
+        } else {
+            Confirmed::Yes { reads, to_confirm }
+        }
     }
 
     fn render(
@@ -674,6 +755,87 @@ fn push_signals(scope: &mut Scope<'_>, map: rhai::Map, signals: &HashMap<String,
         *m = map;
     }
     sandbox::push_read_only(scope, "signals", signals);
+}
+
+/// What a rule's `confirm` concluded.
+enum Confirmed {
+    /// Nothing contradicts it: `reads` proves what was confirmed, `to_confirm` is what was not
+    /// collected (empty: confirmed).
+    Yes {
+        reads: Vec<ReadRef>,
+        to_confirm: Vec<MissingFact>,
+    },
+    Contradicted,
+    Error(String),
+}
+
+/// Whether one of a requirement's alternatives is present.
+fn requirement_present(req: &crate::pack::Requirement, input: &InputFacts, derived: &[Value]) -> bool {
+    req.needs.iter().any(|n| match n {
+        Need::Fact(path) => input.facts.has(path),
+        Need::RegistryKey(key) => input.has_registry_key(key),
+        Need::Derived(i) => derived.get(*i).is_some_and(|d| {
+            d.missing.is_empty()
+                && d.result.as_ref().is_ok_and(|v| !v.is_unit() && v.as_bool().ok() != Some(false))
+        }),
+    })
+}
+
+/// An absent requirement as a missing fact: its own artifact hint, else what the collectors say
+/// provides its alternatives.
+fn requirement_missing(req: &crate::pack::Requirement, opts: &EvalOptions) -> MissingFact {
+    let artifact = req.artifact.clone().or_else(|| {
+        let hints: Vec<String> = req
+            .needs
+            .iter()
+            .filter_map(|n| match n {
+                Need::Fact(path) => provider(opts, path),
+                Need::RegistryKey(_) => provider(opts, "registry"),
+                Need::Derived(_) => None,
+            })
+            .collect();
+        (!hints.is_empty()).then(|| hints.join(", or "))
+    });
+    let mut fact = req.alternatives.join(" | ");
+    if artifact.is_none() {
+        let notes: Vec<String> = req
+            .needs
+            .iter()
+            .filter_map(|n| match n {
+                Need::Fact(path) => unprovided(opts, path),
+                _ => None,
+            })
+            .collect();
+        if !notes.is_empty() {
+            fact = format!("{fact} ({})", notes.join("; "));
+        }
+    }
+    MissingFact { fact, artifact }
+}
+
+/// The derived facts a rule's conditions and `derive.NAME` requirements name, and those these
+/// read in turn, as indexes in pack order.
+fn derived_closure(pack: &Pack, rule: &Rule) -> Vec<usize> {
+    let mut seen: BTreeSet<usize> = BTreeSet::new();
+    let named = rule
+        .requires
+        .iter()
+        .chain(rule.confirm.iter().filter_map(|c| c.requirement.as_ref()))
+        .flat_map(|r| r.needs.iter())
+        .filter_map(|n| match n {
+            Need::Derived(i) => Some(*i),
+            _ => None,
+        });
+    let mut stack: Vec<usize> =
+        rule.conditions().flat_map(|e| e.derived_refs.iter().copied()).chain(named).collect();
+    while let Some(i) = stack.pop() {
+        if seen.insert(i) {
+            if let Some(d) = pack.derived.get(i) {
+                stack.extend(d.expr.derived_refs.iter().copied());
+            }
+        }
+    }
+    seen.into_iter().collect()
 }
 
 /// The missing facts, each with what to collect, in a stable order.
@@ -741,7 +903,11 @@ fn as_bool(v: &Value, e: &Expr, pack: &Pack, derived: &[Value]) -> Result<bool, 
 }
 
 fn location(pack: &Pack, e: &Expr) -> String {
-    let (file, line) = pack.line_of(e.loc);
+    location_of(pack, e.loc)
+}
+
+fn location_of(pack: &Pack, loc: crate::pack::Loc) -> String {
+    let (file, line) = pack.line_of(loc);
     format!("{file}:{line}")
 }
 

@@ -141,9 +141,13 @@ pub struct ClauseTrace {
 pub struct Explanation {
     /// Each requirement and whether it was present.
     pub requires: Vec<RequirementTrace>,
-    /// Derived facts the clauses use, with their values.
+    /// Every derived fact on the path to a clause (those the clauses name and those they read
+    /// in turn), with their values, in the pack's order.
     pub derived: Vec<ClauseTrace>,
     pub clauses: Vec<ClauseTrace>,
+    /// The rule's `confirm` entries (`confirm[0]`, …), when the clauses detected.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub confirm: Vec<ClauseTrace>,
     /// `all`, `any` or `single`.
     pub combine: String,
 }
@@ -181,6 +185,14 @@ pub struct Finding {
     /// For `missing_facts`: what is missing.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub missing: Vec<MissingFact>,
+    /// For `detected`: the symptoms are there, but what confirms the diagnosis (the rule's
+    /// `confirm`) was not collected. Still detected (the run exits 1); `to_confirm` says what to
+    /// collect.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub unconfirmed: bool,
+    /// For an unconfirmed finding: the facts that would confirm it, and what to collect.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub to_confirm: Vec<MissingFact>,
     /// For `error`: why, and where in the pack.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,

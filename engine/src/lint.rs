@@ -67,17 +67,20 @@ pub fn lint(pack: &Pack, catalogue: &Catalogue, engine: &rhai::Engine) -> Vec<Pa
         }
     }
     for r in &pack.rules {
-        for req in &r.requires {
+        for (req, what) in r
+            .requires
+            .iter()
+            .map(|q| (q, "in `requires`"))
+            .chain(r.confirm.iter().filter_map(|c| c.requirement.as_ref()).map(|q| (q, "in `confirm`")))
+        {
             for n in &req.needs {
                 if let Need::Fact(path) = n {
-                    l.fact(path, req.loc, path, "in `requires`");
+                    l.fact(path, req.loc, path, what);
                 }
             }
         }
-        if let Some(e) = &r.applies_if {
-            l.expr(e, None);
-        }
-        for c in &r.clauses {
+        // `applies_if`, the clauses of `when` and the conditions of `confirm`.
+        for c in r.conditions() {
             l.expr(c, None);
         }
         for p in &r.resolution.parts {

@@ -118,7 +118,27 @@ fn rule_page(pack: &Pack, rule: &Rule) -> String {
     for c in &rule.clauses {
         out.push_str(&format!("```rhai\n{}\n```\n\n", c.text.trim()));
     }
-    let exprs: Vec<&Expr> = rule.clauses.iter().chain(rule.applies_if.iter()).collect();
+    if !rule.confirm.is_empty() {
+        out.push_str(
+            "Confirmed by (checked once the clauses hold: what was not collected leaves the finding \
+             detected but unconfirmed; a condition that is false makes it not detected):\n\n",
+        );
+        for c in &rule.confirm {
+            let mut parts = Vec::new();
+            if let Some(r) = &c.requirement {
+                parts.push(format!("collected: `{}`", r.alternatives.join(" | ")));
+            }
+            if let Some(e) = &c.condition {
+                parts.push(format!("`{}`", escape_code_cell(e.text.trim())));
+            }
+            if let Some(a) = &c.artifact {
+                parts.push(format!("collect {}", escape_cell(a)));
+            }
+            out.push_str(&format!("- {}\n", parts.join(" — ")));
+        }
+        out.push('\n');
+    }
+    let exprs: Vec<&Expr> = rule.conditions().collect();
     let derived = derived_closure(pack, &exprs);
     if !derived.is_empty() {
         out.push_str("Derived facts it reads:\n\n| name | definition |\n| --- | --- |\n");
@@ -172,7 +192,12 @@ fn rule_page(pack: &Pack, rule: &Rule) -> String {
                 TestInput::Folder(f) => format!("`{}`", f.trim_end_matches('/')),
                 TestInput::Facts(m) => format!("inline facts ({} values)", m.leaf_count()),
             };
-            out.push_str(&format!("| {} | {} | `{}` |\n", escape_cell(&t.name), input, t.expect.as_str()));
+            let expect = if t.unconfirmed {
+                format!("`{}` (unconfirmed)", t.expect.as_str())
+            } else {
+                format!("`{}`", t.expect.as_str())
+            };
+            out.push_str(&format!("| {} | {} | {expect} |\n", escape_cell(&t.name), input));
         }
     }
     trim_end(out)

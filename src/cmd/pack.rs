@@ -208,13 +208,24 @@ struct CaseResult {
     rule: String,
     name: String,
     expected: Outcome,
+    /// `unconfirmed = true`: a detection whose confirmation was not collected.
+    unconfirmed: bool,
     /// The outcome, or why the case could not run.
     got: Result<Finding, String>,
 }
 
 impl CaseResult {
     fn passed(&self) -> bool {
-        matches!(&self.got, Ok(f) if f.outcome == self.expected)
+        matches!(&self.got, Ok(f) if f.outcome == self.expected && f.unconfirmed == self.unconfirmed)
+    }
+}
+
+/// An outcome as a test states it: `detected (unconfirmed)` for an unconfirmed detection.
+fn outcome_text(outcome: Outcome, unconfirmed: bool) -> String {
+    if unconfirmed {
+        format!("{outcome} (unconfirmed)")
+    } else {
+        outcome.to_string()
     }
 }
 
@@ -267,6 +278,7 @@ fn test(args: TestArgs, ui: &Ui, out: &mut Out, err: &mut Out) -> CmdResult {
                 rule: rule.id.to_string(),
                 name: case.name.clone(),
                 expected: case.expect,
+                unconfirmed: case.unconfirmed,
                 got,
             });
         }
@@ -286,7 +298,18 @@ fn test(args: TestArgs, ui: &Ui, out: &mut Out, err: &mut Out) -> CmdResult {
         match &r.got {
             Err(e) => writeln!(out, "    could not run: {e}")?,
             Ok(f) => {
-                writeln!(out, "    expected {}, got {}", r.expected, f.outcome)?;
+                writeln!(
+                    out,
+                    "    expected {}, got {}",
+                    outcome_text(r.expected, r.unconfirmed),
+                    outcome_text(f.outcome, f.unconfirmed)
+                )?;
+                for m in &f.to_confirm {
+                    match &m.artifact {
+                        Some(a) => writeln!(out, "    to confirm: {} (collect {a})", m.fact)?,
+                        None => writeln!(out, "    to confirm: {}", m.fact)?,
+                    }
+                }
                 if let Some(e) = &f.error {
                     writeln!(out, "    error: {e}")?;
                 }
@@ -341,7 +364,11 @@ fn junit_cases(results: &[CaseResult], incomplete: &[(String, Outcome)]) -> Vec<
                     }));
                     Some(JFailure {
                         kind: "wrong_outcome",
-                        message: format!("expected {}, got {}", r.expected, f.outcome),
+                        message: format!(
+                            "expected {}, got {}",
+                            outcome_text(r.expected, r.unconfirmed),
+                            outcome_text(f.outcome, f.unconfirmed)
+                        ),
                         details: details.join("\n"),
                     })
                 }

@@ -68,8 +68,8 @@ pub struct NewArgs {
     /// Where to create the folder.
     #[arg(long, value_name = "DIR", default_value = ".")]
     pub dir: PathBuf,
-    /// Path or URL of `pack.schema.json` for a `#:schema` first line (editor completion).
-    /// Without it, the first line says how to write the schema: `triage schema pack`.
+    /// Path or URL of `pack.schema.json` for the `#:schema` line and `.taplo.toml` (editor
+    /// checks and completion). Without it, the pack gets its own copy, `pack.schema.json`.
     #[arg(long, value_name = "PATH")]
     pub schema: Option<String>,
 }

@@ -27,6 +27,8 @@ pub const COLUMNS: &[&str] = &[
     "evidence",
     "missing",
     "error",
+    "unconfirmed",
+    "to_confirm",
 ];
 
 /// Writes the header and one row per finding (and per unreadable input).
@@ -41,6 +43,7 @@ pub fn write(out: &mut impl Write, report: &Report) -> io::Result<()> {
             let mut cells = vec![summary.input.clone(), host, collected_at.clone()];
             cells.extend(["", "", "", "", "input_error", "", "", "", ""].map(String::from));
             cells.push(error);
+            cells.extend(["", ""].map(String::from));
             row(out, cells)?;
             continue;
         }
@@ -48,6 +51,14 @@ pub fn write(out: &mut impl Write, report: &Report) -> io::Result<()> {
             let evidence: Vec<String> = f.evidence.iter().map(shared::evidence_line).collect();
             let missing: Vec<String> = f
                 .missing
+                .iter()
+                .map(|m| match &m.artifact {
+                    Some(a) => format!("{} (collect {a})", m.fact),
+                    None => m.fact.clone(),
+                })
+                .collect();
+            let to_confirm: Vec<String> = f
+                .to_confirm
                 .iter()
                 .map(|m| match &m.artifact {
                     Some(a) => format!("{} (collect {a})", m.fact),
@@ -70,6 +81,8 @@ pub fn write(out: &mut impl Write, report: &Report) -> io::Result<()> {
                     evidence.join("; "),
                     missing.join("; "),
                     f.error.clone().unwrap_or_default(),
+                    if f.unconfirmed { "true" } else { "false" }.to_owned(),
+                    to_confirm.join("; "),
                 ],
             )?;
         }

@@ -354,10 +354,9 @@ fn finding(
             esc(&w.justification)
         );
     }
-    if !shared::confirmed(f) {
-        h.push_str(
-            "<p><strong>Unconfirmed:</strong> the evidence is not conclusive; check it before acting.</p>\n",
-        );
+    if let Some(text) = shared::unconfirmed_text(f) {
+        let rest = text.strip_prefix("Unconfirmed: ").unwrap_or(&text);
+        let _ = writeln!(h, "<p class=\"unconfirmed\"><strong>Unconfirmed:</strong> {}</p>", esc(rest));
     }
     if let Some((pack, rule)) = shared::rule_of(view.packs, f) {
         let mut links = Vec::new();

@@ -228,10 +228,17 @@ pub fn write_run(
                 };
                 let waived =
                     findings.iter().filter(|f| *o == Outcome::Detected && f.waiver.is_some()).count();
-                if waived > 0 {
-                    format!("{n} {label} ({waived} waived)")
-                } else {
+                let unconfirmed =
+                    findings.iter().filter(|f| *o == Outcome::Detected && f.unconfirmed).count();
+                let notes: Vec<String> = [(waived, "waived"), (unconfirmed, "unconfirmed")]
+                    .iter()
+                    .filter(|(k, _)| *k > 0)
+                    .map(|(k, what)| format!("{k} {what}"))
+                    .collect();
+                if notes.is_empty() {
                     format!("{n} {label}")
+                } else {
+                    format!("{n} {label} ({})", notes.join(", "))
                 }
             })
             .collect();
@@ -438,7 +445,7 @@ fn write_detected(out: &mut impl Write, ui: &Ui, f: &Finding, excerpts: &Excerpt
     let mut groups = groups.into_iter();
     let mut diag = FindingDiagnostic {
         code: f.rule.to_string(),
-        message: f.title.to_string(),
+        message: if f.unconfirmed { format!("{} (unconfirmed)", f.title) } else { f.title.to_string() },
         severity: severity(f.severity),
         source: None,
         labels: Vec::new(),
@@ -466,6 +473,7 @@ fn write_detected(out: &mut impl Write, ui: &Ui, f: &Finding, excerpts: &Excerpt
             writeln!(out, "    • {n}")?;
         }
     }
+    write_to_confirm(out, color, f)?;
     if let Some(res) = &f.resolution {
         writeln!(out, "  {}", paint(color, GREEN, "resolution:"))?;
         for line in res.lines() {
@@ -474,6 +482,25 @@ fn write_detected(out: &mut impl Write, ui: &Ui, f: &Finding, excerpts: &Excerpt
             } else {
                 writeln!(out, "    {line}")?;
             }
+        }
+    }
+    Ok(())
+}
+
+/// An unconfirmed finding: the symptoms are there, and what to collect to confirm the cause.
+fn write_to_confirm(out: &mut impl Write, color: bool, f: &Finding) -> io::Result<()> {
+    if !f.unconfirmed {
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "  {} the symptoms are there, but what confirms the cause was not collected",
+        paint(color, YELLOW_BOLD, "unconfirmed:")
+    )?;
+    for m in &f.to_confirm {
+        match &m.artifact {
+            Some(a) => writeln!(out, "    to confirm: {} — collect {a}", m.fact)?,
+            None => writeln!(out, "    to confirm: {}", m.fact)?,
         }
     }
     Ok(())
@@ -542,7 +569,8 @@ pub fn write_explanation(
         Outcome::MissingFacts => YELLOW_BOLD,
         Outcome::NotDetected | Outcome::NotApplicable => GREEN,
     };
-    writeln!(out, "  outcome: {}", paint(color, outcome_color, f.outcome.as_str()))?;
+    let outcome = if f.unconfirmed { format!("{} (unconfirmed)", f.outcome) } else { f.outcome.to_string() };
+    writeln!(out, "  outcome: {}", paint(color, outcome_color, &outcome))?;
     if let Some(e) = &f.error {
         writeln!(out, "  error:   {e}")?;
     }
@@ -552,6 +580,7 @@ pub fn write_explanation(
             None => writeln!(out, "  missing: {}", m.fact)?,
         }
     }
+    write_to_confirm(out, color, f)?;
     if let Some(x) = &f.explain {
         write_trace(out, color, x)?;
     }
@@ -585,6 +614,12 @@ fn write_trace(out: &mut impl Write, color: bool, x: &triage_engine::Explanation
             write_clause(out, color, c)?;
         }
     }
+    if !x.confirm.is_empty() {
+        writeln!(out, "  confirmed by:")?;
+        for c in &x.confirm {
+            write_clause(out, color, c)?;
+        }
+    }
     Ok(())
 }
 
@@ -592,6 +627,9 @@ fn write_clause(out: &mut impl Write, color: bool, c: &ClauseTrace) -> io::Resul
     let value = match (&c.value, &c.error) {
         (_, Some(e)) => paint(color, RED_BOLD, &format!("error: {e}")),
         (Some(v), None) => paint(color, BOLD, v),
+        (None, None) if !c.missing.is_empty() => {
+            paint(color, YELLOW_BOLD, &format!("missing ({})", c.missing.join(", ")))
+        }
         (None, None) => "()".to_owned(),
     };
     writeln!(out, "    {} = {value}", c.role)?;

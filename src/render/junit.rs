@@ -162,6 +162,9 @@ fn details(f: &Finding) -> String {
         let _ = writeln!(s, "Host: {h}");
     }
     let _ = writeln!(s, "Input: {}", f.input);
+    if let Some(u) = shared::unconfirmed_text(f) {
+        let _ = writeln!(s, "{u}");
+    }
     if !f.evidence.is_empty() {
         s.push_str("Evidence:\n");
         for e in &f.evidence {

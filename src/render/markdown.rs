@@ -118,8 +118,9 @@ fn write_detected(s: &mut String, view: &RunView<'_>, f: &Finding) {
             esc(&w.justification)
         ));
     }
-    if !shared::confirmed(f) {
-        s.push_str("**Unconfirmed:** the evidence is not conclusive; check it before acting.\n\n");
+    if let Some(text) = shared::unconfirmed_text(f) {
+        let rest = text.strip_prefix("Unconfirmed: ").unwrap_or(&text);
+        s.push_str(&format!("**Unconfirmed:** {}\n\n", esc(rest)));
     }
     if let Some((pack, rule)) = shared::rule_of(view.packs, f) {
         let page = shared::rule_page(&pack.manifest.id, &rule.id);

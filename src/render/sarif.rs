@@ -13,7 +13,8 @@
 //!   path), so each result's `artifactLocation` is the artifact's own relative path, as
 //!   provenance has it;
 //! - `results`: a `detected` finding is `kind: fail` at the rule's level; an unconfirmed one
-//!   `kind: review`; a waived one carries an accepted external `suppression` (the waivers file,
+//!   (its rule's `confirm` facts not collected) `kind: review` with level `none`, what to collect
+//!   in its message and `properties.unconfirmed`/`toConfirm`; a waived one carries an accepted external `suppression` (the waivers file,
 //!   line, owner, expiry and justification); a `missing_facts` finding is `kind: open` (nothing was
 //!   concluded — a missing fact is never a pass) naming the missing facts. `not_detected` and
 //!   `not_applicable` findings are left out: a SARIF view lists problems, and the JSON report has
@@ -229,6 +230,9 @@ fn result(
         }
         _ => format!("{} on {}.", f.title.trim_end_matches('.'), host_of(f)),
     };
+    if let Some(u) = shared::unconfirmed_text(f) {
+        message.push_str(&format!("\n\n{u}"));
+    }
     if !unlocated.is_empty() {
         message.push_str(&format!("\n\nAlso read: {}.", unlocated.join("; ")));
     }
@@ -251,6 +255,18 @@ fn result(
     result["level"] = J::from(if kind == "fail" { level(f.severity) } else { "none" });
     if let Some(h) = &f.host {
         result["properties"]["host"] = J::from(&**h);
+    }
+    if f.unconfirmed {
+        result["properties"]["unconfirmed"] = J::Bool(true);
+        let to_confirm: Vec<J> = f
+            .to_confirm
+            .iter()
+            .map(|m| match &m.artifact {
+                Some(a) => json!({ "fact": m.fact, "artifact": a }),
+                None => json!({ "fact": m.fact }),
+            })
+            .collect();
+        result["properties"]["toConfirm"] = J::Array(to_confirm);
     }
     let mut locations = locations.into_iter();
     if let Some(first) = locations.next() {

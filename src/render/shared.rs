@@ -152,10 +152,30 @@ pub fn rule_page(pack_id: &str, rule_id: &str) -> Option<String> {
     builtin.then(|| format!("docs/rules/{pack_id}/{rule_id}.md"))
 }
 
-/// Whether the finding is confirmed. Hook for the finding model's confirmation (issue 12): until
-/// the model says otherwise, every finding is.
-pub fn confirmed(_f: &Finding) -> bool {
-    true
+/// Whether the finding is confirmed: not a detection whose rule's `confirm` facts were not
+/// collected (`Finding::unconfirmed`).
+pub fn confirmed(f: &Finding) -> bool {
+    !f.unconfirmed
+}
+
+/// For an unconfirmed finding, one sentence: the symptoms are there, and what to collect to
+/// confirm the cause. `None` for a confirmed one.
+pub fn unconfirmed_text(f: &Finding) -> Option<String> {
+    if confirmed(f) {
+        return None;
+    }
+    let what: Vec<String> = f
+        .to_confirm
+        .iter()
+        .map(|m| match &m.artifact {
+            Some(a) => format!("{} (collect {a})", m.fact),
+            None => m.fact.clone(),
+        })
+        .collect();
+    Some(format!(
+        "Unconfirmed: the symptoms are there, but what confirms the cause was not collected; to confirm: {}.",
+        what.join("; ").trim_end_matches('.')
+    ))
 }
 
 /// How an input names itself in a heading: the host when known, with the input's path.

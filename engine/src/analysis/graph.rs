@@ -41,16 +41,14 @@ impl Dependencies {
         }
         for r in &pack.rules {
             let mut n = BTreeSet::new();
-            let exprs = r.clauses.iter().chain(r.applies_if.iter()).chain(
-                r.resolution.parts.iter().filter_map(|p| match p {
-                    TemplatePart::Expr(e) => Some(e),
-                    TemplatePart::Text(_) => None,
-                }),
-            );
+            let exprs = r.conditions().chain(r.resolution.parts.iter().filter_map(|p| match p {
+                TemplatePart::Expr(e) => Some(e),
+                TemplatePart::Text(_) => None,
+            }));
             for e in exprs {
                 n.extend(expr_nodes(e));
             }
-            for req in &r.requires {
+            for req in r.requires.iter().chain(r.confirm.iter().filter_map(|c| c.requirement.as_ref())) {
                 for need in &req.needs {
                     n.insert(match need {
                         Need::Fact(p) => Node::Fact(p.clone()),

@@ -53,12 +53,15 @@ pub const RULE_KEYS: &[&str] = &[
     "requires",
     "applies_if",
     "when",
+    "confirm",
     "resolution",
     "references",
     "test",
 ];
+/// An entry of a rule's `confirm`.
+pub const CONFIRM_KEYS: &[&str] = &["fact", "when", "artifact"];
 /// `[[rule.test]]`.
-pub const TEST_KEYS: &[&str] = &["name", "input", "facts", "expect"];
+pub const TEST_KEYS: &[&str] = &["name", "input", "facts", "expect", "unconfirmed"];
 
 /// One TOML file of a rule pack: `pack.toml` (which must hold `[pack]`) or any `rules/*.toml`.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
@@ -169,6 +172,11 @@ pub struct RuleFile {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub applies_if: Option<String>,
     pub when: WhenFile,
+    /// What confirms the diagnosis apart from the symptoms `when` needs, checked when `when`
+    /// holds: a fact not collected makes the finding detected but unconfirmed, naming what to
+    /// collect; a condition false on the facts present makes it `not_detected`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub confirm: Vec<ConfirmFile>,
     /// The fix, with `{{ expression }}` holes filled from the input's facts.
     pub resolution: String,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -193,6 +201,22 @@ pub enum RequirementFile {
 pub struct RequirementTable {
     pub fact: String,
     /// What to collect when it is missing (`SoftwareDistribution.log`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub artifact: Option<String>,
+}
+
+/// One entry of `confirm`: facts that must be present (`fact`, as in `requires`), a condition
+/// that must hold (`when`), or both; `artifact` says what to collect to confirm.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConfirmFile {
+    /// A fact path, `registry:KEY` or `derive.NAME`; alternatives joined with `|`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fact: Option<String>,
+    /// A Rhai condition: false on the facts present contradicts the diagnosis.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub when: Option<String>,
+    /// What to collect when the confirmation is missing.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub artifact: Option<String>,
 }
@@ -235,6 +259,10 @@ pub struct TestFile {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub facts: Option<BTreeMap<String, serde_json::Value>>,
     pub expect: Outcome,
+    /// With `expect = "detected"`: the detection is unconfirmed (the rule's `confirm` facts are
+    /// not in the input). Without it, a detection must be confirmed.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub unconfirmed: bool,
 }
 
 #[cfg(test)]

@@ -159,6 +159,20 @@ pub enum Need {
     Derived(usize),
 }
 
+/// One entry of a rule's `confirm`: what proves the diagnosis apart from the symptoms `when`
+/// needs. Checked only when the symptoms are there: a fact not collected leaves the finding
+/// detected but unconfirmed (naming what to collect), a condition false on the facts present
+/// contradicts it (not_detected).
+#[derive(Debug, Clone)]
+pub struct Confirmation {
+    /// `fact`: facts that must be present, as in `requires` (alternatives with `|`).
+    pub requirement: Option<Requirement>,
+    /// `when`: a condition that must hold on them.
+    pub condition: Option<Expr>,
+    /// `artifact`: what to collect to confirm (else what the collectors say provides the fact).
+    pub artifact: Option<String>,
+}
+
 /// A `[[rule]]`.
 #[derive(Debug, Clone)]
 pub struct Rule {
@@ -172,10 +186,23 @@ pub struct Rule {
     pub applies_if: Option<Expr>,
     pub combine: Combine,
     pub clauses: Vec<Expr>,
+    /// `confirm`: checked when the clauses detect.
+    pub confirm: Vec<Confirmation>,
     pub resolution: Template,
     pub references: Vec<String>,
     pub tests: Vec<RuleTest>,
     pub loc: Loc,
+}
+
+impl Rule {
+    /// Every condition of the rule: `applies_if`, the clauses of `when`, the conditions of
+    /// `confirm` (not the resolution's holes).
+    pub fn conditions(&self) -> impl Iterator<Item = &Expr> {
+        self.applies_if
+            .iter()
+            .chain(self.clauses.iter())
+            .chain(self.confirm.iter().filter_map(|c| c.condition.as_ref()))
+    }
 }
 
 /// Resolution text with `{{ expression }}` holes.
@@ -196,6 +223,9 @@ pub struct RuleTest {
     pub name: String,
     pub input: TestInput,
     pub expect: crate::Outcome,
+    /// `unconfirmed = true`: the detection must be unconfirmed (its `confirm` facts not
+    /// collected); otherwise a detection must be confirmed.
+    pub unconfirmed: bool,
     pub loc: Loc,
 }
 

@@ -19,15 +19,25 @@ pub fn rule_prefix(id: &str) -> String {
 }
 
 /// The files of a new pack, path → text. `schema` is the path or URL of `pack.schema.json`
-/// for the `#:schema` comment editors use; without one, the first line says how to get the
-/// schema (`triage schema pack`), so the scaffold never points at a path that only exists in
-/// triage's own repository.
+/// for the `#:schema` line editors use; without one, the pack gets its own copy of this
+/// triage's schema (`pack.schema.json`, what `triage schema pack` prints). Either way a
+/// `.taplo.toml` maps `pack.toml` and `rules/**/*.toml` to it, so files added later are checked
+/// too.
 pub fn files(id: &str, schema: Option<&str>) -> Vec<(&'static str, String)> {
     let rule = format!("{}001", rule_prefix(id));
-    let schema_line = match schema {
-        Some(s) => format!("#:schema {s}"),
-        None => "# Editor completion: `triage schema pack > pack.schema.json`, then make the first line `#:schema pack.schema.json`.".to_owned(),
-    };
+    let schema_ref = schema.unwrap_or(SCHEMA_NAME);
+    let schema_line = format!("#:schema {schema_ref}");
+    let is_url = schema_ref.contains("://");
+    let taplo = format!(
+        "# Editors (Taplo, Even Better TOML) check this pack's files against the pack schema.\n\
+         # `triage schema pack > {SCHEMA_NAME}` refreshes a local copy for another triage.\n\
+         [[rule]]\n\
+         include = [\"pack.toml\", \"rules/**/*.toml\"]\n\
+         [rule.schema]\n\
+         {} = \"{}\"\n",
+        if is_url { "url" } else { "path" },
+        schema_ref.replace('\\', "/").replace('"', "\\\"")
+    );
     let pack = format!(
         r#"{schema_line}
 # A triage rule pack. Reference: docs/sharing-packs.md and the rule reference.
@@ -62,8 +72,17 @@ expect = "not_detected"
         engine_minor = engine_caret(),
     );
     let changelog = format!("# Changelog of {id}\n\nEvery released version, newest first. Rule IDs are never reused.\n\n## 0.1.0\n\n- First version: {rule}.\n");
-    vec![("pack.toml", pack), (CHANGELOG_NAME, changelog)]
+    let mut out = vec![("pack.toml", pack), (CHANGELOG_NAME, changelog), (TAPLO_NAME, taplo)];
+    if schema.is_none() {
+        out.push((SCHEMA_NAME, triage_engine::schema::pack_schema()));
+    }
+    out
 }
+
+/// The schema copy a new pack gets when `pack new` is given no `--schema`.
+pub const SCHEMA_NAME: &str = "pack.schema.json";
+/// Taplo's configuration file, which maps the pack's files to the schema.
+pub const TAPLO_NAME: &str = ".taplo.toml";
 
 /// `0.1` for triage 0.1.x, `1` for 1.x: the caret requirement a new pack starts with.
 fn engine_caret() -> String {
@@ -121,8 +140,16 @@ mod tests {
         assert!(!dir.path().join("my_pack").exists());
         let p = create(dir.path(), "no-schema", None).expect("creates");
         let text = std::fs::read_to_string(p.join("pack.toml")).expect("pack.toml");
-        assert!(text.starts_with("# Editor completion: `triage schema pack"), "{text}");
-        assert!(!text.contains("#:schema ../"));
+        assert!(text.starts_with("#:schema pack.schema.json\n"), "{text}");
+        let schema = std::fs::read_to_string(p.join(SCHEMA_NAME)).expect("schema copy");
+        assert_eq!(schema, triage_engine::schema::pack_schema());
+        let taplo = std::fs::read_to_string(p.join(TAPLO_NAME)).expect(".taplo.toml");
+        assert!(taplo.ends_with("include = [\"pack.toml\", \"rules/**/*.toml\"]\n[rule.schema]\npath = \"pack.schema.json\"\n"), "{taplo}");
+        let url = super::files("u", Some("https://example.com/pack.schema.json"));
+        assert!(url.iter().any(
+            |(n, t)| *n == TAPLO_NAME && t.ends_with("url = \"https://example.com/pack.schema.json\"\n")
+        ));
+        assert!(!url.iter().any(|(n, _)| *n == SCHEMA_NAME), "a given schema is not copied");
         assert_eq!(rule_prefix("7zip"), "R7ZIP");
     }
 }

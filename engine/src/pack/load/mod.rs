@@ -51,7 +51,9 @@ impl LoadResult {
 
 const MAX_MATCHES_DEFAULT: usize = 1000;
 // The pack format's keys have one definition, beside the schema types.
-pub(crate) use super::format::{LOG_KIND_KEYS, PACK_KEYS, RULE_KEYS, SIGNAL_KEYS, TEST_KEYS, TOP_KEYS};
+pub(crate) use super::format::{
+    CONFIRM_KEYS, LOG_KIND_KEYS, PACK_KEYS, RULE_KEYS, SIGNAL_KEYS, TEST_KEYS, TOP_KEYS,
+};
 const BUILTIN_LOGS: &[&str] = &["wsus", "configmgr"];
 
 /// Loads a pack from its files. `pack.toml` must be among them; other files may hold derived

@@ -59,6 +59,33 @@ impl Cx<'_> {
                 None
             }
         };
-        Some(RuleTest { name: name?.0, input: input?, expect: expect?, loc: self.loc(item.span()) })
+        let unconfirmed = match t.get("unconfirmed") {
+            None => false,
+            Some(v) => match v.get_ref().as_bool() {
+                Some(b) => {
+                    if b && expect != Some(Outcome::Detected) {
+                        self.error(
+                            Code::BadValue,
+                            "`unconfirmed = true` needs `expect = \"detected\"`".into(),
+                            v.span(),
+                            "here",
+                            Some("only a detection can be unconfirmed".into()),
+                        );
+                    }
+                    b
+                }
+                None => {
+                    self.wrong_type(v, "a bool");
+                    false
+                }
+            },
+        };
+        Some(RuleTest {
+            name: name?.0,
+            input: input?,
+            expect: expect?,
+            unconfirmed,
+            loc: self.loc(item.span()),
+        })
     }
 }

@@ -9,11 +9,12 @@ use toml::Spanned;
 
 use super::super::diagnostic::{Code, Level};
 use super::super::{
-    Combine, Derived, Loc, Need, Requirement, Rule, RuleTest, Severity, Signal, Template, TemplatePart,
+    Combine, Confirmation, Derived, Loc, Need, Requirement, Rule, RuleTest, Severity, Signal, Template,
+    TemplatePart,
 };
 use super::context::{content_offset, line_of, Cx, Val};
 use super::expr::with_signal_lookups;
-use super::RULE_KEYS;
+use super::{CONFIRM_KEYS, RULE_KEYS};
 use crate::Outcome;
 
 /// Every file's `[[rule]]`s, sorted by ID; a rule with a duplicate ID is reported and dropped.
@@ -183,7 +184,10 @@ impl Cx<'_> {
                 }
             },
         };
-        for e in clauses.iter().chain(applies_if.iter()) {
+        let confirm = self.confirm(engine, scope, t, derived);
+        for e in
+            clauses.iter().chain(applies_if.iter()).chain(confirm.iter().filter_map(|c| c.condition.as_ref()))
+        {
             self.check_signal_refs(e, signals);
         }
         let resolution = match t.get("resolution") {
@@ -227,10 +231,92 @@ impl Cx<'_> {
             applies_if,
             combine,
             clauses,
+            confirm,
             resolution: resolution?,
             references,
             tests,
             loc: self.loc(id_span),
+        })
+    }
+
+    /// `confirm = [{ fact = …, when = '…', artifact = … }, …]`.
+    fn confirm(
+        &mut self,
+        engine: &Engine,
+        scope: &Scope<'_>,
+        t: &DeTable<'_>,
+        derived: &[Derived],
+    ) -> Vec<Confirmation> {
+        let Some(v) = t.get("confirm") else { return Vec::new() };
+        let Some(arr) = v.get_ref().as_array() else {
+            self.wrong_type(v, "an array of { fact = …, when = '…', artifact = … } tables");
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for item in arr.iter() {
+            let Some(ct) = item.get_ref().as_table() else {
+                self.wrong_type(item, "a { fact = …, when = '…', artifact = … } table");
+                continue;
+            };
+            self.check_keys(ct, CONFIRM_KEYS);
+            let artifact = self.string(ct, "artifact").map(|a| a.0);
+            let requirement = match self.string(ct, "fact") {
+                Some((facts, _)) => match self.requirement(&facts, artifact.clone(), item, derived) {
+                    Some(r) => Some(r),
+                    None => continue,
+                },
+                None => None,
+            };
+            let condition = match ct.get("when") {
+                Some(w) => match self.expr(engine, scope, w, derived, "confirmation condition") {
+                    Some(e) => Some(e),
+                    None => continue,
+                },
+                None => None,
+            };
+            if requirement.is_none() && condition.is_none() {
+                self.error(
+                    Code::MissingKey,
+                    "a confirmation needs `fact`, `when`, or both".into(),
+                    item.span(),
+                    "here",
+                    Some("`fact` names what must be collected, `when` what must hold on it".into()),
+                );
+                continue;
+            }
+            out.push(Confirmation { requirement, condition, artifact });
+        }
+        out
+    }
+
+    /// One requirement's alternatives (`a | b`), checked.
+    fn requirement(
+        &mut self,
+        facts: &str,
+        artifact: Option<String>,
+        item: &Val<'_>,
+        derived: &[Derived],
+    ) -> Option<Requirement> {
+        let alternatives: Vec<String> =
+            facts.split('|').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect();
+        if alternatives.is_empty() {
+            self.error(Code::BadValue, "empty requirement".into(), item.span(), "here", None);
+            return None;
+        }
+        let mut needs = Vec::with_capacity(alternatives.len());
+        for a in &alternatives {
+            match parse_need(a, derived) {
+                Ok(n) => needs.push(n),
+                Err((code, message, help)) => {
+                    self.error(code, message, item.span(), "in this requirement", help)
+                }
+            }
+        }
+        (needs.len() == alternatives.len()).then(|| Requirement {
+            alternatives,
+            needs,
+            artifact,
+            loc: self.loc(item.span()),
         })
     }
 
@@ -256,23 +342,8 @@ impl Cx<'_> {
                     continue;
                 }
             };
-            let alternatives: Vec<String> =
-                facts.split('|').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect();
-            if alternatives.is_empty() {
-                self.error(Code::BadValue, "empty requirement".into(), item.span(), "here", None);
-                continue;
-            }
-            let mut needs = Vec::with_capacity(alternatives.len());
-            for a in &alternatives {
-                match parse_need(a, derived) {
-                    Ok(n) => needs.push(n),
-                    Err((code, message, help)) => {
-                        self.error(code, message, item.span(), "in this requirement", help)
-                    }
-                }
-            }
-            if needs.len() == alternatives.len() {
-                out.push(Requirement { alternatives, needs, artifact, loc: self.loc(item.span()) });
+            if let Some(r) = self.requirement(&facts, artifact, item, derived) {
+                out.push(r);
             }
         }
         out
