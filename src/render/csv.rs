@@ -49,22 +49,8 @@ pub fn write(out: &mut impl Write, report: &Report) -> io::Result<()> {
         }
         for f in findings {
             let evidence: Vec<String> = f.evidence.iter().map(shared::evidence_line).collect();
-            let missing: Vec<String> = f
-                .missing
-                .iter()
-                .map(|m| match &m.artifact {
-                    Some(a) => format!("{} (collect {a})", m.fact),
-                    None => m.fact.clone(),
-                })
-                .collect();
-            let to_confirm: Vec<String> = f
-                .to_confirm
-                .iter()
-                .map(|m| match &m.artifact {
-                    Some(a) => format!("{} (collect {a})", m.fact),
-                    None => m.fact.clone(),
-                })
-                .collect();
+            let missing: Vec<String> = f.missing.iter().map(shared::needed).collect();
+            let to_confirm: Vec<String> = f.to_confirm.iter().map(shared::needed).collect();
             row(
                 out,
                 [

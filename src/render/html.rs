@@ -276,14 +276,7 @@ fn host_section(
             let why = match f.outcome {
                 Outcome::Error => format!("rule error: {}", f.error.as_deref().unwrap_or("unknown")),
                 _ => {
-                    let needs: Vec<String> = f
-                        .missing
-                        .iter()
-                        .map(|m| match &m.artifact {
-                            Some(a) => format!("{} (collect {a})", m.fact),
-                            None => m.fact.clone(),
-                        })
-                        .collect();
+                    let needs: Vec<String> = f.missing.iter().map(shared::needed).collect();
                     format!("missing {}", needs.join("; "))
                 }
             };

@@ -131,14 +131,7 @@ fn cases(findings: &[&Finding]) -> (String, Counts) {
             }
             (Outcome::MissingFacts, _) => {
                 c.skipped += 1;
-                let needs: Vec<String> = f
-                    .missing
-                    .iter()
-                    .map(|m| match &m.artifact {
-                        Some(a) => format!("{} (collect {a})", m.fact),
-                        None => m.fact.clone(),
-                    })
-                    .collect();
+                let needs: Vec<String> = f.missing.iter().map(shared::needed).collect();
                 let message = format!("missing facts: {}", needs.join("; "));
                 Some(format!("<skipped message=\"{}\"/>", esc(&message)))
             }

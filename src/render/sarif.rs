@@ -218,14 +218,7 @@ fn result(
     }
     let mut message = match f.outcome {
         Outcome::MissingFacts => {
-            let needs: Vec<String> = f
-                .missing
-                .iter()
-                .map(|m| match &m.artifact {
-                    Some(a) => format!("{} (collect {a})", m.fact),
-                    None => m.fact.clone(),
-                })
-                .collect();
+            let needs: Vec<String> = f.missing.iter().map(shared::needed).collect();
             format!("{} could not be checked on {}: missing {}.", f.rule, f.input, needs.join("; "))
         }
         _ => format!("{} on {}.", f.title.trim_end_matches('.'), host_of(f)),

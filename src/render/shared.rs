@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use triage_engine::pack::Rule;
-use triage_engine::{Evidence, Finding, InputSummary, Pack, Source};
+use triage_engine::{Evidence, Finding, InputSummary, MissingFact, Pack, Source};
 
 use crate::input::Input;
 
@@ -160,18 +160,19 @@ pub fn confirmed(f: &Finding) -> bool {
 
 /// For an unconfirmed finding, one sentence: the symptoms are there, and what to collect to
 /// confirm the cause. `None` for a confirmed one.
+/// A fact a finding needs, with the artifact that would provide it: `fact (collect artifact)`.
+pub fn needed(m: &MissingFact) -> String {
+    match &m.artifact {
+        Some(a) => format!("{} (collect {a})", m.fact),
+        None => m.fact.clone(),
+    }
+}
+
 pub fn unconfirmed_text(f: &Finding) -> Option<String> {
     if confirmed(f) {
         return None;
     }
-    let what: Vec<String> = f
-        .to_confirm
-        .iter()
-        .map(|m| match &m.artifact {
-            Some(a) => format!("{} (collect {a})", m.fact),
-            None => m.fact.clone(),
-        })
-        .collect();
+    let what: Vec<String> = f.to_confirm.iter().map(needed).collect();
     Some(format!(
         "Unconfirmed: the symptoms are there, but what confirms the cause was not collected; to confirm: {}.",
         what.join("; ").trim_end_matches('.')

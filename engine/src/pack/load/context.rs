@@ -180,18 +180,7 @@ pub(super) fn line_of(text: &str, offset: usize) -> usize {
     text.get(..offset.min(text.len())).map(|t| t.matches('\n').count() + 1).unwrap_or(1)
 }
 
-pub(super) fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            cur.push((prev[j] + usize::from(ca != *cb)).min(prev[j + 1] + 1).min(cur[j] + 1));
-        }
-        prev = cur;
-    }
-    prev[b.len()]
-}
+pub(super) use triage_facts::catalogue::edit_distance;
 
 /// TOML (with spans) to plain JSON, for data and inline facts. Datetimes become strings.
 pub(super) fn de_to_json(v: &DeValue<'_>) -> serde_json::Value {
