@@ -76,13 +76,35 @@
 //! raw offset, NUL runs and over-long lines/records (scanned in parts) with their line; at most
 //! [`scan::MAX_ERRORS_PER_FILE`] per file, then one summary.
 
-/// The fact declarations every log collector shares (see the module docs' fact layout), for
-/// the log kind `$kind` (`"{kind}"` for pack-defined kinds), followed by `$extra`.
-macro_rules! log_facts {
-    ($kind:literal $(, $extra:expr)* $(,)?) => {{
+/// The `signals.*` declarations every log collector shares (see the module docs' fact layout),
+/// after `$extra` (the collector's own `logs.<kind>` declarations).
+macro_rules! signal_facts {
+    ($($extra:expr),* $(,)?) => {{
         use triage_facts::FactDecl;
         use triage_facts::FactType::*;
         &[
+            $($extra,)*
+            FactDecl::new("signals.*", &[List], "a pack signal's matches (`<pack id>/<signal>`); empty when a log of its kind was scanned and nothing matched"),
+            FactDecl::new("signals.*[]", &[Map], "one matching record"),
+            FactDecl::new("signals.*[].line", &[Int], "the record's first line (evtx: its EventRecordID)"),
+            FactDecl::new("signals.*[].match_line", &[Int], "the line the pattern matched (evtx: the EventRecordID)"),
+            FactDecl::new("signals.*[].text", &[Str], "the record, lines joined with `\\n`"),
+            FactDecl::new("signals.*[].fields", &[Map], "the record's fields (per log kind: `triage collectors --facts`)"),
+            FactDecl::new("signals.*[].fields.*", &[Int, Str, Timestamp], "a field of the record"),
+            FactDecl::new("signals.*[].captures", &[Map], "the pattern's named groups that took part"),
+            FactDecl::new("signals.*[].captures.*", &[Str], "a named group's text"),
+            FactDecl::new("signals.*[].artifact", &[Str], "the file"),
+            FactDecl::new("signals_truncated.*.*", &[Int], "matches of a signal beyond its `max_matches`, by file"),
+        ]
+    }};
+}
+
+/// The fact declarations every text log collector shares (see the module docs' fact layout), for
+/// the log kind `$kind` (`"{kind}"` for pack-defined kinds), followed by `$extra`, then the
+/// `signals.*` ones.
+macro_rules! log_facts {
+    ($kind:literal $(, $extra:expr)* $(,)?) => {
+        signal_facts!(
             FactDecl::new(concat!("logs.", $kind, ".files"), &[List], "the files read as this kind"),
             FactDecl::new(concat!("logs.", $kind, ".files[]"), &[Str], "a file's path in the input"),
             FactDecl::new(concat!("logs.", $kind, ".by_file.*"), &[Map], "one file, by its path in the input"),
@@ -94,20 +116,9 @@ macro_rules! log_facts {
             FactDecl::new(concat!("logs.", $kind, ".by_file.*.last_time"), &[Timestamp], "the latest record time"),
             FactDecl::new(concat!("logs.", $kind, ".by_file.*.truncated"), &[Map], "lists that hit their cap in this file"),
             FactDecl::new(concat!("logs.", $kind, ".by_file.*.truncated.*"), &[Int], "items left out of that list"),
-            FactDecl::new("signals.*", &[List], "a pack signal's matches (`<pack id>/<signal>`); empty when a log of its kind was scanned and nothing matched"),
-            FactDecl::new("signals.*[]", &[Map], "one matching record"),
-            FactDecl::new("signals.*[].line", &[Int], "the record's first line"),
-            FactDecl::new("signals.*[].match_line", &[Int], "the line the pattern matched"),
-            FactDecl::new("signals.*[].text", &[Str], "the record, lines joined with `\\n`"),
-            FactDecl::new("signals.*[].fields", &[Map], "the record's fields (per log kind: `triage collectors --facts`)"),
-            FactDecl::new("signals.*[].fields.*", &[Int, Str, Timestamp], "a field of the record"),
-            FactDecl::new("signals.*[].captures", &[Map], "the pattern's named groups that took part"),
-            FactDecl::new("signals.*[].captures.*", &[Str], "a named group's text"),
-            FactDecl::new("signals.*[].artifact", &[Str], "the file"),
-            FactDecl::new("signals_truncated.*.*", &[Int], "matches of a signal beyond its `max_matches`, by file"),
             $($extra,)*
-        ]
-    }};
+        )
+    };
 }
 
 /// The lists the built-in log collectors extract from their kind's records, for `$kind`.
@@ -164,6 +175,7 @@ macro_rules! builtin_log_lists {
 pub mod compiled;
 pub mod configmgr;
 pub mod custom;
+pub mod evtx;
 pub mod record;
 pub mod scan;
 pub mod softwaredistribution;
@@ -175,6 +187,7 @@ use triage_facts::{Collector, Fact, Provenance, Timestamp, Value};
 
 pub use configmgr::ConfigMgrLog;
 pub use custom::{CustomKind, CustomLog};
+pub use evtx::EvtxLog;
 pub use scan::{
     scan_file, scan_file_multi, scan_reader, scan_reader_multi, scan_reader_with, Format, ScanLimits,
     ScanOutput,
@@ -182,7 +195,7 @@ pub use scan::{
 pub use softwaredistribution::WsusLog;
 
 /// The log collectors, in tie-breaking order.
-pub static COLLECTORS: &[&dyn Collector] = &[&WsusLog, &ConfigMgrLog, &CustomLog];
+pub static COLLECTORS: &[&dyn Collector] = &[&WsusLog, &ConfigMgrLog, &CustomLog, &EvtxLog];
 
 /// Whether a collector reads its artifacts streaming, with memory independent of their size
 /// (discovery exempts these from its file-size limit).

@@ -54,7 +54,7 @@ const MAX_MATCHES_DEFAULT: usize = 1000;
 pub(crate) use super::format::{
     CONFIRM_KEYS, LOG_KIND_KEYS, PACK_KEYS, RULE_KEYS, SIGNAL_KEYS, TEST_KEYS, TOP_KEYS,
 };
-const BUILTIN_LOGS: &[&str] = &["wsus", "configmgr"];
+const BUILTIN_LOGS: &[&str] = &["wsus", "configmgr", "evtx"];
 
 /// Loads a pack from its files. `pack.toml` must be among them; other files may hold derived
 /// facts, signals, log kinds and rules. `engine_version` is this build's version, checked
