@@ -87,8 +87,14 @@ impl Collector for DotnetConfigCollector {
     }
 
     fn recognise(&self, artifact: &Artifact<'_>) -> Recognition {
+        // Java Flight Recorder settings (`*.jfc`, JDKs under /etc and /usr/lib/jvm) are XML with a
+        // `<configuration>` root too: theirs holds `<event name="jdk.…">` elements.
+        if artifact.file_name_lower().ends_with(".jfc") {
+            return Recognition::No;
+        }
         let head = text::decode_head(artifact.head);
-        let content = root_element_name(&head.text).is_some_and(|n| n == "configuration");
+        let content = root_element_name(&head.text).is_some_and(|n| n == "configuration")
+            && !head.text.contains("<event name=\"jdk.");
         match (content, artifact.file_name_lower().contains(".config")) {
             (true, true) => Recognition::ByNameAndContent,
             (true, false) => Recognition::ByContent,

@@ -179,3 +179,31 @@ fn recognition() {
     assert_eq!(rec("w3wp.exe.config", b"<Rsop/>"), Recognition::No);
     assert_eq!(rec("notes.txt", b"configuration"), Recognition::No);
 }
+
+/// The start of a JDK's Java Flight Recorder settings (`lib/jfr/default.jfc`, also found under
+/// `/etc/java-*/jfr/`): XML with a `<configuration>` root, which is not .NET's.
+const JFC: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+
+<!--
+     Recommended way to edit .jfc files is to use the configure command of
+     the 'jfr' tool, i.e. jfr configure, or JDK Mission Control
+     see Window -> Preferences -> Java -> Flight Recorder
+-->
+<configuration version="2.0" label="Continuous" description="Low overhead configuration safe for continuous use in production environments, typically less than 1 % overhead." provider="Oracle">
+
+  <event name="jdk.ResourceLeakDeclaration">
+    <setting name="enabled">false</setting>
+  </event>
+"#;
+
+#[test]
+fn java_flight_recorder_settings_are_not_dotnet_config() {
+    let art = |rel: &'static str| Artifact { rel_path: rel, path: Path::new(rel), head: JFC.as_bytes(), size: 0 };
+    assert_eq!(DotnetConfigCollector.recognise(&art("etc/java-17-openjdk/jfr/default.jfc")), Recognition::No);
+    // Renamed, it is still told apart by its events.
+    assert_eq!(DotnetConfigCollector.recognise(&art("profile.config")), Recognition::No);
+    // A .NET config still is one.
+    let net = sample();
+    let a = Artifact { rel_path: "w3wp.exe.config", path: Path::new("w3wp.exe.config"), head: &net, size: 0 };
+    assert_eq!(DotnetConfigCollector.recognise(&a), Recognition::ByNameAndContent);
+}

@@ -279,9 +279,13 @@ impl Extracted {
     pub(crate) fn endpoints_in(&mut self, line: &Line<'_>) {
         for (start, _) in line.text.match_indices("https://") {
             let rest = &line.text[start..];
-            let end = rest
+            let mut end = rest
                 .find(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | '<' | '>' | ',' | ';' | '`'))
                 .unwrap_or(rest.len());
+            // CMTrace framing (`<![LOG[…https://host:8531]LOG]!>`) is not part of the URL.
+            if let Some(i) = rest[..end].find("]LOG]") {
+                end = i;
+            }
             let url = rest[..end].trim_end_matches(['.', ')', ']', '}', ':']);
             let host_part = &url["https://".len().min(url.len())..];
             let host = host_part.split(['/', ':', '?', '#']).next().unwrap_or("").to_ascii_lowercase();
@@ -431,6 +435,22 @@ mod tests {
         assert!(glob_match("u_ex??????.log", "u_ex240101.log"));
         assert!(!glob_match("u_ex*.log", "u_ex1.txt"));
         assert!(glob_match("*", ""));
+    }
+
+    #[test]
+    fn a_url_ends_where_the_cmtrace_framing_starts() {
+        let mut ex = Extracted::default();
+        let text = "<![LOG[Synchronizing with https://CM01.contoso.com:8531]LOG]!><time=\"10:00:00.000+0\" date=\"01-02-2024\">";
+        ex.endpoints_in(&Line { number: 3, offset: 0, text });
+        let urls: Vec<(&str, &str)> = ex.endpoints.iter().map(|(u, (h, _, _))| (u.as_str(), h.as_str())).collect();
+        assert_eq!(urls, vec![("https://CM01.contoso.com:8531", "cm01.contoso.com")]);
+        // A URL at the end of a message with no port, and one that is the whole message.
+        let mut ex = Extracted::default();
+        for text in ["<![LOG[WSUS at https://wsus.contoso.com/]LOG]!>", "<![LOG[https://a.example]LOG]!>"] {
+            ex.endpoints_in(&Line { number: 1, offset: 0, text });
+        }
+        let urls: Vec<&str> = ex.endpoints.keys().map(String::as_str).collect();
+        assert_eq!(urls, vec!["https://a.example", "https://wsus.contoso.com/"]);
     }
 
     #[test]

@@ -29,6 +29,7 @@ pub const TARGETS: &[Target] = &[
     ("tls_hello", tls_hello),
     ("wsus_log", wsus_log),
     ("configmgr_log", configmgr_log),
+    ("evtx", evtx),
     ("probe_report", probe_report),
     ("bundle_read", bundle_read),
     ("pack_load", pack_load),
@@ -108,6 +109,24 @@ pub fn wsus_log(data: &[u8]) {
 
 pub fn configmgr_log(data: &[u8]) {
     collect_as("wsyncmgr.log", data);
+}
+
+/// A Windows event log (`System.evtx`), with a signal over its records so that matching runs
+/// too.
+pub fn evtx(data: &[u8]) {
+    collect_as("System.evtx", data);
+    let plan = ScanPlan::new(
+        vec![triage_facts::SignalSpec {
+            id: "fuzz/any".into(),
+            log: "evtx".into(),
+            pattern: r"(?m)^EventID=(?P<id>\d+) Provider=(?P<provider>[^ ]*)".into(),
+            max_matches: 5,
+        }],
+        Vec::new(),
+    );
+    if let Ok(out) = triage_collectors::logs::evtx::collect_reader(std::io::Cursor::new(data), "System.evtx", Some(&plan)) {
+        let _ = out.facts.to_json_pretty();
+    }
 }
 
 pub fn probe_report(data: &[u8]) {
