@@ -246,3 +246,43 @@ fn collect_writes_format_2() {
         .expect("JSON");
     assert_eq!((m["format_version"].clone(), m["triage_version"].clone()), (J::from(2), J::from("0.2.0")));
 }
+
+/// A bundle collected with the built-in packs only, run with a pack whose log kind reads one of
+/// its files: the bundle's artifacts are collected again with the run's packs, so that file is
+/// read, not "not recognised" (issue 16) — in the human summary and the JSON inputs alike.
+#[test]
+fn a_file_a_pack_log_kind_reads_is_not_unrecognised_on_a_bundle() {
+    let pack = "tests/data/second-packs/openssh-legacy-clients";
+    let case = format!("{pack}/tests/cases/kex-group1-dropin");
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let zip = tmp.path().join("linux.zip");
+    let zip = zip.to_str().expect("UTF-8 path");
+    let (code, _, err) = triage(&["collect", "--from", &case, "-o", zip, "--time", T]);
+    assert_eq!(code, 0, "{err}");
+    // Without the pack no collector reads these files; with it, every one is read.
+    let unrecognised = |args: &[&str]| {
+        let (code, facts, err) = triage(args);
+        assert_eq!(code, 0, "{err}");
+        let facts: J = serde_json::from_str(&facts).expect("facts JSON");
+        facts["collection"]["unrecognised"].clone()
+    };
+    assert_eq!(
+        unrecognised(&["facts", "--format", "json", zip]),
+        serde_json::json!([
+            "etc/os-release",
+            "etc/ssh/sshd_config",
+            "etc/ssh/sshd_config.d/50-hardening.conf",
+            "ssh-version.txt",
+            "var/log/auth.log"
+        ])
+    );
+    assert_eq!(unrecognised(&["facts", "--format", "json", "--pack", pack, zip]), serde_json::json!([]));
+    let (code, out, err) = triage(&["run", "--pack", pack, zip, "--format", "json"]);
+    assert!(code <= 1, "exit {code}: {err}");
+    let j: J = serde_json::from_str(&out).expect("JSON report");
+    assert_eq!(j["inputs"][0]["unrecognised"], serde_json::json!([]), "{}", j["inputs"]);
+    assert_eq!(j["inputs"][0]["artifacts"], 5);
+    let (_, human, err) = triage(&["run", "--pack", pack, zip]);
+    assert!(!human.contains("not recognised") && !err.contains("not recognised"), "{human}\n{err}");
+    assert!(human.contains("5 artifact(s), 0 collection error(s)"), "{human}");
+}

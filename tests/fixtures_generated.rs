@@ -1,6 +1,6 @@
 //! The wsus-tls pack's case folders and `examples/` are what `rules/wsus-tls/tests/make_fixtures.py`
-//! writes: the script is run on a copy of itself in a temporary tree and both outputs are compared
-//! file by file with what is committed. A hand edit to a fixture, or a script change without a
+//! writes (with `evtx_writer.py` for the event logs): the script is run on a copy of itself in a
+//! temporary tree and both outputs are compared file by file with what is committed. A hand edit to a fixture, or a script change without a
 //! re-run, fails here.
 //!
 //! Needs `python3`; outside CI a missing interpreter skips the test (with a message), under
@@ -13,6 +13,8 @@ use std::process::{Command, Stdio};
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 const SCRIPT: &str = "rules/wsus-tls/tests/make_fixtures.py";
+/// The modules the script imports, copied beside it.
+const MODULES: &[&str] = &["rules/wsus-tls/tests/evtx_writer.py"];
 
 /// Every file under `dir`, by `/`-separated relative path, with its bytes; `README.md` files are
 /// written by hand and left out.
@@ -53,6 +55,9 @@ fn pack_cases_and_examples_are_what_make_fixtures_writes() {
     let copy: PathBuf = tmp.path().join(SCRIPT);
     fs::create_dir_all(copy.parent().expect("parent")).expect("mkdir");
     fs::copy(Path::new(ROOT).join(SCRIPT), &copy).expect("copy the script");
+    for m in MODULES {
+        fs::copy(Path::new(ROOT).join(m), tmp.path().join(m)).expect("copy a module of the script");
+    }
     let out = match Command::new("python3").arg(&copy).stdin(Stdio::null()).output() {
         Ok(out) => out,
         Err(e) => {

@@ -198,7 +198,8 @@ const JFC: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
 
 #[test]
 fn java_flight_recorder_settings_are_not_dotnet_config() {
-    let art = |rel: &'static str| Artifact { rel_path: rel, path: Path::new(rel), head: JFC.as_bytes(), size: 0 };
+    let art =
+        |rel: &'static str| Artifact { rel_path: rel, path: Path::new(rel), head: JFC.as_bytes(), size: 0 };
     assert_eq!(DotnetConfigCollector.recognise(&art("etc/java-17-openjdk/jfr/default.jfc")), Recognition::No);
     // Renamed, it is still told apart by its events.
     assert_eq!(DotnetConfigCollector.recognise(&art("profile.config")), Recognition::No);

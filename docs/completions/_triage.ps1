@@ -292,6 +292,8 @@ Register-ArgumentCompleter -Native -CommandName 'triage' -ScriptBlock {
             [CompletionResult]::new('--pack', '--pack', [CompletionResultType]::ParameterName, 'Pack folders whose log signals are scanned into the facts (default: the built-in packs)')
             [CompletionResult]::new('--registry-key', '--registry-key', [CompletionResultType]::ParameterName, 'Live collection: another registry key to export (HKLM\…; end it with `\*` to include its subkeys); repeat for several')
             [CompletionResult]::new('--command-timeout', '--command-timeout', [CompletionResultType]::ParameterName, 'Live collection: seconds each command (systeminfo, gpresult, PowerShell) may take')
+            [CompletionResult]::new('--event-log-days', '--event-log-days', [CompletionResultType]::ParameterName, 'Live collection: export the System and Application event logs'' events of the last DAYS days (`wevtutil epl`); 0 exports none')
+            [CompletionResult]::new('--event-log-max-mib', '--event-log-max-mib', [CompletionResultType]::ParameterName, 'Live collection: largest event log export, in MiB; a larger one is exported again over half as many days, and so on')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour: `auto` uses it on a terminal unless `NO_COLOR` is set')
             [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Replace an existing bundle at OUT')
             [CompletionResult]::new('--redact', '--redact', [CompletionResultType]::ParameterName, 'Pseudonymise host and domain names, IP addresses, user names and machine GUIDs, in the facts and the artifacts, with a keyed hash (equal values stay equal)')

@@ -242,7 +242,7 @@ _triage() {
             return 0
             ;;
         triage__subcmd__collect)
-            opts="-o -h -V --from --output --force --time --host --redact --redact-key --pack --registry-key --command-timeout --color --help --version"
+            opts="-o -h -V --from --output --force --time --host --redact --redact-key --pack --registry-key --command-timeout --event-log-days --event-log-max-mib --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -281,6 +281,14 @@ _triage() {
                     return 0
                     ;;
                 --command-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --event-log-days)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --event-log-max-mib)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -211,6 +211,8 @@ complete -c triage -n "__fish_triage_using_subcommand collect" -l redact-key -d 
 complete -c triage -n "__fish_triage_using_subcommand collect" -l pack -d 'Pack folders whose log signals are scanned into the facts (default: the built-in packs)' -r -F
 complete -c triage -n "__fish_triage_using_subcommand collect" -l registry-key -d 'Live collection: another registry key to export (HKLM\\…; end it with `\\*` to include its subkeys); repeat for several' -r
 complete -c triage -n "__fish_triage_using_subcommand collect" -l command-timeout -d 'Live collection: seconds each command (systeminfo, gpresult, PowerShell) may take' -r
+complete -c triage -n "__fish_triage_using_subcommand collect" -l event-log-days -d 'Live collection: export the System and Application event logs\' events of the last DAYS days (`wevtutil epl`); 0 exports none' -r
+complete -c triage -n "__fish_triage_using_subcommand collect" -l event-log-max-mib -d 'Live collection: largest event log export, in MiB; a larger one is exported again over half as many days, and so on' -r
 complete -c triage -n "__fish_triage_using_subcommand collect" -l color -d 'When to use colour: `auto` uses it on a terminal unless `NO_COLOR` is set' -r -f -a "auto\t''
 always\t''
 never\t''"

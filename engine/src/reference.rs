@@ -245,7 +245,10 @@ fn escape_code_cell(s: &str) -> String {
 }
 
 fn pretty_json(v: &serde_json::Value) -> String {
-    serde_json::to_string_pretty(v).unwrap_or_else(|_| v.to_string())
+    // Keys sorted whether or not serde_json's `preserve_order` is on (a dependency may turn it on).
+    let mut v = v.clone();
+    v.sort_all_objects();
+    serde_json::to_string_pretty(&v).unwrap_or_else(|_| v.to_string())
 }
 
 fn trim_end(mut s: String) -> String {

@@ -28,7 +28,16 @@ pub fn pack_schema() -> String {
 
 /// The JSON Schema of the report `triage run --format json` prints.
 pub fn report_schema() -> String {
-    let schema = schemars::schema_for!(Report);
+    let mut schema = schemars::schema_for!(Report);
+    // schemars writes its own keywords first (`$schema`, `title`, …) and every other key in its
+    // map's order: sorted here, so the text does not depend on serde_json's `preserve_order`.
+    if let Some(map) = schema.as_object_mut() {
+        let mut value = Value::Object(std::mem::take(map));
+        value.sort_all_objects();
+        if let Value::Object(sorted) = value {
+            *map = sorted;
+        }
+    }
     // A schema is plain JSON with string keys: serialising it cannot fail.
     let mut s = serde_json::to_string_pretty(&schema).unwrap_or_default();
     s.push('\n');
@@ -39,6 +48,10 @@ pub fn report_schema() -> String {
 /// against `{"const": this}`, so the editor says, at that key's line, that it is unknown and
 /// which keys the table has.
 pub fn unknown_key_message(keys: &[&str]) -> String {
+    // Sorted here, not by the map they come from: with serde_json's `preserve_order` (which a
+    // dependency may enable for the whole build) a schema's properties keep declaration order.
+    let mut keys = keys.to_vec();
+    keys.sort_unstable();
     format!("unknown key: this table's keys are {}", keys.join(", "))
 }
 
@@ -160,9 +173,13 @@ fn merge(branches: &[Value]) -> Option<Map<String, Value>> {
     Some(out)
 }
 
+/// Pretty JSON with every object's keys sorted: the same text whether or not serde_json's
+/// `preserve_order` feature is on (the `evtx` crate turns it on for the whole build).
 fn render(schema: &Value) -> String {
+    let mut schema = schema.clone();
+    schema.sort_all_objects();
     // A schema is plain JSON with string keys: serialising it cannot fail.
-    let mut s = serde_json::to_string_pretty(schema).unwrap_or_default();
+    let mut s = serde_json::to_string_pretty(&schema).unwrap_or_default();
     s.push('\n');
     s
 }

@@ -57,6 +57,14 @@ pub struct CollectArgs {
     /// Live collection: seconds each command (systeminfo, gpresult, PowerShell) may take.
     #[arg(long, value_name = "SECONDS", default_value_t = 120)]
     pub command_timeout: u64,
+    /// Live collection: export the System and Application event logs' events of the last DAYS
+    /// days (`wevtutil epl`); 0 exports none.
+    #[arg(long, value_name = "DAYS", default_value_t = 30)]
+    pub event_log_days: u64,
+    /// Live collection: largest event log export, in MiB; a larger one is exported again over
+    /// half as many days, and so on.
+    #[arg(long, value_name = "MIB", default_value_t = 64)]
+    pub event_log_max_mib: u64,
 }
 
 pub fn run(args: CollectArgs, ui: &Ui, out: &mut Out, err: &mut Out) -> CmdResult {
@@ -109,8 +117,12 @@ pub fn run(args: CollectArgs, ui: &Ui, out: &mut Out, err: &mut Out) -> CmdResul
         None => {
             let parent = args.output.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
             staging = parent.join(format!(".triage-live-{}", std::process::id()));
-            let mut spec =
-                LiveSpec { timeout: Duration::from_secs(args.command_timeout), ..LiveSpec::default() };
+            let mut spec = LiveSpec {
+                timeout: Duration::from_secs(args.command_timeout),
+                event_log_max_age: Duration::from_secs(args.event_log_days.saturating_mul(24 * 3600)),
+                event_log_max_bytes: args.event_log_max_mib.saturating_mul(1 << 20),
+                ..LiveSpec::default()
+            };
             spec.registry_keys.extend(args.registry_keys.iter().cloned());
             let spinner = ui.spinner("gathering artifacts from this host".into());
             opts.extra_errors = live::gather(&staging, &spec);

@@ -46,7 +46,10 @@ const SCHEMA: &str =
 pub fn write(out: &mut impl Write, view: &RunView<'_>) -> io::Result<()> {
     let mut texts = ArtifactTexts::default();
     let runs: Vec<J> = view.packs.iter().map(|pack| run(view, pack, &mut texts)).collect();
-    let log = json!({ "$schema": SCHEMA, "version": "2.1.0", "runs": runs });
+    let mut log = json!({ "$schema": SCHEMA, "version": "2.1.0", "runs": runs });
+    // Keys sorted, as they are without serde_json's `preserve_order` (which a dependency of the
+    // collectors turns on for the whole build): the output must not depend on a feature flag.
+    log.sort_all_objects();
     super::json::write(out, &log)
 }
 

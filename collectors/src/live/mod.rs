@@ -17,6 +17,7 @@
 //! | `gpo/gpresult.xml` | `gpresult /x … /f` |
 //! | `wsus/wsus-config.json` | PowerShell `(Get-WsusServer).GetConfiguration() \| ConvertTo-Json` |
 //! | `system/hotfixes.csv` | PowerShell `Get-HotFix \| Export-Csv` |
+//! | `eventlogs/System.evtx`, `eventlogs/Application.evtx` | `wevtutil epl <log> <file> /q:"*[System[TimeCreated[timediff(@SystemTime) <= N]]]"`: the events of the last [`LiveSpec::event_log_max_age`] (30 days), the window halved until the file is at most [`LiveSpec::event_log_max_bytes`] (64 MiB) |
 //!
 //! Every child process runs with stdin from NUL and a time-out ([`run_with_timeout`]); one that
 //! overruns is killed and recorded. The formatting of `.reg` files ([`reg_export`]) and the
@@ -52,9 +53,18 @@ pub const DEFAULT_REGISTRY_KEYS: &[&str] = &[
     r"HKLM\SYSTEM\CurrentControlSet\Services\Tcpip\Parameters",
 ];
 
+/// Event logs exported (`wevtutil epl`), to `eventlogs/<name>.evtx`.
+pub const DEFAULT_EVENT_LOGS: &[&str] = &["System", "Application"];
+
 /// What to gather.
 #[derive(Clone, Debug)]
 pub struct LiveSpec {
+    /// Event logs to export; empty for none.
+    pub event_logs: Vec<String>,
+    /// Only the events of this last stretch of time (zero: no event logs).
+    pub event_log_max_age: Duration,
+    /// Largest exported event log: a larger export is redone over half the time, and so on.
+    pub event_log_max_bytes: u64,
     /// Key paths (`HKLM\…` or `HKEY_LOCAL_MACHINE\…`); with a trailing `\*`, with their subkeys.
     pub registry_keys: Vec<String>,
     /// Time-out of each child process.
@@ -66,6 +76,9 @@ pub struct LiveSpec {
 impl Default for LiveSpec {
     fn default() -> Self {
         LiveSpec {
+            event_logs: DEFAULT_EVENT_LOGS.iter().map(|s| (*s).to_owned()).collect(),
+            event_log_max_age: Duration::from_secs(30 * 24 * 3600),
+            event_log_max_bytes: 64 << 20,
             registry_keys: DEFAULT_REGISTRY_KEYS.iter().map(|s| (*s).to_owned()).collect(),
             timeout: Duration::from_secs(120),
             run_commands: true,
@@ -98,6 +111,47 @@ fn gather_platform(_dest: &Path, _spec: &LiveSpec, errors: &mut Vec<CollectionEr
 #[cfg(windows)]
 fn gather_platform(dest: &Path, spec: &LiveSpec, errors: &mut Vec<CollectionError>) {
     windows::gather(dest, spec, errors);
+}
+
+/// The XPath filter `wevtutil` takes for the events of the last `age` (milliseconds, as
+/// `timediff` counts them).
+pub fn event_log_query(age: Duration) -> String {
+    format!("*[System[TimeCreated[timediff(@SystemTime) <= {}]]]", age.as_millis())
+}
+
+/// `wevtutil`'s arguments to export the events of the last `age` of `log` to `out`, replacing it.
+pub fn wevtutil_export_args(log: &str, age: Duration, out: &Path) -> Vec<std::ffi::OsString> {
+    vec![
+        "epl".into(),
+        log.into(),
+        out.as_os_str().to_owned(),
+        format!("/q:{}", event_log_query(age)).into(),
+        "/ow:true".into(),
+    ]
+}
+
+/// Most times an export is redone over half the time before giving up.
+pub const MAX_EXPORT_HALVINGS: u32 = 6;
+
+/// Runs `export(age)` (which writes the file and says how large it is) over `max_age`, then over
+/// half of it, and so on while the file is larger than `max_bytes` (at most
+/// [`MAX_EXPORT_HALVINGS`] times). Returns the age exported and the file's size, or the error of
+/// the last try; a file still too large after the last halving is an error too (the caller
+/// removes it).
+pub fn export_bounded(
+    max_age: Duration,
+    max_bytes: u64,
+    mut export: impl FnMut(Duration) -> Result<u64, String>,
+) -> Result<(Duration, u64), String> {
+    let mut age = max_age;
+    for _ in 0..=MAX_EXPORT_HALVINGS {
+        let size = export(age)?;
+        if size <= max_bytes {
+            return Ok((age, size));
+        }
+        age /= 2;
+    }
+    Err(format!("larger than {max_bytes} bytes even for the last {} s; not kept", (age * 2).as_secs()))
 }
 
 /// How a child process ended.
@@ -253,13 +307,68 @@ mod windows {
     use winreg::RegKey;
 
     use super::reg_export::{self, ExportedKey, ExportedValue};
-    use super::{copy_file, copy_matching, run_artifact, LiveSpec, COLLECTOR};
+    use super::{
+        copy_file, copy_matching, export_bounded, run_artifact, run_with_timeout, wevtutil_export_args,
+        LiveSpec, RunOutcome, COLLECTOR,
+    };
 
     pub fn gather(dest: &Path, spec: &LiveSpec, errors: &mut Vec<CollectionError>) {
         export_registry(dest, spec, errors);
         gather_files(dest, errors);
         if spec.run_commands {
             run_commands(dest, spec, errors);
+            export_event_logs(dest, spec, errors);
+        }
+    }
+
+    /// `wevtutil epl` for each event log, bounded by age and size (see [`export_bounded`]).
+    fn export_event_logs(dest: &Path, spec: &LiveSpec, errors: &mut Vec<CollectionError>) {
+        if spec.event_log_max_age.is_zero() {
+            return;
+        }
+        for log in &spec.event_logs {
+            let rel = format!("eventlogs/{log}.evtx");
+            let path = dest.join(&rel);
+            let console = dest.join(format!("eventlogs/{log}.wevtutil.txt"));
+            let result = export_bounded(spec.event_log_max_age, spec.event_log_max_bytes, |age| {
+                let _ = std::fs::remove_file(&path);
+                let mut cmd = system32("wevtutil.exe");
+                cmd.args(wevtutil_export_args(log, age, &path));
+                let ran = run_with_timeout(cmd, &console, spec.timeout);
+                let _ = std::fs::remove_file(&console);
+                match ran {
+                    Ok((RunOutcome::Exited(Some(0)), _)) => {}
+                    Ok((RunOutcome::Exited(code), stderr)) => {
+                        let code = code.map(|c| c.to_string()).unwrap_or_else(|| "a signal".into());
+                        return Err(format!("`wevtutil epl {log}` ended with {code}: {stderr}"));
+                    }
+                    Ok((RunOutcome::TimedOut, _)) => {
+                        return Err(format!(
+                            "`wevtutil epl {log}` did not finish within {} s and was stopped",
+                            spec.timeout.as_secs()
+                        ))
+                    }
+                    Err(e) => return Err(format!("cannot run `wevtutil`: {e}")),
+                }
+                std::fs::metadata(&path).map(|m| m.len()).map_err(|e| format!("{}: {e}", path.display()))
+            });
+            match result {
+                Ok((age, _)) if age < spec.event_log_max_age => errors.push(CollectionError::new(
+                    &rel,
+                    COLLECTOR,
+                    format!(
+                        "only the last {} s exported: the last {} s exceed {} bytes",
+                        age.as_secs(),
+                        spec.event_log_max_age.as_secs(),
+                        spec.event_log_max_bytes
+                    ),
+                )),
+                Ok(_) => {}
+                Err(e) => {
+                    let _ = std::fs::remove_file(&path);
+                    errors.push(CollectionError::new(&rel, COLLECTOR, e));
+                }
+            }
         }
     }
 
@@ -519,6 +628,49 @@ mod tests {
     }
 
     #[test]
+    fn event_logs_are_exported_by_age() {
+        let day = Duration::from_secs(24 * 3600);
+        assert_eq!(event_log_query(30 * day), "*[System[TimeCreated[timediff(@SystemTime) <= 2592000000]]]");
+        let args: Vec<String> = wevtutil_export_args("System", day, Path::new("out/System.evtx"))
+            .into_iter()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(
+            args,
+            [
+                "epl",
+                "System",
+                "out/System.evtx",
+                "/q:*[System[TimeCreated[timediff(@SystemTime) <= 86400000]]]",
+                "/ow:true"
+            ]
+        );
+    }
+
+    #[test]
+    fn an_export_too_large_is_redone_over_half_the_time() {
+        let day = Duration::from_secs(24 * 3600);
+        // 10 MiB a day, at most 64 MiB: 30 days, 15, 7.5, then 3.75 days fit.
+        let mut tries = Vec::new();
+        let r = export_bounded(30 * day, 64 << 20, |age| {
+            tries.push(age);
+            Ok((age.as_secs_f64() / day.as_secs_f64() * f64::from(10u32 << 20)) as u64)
+        });
+        assert_eq!(tries, vec![30 * day, 15 * day, 15 * day / 2, 15 * day / 4]);
+        assert_eq!(r, Ok((15 * day / 4, (3.75 * f64::from(10u32 << 20)) as u64)));
+        // Never small enough: an error after the last halving.
+        let mut n = 0;
+        let r = export_bounded(30 * day, 1, |_| {
+            n += 1;
+            Ok(2)
+        });
+        assert_eq!(n, MAX_EXPORT_HALVINGS + 1);
+        assert!(r.as_ref().is_err_and(|e| e.starts_with("larger than 1 bytes")), "{r:?}");
+        // The tool failing is the error.
+        assert_eq!(export_bounded(day, 1, |_| Err("no".into())), Err("no".into()));
+    }
+
+    #[test]
     fn missing_sources_are_recorded_and_collection_goes_on() {
         let dir = tempfile::tempdir().expect("tempdir");
         let src = dir.path().join("src");
@@ -550,6 +702,7 @@ mod tests {
             ],
             timeout: Duration::from_secs(30),
             run_commands: false,
+            ..LiveSpec::default()
         };
         let stage = dir.path().join("stage");
         let errors = gather(&stage, &spec);

@@ -28,7 +28,8 @@
 //! values with line breaks folded to spaces. The record's `fields` ([`LOG_KIND`]): `provider`,
 //! `event_id` Int, `level` (`critical`, `error`, `warning`, `information`, `verbose`, else the
 //! number), `level_value` Int, `time` Timestamp (`TimeCreated`, UTC, milliseconds), `computer`,
-//! `channel`, `record_id` Int, and `data.<Name>` Str for each data item. In a signal match, `line`
+//! `channel`, `record_id` Int, and `data` Map of Str, each data item by name
+//! (`record.fields.data.ErrorState`). In a signal match, `line`
 //! and `match_line` are the record's `EventRecordID` (an event log has no lines); provenance is
 //! the file, collector `evtx` and key `EventRecordID=<n>`.
 //!
@@ -55,8 +56,8 @@ use std::sync::Arc;
 use evtx::{EvtxParser, ParserSettings};
 use triage_facts::scan::{MAX_RECORD_TEXT, SIGNAL_REGEX_SIZE_LIMIT};
 use triage_facts::{
-    Artifact, CollectContext, CollectionError, CollectorInfo, CollectorOutput, Fact, FactMap,
-    Provenance, Recognition, ScanPlan, SignalSpec, Timestamp, Value,
+    Artifact, CollectContext, CollectionError, CollectorInfo, CollectorOutput, Fact, FactMap, Provenance,
+    Recognition, ScanPlan, SignalSpec, Timestamp, Value,
 };
 
 use super::scan::MAX_ERRORS_PER_FILE;
@@ -92,19 +93,38 @@ static INFO: CollectorInfo = CollectorInfo {
         FactDecl::new("logs.evtx.files[]", &[Str], "a file's path in the input"),
         FactDecl::new("logs.evtx.by_file.*", &[Map], "one event log, by its path in the input"),
         FactDecl::new("logs.evtx.by_file.*.records", &[Int], "records read"),
-        FactDecl::new("logs.evtx.by_file.*.dropped", &[Int], "records that could not be read (damaged, too large)"),
+        FactDecl::new(
+            "logs.evtx.by_file.*.dropped",
+            &[Int],
+            "records that could not be read (damaged, too large)"
+        ),
         FactDecl::new("logs.evtx.by_file.*.chunks", &[Int], "chunks read"),
-        FactDecl::new("logs.evtx.by_file.*.dropped_chunks", &[Int], "chunks skipped (bad magic, bad checksum, truncated)"),
+        FactDecl::new(
+            "logs.evtx.by_file.*.dropped_chunks",
+            &[Int],
+            "chunks skipped (bad magic, bad checksum, truncated)"
+        ),
         FactDecl::new("logs.evtx.by_file.*.dirty", &[Bool], "the header says the log was not closed cleanly"),
         FactDecl::new("logs.evtx.by_file.*.channels", &[List], "the channels of its records, sorted"),
         FactDecl::new("logs.evtx.by_file.*.channels[]", &[Str], "a channel (`System`, `Application`, …)"),
         FactDecl::new("logs.evtx.by_file.*.first_time", &[Timestamp], "the earliest record time"),
         FactDecl::new("logs.evtx.by_file.*.last_time", &[Timestamp], "the latest record time"),
         FactDecl::new("logs.evtx.by_file.*.events", &[Map], "records per provider"),
-        FactDecl::new("logs.evtx.by_file.*.events.*", &[Map], "one provider's records, per event ID (as text)"),
+        FactDecl::new(
+            "logs.evtx.by_file.*.events.*",
+            &[Map],
+            "one provider's records, per event ID (as text)"
+        ),
         FactDecl::new("logs.evtx.by_file.*.events.*.*", &[Int], "records of this provider and event ID"),
         FactDecl::new("logs.evtx.by_file.*.truncated", &[Map], "bounds hit in this file"),
-        FactDecl::new("logs.evtx.by_file.*.truncated.*", &[Int], "`records` not read, `events` not counted by name"),
+        FactDecl::new(
+            "logs.evtx.by_file.*.truncated.*",
+            &[Int],
+            "`records` not read, `events` not counted by name"
+        ),
+        // An event record's `data` field is a map (the other log kinds' fields are scalars).
+        FactDecl::new("signals.*[].fields.data", &[Map], "evtx: the event data items by name"),
+        FactDecl::new("signals.*[].fields.data.*", &[Str], "evtx: one event data item (`<Data Name=\"…\">`)"),
     ),
     log_kind: Some(&LOG_KIND),
 };
@@ -116,15 +136,27 @@ pub static LOG_KIND: triage_facts::LogKindDecl = {
     triage_facts::LogKindDecl {
         kind: KIND,
         fields: &[
-            FactDecl::new("provider", &[Str], "the provider's name (`Schannel`, `Microsoft-Windows-WindowsUpdateClient`)"),
+            FactDecl::new(
+                "provider",
+                &[Str],
+                "the provider's name (`Schannel`, `Microsoft-Windows-WindowsUpdateClient`)",
+            ),
             FactDecl::new("event_id", &[Int], "the event ID (without qualifiers)"),
-            FactDecl::new("level", &[Str], "`critical`, `error`, `warning`, `information`, `verbose`, else the number"),
+            FactDecl::new(
+                "level",
+                &[Str],
+                "`critical`, `error`, `warning`, `information`, `verbose`, else the number",
+            ),
             FactDecl::new("level_value", &[Int], "the level as a number (1 critical … 5 verbose, 0 any)"),
             FactDecl::new("time", &[Timestamp], "`TimeCreated`, UTC"),
             FactDecl::new("computer", &[Str], "the computer's name"),
             FactDecl::new("channel", &[Str], "the channel (`System`, `Application`, …)"),
             FactDecl::new("record_id", &[Int], "the `EventRecordID`"),
-            FactDecl::new("data.*", &[Str], "an event data item by name (`<Data Name=\"ErrorState\">`: `data.ErrorState`)"),
+            FactDecl::new(
+                "data",
+                &[Map],
+                "the event data items by name (`<Data Name=\"ErrorState\">`: `data.ErrorState`)",
+            ),
         ],
     }
 };
@@ -203,7 +235,10 @@ impl EventRecord {
                 "UserData" => {
                     // One element named after the event, holding the items.
                     for holder in part.children().filter(roxmltree::Node::is_element) {
-                        for leaf in holder.descendants().filter(|n| n.is_element() && !n.children().any(|c| c.is_element())) {
+                        for leaf in holder
+                            .descendants()
+                            .filter(|n| n.is_element() && !n.children().any(|c| c.is_element()))
+                        {
                             r.push_data(leaf.tag_name().name(), &text_of(leaf));
                         }
                     }
@@ -283,11 +318,13 @@ impl EventRecord {
         m.insert("computer".into(), Fact::new(self.computer.as_str()));
         m.insert("channel".into(), Fact::new(self.channel.as_str()));
         m.insert("record_id".into(), Fact::new(self.record_id as i64));
+        let mut data = Fields::new();
         for (name, value) in &self.data {
-            // The first of several items with one name (unnamed ones are `data.Data`).
-            let key = format!("data.{}", if name.is_empty() { "Data" } else { name });
-            m.entry(key).or_insert_with(|| Fact::new(value.as_str()));
+            // The first of several items with one name (unnamed ones are `Data`).
+            let key = if name.is_empty() { "Data" } else { name };
+            data.entry(key.to_owned()).or_insert_with(|| Fact::new(value.as_str()));
         }
+        m.insert("data".into(), Fact::new(Value::Map(data)));
         m
     }
 }
@@ -433,7 +470,11 @@ impl<'p> Summary<'p> {
     fn finish(mut self, dirty: bool) -> CollectorOutput {
         if self.errors_dropped > 0 {
             let n = self.errors_dropped;
-            self.errors.push(CollectionError::new(self.rel, COLLECTOR, format!("{n} more errors in this file not listed")));
+            self.errors.push(CollectionError::new(
+                self.rel,
+                COLLECTOR,
+                format!("{n} more errors in this file not listed"),
+            ));
         }
         let rel = self.rel;
         let src = Arc::new(Provenance::new(rel, COLLECTOR));
@@ -541,7 +582,8 @@ pub fn collect_reader<R: std::io::Read + std::io::Seek>(
     let len = reader.seek(std::io::SeekFrom::End(0)).map_err(|e| e.to_string())?;
     reader.seek(std::io::SeekFrom::Start(0)).map_err(|e| e.to_string())?;
     let settings = Arc::new(ParserSettings::new().validate_checksums(true));
-    let mut parser = EvtxParser::from_read_seek(reader).map_err(|e| chain(&e))?.with_configuration((*settings).clone());
+    let mut parser =
+        EvtxParser::from_read_seek(reader).map_err(|e| chain(&e))?.with_configuration((*settings).clone());
     // Flags bit 0: dirty (not closed cleanly).
     let dirty = parser.header().flags.bits() & 1 != 0;
     let mut errors = Vec::new();
@@ -661,14 +703,20 @@ mod tests {
              Time=2024-05-02T10:00:00.123Z RecordID=42\nType=client\nErrorState=10013"
         );
         let f = r.fields();
-        assert_eq!(f["data.ErrorState"].value, Value::Str("10013".into()));
+        assert_eq!(
+            f["data"].as_map().map(|d| d["ErrorState"].value.clone()),
+            Some(Value::Str("10013".into()))
+        );
         assert_eq!(f["level"].value, Value::Str("error".into()));
         assert_eq!(f["level_value"].value, Value::Int(2));
     }
 
     #[test]
     fn system_times_keep_milliseconds() {
-        assert_eq!(parse_system_time("2016-07-08T18:12:51Z").map(|t| t.to_string()).as_deref(), Some("2016-07-08T18:12:51Z"));
+        assert_eq!(
+            parse_system_time("2016-07-08T18:12:51Z").map(|t| t.to_string()).as_deref(),
+            Some("2016-07-08T18:12:51.000Z")
+        );
         assert_eq!(parse_system_time("2016-07-08T18:12:51.5Z").map(|t| t.0 % 1000), Some(500));
         assert_eq!(parse_system_time("yesterday"), None);
     }

@@ -442,7 +442,8 @@ mod tests {
         let mut ex = Extracted::default();
         let text = "<![LOG[Synchronizing with https://CM01.contoso.com:8531]LOG]!><time=\"10:00:00.000+0\" date=\"01-02-2024\">";
         ex.endpoints_in(&Line { number: 3, offset: 0, text });
-        let urls: Vec<(&str, &str)> = ex.endpoints.iter().map(|(u, (h, _, _))| (u.as_str(), h.as_str())).collect();
+        let urls: Vec<(&str, &str)> =
+            ex.endpoints.iter().map(|(u, (h, _, _))| (u.as_str(), h.as_str())).collect();
         assert_eq!(urls, vec![("https://CM01.contoso.com:8531", "cm01.contoso.com")]);
         // A URL at the end of a message with no port, and one that is the whole message.
         let mut ex = Extracted::default();

@@ -700,6 +700,9 @@ impl Catalogue {
             "additionalProperties": false,
             "$defs": defs,
         });
+        let mut schema = schema;
+        // Keys sorted whatever serde_json's `preserve_order` (a dependency may turn it on).
+        schema.sort_all_objects();
         let mut s = serde_json::to_string_pretty(&schema).unwrap_or_default();
         s.push('\n');
         s

@@ -124,7 +124,9 @@ pub fn evtx(data: &[u8]) {
         }],
         Vec::new(),
     );
-    if let Ok(out) = triage_collectors::logs::evtx::collect_reader(std::io::Cursor::new(data), "System.evtx", Some(&plan)) {
+    if let Ok(out) =
+        triage_collectors::logs::evtx::collect_reader(std::io::Cursor::new(data), "System.evtx", Some(&plan))
+    {
         let _ = out.facts.to_json_pretty();
     }
 }

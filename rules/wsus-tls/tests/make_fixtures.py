@@ -10,7 +10,9 @@ Every file is written in the format Windows writes it (see reference FORMATS.md)
 - WSUS configuration: `GetConfiguration() | ConvertTo-Json > wsus-config.json` in Windows
   PowerShell 5.1 (UTF-16LE with BOM, `"Key":  value` with two spaces);
 - w3wp.exe.config: UTF-8 with BOM (Notepad), CRLF;
-- network captures: classic pcap (microsecond, little-endian), Ethernet/IPv4/TCP.
+- network captures: classic pcap (microsecond, little-endian), Ethernet/IPv4/TCP;
+- System.evtx: a Windows event log (file header, one chunk with its CRC32s, binary XML template
+  instances), written by `evtx_writer.py` beside this script.
 
 Run from anywhere: `python3 rules/wsus-tls/tests/make_fixtures.py`. The output is
 deterministic (fixed timestamps, no randomness), so a re-run leaves git clean.
@@ -22,6 +24,10 @@ import struct
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.dont_write_bytecode = True  # no __pycache__ inside the pack
+sys.path.insert(0, HERE)
+import evtx_writer  # noqa: E402
+
 ROOT = os.path.normpath(os.path.join(HERE, "..", "..", ".."))
 CASES = os.path.join(HERE, "cases")
 EXAMPLES = os.path.join(ROOT, "examples")
@@ -713,6 +719,36 @@ LOCAL_DEFAULT_2016 = ["TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384", "TLS_ECDHE_ECDS
                       "TLS_DHE_RSA_WITH_AES_256_GCM_SHA384", "TLS_DHE_RSA_WITH_AES_128_GCM_SHA256"]
 
 
+# ---------------------------------------------------------------- event logs
+
+SCHANNEL_GUID = "{1F678132-5938-4686-9FDC-C8FF68F15C85}"
+SCM_GUID = "{555908D1-A6D7-4695-8E1E-26931D2012F4}"
+
+
+def schannel_event(event_id, time, data):
+    return dict(provider="Schannel", guid=SCHANNEL_GUID, event_id=event_id, level=2, time=time, data=data)
+
+
+def system_evtx(day, events):
+    """System.evtx: the services starting at boot, then `events` (Schannel's)."""
+    boot = [dict(provider="Service Control Manager", guid=SCM_GUID, event_id=7036, time=day + "T07:29:58.120000Z",
+                 data=[("param1", "Windows Update"), ("param2", "running")]),
+            dict(provider="Service Control Manager", guid=SCM_GUID, event_id=7036, time=day + "T07:30:02.480000Z",
+                 data=[("param1", "WSUS Service"), ("param2", "running")])]
+    return evtx_writer.evtx(boot + events)
+
+
+# 36871 "A fatal error occurred while creating a TLS client credential. The internal error state is
+# 10013.": the process may use only protocols that are disabled.
+NO_CREDENTIAL = [("Type", "client"), ("ErrorState", "10013")]
+
+
+def alert_received(code):
+    """36887 "A fatal alert was received from the remote endpoint. The TLS protocol defined fatal
+    alert code is <code>." (40 handshake_failure, 48 unknown_ca)."""
+    return [("AlertDesc", str(code))]
+
+
 def base(os_key, hotfixes, mu=SWS, dotnet=None, schannel=(), policy=None, gp=None, proxy=None,
          systeminfo_utf16=False):
     files = {
@@ -797,6 +833,16 @@ def cases():
     # configuration, so not issue 2.
     c["issue2-controlset002-current"] = dict(reg_only, **{"SCHANNEL-Protocols.reg": system_export_reg(
         ("SSL 3.0", "TLS 1.0", "TLS 1.1"), select=2, other_set=(2, ()))})
+
+    # No SCHANNEL export and no startup lines, but System.evtx holds Schannel 36871 with internal
+    # error state 10013 at each refused import: the protocols import may use are disabled.
+    no_sch = {k: v for k, v in reg_only.items() if k != "SCHANNEL-Protocols.reg"}
+    c["issue2-schannel-event"] = dict(no_sch, **{"System.evtx": system_evtx("2020-09-01", [
+        schannel_event(36871, "2020-09-01T09:12:40.371000Z", NO_CREDENTIAL),
+        schannel_event(36871, "2020-09-01T09:12:41.398000Z", NO_CREDENTIAL)])})
+    # The same without that event (a certificate alert instead): nothing says which protocols are off.
+    c["issue2-schannel-other-event"] = dict(no_sch, **{"System.evtx": system_evtx("2020-09-01", [
+        schannel_event(36887, "2020-09-01T09:12:40.371000Z", alert_received(48))])})
 
     # Receive-side Win32Exceptions: the error code decides when the text is in another language; a
     # different Win32Exception (LSA unreachable) is not the article's failure.
@@ -902,6 +948,15 @@ def cases():
     gp_text = trunc["gpresult.xml"][2:].decode("utf-16-le")
     trunc["gpresult.xml"] = b"\xff\xfe" + gp_text[:gp_text.index("<ExtensionData")].encode("utf-16-le")
     c["issue5-gpresult-truncated"] = trunc
+    # No SoftwareDistribution.log, but System.evtx shows the endpoint answering with handshake_failure
+    # (36887, alert 40) while the policy leaves no suite in common; an unknown_ca alert (48) is a
+    # certificate problem, not this issue.
+    no_log5 = {k: v for k, v in issue5.items() if k != "SoftwareDistribution.log"}
+    c["issue5-schannel-alert"] = dict(no_log5, **{"System.evtx": system_evtx("2020-08-12", [
+        schannel_event(36887, "2020-08-12T06:00:01.302000Z", alert_received(40)),
+        schannel_event(36887, "2020-08-12T06:00:33.395000Z", alert_received(40))])})
+    c["issue5-schannel-other-alert"] = dict(no_log5, **{"System.evtx": system_evtx("2020-08-12", [
+        schannel_event(36887, "2020-08-12T06:00:01.302000Z", alert_received(48))])})
     # 1 vs 5: the reset is on the import path but .NET already uses TLS 1.2: it is the cipher policy.
     r1v5 = base("2016", HOTFIX_2016, dotnet=ALL_ON, policy=POLICY_NO_COMMON, gp=POLICY_NO_COMMON)
     r1v5["SoftwareDistribution.log"] = utf8(log1)
