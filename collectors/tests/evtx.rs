@@ -4,7 +4,7 @@
 use std::io::Cursor;
 use std::path::PathBuf;
 
-use triage_collectors::logs::evtx::{collect_path, collect_reader, EvtxLog};
+use triage_collectors::logs::evtx::{collect_path, collect_reader, collect_reader_capped, EvtxLog};
 use triage_facts::{Artifact, Collector, FactMap, Recognition, ScanPlan, SignalSpec, Value};
 
 fn data(name: &str) -> PathBuf {
@@ -254,4 +254,19 @@ fn discovery_reads_event_logs_beside_other_artifacts() {
     assert_eq!(out.get("logs.evtx.by_file").and_then(|f| f.as_map()).map(|m| m.len()), Some(1));
     let errors = out.get("collection.errors").map(|f| f.value.to_string()).unwrap_or_default();
     assert!(errors.contains("Broken.evtx") && errors.contains("cannot read this event log"), "{errors}");
+}
+
+#[test]
+fn past_the_record_cap_the_rest_is_counted_not_read() {
+    let out = collect_reader_capped(Cursor::new(sample()), "big.evtx", None, 250).expect("readable");
+    assert_eq!(int(&out.facts, "big.evtx", "records"), 250);
+    // 1,881 records in all: the rest of the third chunk and every later chunk, by their headers.
+    assert_eq!(
+        out.facts
+            .get_segments(&["logs", "evtx", "by_file", "big.evtx", "truncated", "records"])
+            .map(|f| f.value.clone()),
+        Some(Value::Int(1881 - 250))
+    );
+    assert_eq!(int(&out.facts, "big.evtx", "chunks"), 3);
+    assert_eq!(out.errors, vec![]);
 }

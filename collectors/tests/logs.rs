@@ -699,3 +699,23 @@ fn routine_events_are_not_sync_events_and_lists_are_capped() {
     let f = by_file(&out, "wsus", "sd.log");
     assert_eq!(i(f, &["truncated", "endpoints"]), 5);
 }
+
+/// Issue 16: a URL at the end of a CMTrace message came out with the framing
+/// (`https://CM01.contoso.com:8531]LOG]!`).
+#[test]
+fn configmgr_endpoint_urls_stop_at_the_cmtrace_framing() {
+    let log = "<![LOG[Synchronizing with WSUS server https://CM01.contoso.com:8531]LOG]!><time=\"10:00:00.000+000\" date=\"01-02-2024\" component=\"SMS_WSUS_SYNC_MANAGER\" context=\"\" type=\"1\" thread=\"5468\" file=\"wsyncmgr.cpp:1802\">\r\n\
+<![LOG[Synchronizing update https://CM01.contoso.com:8531/ClientWebService/client.asmx]LOG]!><time=\"10:00:01.000+000\" date=\"01-02-2024\" component=\"SMS_WSUS_SYNC_MANAGER\" context=\"\" type=\"1\" thread=\"5468\" file=\"wsyncmgr.cpp:1802\">\r\n";
+    let out = scan(log.as_bytes(), "wsyncmgr.log", &Format::ConfigMgr(Framing::Cmtrace), &plan(vec![]));
+    let eps: Vec<(&str, &str, i64)> = list(&out, &["logs", "configmgr", "endpoints"])
+        .iter()
+        .map(|e| (s(e, &["url"]), s(e, &["host"]), i(e, &["line"])))
+        .collect();
+    assert_eq!(
+        eps,
+        vec![
+            ("https://CM01.contoso.com:8531", "cm01.contoso.com", 1),
+            ("https://CM01.contoso.com:8531/ClientWebService/client.asmx", "cm01.contoso.com", 2),
+        ]
+    );
+}

@@ -200,6 +200,8 @@ pub struct EventRecord {
     pub data: Vec<(String, String)>,
 }
 
+type Cow = std::borrow::Cow<'static, str>;
+
 /// `level_value` as a word.
 pub fn level_name(level: i64) -> Cow {
     match level {
@@ -211,8 +213,6 @@ pub fn level_name(level: i64) -> Cow {
         n => Cow::Owned(n.to_string()),
     }
 }
-
-type Cow = std::borrow::Cow<'static, str>;
 
 impl EventRecord {
     /// Reads a record's XML as the `evtx` crate renders it. `None` when it is not an `Event`.
@@ -568,12 +568,32 @@ pub fn collect_path(path: &Path, rel: &str, plan: Option<&ScanPlan>) -> Collecto
     collect_reader(file, rel, plan).unwrap_or_else(fail)
 }
 
+/// The records a chunk's header says it holds.
+fn header_records(h: &evtx::EvtxChunkHeader) -> u64 {
+    if h.first_event_record_number <= h.last_event_record_number {
+        (h.last_event_record_number - h.first_event_record_number).saturating_add(1)
+    } else {
+        0
+    }
+}
+
 /// [`collect_path`] over any seekable reader (tests, the fuzz target); `Err` when the file cannot
 /// be read at all.
 pub fn collect_reader<R: std::io::Read + std::io::Seek>(
+    reader: R,
+    rel: &str,
+    plan: Option<&ScanPlan>,
+) -> Result<CollectorOutput, String> {
+    collect_reader_capped(reader, rel, plan, MAX_RECORDS)
+}
+
+/// [`collect_reader`] reading at most `max_records` records (the rest counted in
+/// `truncated.records` from the chunk headers); tests use a small cap.
+pub fn collect_reader_capped<R: std::io::Read + std::io::Seek>(
     mut reader: R,
     rel: &str,
     plan: Option<&ScanPlan>,
+    max_records: u64,
 ) -> Result<CollectorOutput, String> {
     let mut magic = [0u8; 8];
     if reader.read_exact(&mut magic).is_err() || &magic != MAGIC {
@@ -607,6 +627,13 @@ pub fn collect_reader<R: std::io::Read + std::io::Seek>(
         errors_dropped: 0,
     };
     for chunk in parser.chunks() {
+        if s.records + s.dropped >= max_records {
+            // Past the cap: the rest is counted from the chunk headers, not read.
+            if let Ok(d) = &chunk {
+                s.over_cap += header_records(&d.header);
+            }
+            continue;
+        }
         let mut data = match chunk {
             Ok(d) => d,
             Err(e) => {
@@ -623,6 +650,7 @@ pub fn collect_reader<R: std::io::Read + std::io::Seek>(
         };
         let number = data.number;
         let offset = number.map(|n| FILE_HEADER_BYTES + n * CHUNK_BYTES);
+        let in_chunk = header_records(&data.header);
         let mut chunk = match data.parse(Arc::clone(&settings)) {
             Ok(c) => c,
             Err(e) => {
@@ -632,10 +660,10 @@ pub fn collect_reader<R: std::io::Read + std::io::Seek>(
             }
         };
         s.chunks += 1;
-        for rec in chunk.iter() {
-            if s.records + s.dropped >= MAX_RECORDS {
-                s.over_cap += 1;
-                continue;
+        for (seen, rec) in chunk.iter().enumerate() {
+            if s.records + s.dropped >= max_records {
+                s.over_cap += in_chunk.saturating_sub(seen as u64);
+                break;
             }
             let rec = match rec {
                 Ok(r) => r,
