@@ -125,6 +125,7 @@ check 'configmgr/wsyncmgr.log' "ConfigMgr log gathered through the registry's In
 check 'gpresult.exe' "gpresult's absence recorded as a collection error"
 check 'powershell.exe` produced no output' "Wine's PowerShell stub recorded as a collection error"
 check 'systeminfo.exe` produced no output' "Wine's systeminfo stub recorded as a collection error"
+check 'wevtutil epl System` wrote no event log' "Wine's wevtutil stub (the event log export) recorded as a collection error"
 if grep -q 'stderr.tmp' facts.json; then fail "a command's temporary file was collected"; fi
 if command -v python3 >/dev/null; then
 python3 - facts.json <<'EOF'

@@ -350,7 +350,11 @@ mod windows {
                     }
                     Err(e) => return Err(format!("cannot run `wevtutil`: {e}")),
                 }
-                std::fs::metadata(&path).map(|m| m.len()).map_err(|e| format!("{}: {e}", path.display()))
+                match std::fs::metadata(&path) {
+                    Ok(m) if m.len() > 0 => Ok(m.len()),
+                    // A tool that succeeds with nothing written (Wine's stub) gave nothing.
+                    Ok(_) | Err(_) => Err(format!("`wevtutil epl {log}` wrote no event log")),
+                }
             });
             match result {
                 Ok((age, _)) if age < spec.event_log_max_age => errors.push(CollectionError::new(
