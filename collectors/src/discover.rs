@@ -372,7 +372,35 @@ fn collect_one(
     } else {
         None
     };
-    let artifact = Artifact { rel_path: rel, path, head: &head, size };
+    // A `.gz` artifact is read as what it holds (`crate::gzip`): decompressed into a scratch
+    // file, recognised by its name without `.gz`, collected under its real name.
+    let gunzipped = if crate::gzip::is_gz(rel) {
+        match gunzip(path, size) {
+            Ok(g) => Some(g),
+            Err(message) => {
+                out.errors.push(CollectionError::new(rel, "discover", message));
+                out.artifacts.push(ArtifactSummary {
+                    path: rel.to_owned(),
+                    size,
+                    collector: None,
+                    encoding: None,
+                    items: 0,
+                    sha256,
+                    reason: Some("a gzip file that could not be decompressed (see collection.errors)".into()),
+                });
+                return;
+            }
+        }
+    } else {
+        None
+    };
+    let (path, head, read_size) = match &gunzipped {
+        Some((_, p, h, s)) => (p.as_path(), h.as_slice(), *s),
+        None => (path, head.as_slice(), size),
+    };
+    let head = head.to_vec();
+    let artifact = Artifact { rel_path: rel, path, head: &head, size: read_size };
+    let named = Artifact { rel_path: crate::logs::recognition_name(rel), path, head: &head, size: read_size };
     // Packs' log kinds and file kinds read every file their globs (and content) match, each for
     // its own pack, one collector for all log kinds and one for all file kinds: beside the
     // built-in collector that claims the file, never instead of it (so no pack can take a file
@@ -389,7 +417,7 @@ fn collect_one(
     let best = collectors
         .iter()
         .filter(|c| c.info().name != crate::logs::custom::COLLECTOR && c.info().name != crate::files::COLLECTOR)
-        .map(|c| (c.recognise(&artifact), *c))
+        .map(|c| (c.recognise(&named), *c))
         .filter(|(r, _)| *r > Recognition::No)
         .fold(None::<(Recognition, &dyn Collector)>, |best, cur| match best {
             Some(b) if b.0 >= cur.0 => Some(b),
@@ -426,11 +454,11 @@ fn collect_one(
         return;
     };
     let name = collector.info().name;
-    if size > options.max_file_size && !crate::logs::is_streaming(name) {
+    if read_size > options.max_file_size && !crate::logs::is_streaming(name) {
         out.errors.push(CollectionError::new(
             rel,
             name,
-            format!("file of {size} bytes is larger than the {} byte limit, not read", options.max_file_size),
+            format!("file of {read_size} bytes is larger than the {} byte limit, not read", options.max_file_size),
         ));
         out.artifacts.push(ArtifactSummary {
             path: rel.to_owned(),
@@ -531,6 +559,16 @@ fn finish(out: &mut Collected) {
     out.facts.insert(&["collection", "artifacts"], Fact::new(Value::Map(artifacts)));
     out.facts.insert(&["collection", "unrecognised"], Fact::new(unrecognised));
     out.facts.insert(&["collection", "errors"], Fact::new(errors));
+}
+
+/// A `.gz` artifact decompressed into a scratch folder (removed when dropped): the folder, the
+/// file, its head and its size.
+fn gunzip(path: &Path, size: u64) -> Result<(crate::scratch::ScratchDir, PathBuf, Vec<u8>, u64), String> {
+    let dir = crate::scratch::ScratchDir::new("gz").map_err(|e| format!("cannot decompress: {e}"))?;
+    let file = dir.path().join("content");
+    let out_size = crate::gzip::decompress(path, size, &file)?;
+    let (head, _) = read_head(&file).map_err(|e| format!("cannot read decompressed data: {e}"))?;
+    Ok((dir, file, head, out_size))
 }
 
 fn read_head(path: &Path) -> std::io::Result<(Vec<u8>, u64)> {

@@ -12,6 +12,7 @@ pub mod discover;
 pub mod dotnet_config;
 pub mod files;
 pub mod gpresult;
+pub mod gzip;
 pub mod live;
 pub mod logs;
 pub mod probe;

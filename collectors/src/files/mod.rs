@@ -86,8 +86,13 @@ static INFO: CollectorInfo = CollectorInfo {
     reads: "structured files in a format a rule pack declares (`[file_kinds.<name>]`: globs, content, format)",
     typical_names: &[],
     provides: &["files"],
-    // Declared per kind and format (`declarations`), when the catalogue is given a plan.
-    facts: &[],
+    // The namespace; what is under it is declared per kind and format ([`declarations`]) when
+    // the catalogue is given a plan.
+    facts: &[FactDecl::new(
+        "files",
+        &[triage_facts::FactType::Map],
+        "the file kinds of the loaded packs, by `<pack id>/<kind>`",
+    )],
     log_kind: None,
 };
 

@@ -185,18 +185,16 @@ pub struct FileKindFile {
     pub sections: Vec<String>,
 }
 
-/// How a file kind is read.
+/// How a file kind is read: `ini` (`[section]` and `key = value` lines), `keyvalue`
+/// (`Keyword value` lines as in sshd_config and Apache, with `include` and `sections`), `json`,
+/// `xml` (elements and attributes) or `csv` (a header row and rows).
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum FileFormatName {
-    /// `[section]` and `key = value` lines.
     Ini,
-    /// `Keyword value` lines (sshd_config, Apache), with `include` and `sections`.
     KeyValue,
     Json,
-    /// Elements and attributes.
     Xml,
-    /// A header row and rows.
     Csv,
 }
 
