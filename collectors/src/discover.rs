@@ -12,6 +12,8 @@
 //!   pack's kinds add readers, they never take a file from a built-in collector or from another
 //!   pack's kinds. A file only pack kinds read is listed with collector `custom-log` (or
 //!   `file-kind` when no log kind reads it).
+//! - A `*.gz` file is decompressed first (bounded, [`crate::gzip`]) and offered as what it
+//!   holds, recognised by its name without `.gz`, collected under its real name.
 //! - A file larger than [`DiscoverOptions::max_file_size`] is an error for every collector that
 //!   reads whole files; the streaming log collectors read any size.
 //! - [`DiscoverOptions::progress`] is called with (bytes done, bytes total) over all files, as
@@ -416,7 +418,9 @@ fn collect_one(
     }
     let best = collectors
         .iter()
-        .filter(|c| c.info().name != crate::logs::custom::COLLECTOR && c.info().name != crate::files::COLLECTOR)
+        .filter(|c| {
+            c.info().name != crate::logs::custom::COLLECTOR && c.info().name != crate::files::COLLECTOR
+        })
         .map(|c| (c.recognise(&named), *c))
         .filter(|(r, _)| *r > Recognition::No)
         .fold(None::<(Recognition, &dyn Collector)>, |best, cur| match best {
@@ -435,9 +439,11 @@ fn collect_one(
                 merge_facts(out, rel, name, output.facts);
                 out.errors.extend(output.errors);
             }
-            Err(_) => {
-                out.errors.push(CollectionError::new(rel, name, "collector failed unexpectedly (internal error)"))
-            }
+            Err(_) => out.errors.push(CollectionError::new(
+                rel,
+                name,
+                "collector failed unexpectedly (internal error)",
+            )),
         }
     }
     let best = best.or_else(|| pack_readers.first().map(|c| (Recognition::ByNameAndContent, *c)));
@@ -458,7 +464,10 @@ fn collect_one(
         out.errors.push(CollectionError::new(
             rel,
             name,
-            format!("file of {read_size} bytes is larger than the {} byte limit, not read", options.max_file_size),
+            format!(
+                "file of {read_size} bytes is larger than the {} byte limit, not read",
+                options.max_file_size
+            ),
         ));
         out.artifacts.push(ArtifactSummary {
             path: rel.to_owned(),

@@ -38,7 +38,9 @@ pub fn decompress(src: &Path, compressed: u64, dst: &Path) -> Result<u64, String
         };
         total += n as u64;
         if total > MAX_GZ_OUTPUT {
-            return Err(format!("gzip data decompresses to more than the {MAX_GZ_OUTPUT} byte limit, not read"));
+            return Err(format!(
+                "gzip data decompresses to more than the {MAX_GZ_OUTPUT} byte limit, not read"
+            ));
         }
         if total > GZ_RATIO_FLOOR && total > compressed.max(1).saturating_mul(MAX_GZ_RATIO) {
             return Err(format!(
@@ -84,7 +86,10 @@ mod tests {
         let e = decompress(&src, data.len() as u64, &dst).expect_err("bomb");
         assert_eq!(
             e,
-            format!("gzip data decompresses to more than 200 times its {} bytes (the ratio limit), not read", data.len())
+            format!(
+                "gzip data decompresses to more than 200 times its {} bytes (the ratio limit), not read",
+                data.len()
+            )
         );
         let cut = &gz(b"some text that is long enough to be cut in the middle")[..20];
         std::fs::write(&src, cut).expect("write");

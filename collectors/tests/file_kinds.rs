@@ -99,12 +99,17 @@ fn sshd_config_reads_includes_in_place_and_match_blocks_as_sections() {
         b"# comment\r\nInclude /etc/ssh/sshd_config.d/*.conf\r\nKexAlgorithms +diffie-hellman-group14-sha1\r\nPort=2222\r\n\r\nMatch Address 10.0.0.5\r\n  PubkeyAcceptedAlgorithms +ssh-rsa\r\n",
     );
     write(root, "etc/ssh/sshd_config.d/50-b.conf", b"Ciphers aes256-ctr\n");
-    write(root, "etc/ssh/sshd_config.d/10-a.conf", b"kexalgorithms curve25519-sha256\nMatch User backup\nPasswordAuthentication no\n");
+    write(
+        root,
+        "etc/ssh/sshd_config.d/10-a.conf",
+        b"kexalgorithms curve25519-sha256\nMatch User backup\nPasswordAuthentication no\n",
+    );
     write(root, "etc/ssh/sshd_config.d/README", b"not included\n");
     let c = collect(root, &plan(vec![sshd_kind()]));
     assert_eq!(errors(&c), Vec::<String>::new());
     let base = ["files", "p/sshd_config", "by_file", "etc/ssh/sshd_config"];
-    let at = |tail: &[&'static str]| -> Vec<&str> { base.iter().copied().chain(tail.iter().copied()).collect() };
+    let at =
+        |tail: &[&'static str]| -> Vec<&str> { base.iter().copied().chain(tail.iter().copied()).collect() };
     assert_eq!(
         entries(get(&c, &at(&["entries"]))),
         [
@@ -122,7 +127,9 @@ fn sshd_config_reads_includes_in_place_and_match_blocks_as_sections() {
     let sections = list(get(&c, &at(&["sections"])));
     let s: Vec<(String, String, String)> = sections
         .iter()
-        .map(|s| (str_at(&s.value, &["keyword"]), str_at(&s.value, &["args"]), str_at(&s.value, &["artifact"])))
+        .map(|s| {
+            (str_at(&s.value, &["keyword"]), str_at(&s.value, &["args"]), str_at(&s.value, &["artifact"]))
+        })
         .collect();
     assert_eq!(
         s,
@@ -144,15 +151,25 @@ fn sshd_config_reads_includes_in_place_and_match_blocks_as_sections() {
     // Provenance to the line of the included file.
     let e = &list(get(&c, &at(&["entries"])))[1];
     let src = e.source.as_ref().expect("provenance");
-    assert_eq!((src.artifact.as_str(), src.line, src.collector.as_str()), ("etc/ssh/sshd_config.d/10-a.conf", Some(1), "file-kind"));
-    assert_eq!(get(&c, &["collection", "artifacts", "etc/ssh/sshd_config", "collector"]), Some(&Value::Str("file-kind".into())));
+    assert_eq!(
+        (src.artifact.as_str(), src.line, src.collector.as_str()),
+        ("etc/ssh/sshd_config.d/10-a.conf", Some(1), "file-kind")
+    );
+    assert_eq!(
+        get(&c, &["collection", "artifacts", "etc/ssh/sshd_config", "collector"]),
+        Some(&Value::Str("file-kind".into()))
+    );
 }
 
 #[test]
 fn an_absolute_include_is_found_in_a_copy_of_etc_ssh_and_relative_ones_beside_the_file() {
     let dir = tempfile::tempdir().expect("dir");
     let root = dir.path();
-    write(root, "ssh/sshd_config", b"Include /etc/ssh/sshd_config.d/*.conf\nInclude extra.conf missing/*.conf\n");
+    write(
+        root,
+        "ssh/sshd_config",
+        b"Include /etc/ssh/sshd_config.d/*.conf\nInclude extra.conf missing/*.conf\n",
+    );
     write(root, "ssh/sshd_config.d/a.conf", b"A 1\n");
     write(root, "ssh/extra.conf", b"B 2\n");
     let c = collect(root, &plan(vec![sshd_kind()]));
@@ -168,7 +185,10 @@ fn an_absolute_include_is_found_in_a_copy_of_etc_ssh_and_relative_ones_beside_th
             (str_at(&i.value, &["path"]), list(Some(&m["files"].value)).len())
         })
         .collect();
-    assert_eq!(named, [("/etc/ssh/sshd_config.d/*.conf".into(), 1), ("extra.conf".into(), 1), ("missing/*.conf".into(), 0)]);
+    assert_eq!(
+        named,
+        [("/etc/ssh/sshd_config.d/*.conf".into(), 1), ("extra.conf".into(), 1), ("missing/*.conf".into(), 0)]
+    );
 }
 
 #[test]
@@ -228,12 +248,18 @@ fn each_format_gives_its_facts_and_hostile_files_are_errors_with_the_limit() {
         get(&c, &["files", "p/ini", "by_file", "app.ini", "sections", "Main", "key"]),
         Some(&Value::Str("a".into()))
     );
-    let port = c.facts.get_segments(&["files", "p/json", "by_file", "conf/settings.json", "value", "server", "port"]).expect("port");
+    let port = c
+        .facts
+        .get_segments(&["files", "p/json", "by_file", "conf/settings.json", "value", "server", "port"])
+        .expect("port");
     assert_eq!((&port.value, port.source.as_ref().and_then(|s| s.line)), (&Value::Int(8530), Some(2)));
     let xml = get(&c, &["files", "p/xml", "by_file", "web.xml", "root"]).expect("root");
     let Value::Map(root_el) = xml else { panic!("map") };
     let child = &list(Some(&root_el["children"].value))[0];
-    assert_eq!((str_at(&child.value, &["attributes", "key"]), str_at(&child.value, &["line"])), ("x".into(), "2".into()));
+    assert_eq!(
+        (str_at(&child.value, &["attributes", "key"]), str_at(&child.value, &["line"])),
+        ("x".into(), "2".into())
+    );
     let rows = list(get(&c, &["files", "p/csv", "by_file", "list.csv", "rows"]));
     assert_eq!(str_at(&rows[0].value, &["fields", "Port"]), "8531");
     assert_eq!(get(&c, &["files", "p/json", "by_file", "conf/deep.json"]), None);
@@ -246,11 +272,17 @@ fn content_narrows_broad_globs() {
     let root = dir.path();
     write(root, "a.json", b"{\"ServerName\": \"wsus01\"}");
     write(root, "b.json", b"{\"other\": 1}");
-    let k = FileKindSpec { content: Some(r#""ServerName""#.into()), ..kind("p/app", &["*.json"], FileFormat::Json) };
+    let k = FileKindSpec {
+        content: Some(r#""ServerName""#.into()),
+        ..kind("p/app", &["*.json"], FileFormat::Json)
+    };
     let c = collect(root, &plan(vec![k]));
-    let files: Vec<String> = list(get(&c, &["files", "p/app", "files"])).iter().map(|f| text(&f.value)).collect();
+    let files: Vec<String> =
+        list(get(&c, &["files", "p/app", "files"])).iter().map(|f| text(&f.value)).collect();
     assert_eq!(files, ["a.json"]);
-    assert!(list(get(&c, &["collection", "unrecognised"])).iter().any(|f| f.value == Value::Str("b.json".into())));
+    assert!(list(get(&c, &["collection", "unrecognised"]))
+        .iter()
+        .any(|f| f.value == Value::Str("b.json".into())));
 }
 
 fn gz(bytes: &[u8]) -> Vec<u8> {

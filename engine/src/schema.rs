@@ -170,7 +170,9 @@ fn render(schema: &Value) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::pack::load::{FILE_KIND_KEYS, LOG_KIND_KEYS, PACK_KEYS, RULE_KEYS, SIGNAL_KEYS, TEST_KEYS, TOP_KEYS};
+    use crate::pack::load::{
+        FILE_KIND_KEYS, LOG_KIND_KEYS, PACK_KEYS, RULE_KEYS, SIGNAL_KEYS, TEST_KEYS, TOP_KEYS,
+    };
 
     fn keys(schema: &serde_json::Value, def: Option<&str>) -> Vec<String> {
         let node = match def {

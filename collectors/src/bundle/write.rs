@@ -241,9 +241,18 @@ fn protected_words(collectors: &[&dyn Collector], plan: Option<&ScanPlan>) -> Ve
             words.extend(Redactor::words_of(p));
         }
     }
-    for w in
-        ["wsus", "configmgr", "logs", "files", "signals", "registry", "collection", "derive", "network", "probes"]
-    {
+    for w in [
+        "wsus",
+        "configmgr",
+        "logs",
+        "files",
+        "signals",
+        "registry",
+        "collection",
+        "derive",
+        "network",
+        "probes",
+    ] {
         words.push(w.to_owned());
     }
     if let Some(plan) = plan {

@@ -53,7 +53,10 @@ mod tests {
         let Value::List(rows) = &m["rows"].value else { panic!("list") };
         assert_eq!(rows.len(), 2);
         assert_eq!(rows[0].get_path(&["fields", "Name"]).map(|f| &f.value), Some(&Value::Str("a;b".into())));
-        assert_eq!(rows[1].get_path(&["fields", "column3"]).map(|f| &f.value), Some(&Value::Str("extra".into())));
+        assert_eq!(
+            rows[1].get_path(&["fields", "column3"]).map(|f| &f.value),
+            Some(&Value::Str("extra".into()))
+        );
         assert_eq!(rows[1].get_path(&["line"]).map(|f| &f.value), Some(&Value::Int(3)));
     }
 }

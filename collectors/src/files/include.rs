@@ -59,7 +59,8 @@ fn expand(root: &Path, base: &str, segments: &[&str]) -> Vec<String> {
         let last = i + 1 == segments.len();
         let mut next = Vec::new();
         for prefix in &current {
-            let join = |name: &str| if prefix.is_empty() { name.to_owned() } else { format!("{prefix}/{name}") };
+            let join =
+                |name: &str| if prefix.is_empty() { name.to_owned() } else { format!("{prefix}/{name}") };
             if seg.contains(['*', '?']) {
                 let Some(dir) = inside(root, prefix) else { continue };
                 let Ok(entries) = std::fs::read_dir(dir) else { continue };

@@ -60,7 +60,8 @@ mod tests {
 
     #[test]
     fn sections_keep_the_first_value_and_entries_keep_all() {
-        let text = "; comment\r\nglobal=1\r\n[Main]\r\n key = a b \r\nkey=second\r\nflag\r\n# c\r\n[Other]\r\nkey=x";
+        let text =
+            "; comment\r\nglobal=1\r\n[Main]\r\n key = a b \r\nkey=second\r\nflag\r\n# c\r\n[Other]\r\nkey=x";
         let mut b = Budget::new();
         let m = read(text, "a.ini", &mut b).expect("reads");
         let Value::Map(sections) = &m["sections"].value else { panic!("map") };

@@ -202,7 +202,8 @@ impl Parser<'_, '_> {
                         b't' => s.push('\t'),
                         b'u' => {
                             let hi = self.hex4()?;
-                            let ch = if (0xD800..0xDC00).contains(&hi) && self.b[self.i..].starts_with(b"\\u") {
+                            let ch = if (0xD800..0xDC00).contains(&hi) && self.b[self.i..].starts_with(b"\\u")
+                            {
                                 self.i += 2;
                                 let lo = self.hex4()?;
                                 if (0xDC00..0xE000).contains(&lo) {
@@ -276,9 +277,15 @@ mod tests {
         assert_eq!(e.message, "JSON nested deeper than 64 levels (the limit of a file kind)");
         let ok = format!("{}{}", "[".repeat(64), "]".repeat(64));
         assert!(parse(&ok).is_ok());
-        assert_eq!(parse("1 2").expect_err("trailing").message, "malformed JSON: unexpected text after the JSON document");
+        assert_eq!(
+            parse("1 2").expect_err("trailing").message,
+            "malformed JSON: unexpected text after the JSON document"
+        );
         assert_eq!(parse("\"abc").expect_err("open").message, "malformed JSON: unterminated string");
-        assert_eq!(parse("01x").expect_err("junk").message, "malformed JSON: unexpected text after the JSON document");
+        assert_eq!(
+            parse("01x").expect_err("junk").message,
+            "malformed JSON: unexpected text after the JSON document"
+        );
     }
 
     #[test]

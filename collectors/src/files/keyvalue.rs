@@ -18,7 +18,10 @@ use std::sync::Arc;
 
 use triage_facts::{Fact, FileKindSpec, Provenance, Value};
 
-use super::{at, bounded, include, map_fact, map_of, read_text, Budget, ReadError, MAX_INCLUDED_FILES, MAX_INCLUDE_DEPTH};
+use super::{
+    at, bounded, include, map_fact, map_of, read_text, Budget, ReadError, MAX_INCLUDED_FILES,
+    MAX_INCLUDE_DEPTH,
+};
 
 pub(super) fn read(
     spec: &FileKindSpec,
@@ -146,7 +149,13 @@ impl Reader<'_, '_> {
         Ok(())
     }
 
-    fn include(&mut self, rel: &str, line: u64, pattern: &str, src: &Arc<Provenance>) -> Result<(), ReadError> {
+    fn include(
+        &mut self,
+        rel: &str,
+        line: u64,
+        pattern: &str,
+        src: &Arc<Provenance>,
+    ) -> Result<(), ReadError> {
         let pattern = pattern.trim_matches('"');
         let files = self.root.map(|root| include::resolve(root, rel, pattern)).unwrap_or_default();
         let listed: Vec<Fact> = files.iter().map(|f| Fact::with_source(f.as_str(), src.clone())).collect();
@@ -170,7 +179,9 @@ impl Reader<'_, '_> {
                 return Err(ReadError::new(
                     rel,
                     Some(line),
-                    format!("includes nested deeper than {MAX_INCLUDE_DEPTH} files (the limit of a file kind)"),
+                    format!(
+                        "includes nested deeper than {MAX_INCLUDE_DEPTH} files (the limit of a file kind)"
+                    ),
                 ));
             }
             self.budget.included += 1;

@@ -83,7 +83,8 @@ pub static COLLECTORS: &[&dyn triage_facts::Collector] = &[&FileKinds];
 static INFO: CollectorInfo = CollectorInfo {
     name: COLLECTOR,
     version: "1",
-    reads: "structured files in a format a rule pack declares (`[file_kinds.<name>]`: globs, content, format)",
+    reads:
+        "structured files in a format a rule pack declares (`[file_kinds.<name>]`: globs, content, format)",
     typical_names: &[],
     provides: &["files"],
     // The namespace; what is under it is declared per kind and format ([`declarations`]) when
@@ -110,7 +111,11 @@ pub fn declarations(format: FileFormat) -> Vec<FactDecl> {
     ];
     match format {
         FileFormat::Ini => d.extend([
-            FactDecl::new("files.{kind}.by_file.*.sections", &[Map], "sections by name (`\"\"` before the first)"),
+            FactDecl::new(
+                "files.{kind}.by_file.*.sections",
+                &[Map],
+                "sections by name (`\"\"` before the first)",
+            ),
             FactDecl::new("files.{kind}.by_file.*.sections.*", &[Map], "one section's keys"),
             FactDecl::new("files.{kind}.by_file.*.sections.*.*", &[Str], "a key's first value"),
             FactDecl::new("files.{kind}.by_file.*.entries", &[List], "every entry in file order"),
@@ -122,13 +127,25 @@ pub fn declarations(format: FileFormat) -> Vec<FactDecl> {
             FactDecl::new("files.{kind}.by_file.*.entries[].artifact", &[Str], "the file"),
         ]),
         FileFormat::KeyValue => d.extend([
-            FactDecl::new("files.{kind}.by_file.*.entries", &[List], "global entries, includes read in place"),
+            FactDecl::new(
+                "files.{kind}.by_file.*.entries",
+                &[List],
+                "global entries, includes read in place",
+            ),
             FactDecl::new("files.{kind}.by_file.*.entries[]", &[Map], "one entry"),
             FactDecl::new("files.{kind}.by_file.*.entries[].key", &[Str], "the keyword as written"),
             FactDecl::new("files.{kind}.by_file.*.entries[].value", &[Str], "the rest of the line"),
             FactDecl::new("files.{kind}.by_file.*.entries[].line", &[Int], "its line"),
-            FactDecl::new("files.{kind}.by_file.*.entries[].artifact", &[Str], "the file (an included one for its entries)"),
-            FactDecl::new("files.{kind}.by_file.*.sections", &[List], "conditional sections (`Match …`) in order"),
+            FactDecl::new(
+                "files.{kind}.by_file.*.entries[].artifact",
+                &[Str],
+                "the file (an included one for its entries)",
+            ),
+            FactDecl::new(
+                "files.{kind}.by_file.*.sections",
+                &[List],
+                "conditional sections (`Match …`) in order",
+            ),
             FactDecl::new("files.{kind}.by_file.*.sections[]", &[Map], "one section"),
             FactDecl::new("files.{kind}.by_file.*.sections[].keyword", &[Str], "the keyword that opened it"),
             FactDecl::new("files.{kind}.by_file.*.sections[].args", &[Str], "the rest of its line"),
@@ -136,11 +153,23 @@ pub fn declarations(format: FileFormat) -> Vec<FactDecl> {
             FactDecl::new("files.{kind}.by_file.*.sections[].artifact", &[Str], "its file"),
             FactDecl::new("files.{kind}.by_file.*.sections[].entries", &[List], "the entries it holds"),
             FactDecl::new("files.{kind}.by_file.*.sections[].entries[]", &[Map], "one entry"),
-            FactDecl::new("files.{kind}.by_file.*.sections[].entries[].key", &[Str], "the keyword as written"),
-            FactDecl::new("files.{kind}.by_file.*.sections[].entries[].value", &[Str], "the rest of the line"),
+            FactDecl::new(
+                "files.{kind}.by_file.*.sections[].entries[].key",
+                &[Str],
+                "the keyword as written",
+            ),
+            FactDecl::new(
+                "files.{kind}.by_file.*.sections[].entries[].value",
+                &[Str],
+                "the rest of the line",
+            ),
             FactDecl::new("files.{kind}.by_file.*.sections[].entries[].line", &[Int], "its line"),
             FactDecl::new("files.{kind}.by_file.*.sections[].entries[].artifact", &[Str], "its file"),
-            FactDecl::new("files.{kind}.by_file.*.first", &[Map], "the first global value of each keyword, lower-cased"),
+            FactDecl::new(
+                "files.{kind}.by_file.*.first",
+                &[Map],
+                "the first global value of each keyword, lower-cased",
+            ),
             FactDecl::new("files.{kind}.by_file.*.first.*", &[Map], "one keyword's first value"),
             FactDecl::new("files.{kind}.by_file.*.first.*.value", &[Str], "the value"),
             FactDecl::new("files.{kind}.by_file.*.first.*.line", &[Int], "its line"),
@@ -163,7 +192,11 @@ pub fn declarations(format: FileFormat) -> Vec<FactDecl> {
             FactDecl::new("files.{kind}.by_file.*.root.name", &[Str], "its local name"),
             FactDecl::new("files.{kind}.by_file.*.root.attributes", &[Map], "its attributes by local name"),
             FactDecl::new("files.{kind}.by_file.*.root.attributes.*", &[Str], "an attribute's value"),
-            FactDecl::new("files.{kind}.by_file.*.root.text", &[Str], "its own text, trimmed (when not empty)"),
+            FactDecl::new(
+                "files.{kind}.by_file.*.root.text",
+                &[Str],
+                "its own text, trimmed (when not empty)",
+            ),
             FactDecl::new("files.{kind}.by_file.*.root.line", &[Int], "its line"),
             FactDecl::new(
                 "files.{kind}.by_file.*.root.children",
@@ -256,7 +289,10 @@ pub(crate) fn at(rel: &str, line: u64) -> Arc<Provenance> {
 }
 
 /// A map of `(key, value)` pairs, each value with provenance.
-pub(crate) fn map_of<const N: usize>(src: &Arc<Provenance>, items: [(&str, Value); N]) -> BTreeMap<String, Fact> {
+pub(crate) fn map_of<const N: usize>(
+    src: &Arc<Provenance>,
+    items: [(&str, Value); N],
+) -> BTreeMap<String, Fact> {
     items.into_iter().map(|(k, v)| (k.to_owned(), Fact::with_source(v, src.clone()))).collect()
 }
 
@@ -357,7 +393,10 @@ impl triage_facts::Collector for FileKinds {
                 Ok((mut fields, items)) => {
                     let src = Arc::new(Provenance::new(rel, COLLECTOR));
                     fields.insert("format".to_owned(), Fact::with_source(spec.format.name(), src.clone()));
-                    out.facts.insert(&["files", spec.name.as_str(), "files"], Fact::new(vec![Fact::with_source(rel, src.clone())]));
+                    out.facts.insert(
+                        &["files", spec.name.as_str(), "files"],
+                        Fact::new(vec![Fact::with_source(rel, src.clone())]),
+                    );
                     out.facts.insert(
                         &["files", spec.name.as_str(), "by_file", rel],
                         Fact::with_source(Value::Map(fields), src),

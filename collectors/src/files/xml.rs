@@ -11,8 +11,11 @@ use triage_facts::{Fact, Value};
 use super::{at, bounded, Budget, ReadError, COLLECTOR, MAX_DEPTH};
 
 pub(super) fn read(text: &str, rel: &str, budget: &mut Budget) -> Result<BTreeMap<String, Fact>, ReadError> {
-    let doc = crate::dotnet_config::parse_xml(rel, COLLECTOR, text)
-        .map_err(|e| ReadError { artifact: e.artifact, line: e.line, message: e.message })?;
+    let doc = crate::dotnet_config::parse_xml(rel, COLLECTOR, text).map_err(|e| ReadError {
+        artifact: e.artifact,
+        line: e.line,
+        message: e.message,
+    })?;
     let root = element(&doc, doc.root_element(), rel, 1, budget)?;
     Ok(BTreeMap::from([("root".to_owned(), root)]))
 }
@@ -80,7 +83,9 @@ mod tests {
         let root = &m["root"];
         assert_eq!(root.get_path(&["name"]).map(|f| &f.value), Some(&Value::Str("config".into())));
         assert_eq!(root.get_path(&["attributes", "v"]).map(|f| &f.value), Some(&Value::Str("2".into())));
-        let Value::List(items) = &root.get_path(&["children"]).expect("children").value else { panic!("list") };
+        let Value::List(items) = &root.get_path(&["children"]).expect("children").value else {
+            panic!("list")
+        };
         assert_eq!(items.len(), 2);
         assert_eq!(items[0].get_path(&["text"]).map(|f| &f.value), Some(&Value::Str("one".into())));
         assert_eq!(items[1].get_path(&["line"]).map(|f| &f.value), Some(&Value::Int(4)));
@@ -90,7 +95,10 @@ mod tests {
     #[test]
     fn deep_documents_and_dtds_are_refused() {
         let deep = format!("{}{}", "<a>".repeat(65), "</a>".repeat(65));
-        assert_eq!(parse(&deep).expect_err("deep").message, "XML nested deeper than 64 elements (the limit of a file kind)");
+        assert_eq!(
+            parse(&deep).expect_err("deep").message,
+            "XML nested deeper than 64 elements (the limit of a file kind)"
+        );
         let very_deep = format!("{}{}", "<a>".repeat(100_000), "</a>".repeat(100_000));
         assert_eq!(
             parse(&very_deep).expect_err("very deep").message,

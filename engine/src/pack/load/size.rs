@@ -7,8 +7,8 @@ use toml::Spanned;
 
 use super::super::diagnostic::{Code, Level, PackDiagnostic};
 use super::super::limits::{
-    MAX_DATA_DEPTH, MAX_DATA_VALUES, MAX_DERIVED, MAX_FILES, MAX_FILE_BYTES, MAX_FILE_KINDS, MAX_LOG_KINDS, MAX_PACK_BYTES,
-    MAX_RULES, MAX_SIGNALS, MAX_TESTS_PER_RULE,
+    MAX_DATA_DEPTH, MAX_DATA_VALUES, MAX_DERIVED, MAX_FILES, MAX_FILE_BYTES, MAX_FILE_KINDS, MAX_LOG_KINDS,
+    MAX_PACK_BYTES, MAX_RULES, MAX_SIGNALS, MAX_TESTS_PER_RULE,
 };
 use super::context::Cx;
 use super::SourceFile;
