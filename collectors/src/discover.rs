@@ -26,7 +26,8 @@
 //!   (with [`DiscoverOptions::hash`]);
 //!   and, for a file nobody recognised although its name matches a collector's typical names,
 //!   `reason` Str ("named like registry exports … but the content is not in that format");
-//! - `collection.unrecognised`: List of Str, the rel paths nobody recognised;
+//! - `collection.unrecognised`: List of Str, the rel paths nobody recognised (a file a pack's file
+//!   kind read as another file's include counts as read);
 //! - a FIFO, socket or device inside an input folder is never read: it is a collection error
 //!   `skipped: not a regular file`;
 //! - `collection.errors`: List of Str, each `artifact[:line | @offset]: [collector] message`,
@@ -536,10 +537,43 @@ fn merge_facts(out: &mut Collected, rel: &str, name: &str, facts: FactMap) {
     }
 }
 
+/// The files a pack's file kind read through another file's `include` lines
+/// (`files.<kind>.by_file.<rel>.includes[].files`).
+fn included_files(facts: &FactMap) -> std::collections::BTreeSet<String> {
+    let mut out = std::collections::BTreeSet::new();
+    let Some(kinds) = facts.get("files").and_then(Fact::as_map) else { return out };
+    for kind in kinds.values() {
+        let Some(by_file) = kind.as_map().and_then(|k| k.get("by_file")).and_then(Fact::as_map) else {
+            continue;
+        };
+        for file in by_file.values() {
+            let Some(Value::List(includes)) = file.as_map().and_then(|m| m.get("includes")).map(|f| &f.value)
+            else {
+                continue;
+            };
+            for include in includes {
+                if let Some(Value::List(files)) =
+                    include.as_map().and_then(|m| m.get("files")).map(|f| &f.value)
+                {
+                    out.extend(files.iter().filter_map(|f| f.value.as_str().map(str::to_owned)));
+                }
+            }
+        }
+    }
+    out
+}
+
 /// Writes the `collection` namespace: artifacts, unrecognised files and errors.
 fn finish(out: &mut Collected) {
     out.errors.sort();
     out.errors.dedup();
+    // A file no collector claimed by itself but that a file kind read as another file's include
+    // (an sshd_config drop-in) was read: not "not recognised".
+    let included = included_files(&out.facts);
+    for a in out.artifacts.iter_mut().filter(|a| a.collector.is_none() && included.contains(&a.path)) {
+        a.collector = Some(crate::files::COLLECTOR.to_owned());
+        a.reason = None;
+    }
     let src = Arc::new(Provenance::new("", "discover"));
     let mut artifacts = BTreeMap::new();
     let mut unrecognised = Vec::new();
