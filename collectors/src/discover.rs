@@ -98,7 +98,12 @@ pub struct DiscoverOptions {
 
 impl Default for DiscoverOptions {
     fn default() -> Self {
-        DiscoverOptions { hash: false, max_file_size: DEFAULT_MAX_FILE_SIZE, progress: None, reference_time: None }
+        DiscoverOptions {
+            hash: false,
+            max_file_size: DEFAULT_MAX_FILE_SIZE,
+            progress: None,
+            reference_time: None,
+        }
     }
 }
 

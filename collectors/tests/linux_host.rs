@@ -36,12 +36,16 @@ fn linux_host(root: &Path) {
 fn hostname_and_os_release_are_facts() {
     let dir = tempfile::tempdir().expect("dir");
     linux_host(dir.path());
-    let c = collect_path(dir.path(), &triage_collectors::all(), None, &DiscoverOptions::default()).expect("collects");
+    let c = collect_path(dir.path(), &triage_collectors::all(), None, &DiscoverOptions::default())
+        .expect("collects");
     let get = |p: &str| c.facts.get(p).map(|f| f.value.clone());
     assert_eq!(get("os.hostname"), Some(Value::Str("web7".into())));
     assert_eq!(get("os.name"), Some(Value::Str("Debian GNU/Linux 12 (bookworm)".into())));
     assert_eq!(get("os.release.VERSION_ID"), Some(Value::Str("12".into())));
-    let a = c.facts.get_segments(&["collection", "artifacts", "etc/hostname", "collector"]).map(|f| f.value.clone());
+    let a = c
+        .facts
+        .get_segments(&["collection", "artifacts", "etc/hostname", "collector"])
+        .map(|f| f.value.clone());
     assert_eq!(a, Some(Value::Str("linux-host".into())));
 }
 

@@ -41,10 +41,7 @@ fn times(reference: Option<Timestamp>) -> (Vec<Value>, Option<Value>, Option<Val
     else {
         panic!("matches")
     };
-    let t = matches
-        .iter()
-        .map(|m| m.get_path(&["fields", "time"]).expect("time").value.clone())
-        .collect();
+    let t = matches.iter().map(|m| m.get_path(&["fields", "time"]).expect("time").value.clone()).collect();
     let by_file = |k: &str| {
         c.facts.get_segments(&["logs", "p/authlog", "by_file", "auth.log", k]).map(|f| f.value.clone())
     };
@@ -59,10 +56,7 @@ fn ts(s: &str) -> Value {
 fn times_are_placed_before_the_collection_time_across_a_new_year() {
     let collected = Timestamp::parse_rfc3339("2025-01-03T12:00:00Z");
     let (t, first, last) = times(collected);
-    assert_eq!(
-        t,
-        [ts("2024-12-30T23:59:58Z"), ts("2024-12-31T08:00:00.123Z"), ts("2025-01-02T00:00:01Z")]
-    );
+    assert_eq!(t, [ts("2024-12-30T23:59:58Z"), ts("2024-12-31T08:00:00.123Z"), ts("2025-01-02T00:00:01Z")]);
     assert_eq!((first, last), (Some(ts("2024-12-30T23:59:58Z")), Some(ts("2025-01-02T00:00:01Z"))));
 }
 
@@ -71,7 +65,11 @@ fn without_a_collection_time_year_less_times_stay_text() {
     let (t, first, _) = times(None);
     assert_eq!(
         t,
-        [Value::Str("Dec 30 23:59:58".into()), ts("2024-12-31T08:00:00.123Z"), Value::Str("Jan  2 00:00:01".into())]
+        [
+            Value::Str("Dec 30 23:59:58".into()),
+            ts("2024-12-31T08:00:00.123Z"),
+            Value::Str("Jan  2 00:00:01".into())
+        ]
     );
     assert_eq!(first, Some(ts("2024-12-31T08:00:00.123Z")), "only the time with a year");
 }

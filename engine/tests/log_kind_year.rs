@@ -24,5 +24,8 @@ fn year_none_is_planned_and_checked() {
     );
     assert!(r.pack.is_none());
     let got: Vec<String> = r.diagnostics.iter().map(|d| d.message.clone()).collect();
-    assert_eq!(got, ["`year = \"none\"` needs a `(?P<time>…)` group in `fields`", "unknown `year` value `2024`"]);
+    assert_eq!(
+        got,
+        ["`year = \"none\"` needs a `(?P<time>…)` group in `fields`", "unknown `year` value `2024`"]
+    );
 }

@@ -86,8 +86,13 @@ impl CustomKind {
     /// A `time` group's text as a timestamp: RFC 3339, or for a kind with `no_year` a
     /// year-less time placed before the collection time.
     fn time(&self, text: &str) -> Option<Timestamp> {
-        Timestamp::parse_rfc3339(text)
-            .or_else(|| if self.spec.no_year { place_year(text, self.reference?) } else { None })
+        Timestamp::parse_rfc3339(text).or_else(|| {
+            if self.spec.no_year {
+                place_year(text, self.reference?)
+            } else {
+                None
+            }
+        })
     }
 
     /// Whether a file name (`/`-separated relative path) matches one of the kind's globs.
@@ -125,7 +130,8 @@ impl CustomKind {
 /// it) placed in the latest year that puts it no more than a day after `reference` (a day of
 /// slack for time zones: syslog writes local time, read here as UTC).
 pub fn place_year(text: &str, reference: Timestamp) -> Option<Timestamp> {
-    const MONTHS: [&str; 12] = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
+    const MONTHS: [&str; 12] =
+        ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
     let mut it = text.split_whitespace();
     let mon = it.next()?.to_ascii_lowercase();
     let mo = MONTHS.iter().position(|m| *m == mon)? as u32 + 1;
@@ -143,9 +149,9 @@ pub fn place_year(text: &str, reference: Timestamp) -> Option<Timestamp> {
     let ms = format!("{frac:0<3}").get(..3)?.parse::<u32>().ok()?;
     let latest = Timestamp(reference.0 + 86_400_000);
     // Four years back at most: 29 February exists in one of them.
-    (0..5).map(|back| reference.year() - back).find_map(|y| {
-        Timestamp::from_civil(y, mo, d, h, mi, s.min(59), ms).filter(|t| *t <= latest)
-    })
+    (0..5)
+        .map(|back| reference.year() - back)
+        .find_map(|y| Timestamp::from_civil(y, mo, d, h, mi, s.min(59), ms).filter(|t| *t <= latest))
 }
 
 fn spec_matches(spec: &LogKindSpec, rel: &str) -> bool {

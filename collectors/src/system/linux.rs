@@ -138,7 +138,8 @@ impl Collector for LinuxHostCollector {
             return Recognition::No;
         }
         let head = text::decode_head(artifact.head);
-        let ok = if name == "hostname" { hostname_of(&head.text).is_some() } else { is_os_release(&head.text) };
+        let ok =
+            if name == "hostname" { hostname_of(&head.text).is_some() } else { is_os_release(&head.text) };
         if ok {
             Recognition::ByNameAndContent
         } else {
@@ -162,7 +163,10 @@ pub fn collect_bytes(rel: &str, bytes: &[u8], hostname: bool) -> CollectorOutput
     if hostname {
         match hostname_of(&text) {
             Some((line, at, h)) => {
-                facts.insert(&["os", "hostname"], Fact::with_source(h, src(line, at..at + h.len(), "hostname")));
+                facts.insert(
+                    &["os", "hostname"],
+                    Fact::with_source(h, src(line, at..at + h.len(), "hostname")),
+                );
                 out.items = 1;
             }
             None => out.errors.push(CollectionError::new(rel, NAME, "not one host name")),
@@ -171,7 +175,9 @@ pub fn collect_bytes(rel: &str, bytes: &[u8], hostname: bool) -> CollectorOutput
         let vars = release_vars(&text);
         let mut release = BTreeMap::new();
         for (line, k, v, span) in &vars {
-            release.entry(k.clone()).or_insert_with(|| Fact::with_source(v.as_str(), src(*line, span.clone(), k)));
+            release
+                .entry(k.clone())
+                .or_insert_with(|| Fact::with_source(v.as_str(), src(*line, span.clone(), k)));
         }
         let get = |k: &str| release.get(k).and_then(|f: &Fact| f.value.as_str()).filter(|s| !s.is_empty());
         let name = get("PRETTY_NAME").map(str::to_owned).or_else(|| {
@@ -182,7 +188,8 @@ pub fn collect_bytes(rel: &str, bytes: &[u8], hostname: bool) -> CollectorOutput
             })
         });
         if let Some(n) = name {
-            let at = release.get("PRETTY_NAME").or_else(|| release.get("NAME")).and_then(|f| f.source.clone());
+            let at =
+                release.get("PRETTY_NAME").or_else(|| release.get("NAME")).and_then(|f| f.source.clone());
             facts.insert(&["os", "name"], Fact { value: Value::Str(n), source: at });
         }
         out.items = release.len() as u64;
@@ -219,7 +226,11 @@ mod tests {
         assert_eq!(value(&out, "os.release.VERSION_ID"), Some("22.04"));
         assert_eq!(value(&out, "os.release.X"), Some("a \"b\""));
         assert_eq!(value(&out, "os.release.Y"), Some("say \"hi\" $HOME"));
-        let out = collect_bytes("os-release", b"NAME=\"CentOS Linux\"\nVERSION=\"7 (Core)\"\nID=\"centos\"\n", false);
+        let out = collect_bytes(
+            "os-release",
+            b"NAME=\"CentOS Linux\"\nVERSION=\"7 (Core)\"\nID=\"centos\"\n",
+            false,
+        );
         assert_eq!(value(&out, "os.name"), Some("CentOS Linux 7 (Core)"));
     }
 

@@ -136,9 +136,10 @@ impl Cx<'_> {
         let no_year = match self.string(t, "year") {
             None => false,
             Some((y, _)) if y == "none" => {
-                let has_time = fields.as_ref().and_then(|(re, _)| regex::Regex::new(re).ok()).is_some_and(|r| {
-                    r.capture_names().flatten().any(|n| n == "time")
-                });
+                let has_time = fields
+                    .as_ref()
+                    .and_then(|(re, _)| regex::Regex::new(re).ok())
+                    .is_some_and(|r| r.capture_names().flatten().any(|n| n == "time"));
                 if !has_time {
                     if let Some((kk, _)) = t.get_key_value("year") {
                         self.error(
