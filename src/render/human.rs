@@ -123,7 +123,10 @@ pub fn write_run(out: &mut impl Write, ui: &Ui, view: &RunView<'_>, explain: boo
                 }
                 match summary.collection_errors.len() {
                     0 => h.push_str(", no collection errors"),
-                    n => h.push_str(&format!(", {}", shared::count(n, "collection error", "collection errors"))),
+                    n => h.push_str(&format!(
+                        ", {}",
+                        shared::count(n, "collection error", "collection errors")
+                    )),
                 }
                 h
             }
@@ -189,7 +192,13 @@ pub fn write_run(out: &mut impl Write, ui: &Ui, view: &RunView<'_>, explain: boo
                 }
                 Outcome::Error => {
                     writeln!(out)?;
-                    writeln!(out, "{} {}: {}", paint(color, RED_BOLD, "rule error:"), paint(color, BOLD, &name), f.title)?;
+                    writeln!(
+                        out,
+                        "{} {}: {}",
+                        paint(color, RED_BOLD, "rule error:"),
+                        paint(color, BOLD, &name),
+                        f.title
+                    )?;
                     if let Some(e) = &f.error {
                         writeln!(out, "  {e}")?;
                     }
@@ -258,7 +267,12 @@ fn write_checked(out: &mut impl Write, color: bool, packs: &[Pack], findings: &[
     }
     let not_applicable: Vec<&str> = of(Outcome::NotApplicable).map(|f| &*f.rule).collect();
     if !not_applicable.is_empty() {
-        writeln!(out, "  {} {}", paint(color, DIM, "not applicable to this input:"), not_applicable.join(", "))?;
+        writeln!(
+            out,
+            "  {} {}",
+            paint(color, DIM, "not applicable to this input:"),
+            not_applicable.join(", ")
+        )?;
     }
     let missing: Vec<&&Finding> = of(Outcome::MissingFacts).collect();
     if missing.is_empty() {
@@ -471,7 +485,7 @@ fn write_detected(
         for item in &items {
             let mut line = item.text.clone();
             if !item.places.is_empty() {
-                line.push_str(&format!(" — {}", places(&item.places)));
+                line.push_str(&format!(" — {}", shared::places(&item.places)));
             }
             if let Some(more) = &item.more {
                 line.push_str(&format!(", and {more}"));
@@ -507,7 +521,9 @@ fn write_detected(
         };
         writeln!(out)?;
         let mut text = String::new();
-        handler(color, ui.width).render_report(&mut text, &diag).map_err(|_| io::Error::other("rendering failed"))?;
+        handler(color, ui.width)
+            .render_report(&mut text, &diag)
+            .map_err(|_| io::Error::other("rendering failed"))?;
         out.write_all(text.trim_end_matches('\n').as_bytes())?;
         writeln!(out)?;
     }
@@ -537,7 +553,8 @@ fn write_records(
             .iter()
             .filter(|e| e.text.is_some() && e.source.as_ref().is_some_and(|s| s.artifact == artifact))
             .collect();
-        let digits = records.iter().filter_map(|e| e.source.as_ref()?.line).max().unwrap_or(0).to_string().len();
+        let digits =
+            records.iter().filter_map(|e| e.source.as_ref()?.line).max().unwrap_or(0).to_string().len();
         writeln!(out)?;
         writeln!(out, "  {} in {artifact}", paint(color, CYAN_BOLD, "☞"))?;
         // The first record of each signal in full (wrapped); the next ones, usually the same
@@ -555,7 +572,8 @@ fn write_records(
             let matched = lines.get(line.saturating_sub(first) as usize).copied().unwrap_or_default();
             let matched = shorten(&matched.replace('\t', " "), 1024);
             let room = width.saturating_sub(digits + 7).max(40);
-            let pieces = if again { vec![shorten(matched.trim_end(), room)] } else { wrap(matched.trim_end(), room) };
+            let pieces =
+                if again { vec![shorten(matched.trim_end(), room)] } else { wrap(matched.trim_end(), room) };
             for (i, piece) in pieces.iter().enumerate() {
                 let number = if i == 0 { format!("{line:>digits$}") } else { " ".repeat(digits) };
                 writeln!(out, "    {} {} {piece}", paint(color, DIM, &number), paint(color, DIM, "│"))?;
@@ -579,26 +597,6 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
     }
     pieces.push(rest.to_owned());
     pieces
-}
-
-/// `a.log:9, 20, 31`: places in one artifact after the first give only their line.
-fn places(places: &[String]) -> String {
-    let mut out: Vec<String> = Vec::new();
-    let mut last_artifact: Option<&str> = None;
-    for p in places {
-        match p.rsplit_once(':').filter(|(_, l)| l.parse::<u64>().is_ok()) {
-            Some((artifact, line)) if last_artifact == Some(artifact) => out.push(line.to_owned()),
-            Some((artifact, _)) => {
-                last_artifact = Some(artifact);
-                out.push(p.clone());
-            }
-            None => {
-                last_artifact = None;
-                out.push(p.clone());
-            }
-        }
-    }
-    out.join(", ")
 }
 
 /// An unconfirmed finding: the symptoms are there, and what to collect to confirm the cause.
@@ -630,7 +628,10 @@ fn label_for(pack: Option<&Pack>, e: &Evidence) -> String {
             let more = src.end_line.zip(src.line).map_or(0, |(end, line)| end.saturating_sub(line));
             match more {
                 0 => text,
-                n => format!("{text}; {} of this record not shown", shared::count(n as usize, "more line", "more lines")),
+                n => format!(
+                    "{text}; {} of this record not shown",
+                    shared::count(n as usize, "more line", "more lines")
+                ),
             }
         }
         _ => text,

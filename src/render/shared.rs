@@ -157,7 +157,12 @@ pub fn evidence_items(pack: Option<&Pack>, evidence: &[Evidence]) -> Vec<Evidenc
                         Some((_, item)) => item.places.extend(place),
                         None => items.push((
                             e.fact.clone(),
-                            EvidenceItem { text: matched, places: place.into_iter().collect(), more: None, quote },
+                            EvidenceItem {
+                                text: matched,
+                                places: place.into_iter().collect(),
+                                more: None,
+                                quote,
+                            },
                         )),
                     }
                 }
@@ -177,14 +182,42 @@ pub fn evidence_items(pack: Option<&Pack>, evidence: &[Evidence]) -> Vec<Evidenc
         let places = e.source.as_ref().map(|src| place(src, &e.fact)).into_iter().collect();
         items.push((e.fact.clone(), EvidenceItem { text, places, more: None, quote: None }));
     }
-    items.into_iter().map(|(_, item)| item).collect()
+    // Two reads of one fact that say the same (`has()` and a read of its value) are one line.
+    let mut out: Vec<EvidenceItem> = Vec::new();
+    for (_, item) in items {
+        if !out.contains(&item) {
+            out.push(item);
+        }
+    }
+    out
+}
+
+/// `a.log:9, 20, 31`: places in one artifact after the first give only their line.
+pub fn places(places: &[String]) -> String {
+    let mut out: Vec<String> = Vec::new();
+    let mut last_artifact: Option<&str> = None;
+    for p in places {
+        match p.rsplit_once(':').filter(|(_, l)| l.parse::<u64>().is_ok()) {
+            Some((artifact, line)) if last_artifact == Some(artifact) => out.push(line.to_owned()),
+            Some((artifact, _)) => {
+                last_artifact = Some(artifact);
+                out.push(p.clone());
+            }
+            None => {
+                last_artifact = None;
+                out.push(p.clone());
+            }
+        }
+    }
+    out.join(", ")
 }
 
 /// The pack's label for a fact path as evidence names it (registry paths compared ignoring case).
 pub fn fact_label<'a>(pack: &'a Pack, fact: &str) -> Option<&'a triage_engine::pack::Label> {
-    pack.labels.facts.get(fact).or_else(|| {
-        pack.labels.facts.iter().find(|(k, _)| k.eq_ignore_ascii_case(fact)).map(|(_, l)| l)
-    })
+    pack.labels
+        .facts
+        .get(fact)
+        .or_else(|| pack.labels.facts.iter().find(|(k, _)| k.eq_ignore_ascii_case(fact)).map(|(_, l)| l))
 }
 
 /// `artifact:line` of a piece of evidence, with the key when it is not the fact itself.
