@@ -167,7 +167,7 @@ pub fn write_run(out: &mut impl Write, ui: &Ui, view: &RunView<'_>, explain: boo
                     paint(color, BOLD, &f.pack),
                     shared::count(n, "rule", "rules")
                 )?;
-                write_needs(out, f)?;
+                write_needs(out, packs, f)?;
                 continue;
             }
             let name = shared::rule_name(packs, f);
@@ -188,7 +188,7 @@ pub fn write_run(out: &mut impl Write, ui: &Ui, view: &RunView<'_>, explain: boo
                         paint(color, BOLD, &name),
                         f.title
                     )?;
-                    write_needs(out, f)?;
+                    write_needs(out, packs, f)?;
                 }
                 Outcome::Error => {
                     writeln!(out)?;
@@ -290,15 +290,25 @@ fn write_checked(out: &mut impl Write, color: bool, packs: &[Pack], findings: &[
     writeln!(out, "  to check them, collect: {}", collect.join("; "))
 }
 
-/// A `missing_facts` finding's needs, one line each.
-fn write_needs(out: &mut impl Write, f: &Finding) -> io::Result<()> {
+/// A `missing_facts` finding's needs, one line each, in the pack's words where it has them.
+fn write_needs(out: &mut impl Write, packs: &[Pack], f: &Finding) -> io::Result<()> {
     for m in &f.missing {
+        let what = needed_name(packs, f, &m.fact);
         match &m.artifact {
-            Some(a) => writeln!(out, "  needs {} — collect {a}", m.fact)?,
-            None => writeln!(out, "  needs {}", m.fact)?,
+            Some(a) => writeln!(out, "  needs {what} — collect {a}")?,
+            None => writeln!(out, "  needs {what}")?,
         }
     }
     Ok(())
+}
+
+/// A needed fact as the pack's `[labels]` name it (`name (fact)`), else its path.
+fn needed_name(packs: &[Pack], f: &Finding, fact: &str) -> String {
+    let pack = packs.iter().find(|p| *p.manifest.id == *f.pack);
+    match pack.and_then(|p| shared::fact_label(p, fact)).and_then(|l| l.name.as_deref()) {
+        Some(name) => format!("{name} ({fact})"),
+        None => fact.to_owned(),
+    }
 }
 
 /// With several packs, every finding is named `pack/RULE`, so two packs' rules with the same
@@ -465,7 +475,7 @@ fn write_detected(
             writeln!(out, "  Article: {url}")?;
         }
     }
-    write_to_confirm(out, color, f)?;
+    write_to_confirm(out, color, packs, f)?;
     if let Some(res) = &f.resolution {
         writeln!(out)?;
         writeln!(out, "  {}", paint(color, GREEN, "Fix:"))?;
@@ -600,7 +610,7 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
 }
 
 /// An unconfirmed finding: the symptoms are there, and what to collect to confirm the cause.
-fn write_to_confirm(out: &mut impl Write, color: bool, f: &Finding) -> io::Result<()> {
+fn write_to_confirm(out: &mut impl Write, color: bool, packs: &[Pack], f: &Finding) -> io::Result<()> {
     if !f.unconfirmed {
         return Ok(());
     }
@@ -610,9 +620,10 @@ fn write_to_confirm(out: &mut impl Write, color: bool, f: &Finding) -> io::Resul
         paint(color, YELLOW_BOLD, "unconfirmed:")
     )?;
     for m in &f.to_confirm {
+        let what = needed_name(packs, f, &m.fact);
         match &m.artifact {
-            Some(a) => writeln!(out, "    to confirm: {} — collect {a}", m.fact)?,
-            None => writeln!(out, "    to confirm: {}", m.fact)?,
+            Some(a) => writeln!(out, "    to confirm: {what} — collect {a}")?,
+            None => writeln!(out, "    to confirm: {what}")?,
         }
     }
     Ok(())
@@ -704,7 +715,7 @@ pub fn write_explanation(
             None => writeln!(out, "  missing: {}", m.fact)?,
         }
     }
-    write_to_confirm(out, color, f)?;
+    write_to_confirm(out, color, std::slice::from_ref(pack), f)?;
     if let Some(x) = &f.explain {
         write_trace(out, color, x)?;
     }

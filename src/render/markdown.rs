@@ -82,9 +82,18 @@ fn render(view: &RunView<'_>) -> String {
                 let needs: Vec<String> = f
                     .missing
                     .iter()
-                    .map(|m| match &m.artifact {
-                        Some(a) => format!("{} (collect {})", code_span(&m.fact), esc(a)),
-                        None => code_span(&m.fact),
+                    .map(|m| {
+                        let label = shared::rule_of(view.packs, f)
+                            .and_then(|(p, _)| shared::fact_label(p, &m.fact))
+                            .and_then(|l| l.name.as_deref());
+                        let what = match label {
+                            Some(name) => format!("{} ({})", esc(name), code_span(&m.fact)),
+                            None => code_span(&m.fact),
+                        };
+                        match &m.artifact {
+                            Some(a) => format!("{what} (collect {})", esc(a)),
+                            None => what,
+                        }
                     })
                     .collect();
                 let name = esc(&shared::rule_name(view.packs, f));

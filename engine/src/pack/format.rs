@@ -202,6 +202,10 @@ pub struct RuleFile {
     pub tags: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
+    /// Where the diagnosis is in the document the pack encodes (`article issue 1`), shown
+    /// beside the rule ID in reports.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub section: Option<String>,
     /// Facts that must be present (not empty), else the outcome is `missing_facts`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub requires: Vec<RequirementFile>,
