@@ -181,3 +181,34 @@ fn more_matches_counts_every_match_beyond_those_shown() {
     ]);
     assert!(json.contains(r#""value": "… and 15 more matches""#), "{json}");
 }
+
+/// Every piece of evidence the built-in pack's rules cite, on every case of its tests, is worded
+/// by its `[labels]`: no generic fallback (which names the fact path or signal in backticks).
+#[test]
+fn the_builtin_pack_labels_all_the_evidence_it_cites() {
+    let cases = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("rules/wsus-tls/tests/cases");
+    let mut dirs: Vec<_> = std::fs::read_dir(&cases)
+        .expect("cases")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.is_dir())
+        .collect();
+    dirs.sort();
+    assert!(dirs.len() > 40, "{}", dirs.len());
+    for dir in dirs {
+        let out = Command::cargo_bin("triage")
+            .expect("built")
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .args(["run", &dir.to_string_lossy()])
+            .env("NO_COLOR", "1")
+            .write_stdin("")
+            .output()
+            .expect("runs");
+        let text = String::from_utf8(out.stdout).expect("UTF-8");
+        let evidence = text.lines().filter(|l| l.starts_with("    • ") || l.contains(" ╰── ") || l.contains(" ╰─ "));
+        for line in evidence {
+            for generic in ["` = ", "`: not found in the collected artifacts", "matched signal `", "matching signal `", "`: found", "`: collected"] {
+                assert!(!line.contains(generic), "{}: unlabelled evidence {line:?}", dir.display());
+            }
+        }
+    }
+}

@@ -150,12 +150,11 @@ fn write_detected(s: &mut String, view: &RunView<'_>, f: &Finding) {
     if let Some(res) = &f.resolution {
         s.push_str("Fix:\n\n");
         s.push_str(&indented_fence(res.trim_end(), ""));
-        s.push('\n');
     }
     let pack = shared::rule_of(view.packs, f).map(|(p, _)| p);
     let items = shared::evidence_items(pack, &f.evidence);
     if !items.is_empty() {
-        s.push_str("Evidence:\n\n");
+        s.push_str("\nEvidence:\n\n");
         for item in &items {
             s.push_str(&format!("- {}\n", evidence(item)));
             if let Some(q) = &item.quote {

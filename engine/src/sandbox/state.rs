@@ -195,3 +195,37 @@ fn plural<'a>(n: u64, one: &'a str, many: &'a str) -> &'a str {
         many
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn matches(n: usize) -> Vec<Fact> {
+        (0..n)
+            .map(|i| Fact::from_json(serde_json::json!({ "text": format!("r{i}") })).expect("fact"))
+            .collect()
+    }
+
+    fn more(kept: usize, beyond: Beyond) -> Option<String> {
+        let facts = matches(kept);
+        let refs: Vec<&Fact> = facts.iter().collect();
+        let reads = match_reads("reset", &refs, 5, beyond);
+        assert_eq!(reads.iter().filter(|r| r.text.is_some()).count(), kept.min(5));
+        reads.last().and_then(|r| r.value.clone())
+    }
+
+    #[test]
+    fn more_matches_count_those_kept_and_those_the_scan_did_not_keep() {
+        assert_eq!(more(3, Beyond::default()), None);
+        assert_eq!(more(6, Beyond::default()).as_deref(), Some("… and 1 more match"));
+        assert_eq!(
+            more(50, Beyond { count: 850, filtered: false }).as_deref(),
+            Some("… and 895 more matches")
+        );
+        assert_eq!(
+            more(50, Beyond { count: 850, filtered: true }).as_deref(),
+            Some("… and 45 more matches, and 850 more records matching the pattern beyond the scan's limit per file (not checked against the signal's `where`)")
+        );
+        assert_eq!(more(2, Beyond { count: 1, filtered: false }).as_deref(), Some("… and 1 more match"));
+    }
+}
