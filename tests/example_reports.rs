@@ -204,9 +204,17 @@ fn the_builtin_pack_labels_all_the_evidence_it_cites() {
             .output()
             .expect("runs");
         let text = String::from_utf8(out.stdout).expect("UTF-8");
-        let evidence = text.lines().filter(|l| l.starts_with("    • ") || l.contains(" ╰── ") || l.contains(" ╰─ "));
+        let evidence =
+            text.lines().filter(|l| l.starts_with("    • ") || l.contains(" ╰── ") || l.contains(" ╰─ "));
         for line in evidence {
-            for generic in ["` = ", "`: not found in the collected artifacts", "matched signal `", "matching signal `", "`: found", "`: collected"] {
+            for generic in [
+                "` = ",
+                "`: not found in the collected artifacts",
+                "matched signal `",
+                "matching signal `",
+                "`: found",
+                "`: collected",
+            ] {
                 assert!(!line.contains(generic), "{}: unlabelled evidence {line:?}", dir.display());
             }
         }
