@@ -38,7 +38,8 @@ pub struct RunArgs {
     /// (a fact map, a bundle or an artifact) from standard input. Each is evaluated on its own.
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
-    /// A rule-pack folder or the ID of an installed pack; repeat for several. Without it, the
+    /// A rule-pack folder, or the ID of a built-in or installed pack (`builtin:ID`,
+    /// `installed:ID` when both exist); repeat for several, combined freely. Without it, the
     /// packs built into triage are used.
     #[arg(long = "pack", value_name = "DIR|ID")]
     pub packs: Vec<PathBuf>,
