@@ -148,6 +148,8 @@ fn load_any(path: &Path, plan: &ScanPlan, ui: &Ui) -> Result<Input, String> {
     let result = if meta.is_dir() {
         // A folder that cannot be listed is unreadable input, not a collection error.
         std::fs::read_dir(path).map_err(|e| format!("{name}: {e}"))?;
+        // One host per input: never a merge of several hosts' artifacts.
+        crate::hosts::check_one_host(path, &name)?;
         collect(path, &name, InputKind::Folder, plan, &spinner)
     } else {
         let head = read_head(path).map_err(|e| format!("{name}: {e}"))?;
@@ -327,9 +329,8 @@ fn load_archive(path: &Path, name: &str, plan: &ScanPlan) -> Result<Input, Strin
     let a = triage_collectors::bundle::open_archive_of_artifacts(path).map_err(|e| e.to_string())?;
     let plan = (!plan.is_empty()).then_some(plan);
     crate::cleanup::on_signal();
-    let collected = a
-        .collect(&triage_collectors::all(), plan, &DiscoverOptions::default())
-        .map_err(|e| e.to_string())?;
+    let collected =
+        a.collect(&triage_collectors::all(), plan, &DiscoverOptions::default()).map_err(|e| e.to_string())?;
     let mut input = input_of(path, name, InputKind::Archive, collected);
     input.archive = Some(Arc::new(a));
     Ok(input)

@@ -309,10 +309,7 @@ pub(crate) fn checked_entries(
         if !matches!(e.compression(), zip::CompressionMethod::Stored | zip::CompressionMethod::Deflated) {
             return Err(corrupt(
                 path,
-                format!(
-                    "{raw}: compression {:?} is not supported (stored or deflate only)",
-                    e.compression()
-                ),
+                format!("{raw}: compression {:?} is not supported (stored or deflate only)", e.compression()),
             ));
         }
         let size = e.size();
