@@ -16,6 +16,7 @@ pub mod logs;
 pub mod probe;
 pub mod registry;
 pub mod scratch;
+pub mod script_errors;
 pub mod secrets;
 pub mod system;
 pub mod text;
@@ -51,6 +52,7 @@ pub fn all() -> Vec<&'static dyn Collector> {
         system::COLLECTORS,
         capture::COLLECTORS,
         probe::COLLECTORS,
+        script_errors::COLLECTORS,
     ];
     lists.iter().flat_map(|l| l.iter().copied()).collect()
 }
