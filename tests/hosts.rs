@@ -101,6 +101,14 @@ fn a_folder_of_two_host_folders_and_a_bundle_is_three_inputs() {
     }
 
     // Where one input is expected, the folder is refused with the hosts it holds.
+    // Nor is it made into one bundle.
+    let (code, _, err) = triage(d, &["collect", "--from", "hosts", "-o", "all.zip"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.starts_with("error: hosts: holds the collections of 3 hosts (healthy.zip, wsus-a/, wsus-b/)"),
+        "{err}"
+    );
+    assert!(!d.join("all.zip").exists());
     let (code, out, err) = triage(d, &["facts", "hosts"]);
     assert_eq!((code, out.as_str()), (2, ""));
     assert_eq!(

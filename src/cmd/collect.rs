@@ -113,6 +113,9 @@ pub fn run(args: CollectArgs, ui: &Ui, out: &mut Out, err: &mut Out) -> CmdResul
             if !dir.exists() {
                 return Err(Failure::Message(miette::miette!("{}: no such folder", dir.display())));
             }
+            // A bundle is one host's: never a merge of several hosts' artifacts.
+            crate::hosts::check_one_host(dir, &dir.display().to_string())
+                .map_err(|m| Failure::Message(miette::miette!("{m}")))?;
             dir
         }
         None => {
