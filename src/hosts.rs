@@ -9,8 +9,9 @@
 //!   one of them is a bundle (a bundle is always one host's, whole), or two of them hold the
 //!   same kind of identifying artifact, or they name different hosts. Each such entry is then
 //!   planned the same way (a folder of sites, each a folder of hosts, is split twice, at most
-//!   [`MAX_DEPTH`] levels). Files and folders beside them that identify no host belong to none:
-//!   they are refused with a message naming them, never merged into a host;
+//!   [`MAX_DEPTH`] levels). Files and folders beside them that identify no host but hold
+//!   artifacts (a stray log) belong to none: they are refused with a message naming them, never
+//!   merged into a host (files no collector recognises, a README, are left alone);
 //! - **one input** otherwise — the collection script's own layout (`registry\`, `system\`,
 //!   `gpo\`, … with one systeminfo and one registry export between them) is one host whose
 //!   identifying artifacts are of different kinds and agree;
@@ -187,12 +188,29 @@ fn split(path: &Path) -> Option<Split> {
     if !(whole || shared_kind || names.len() > 1) {
         return None;
     }
-    let leftovers = others.iter().filter(|p| !is_empty_dir(p)).map(|p| entry_name(p)).collect();
+    let leftovers = others.iter().filter(|p| holds_artifacts(p)).map(|p| entry_name(p)).collect();
     Some(Split { hosts: units.into_iter().map(|(p, _)| p).collect(), leftovers })
 }
 
-fn is_empty_dir(p: &Path) -> bool {
-    std::fs::read_dir(p).map(|mut d| d.next().is_none()).unwrap_or(false)
+/// Whether `p` is, or holds, a file some collector recognises: what would be lost if it were
+/// left out. (A README beside the hosts is not.) Bounded as the identity walk is.
+fn holds_artifacts(p: &Path) -> bool {
+    let all = triage_collectors::all();
+    let recognised = |path: &Path| {
+        let Ok(meta) = std::fs::metadata(path) else { return false };
+        let mut head = Vec::with_capacity(Artifact::HEAD_LEN);
+        let read = std::fs::File::open(path).and_then(|f| f.take(Artifact::HEAD_LEN as u64).read_to_end(&mut head));
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let artifact = Artifact { rel_path: &name, path, head: &head, size: meta.len() };
+        read.is_ok() && all.iter().any(|c| c.recognise(&artifact) > Recognition::No)
+    };
+    walkdir::WalkDir::new(p)
+        .follow_links(false)
+        .max_depth(MAX_DEPTH_WALK)
+        .into_iter()
+        .filter_map(Result::ok)
+        .take(MAX_ENTRIES)
+        .any(|e| e.file_type().is_file() && recognised(e.path()))
 }
 
 /// Host names compare as Windows compares them: without regard to case.

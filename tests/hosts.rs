@@ -123,8 +123,14 @@ fn two_collections_of_one_host_are_two_inputs_and_stray_files_are_refused() {
     let d = dir.path();
     host_folder("issue1-import-tls12", &d.join("fleet/wsus-a-monday"), "WSUS-A");
     host_folder("healthy", &d.join("fleet/wsus-a-tuesday"), "WSUS-A");
-    std::fs::write(d.join("fleet/notes.txt"), "collected by hand\r\n").expect("write");
+    // A README is no artifact and is left alone; a stray log belongs to no host and is named.
+    std::fs::write(d.join("fleet/README.txt"), "collected by hand\r\n").expect("write");
     std::fs::create_dir_all(d.join("fleet/empty")).expect("mkdir");
+    std::fs::copy(
+        repo("examples/issue1-import-tls12/SoftwareDistribution.log"),
+        d.join("fleet/SoftwareDistribution.log"),
+    )
+    .expect("copy");
     let (code, out, err) = triage(d, &["run", "fleet", "--format", "json"]);
     assert_eq!(code, 2, "a stray file is an error: {err}");
     let report = json(&out);
@@ -139,7 +145,7 @@ fn two_collections_of_one_host_are_two_inputs_and_stray_files_are_refused() {
     assert_eq!(detected(&report, "WSUS001"), ["fleet/wsus-a-monday"]);
     assert_eq!(
         err.trim_end(),
-        "error: fleet: holds the collections of 2 hosts (wsus-a-monday/, wsus-a-tuesday/), each evaluated on its own, and also notes.txt, which belong to none of them and were not evaluated: move them into a host's folder"
+        "error: fleet: holds the collections of 2 hosts (wsus-a-monday/, wsus-a-tuesday/), each evaluated on its own, and also SoftwareDistribution.log, which belong to none of them and were not evaluated: move them into a host's folder"
     );
 }
 
