@@ -199,7 +199,8 @@ fn holds_artifacts(p: &Path) -> bool {
     let recognised = |path: &Path| {
         let Ok(meta) = std::fs::metadata(path) else { return false };
         let mut head = Vec::with_capacity(Artifact::HEAD_LEN);
-        let read = std::fs::File::open(path).and_then(|f| f.take(Artifact::HEAD_LEN as u64).read_to_end(&mut head));
+        let read =
+            std::fs::File::open(path).and_then(|f| f.take(Artifact::HEAD_LEN as u64).read_to_end(&mut head));
         let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         let artifact = Artifact { rel_path: &name, path, head: &head, size: meta.len() };
         read.is_ok() && all.iter().any(|c| c.recognise(&artifact) > Recognition::No)

@@ -12,15 +12,23 @@
 //!
 //! # Fact layout
 //!
-//! None: each line becomes a collection error (`collection.errors`, collector `collect-script`,
+//! ```text
+//! collect_script.header   Str   the header line after `# triage collection errors:` (the
+//!                               script's version, PowerShell's, the host), trimmed
+//! collect_script.errors   Int   how many errors the file lists
+//! ```
+//!
+//! Each line becomes a collection error (`collection.errors`, collector `collect-script`,
 //! artifact as the line names it), shown with the run's other collection errors. Bounded: at
 //! most [`MAX_BYTES`] are read and [`MAX_ERRORS`] lines kept, each message cut at
 //! [`MAX_MESSAGE_CHARS`] characters; what is cut is said in one more error.
 
 use std::io::Read;
+use std::sync::Arc;
 
 use triage_facts::{
-    Artifact, CollectContext, CollectionError, Collector, CollectorInfo, CollectorOutput, Recognition,
+    Artifact, CollectContext, CollectionError, Collector, CollectorInfo, CollectorOutput, Fact, Provenance,
+    Recognition,
 };
 
 use crate::text;
@@ -49,9 +57,23 @@ static INFO: CollectorInfo = CollectorInfo {
     reads:
         "what the collection script could not collect (`collection-errors.txt` of scripts/Collect-Triage.ps1)",
     typical_names: &[FILE_NAME],
-    provides: &[],
-    facts: &[],
+    provides: &["collect_script"],
+    facts: FACTS,
     log_kind: None,
+};
+
+/// This collector's part of the fact catalogue (layout in the module docs).
+const FACTS: &[triage_facts::FactDecl] = {
+    use triage_facts::FactDecl;
+    use triage_facts::FactType::*;
+    &[
+        FactDecl::new(
+            "collect_script.header",
+            &[Str],
+            "the header line's text after `# triage collection errors:`",
+        ),
+        FactDecl::new("collect_script.errors", &[Int], "how many errors the file lists"),
+    ]
 };
 
 impl Collector for ScriptErrorsCollector {
@@ -101,14 +123,17 @@ pub fn collect_bytes(rel_path: &str, bytes: &[u8]) -> CollectorOutput {
     let mut dropped = 0usize;
     let mut seen_header = false;
     let mut errors = Vec::new();
-    for line in lines.by_ref() {
+    for (line_no, line) in lines.by_ref().enumerate() {
         let trimmed = line.trim();
         if trimmed.is_empty() {
             continue;
         }
         if !seen_header {
             seen_header = true;
-            if trimmed.starts_with(HEADER) {
+            if let Some(rest) = trimmed.strip_prefix(HEADER) {
+                let src = Arc::new(Provenance::new(rel_path, NAME).at_line(line_no as u64 + 1));
+                let rest = rest.trim_start_matches(':').trim();
+                out.facts.insert(&["collect_script", "header"], Fact::with_source(rest, src));
                 continue;
             }
             out.errors.push(CollectionError::new(rel_path, NAME, format!("no `{HEADER}` header line")));
@@ -135,6 +160,11 @@ pub fn collect_bytes(rel_path: &str, bytes: &[u8]) -> CollectorOutput {
             format!("{dropped} more error(s) not shown (at most {MAX_ERRORS} are read)"),
         ));
     }
+    let listed = errors.len() as i64 + dropped as i64;
+    out.facts.insert(
+        &["collect_script", "errors"],
+        Fact::with_source(listed, Arc::new(Provenance::new(rel_path, NAME))),
+    );
     out.items = errors.len() as u64;
     out.errors.extend(errors);
     out
@@ -158,6 +188,13 @@ mod tests {
             ]
         );
         assert_eq!(out.items, 3);
+        let header = out.facts.get("collect_script.header").expect("header");
+        assert_eq!(header.value, triage_facts::Value::Str("Collect-Triage.ps1 2".into()));
+        assert_eq!(header.source.as_ref().expect("provenance").line, Some(1));
+        assert_eq!(
+            out.facts.get("collect_script.errors").map(|f| &f.value),
+            Some(&triage_facts::Value::Int(3))
+        );
     }
 
     #[test]
