@@ -303,7 +303,10 @@ fn identities_under(dir: &Path, prefix: &str) -> Vec<Identity> {
 }
 
 /// Answers already found, by file: a file is read once per run however often it is asked about.
-static CACHE: Mutex<BTreeMap<PathBuf, Option<(Kind, Option<String>)>>> = Mutex::new(BTreeMap::new());
+static CACHE: Mutex<BTreeMap<PathBuf, Option<Found>>> = Mutex::new(BTreeMap::new());
+
+/// What one file says: the kind of identifying artifact it is and the host it names.
+type Found = (Kind, Option<String>);
 
 /// The identity one file gives, if it is a systeminfo output or a registry export that names
 /// the computer or its OS version.
@@ -329,7 +332,7 @@ const REGISTRY_IDENTITY: &[(&str, Option<&str>)] = &[
     (r"HKLM\SOFTWARE\Microsoft\Windows NT\CurrentVersion", None),
 ];
 
-fn read_identity(path: &Path) -> Option<(Kind, Option<String>)> {
+fn read_identity(path: &Path) -> Option<Found> {
     let meta = std::fs::metadata(path).ok()?;
     if !meta.is_file() || meta.len() > MAX_IDENTITY_BYTES || meta.len() == 0 {
         return None;
