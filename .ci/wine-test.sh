@@ -5,7 +5,9 @@
 # wineserver priming, UTF-16 fixtures, time-outs). Budget: well under 10 minutes on 2 cores.
 #
 # Usage: .ci/wine-test.sh            (from the repository root; installs what is missing)
-# Environment: WINE_TEST_KEEP=1 keeps the work folder; CARGO_BUILD_JOBS as usual.
+# Environment: WINE_TEST_KEEP=1 keeps the work folder; CARGO_BUILD_JOBS as usual;
+#              TRIAGE_EXE=path/to/triage.exe tests that exe (the release, from
+#              .ci/release-test.sh) instead of building a debug one.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -26,9 +28,14 @@ rustup target list --installed | grep -qx "$TARGET" || rustup target add "$TARGE
 command -v wine >/dev/null || fail "wine is not installed"
 
 step "build (Windows and Linux)"
-cargo build --quiet --bin triage --target "$TARGET"
+if [ -n "${TRIAGE_EXE:-}" ]; then
+  EXE=$(realpath "$TRIAGE_EXE")
+  [ -f "$EXE" ] || fail "TRIAGE_EXE=$TRIAGE_EXE is not a file"
+else
+  cargo build --quiet --bin triage --target "$TARGET"
+  EXE="$ROOT/target/$TARGET/debug/triage.exe"
+fi
 cargo build --quiet --bin triage
-EXE="$ROOT/target/$TARGET/debug/triage.exe"
 LINUX="$ROOT/target/debug/triage"
 
 WORK=$(mktemp -d /tmp/triage-wine.XXXXXX)
@@ -69,6 +76,18 @@ x86_64-w64-mingw32-gcc -shared -O2 -o "$C/windows/system32/bcryptprimitives.dll"
   "$WORK/processprng.c" "$WORK/processprng.def" -ladvapi32
 wine "$EXE" --version </dev/null >"$WORK/version.txt" 2>&1 || { cat "$WORK/version.txt"; fail "triage.exe does not start under wine"; }
 echo "triage.exe runs: $(tr -d '\r' < "$WORK/version.txt")"
+
+step "triage.exe run on an example (the built-in pack, under wine)"
+rc=0
+wine "$EXE" run --format json "Z:$ROOT/examples/issue1-import-tls12" </dev/null >"$WORK/example.json" 2>"$WORK/example.err" || rc=$?
+[ "$rc" -eq 1 ] || { cat "$WORK/example.err"; fail "triage.exe run on examples/issue1-import-tls12 exited $rc, expected 1"; }
+python3 - "$WORK/example.json" <<'EOF' || fail "triage.exe's report on examples/issue1-import-tls12 is wrong"
+import json, sys
+r = json.load(open(sys.argv[1]))
+got = sorted(f["rule"] for f in r["findings"] if f["outcome"] == "detected")
+assert got == ["WSUS001"], got
+print("triage.exe run: WSUS001 detected on examples/issue1-import-tls12: ok")
+EOF
 
 step "fixtures"
 # Registry fixtures must be UTF-16LE with BOM (Wine corrupts hex(7) data in ASCII files).

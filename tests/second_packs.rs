@@ -1,8 +1,8 @@
 //! The two third-party packs (`tests/data/second-packs/`), rewritten for #12's engine: the
-//! ConfigMgr pack's `applies_if` (a Windows input) and the OpenSSH pack's (one of its own
-//! artifacts) make every rule `not_applicable` on hosts they were not written for — no
-//! `missing_facts` noise on a Linux bundle for the ConfigMgr pack or on a Windows WSUS example for
-//! the OpenSSH pack — and their own test cases still pass.
+//! ConfigMgr pack's `applies_if` (a ConfigMgr client or site system) and the OpenSSH pack's (one
+//! of its own artifacts) make every rule `not_applicable` on hosts they were not written for — no
+//! `missing_facts` noise on a Linux bundle or a stand-alone WSUS server for the ConfigMgr pack or
+//! on a Windows WSUS example for the OpenSSH pack — and their own test cases still pass.
 
 use std::process::{Command, Stdio};
 
@@ -126,4 +126,66 @@ fn both_packs_pass_their_own_tests_and_check_without_warnings() {
         assert_eq!(code, 0, "{pack}: {out}");
         assert!(out.trim_end().ends_with("0 warning(s)"), "{pack}: {out}");
     }
+}
+
+#[test]
+fn the_configmgr_pack_is_not_applicable_on_a_stand_alone_wsus_server() {
+    // Windows hosts with WSUS but no ConfigMgr artifact: silent, not "collect the FIPS policy".
+    for example in [
+        "examples/healthy",
+        "examples/issue1-import-tls12",
+        "examples/issue2-tls10-disabled",
+        "examples/issue3-2012r2-no-rollup",
+        "examples/issue5-cipher-mismatch",
+    ] {
+        let (_, got) = outcomes(example);
+        let cm: Vec<_> = got.iter().filter(|f| f.0.starts_with("CMTLS")).cloned().collect();
+        assert_eq!(cm, cm_not_applicable(), "{example}");
+    }
+    // A WSUS server that is a ConfigMgr software update point (wsyncmgr.log collected): the pack
+    // applies, and the FIPS policy it did not get is asked for.
+    let (_, got) = outcomes("examples/issue4-surface-drivers");
+    let cm: Vec<_> = got.iter().filter(|f| f.0.starts_with("CMTLS")).cloned().collect();
+    assert_eq!(
+        cm,
+        vec![
+            row("CMTLS001", "not_applicable", &[], false),
+            row("CMTLS002", "not_detected", &[], false),
+            row("CMTLS003", "not_applicable", &[], false),
+            row(
+                "CMTLS004",
+                "missing_facts",
+                &[r"registry:HKLM\SYSTEM\CurrentControlSet\Control\Lsa\FipsAlgorithmPolicy"],
+                false,
+            ),
+            row("CMTLS005", "not_applicable", &[], false),
+        ]
+    );
+}
+
+#[test]
+fn a_windows_update_log_of_configmgr_scans_alone_makes_the_configmgr_pack_apply() {
+    // No ConfigMgr log, no CCM key: only WindowsUpdate.log with `[CallerId = CcmExec]`.
+    let case = format!("{CM}/tests/cases/win7-windowsupdate-log");
+    let (code, got) = outcomes(&case);
+    let cm: Vec<_> = got.iter().filter(|f| f.0.starts_with("CMTLS")).map(|f| f.1.clone()).collect();
+    assert_eq!(cm, ["detected", "not_detected", "not_applicable", "missing_facts", "detected"], "{got:?}");
+    assert_eq!(code, 1);
+
+    // The same log with the CcmExec scans removed is a plain Windows 7 host: not this pack's.
+    let dir = tempfile::tempdir().expect("temp dir");
+    for entry in std::fs::read_dir(&case).expect("case folder") {
+        let path = entry.expect("entry").path();
+        let name = path.file_name().expect("name").to_owned();
+        let mut bytes = std::fs::read(&path).expect("read");
+        if name == "WindowsUpdate.log" {
+            let text = String::from_utf8(bytes).expect("UTF-8 fixture");
+            bytes = text.replace("[CallerId = CcmExec]", "[CallerId = AutomaticUpdates]").into_bytes();
+        }
+        std::fs::write(dir.path().join(name), bytes).expect("write");
+    }
+    let (code, got) = outcomes(dir.path().to_str().expect("UTF-8 path"));
+    let cm: Vec<_> = got.iter().filter(|f| f.0.starts_with("CMTLS")).cloned().collect();
+    assert_eq!(cm, cm_not_applicable());
+    assert_eq!(code, 0);
 }

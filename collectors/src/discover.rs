@@ -6,9 +6,14 @@
 //!   inside the input root (a link leading out of it is a collection error, never read).
 //! - Each built-in collector bids on a file from its name and first bytes ([`Recognition`]) and
 //!   the best bidder reads it. Besides, every pack-defined log kind (`ScanPlan.log_kinds`) whose
-//!   file-name globs match the file reads it too (collector `custom-log`, all such kinds in one
-//!   pass): a pack's kinds add readers, they never take a file from a built-in collector or from
-//!   another pack's kinds. A file only pack kinds read is listed with collector `custom-log`.
+//!   globs match the file (its name or its path in the input) reads it too (collector
+//!   `custom-log`, all such kinds in one pass), and so does every pack-defined file kind
+//!   (`ScanPlan.file_kinds`) whose globs and `content` regex match (collector `file-kind`): a
+//!   pack's kinds add readers, they never take a file from a built-in collector or from another
+//!   pack's kinds. A file only pack kinds read is listed with collector `custom-log` (or
+//!   `file-kind` when no log kind reads it).
+//! - A `*.gz` file is decompressed first (bounded, [`crate::gzip`]) and offered as what it
+//!   holds, recognised by its name without `.gz`, collected under its real name.
 //! - A file larger than [`DiscoverOptions::max_file_size`] is an error for every collector that
 //!   reads whole files; the streaming log collectors read any size.
 //! - [`DiscoverOptions::progress`] is called with (bytes done, bytes total) over all files, as
@@ -369,43 +374,79 @@ fn collect_one(
     } else {
         None
     };
-    let artifact = Artifact { rel_path: rel, path, head: &head, size };
-    // Packs' log kinds read every file their globs match, each for its own pack, in one pass
-    // for all of them: beside the built-in collector that claims the file, never instead of it
-    // (so no pack can take a file from the built-in collectors or from another pack).
-    let kinds = ctx.plan.is_some_and(|p| crate::logs::CustomLog::kinds_for(p, rel).next().is_some());
+    // A `.gz` artifact is read as what it holds (`crate::gzip`): decompressed into a scratch
+    // file, recognised by its name without `.gz`, collected under its real name.
+    let gunzipped = if crate::gzip::is_gz(rel) {
+        match gunzip(path, size) {
+            Ok(g) => Some(g),
+            Err(message) => {
+                out.errors.push(CollectionError::new(rel, "discover", message));
+                out.artifacts.push(ArtifactSummary {
+                    path: rel.to_owned(),
+                    size,
+                    collector: None,
+                    encoding: None,
+                    items: 0,
+                    sha256,
+                    reason: Some("a gzip file that could not be decompressed (see collection.errors)".into()),
+                });
+                return;
+            }
+        }
+    } else {
+        None
+    };
+    let (path, head, read_size) = match &gunzipped {
+        Some((_, p, h, s)) => (p.as_path(), h.as_slice(), *s),
+        None => (path, head.as_slice(), size),
+    };
+    let head = head.to_vec();
+    let artifact = Artifact { rel_path: rel, path, head: &head, size: read_size };
+    let named = Artifact { rel_path: crate::logs::recognition_name(rel), path, head: &head, size: read_size };
+    // Packs' log kinds and file kinds read every file their globs (and content) match, each for
+    // its own pack, one collector for all log kinds and one for all file kinds: beside the
+    // built-in collector that claims the file, never instead of it (so no pack can take a file
+    // from the built-in collectors or from another pack).
+    let mut pack_readers: Vec<&dyn Collector> = Vec::new();
+    if let Some(p) = ctx.plan {
+        if crate::logs::CustomLog::kinds_for(p, rel).next().is_some() {
+            pack_readers.push(&crate::logs::CustomLog);
+        }
+        if crate::files::FileKinds::kinds_for(p, rel, &head).next().is_some() {
+            pack_readers.push(&crate::files::FileKinds);
+        }
+    }
     let best = collectors
         .iter()
-        .filter(|c| c.info().name != crate::logs::custom::COLLECTOR)
-        .map(|c| (c.recognise(&artifact), *c))
+        .filter(|c| {
+            c.info().name != crate::logs::custom::COLLECTOR && c.info().name != crate::files::COLLECTOR
+        })
+        .map(|c| (c.recognise(&named), *c))
         .filter(|(r, _)| *r > Recognition::No)
         .fold(None::<(Recognition, &dyn Collector)>, |best, cur| match best {
             Some(b) if b.0 >= cur.0 => Some(b),
             _ => Some(cur),
         });
-    let best = match best {
-        Some(b) => {
-            if kinds {
-                let custom = &crate::logs::CustomLog;
-                let name = custom.info().name;
-                match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    custom.collect(&artifact, ctx)
-                })) {
-                    Ok(output) => {
-                        merge_facts(out, rel, name, output.facts);
-                        out.errors.extend(output.errors);
-                    }
-                    Err(_) => out.errors.push(CollectionError::new(
-                        rel,
-                        name,
-                        "collector failed unexpectedly (internal error)",
-                    )),
-                }
-            }
-            Some(b)
-        }
-        None => kinds.then_some((Recognition::ByNameAndContent, &crate::logs::CustomLog as &dyn Collector)),
+    // With no built-in reader, the first pack reader is the artifact's collector.
+    let beside = match best {
+        Some(_) => &pack_readers[..],
+        None => pack_readers.get(1..).unwrap_or_default(),
     };
+    for reader in beside {
+        let name = reader.info().name;
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| reader.collect(&artifact, ctx))) {
+            Ok(output) => {
+                merge_facts(out, rel, name, output.facts);
+                out.errors.extend(output.errors);
+            }
+            Err(_) => out.errors.push(CollectionError::new(
+                rel,
+                name,
+                "collector failed unexpectedly (internal error)",
+            )),
+        }
+    }
+    let best = best.or_else(|| pack_readers.first().map(|c| (Recognition::ByNameAndContent, *c)));
     let Some((_, collector)) = best else {
         out.artifacts.push(ArtifactSummary {
             path: rel.to_owned(),
@@ -419,11 +460,14 @@ fn collect_one(
         return;
     };
     let name = collector.info().name;
-    if size > options.max_file_size && !crate::logs::is_streaming(name) {
+    if read_size > options.max_file_size && !crate::logs::is_streaming(name) {
         out.errors.push(CollectionError::new(
             rel,
             name,
-            format!("file of {size} bytes is larger than the {} byte limit, not read", options.max_file_size),
+            format!(
+                "file of {read_size} bytes is larger than the {} byte limit, not read",
+                options.max_file_size
+            ),
         ));
         out.artifacts.push(ArtifactSummary {
             path: rel.to_owned(),
@@ -524,6 +568,16 @@ fn finish(out: &mut Collected) {
     out.facts.insert(&["collection", "artifacts"], Fact::new(Value::Map(artifacts)));
     out.facts.insert(&["collection", "unrecognised"], Fact::new(unrecognised));
     out.facts.insert(&["collection", "errors"], Fact::new(errors));
+}
+
+/// A `.gz` artifact decompressed into a scratch folder (removed when dropped): the folder, the
+/// file, its head and its size.
+fn gunzip(path: &Path, size: u64) -> Result<(crate::scratch::ScratchDir, PathBuf, Vec<u8>, u64), String> {
+    let dir = crate::scratch::ScratchDir::new("gz").map_err(|e| format!("cannot decompress: {e}"))?;
+    let file = dir.path().join("content");
+    let out_size = crate::gzip::decompress(path, size, &file)?;
+    let (head, _) = read_head(&file).map_err(|e| format!("cannot read decompressed data: {e}"))?;
+    Ok((dir, file, head, out_size))
 }
 
 fn read_head(path: &Path) -> std::io::Result<(Vec<u8>, u64)> {

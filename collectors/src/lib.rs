@@ -10,7 +10,9 @@ pub mod bundle;
 pub mod capture;
 pub mod discover;
 pub mod dotnet_config;
+pub mod files;
 pub mod gpresult;
+pub mod gzip;
 pub mod live;
 pub mod logs;
 pub mod probe;
@@ -50,6 +52,7 @@ pub fn all() -> Vec<&'static dyn Collector> {
         gpresult::COLLECTORS,
         wsus_config::COLLECTORS,
         system::COLLECTORS,
+        files::COLLECTORS,
         capture::COLLECTORS,
         probe::COLLECTORS,
         script_errors::COLLECTORS,
@@ -58,7 +61,7 @@ pub fn all() -> Vec<&'static dyn Collector> {
 }
 
 /// The fact catalogue: what every built-in collector (and discovery) writes, extended with the
-/// log kinds of `plan` (pack-defined kinds, `<pack id>/<kind>`) when given.
+/// log kinds and file kinds of `plan` (pack-defined kinds, `<pack id>/<kind>`) when given.
 pub fn catalogue(plan: Option<&ScanPlan>) -> Catalogue {
     let mut c = Catalogue::new();
     c.add("discovery", "any file of the input", discover::FACTS);
@@ -67,6 +70,9 @@ pub fn catalogue(plan: Option<&ScanPlan>) -> Catalogue {
     }
     for k in plan.map(|p| p.log_kinds.as_slice()).unwrap_or_default() {
         c.add_log_kind(&k.name, &logs::custom::field_names(k), &k.files);
+    }
+    for k in plan.map(|p| p.file_kinds.as_slice()).unwrap_or_default() {
+        c.add_file_kind(&k.name, &k.files, &files::declarations(k.format));
     }
     c
 }

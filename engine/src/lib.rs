@@ -83,8 +83,8 @@ pub fn load_pack(files: Vec<SourceFile>, evaluator: &Evaluator) -> LoadResult {
     pack::load::load_pack(files, evaluator.engine(), &engine_version())
 }
 
-/// The scan plan for a set of loaded packs: every signal (as `<pack id>/<signal name>`) and
-/// every pack-defined log kind, sorted for determinism.
+/// The scan plan for a set of loaded packs: every signal (as `<pack id>/<signal name>`), every
+/// pack-defined log kind and file kind (`<pack id>/<kind>`), sorted for determinism.
 ///
 /// A pack's log kinds are its own: each is planned as `<pack id>/<kind>`, and the pack's
 /// signals on it name it so, so two packs may both define `[log_kinds.x]` (each gets its own
@@ -104,8 +104,12 @@ pub fn scan_plan<'a>(packs: impl IntoIterator<Item = &'a Pack>) -> ScanPlan {
         for k in &p.log_kinds {
             plan.log_kinds.push(triage_facts::LogKindSpec { name: p.log_kind_id(&k.name), ..k.clone() });
         }
+        for k in &p.file_kinds {
+            plan.file_kinds.push(triage_facts::FileKindSpec { name: p.file_kind_id(&k.name), ..k.clone() });
+        }
     }
     plan.signals.sort_by(|a, b| a.id.cmp(&b.id));
     plan.log_kinds.sort_by(|a, b| a.name.cmp(&b.name));
+    plan.file_kinds.sort_by(|a, b| a.name.cmp(&b.name));
     plan
 }

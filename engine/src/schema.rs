@@ -170,7 +170,9 @@ fn render(schema: &Value) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::pack::load::{LOG_KIND_KEYS, PACK_KEYS, RULE_KEYS, SIGNAL_KEYS, TEST_KEYS, TOP_KEYS};
+    use crate::pack::load::{
+        FILE_KIND_KEYS, LOG_KIND_KEYS, PACK_KEYS, RULE_KEYS, SIGNAL_KEYS, TEST_KEYS, TOP_KEYS,
+    };
 
     fn keys(schema: &serde_json::Value, def: Option<&str>) -> Vec<String> {
         let node = match def {
@@ -197,6 +199,7 @@ mod tests {
         assert_eq!(keys(&s, Some("ManifestFile")), sorted(PACK_KEYS));
         assert_eq!(keys(&s, Some("SignalFile")), sorted(SIGNAL_KEYS));
         assert_eq!(keys(&s, Some("LogKindFile")), sorted(LOG_KIND_KEYS));
+        assert_eq!(keys(&s, Some("FileKindFile")), sorted(FILE_KIND_KEYS));
         assert_eq!(keys(&s, Some("RuleFile")), sorted(RULE_KEYS));
         assert_eq!(keys(&s, Some("TestFile")), sorted(TEST_KEYS));
     }

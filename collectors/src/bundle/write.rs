@@ -241,8 +241,18 @@ fn protected_words(collectors: &[&dyn Collector], plan: Option<&ScanPlan>) -> Ve
             words.extend(Redactor::words_of(p));
         }
     }
-    for w in ["wsus", "configmgr", "logs", "signals", "registry", "collection", "derive", "network", "probes"]
-    {
+    for w in [
+        "wsus",
+        "configmgr",
+        "logs",
+        "files",
+        "signals",
+        "registry",
+        "collection",
+        "derive",
+        "network",
+        "probes",
+    ] {
         words.push(w.to_owned());
     }
     if let Some(plan) = plan {
@@ -254,6 +264,10 @@ fn protected_words(collectors: &[&dyn Collector], plan: Option<&ScanPlan>) -> Ve
         for k in &plan.log_kinds {
             words.extend(Redactor::words_of(&k.name));
             words.extend(Redactor::words_of(&k.record_start));
+        }
+        for k in &plan.file_kinds {
+            words.extend(Redactor::words_of(&k.name));
+            words.extend(k.include.iter().chain(&k.sections).flat_map(|w| Redactor::words_of(w)));
         }
     }
     words

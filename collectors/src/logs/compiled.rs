@@ -17,7 +17,7 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 
-use triage_facts::{LogKindSpec, ScanPlan, SignalSpec};
+use triage_facts::{FileKindSpec, LogKindSpec, ScanPlan, SignalSpec};
 
 use super::custom::CustomKind;
 use super::scan::{compile, Format, Matcher};
@@ -32,11 +32,17 @@ type Slots = [OnceLock<Compiled>; 2];
 /// A pack-defined log kind compiled, or why it does not compile.
 type KindSlot = OnceLock<Result<Arc<CustomKind>, String>>;
 
+/// A pack-defined file kind's `content` regex compiled (`None`: it has none), or why not.
+type ContentSlot = OnceLock<Result<Option<Arc<regex::Regex>>, String>>;
+
 /// What a plan compiles to.
 struct CompiledPlan {
     /// What it was built from.
     signals: Vec<SignalSpec>,
     log_kinds: Vec<LogKindSpec>,
+    file_kinds: Vec<FileKindSpec>,
+    /// Per pack-defined file kind (plan order): its `content` regex.
+    content: Vec<ContentSlot>,
     /// The built-in kinds' matchers: `wsus`, `configmgr`.
     builtin: [Slots; 2],
     /// Per pack-defined log kind (plan order): its compiled kind (or why it does not compile)
@@ -51,6 +57,8 @@ impl CompiledPlan {
         CompiledPlan {
             signals: plan.signals.clone(),
             log_kinds: plan.log_kinds.clone(),
+            file_kinds: plan.file_kinds.clone(),
+            content: plan.file_kinds.iter().map(|_| OnceLock::new()).collect(),
             builtin: Default::default(),
             custom: plan.log_kinds.iter().map(|_| Default::default()).collect(),
             builds: AtomicUsize::new(0),
@@ -58,7 +66,7 @@ impl CompiledPlan {
     }
 
     fn matches(&self, plan: &ScanPlan) -> bool {
-        self.signals == plan.signals && self.log_kinds == plan.log_kinds
+        self.signals == plan.signals && self.log_kinds == plan.log_kinds && self.file_kinds == plan.file_kinds
     }
 
     fn slots(&self, format: &Format) -> Option<&Slots> {
@@ -111,6 +119,31 @@ pub(super) fn custom_kind(plan: &ScanPlan, spec: &LogKindSpec) -> Result<Arc<Cus
     let Some(i) = c.log_kinds.iter().position(|s| s == spec) else { return compile() };
     c.custom[i]
         .0
+        .get_or_init(|| {
+            c.builds.fetch_add(1, Ordering::Relaxed);
+            compile()
+        })
+        .clone()
+}
+
+/// The compiled `content` regex of the plan's file kind `spec` (`None` when it has none), built
+/// on first use; the error names the regex that does not compile.
+pub fn file_kind_content(plan: &ScanPlan, spec: &FileKindSpec) -> Result<Option<Arc<regex::Regex>>, String> {
+    let compile = || {
+        spec.content
+            .as_deref()
+            .map(|re| {
+                regex::RegexBuilder::new(re)
+                    .size_limit(triage_facts::scan::LOG_KIND_REGEX_SIZE_LIMIT)
+                    .build()
+                    .map(Arc::new)
+                    .map_err(|e| format!("file kind {}: content: {e}", spec.name))
+            })
+            .transpose()
+    };
+    let Some(c) = compiled(plan) else { return compile() };
+    let Some(i) = c.file_kinds.iter().position(|s| s == spec) else { return compile() };
+    c.content[i]
         .get_or_init(|| {
             c.builds.fetch_add(1, Ordering::Relaxed);
             compile()

@@ -100,6 +100,7 @@ impl CustomKind {
 }
 
 fn spec_matches(spec: &LogKindSpec, rel: &str) -> bool {
+    let rel = super::recognition_name(rel);
     let name = rel.rsplit('/').next().unwrap_or(rel);
     spec.files.iter().any(|g| glob_match(g, name) || glob_match(g, rel))
 }

@@ -380,6 +380,15 @@ pub(crate) fn file_name_lower(rel: &str) -> String {
 }
 
 /// Case-insensitive glob with `*` and `?` (ASCII case folding).
+/// The name a file is recognised by: its path in the input without a `.gz` suffix (a rotated
+/// `auth.log.2.gz` is recognised as `auth.log.2`; discovery decompresses it).
+pub fn recognition_name(rel: &str) -> &str {
+    match rel.len().checked_sub(3) {
+        Some(i) if rel.is_char_boundary(i) && rel[i..].eq_ignore_ascii_case(".gz") && i > 0 => &rel[..i],
+        _ => rel,
+    }
+}
+
 pub fn glob_match(pattern: &str, name: &str) -> bool {
     let p: Vec<char> = pattern.chars().flat_map(char::to_lowercase).collect();
     let n: Vec<char> = name.chars().flat_map(char::to_lowercase).collect();

@@ -367,6 +367,27 @@ impl Catalogue {
         self.instantiate(kind);
     }
 
+    /// Adds a pack-defined file kind (`<pack id>/<kind>`): `decls` are its format's paths with
+    /// `{kind}` standing for the kind's name (collector `file-kind`), read from files named like
+    /// `files`. Not templates: they are instantiated for this kind only.
+    pub fn add_file_kind(&mut self, kind: &str, files: &[String], decls: &[FactDecl]) {
+        let artifact = format!("a file named like {}", files.join(" or "));
+        for d in decls {
+            let path = d.path.replace("{kind}", kind);
+            if self.facts.iter().any(|e| e.path == path) {
+                continue;
+            }
+            self.patterns.push(parse(&path));
+            self.facts.push(Entry {
+                path,
+                types: d.types.to_vec(),
+                description: d.doc.to_owned(),
+                collector: "file-kind".to_owned(),
+                artifact: artifact.clone(),
+            });
+        }
+    }
+
     /// Every `{kind}` template, for one kind.
     fn instantiate(&mut self, kind: &str) {
         for i in 0..self.facts.len() {

@@ -19,5 +19,5 @@ pub use collector::{
 };
 pub use fact_map::{FactMap, MergeConflict};
 pub use provenance::{Provenance, Span};
-pub use scan::{LogKindSpec, ScanPlan, SignalSpec};
+pub use scan::{FileFormat, FileKindSpec, LogKindSpec, ScanPlan, SignalSpec};
 pub use value::{Fact, Timestamp, Value, Version};

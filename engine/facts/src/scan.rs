@@ -38,11 +38,14 @@ pub const COMBINED_SCAN_SIZE_LIMIT: usize = 32 << 20;
 /// How big a log kind's `record_start` and `fields` regexes may be.
 pub const LOG_KIND_REGEX_SIZE_LIMIT: usize = 4 << 20;
 
-/// Every log pattern and pack-defined log kind of the loaded packs.
+/// Every log pattern, pack-defined log kind and pack-defined file kind of the loaded packs.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ScanPlan {
     pub signals: Vec<SignalSpec>,
     pub log_kinds: Vec<LogKindSpec>,
+    /// Structured files packs teach the collectors (`[file_kinds]`), read whole, not scanned.
+    #[serde(default)]
+    pub file_kinds: Vec<FileKindSpec>,
     /// The plan's compiled form, built by the log collectors the first time a file is scanned
     /// with it and shared by every later file, input and thread of the run. Not part of the
     /// plan's value: see [`PlanCache`].
@@ -53,7 +56,7 @@ pub struct ScanPlan {
 impl ScanPlan {
     /// A plan of these signals and log kinds, not compiled yet.
     pub fn new(signals: Vec<SignalSpec>, log_kinds: Vec<LogKindSpec>) -> ScanPlan {
-        ScanPlan { signals, log_kinds, compiled: PlanCache::default() }
+        ScanPlan { signals, log_kinds, file_kinds: Vec::new(), compiled: PlanCache::default() }
     }
 }
 
@@ -120,6 +123,64 @@ pub struct LogKindSpec {
     pub fields: Option<String>,
 }
 
+/// A structured file format taught by a pack (`[file_kinds.NAME]`): which files (globs over the
+/// name or the path in the input, narrowed by an optional regex over the first bytes), and how
+/// to read them. The collector `file-kind` reads each into facts under `files.<name>`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileKindSpec {
+    /// `<pack id>/<kind>` in a plan; facts under `files.<name>`.
+    pub name: String,
+    /// Globs (`*` and `?`, case-insensitive) matched against the file name and against the
+    /// `/`-separated path in the input (`sshd_config`, `sshd_config.d/*.conf`).
+    pub files: Vec<String>,
+    /// A regex the file's first [`crate::Artifact::HEAD_LEN`] bytes (decoded) must match.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content: Option<String>,
+    pub format: FileFormat,
+    /// `keyvalue`: the keyword that includes other files (`Include`), case-insensitive.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub include: Option<String>,
+    /// `keyvalue`: keywords that open a conditional section lasting to the next one or to the
+    /// end of the file (`Match`), case-insensitive.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sections: Vec<String>,
+}
+
+/// How a file kind is read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FileFormat {
+    /// `[section]` headers and `key = value` lines (`;` and `#` comments).
+    Ini,
+    /// `Keyword value` lines (sshd_config, Apache): `#` comments, optional `=` after the keyword.
+    KeyValue,
+    Json,
+    /// A tree of elements and attributes.
+    Xml,
+    /// A header row and rows (`,`, `;` or tab, RFC 4180 quoting).
+    Csv,
+}
+
+impl FileFormat {
+    /// Every format, as packs name them.
+    pub const ALL: &'static [(&'static str, FileFormat)] = &[
+        ("ini", FileFormat::Ini),
+        ("keyvalue", FileFormat::KeyValue),
+        ("json", FileFormat::Json),
+        ("xml", FileFormat::Xml),
+        ("csv", FileFormat::Csv),
+    ];
+
+    /// The name packs use (`format = "keyvalue"`).
+    pub fn name(self) -> &'static str {
+        FileFormat::ALL.iter().find(|(_, f)| *f == self).map_or("", |(n, _)| n)
+    }
+
+    pub fn from_name(name: &str) -> Option<FileFormat> {
+        FileFormat::ALL.iter().find(|(n, _)| *n == name).map(|(_, f)| *f)
+    }
+}
+
 impl SignalSpec {
     /// The pack the signal belongs to: its ID up to the `/`.
     pub fn pack(&self) -> &str {
@@ -133,6 +194,6 @@ impl ScanPlan {
     }
 
     pub fn is_empty(&self) -> bool {
-        self.signals.is_empty() && self.log_kinds.is_empty()
+        self.signals.is_empty() && self.log_kinds.is_empty() && self.file_kinds.is_empty()
     }
 }

@@ -35,7 +35,7 @@ pub fn is_pack_id(id: &str) -> bool {
 /// The keys of each table of the pack format: what the loader accepts (an unknown key is a
 /// diagnostic with a did-you-mean), what the schema types below declare (a test holds the two
 /// together), and what the store's diff knows. Top level of a pack file:
-pub const TOP_KEYS: &[&str] = &["pack", "data", "derive", "signals", "log_kinds", "rule"];
+pub const TOP_KEYS: &[&str] = &["pack", "data", "derive", "signals", "log_kinds", "file_kinds", "rule"];
 /// `[pack]`.
 pub const PACK_KEYS: &[&str] =
     &["id", "version", "engine", "title", "source", "description", "retired", "applies_if"];
@@ -43,6 +43,8 @@ pub const PACK_KEYS: &[&str] =
 pub const SIGNAL_KEYS: &[&str] = &["log", "pattern", "where", "max_matches", "description"];
 /// `[log_kinds.NAME]`.
 pub const LOG_KIND_KEYS: &[&str] = &["files", "record_start", "fields"];
+/// `[file_kinds.NAME]`.
+pub const FILE_KIND_KEYS: &[&str] = &["files", "content", "format", "include", "sections"];
 /// `[[rule]]`.
 pub const RULE_KEYS: &[&str] = &[
     "id",
@@ -85,6 +87,10 @@ pub struct PackFile {
     /// Text log formats this pack teaches the log collectors.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub log_kinds: Option<BTreeMap<String, LogKindFile>>,
+    /// Structured file formats this pack teaches the collectors (facts under
+    /// `files.<pack id>/<kind>`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file_kinds: Option<BTreeMap<String, FileKindFile>>,
     /// The rules (`[[rule]]`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rule: Option<Vec<RuleFile>>,
@@ -142,7 +148,9 @@ pub struct SignalFile {
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LogKindFile {
-    /// File-name globs (`*`, `?`, case-insensitive), e.g. `u_ex*.log`.
+    /// Globs (`*`, `?`, case-insensitive) matched against the file name and against its path in
+    /// the input, e.g. `u_ex*.log`, `sshd_config.d/*.conf`; a `.gz` suffix is not part of the
+    /// name (`auth.log.*` matches `auth.log.2.gz`, read decompressed).
     pub files: Vec<String>,
     /// A regex matched at the start of a line; a matching line starts a new record.
     pub record_start: String,
@@ -150,6 +158,44 @@ pub struct LogKindFile {
     /// record's `fields`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fields: Option<String>,
+}
+
+/// `[file_kinds.NAME]`: a structured file format, read whole into facts under
+/// `files.<pack id>/<NAME>`.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FileKindFile {
+    /// Globs (`*`, `?`, case-insensitive) matched against the file name and against its path in
+    /// the input, e.g. `sshd_config`, `sshd_config.d/*.conf`; a `.gz` suffix is not part of the
+    /// name.
+    #[schemars(length(min = 1))]
+    pub files: Vec<String>,
+    /// A regex the file's first 8 KiB (decoded) must match, narrowing `files`
+    /// (`files = ["*.json"]`, `content = '"ServerName"'`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content: Option<String>,
+    pub format: FileFormatName,
+    /// `keyvalue` only: the keyword whose value names other files of the input to read in
+    /// place (`Include`), case-insensitive.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub include: Option<String>,
+    /// `keyvalue` only: keywords that open a conditional section lasting to the next one or to
+    /// the end of the file (`["Match"]`), case-insensitive.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sections: Vec<String>,
+}
+
+/// How a file kind is read: `ini` (`[section]` and `key = value` lines), `keyvalue`
+/// (`Keyword value` lines as in sshd_config and Apache, with `include` and `sections`), `json`,
+/// `xml` (elements and attributes) or `csv` (a header row and rows).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum FileFormatName {
+    Ini,
+    KeyValue,
+    Json,
+    Xml,
+    Csv,
 }
 
 /// `[[rule]]`: one diagnosis.

@@ -17,6 +17,8 @@ pub const MAX_TESTS_PER_RULE: usize = 100;
 pub const MAX_SIGNALS: usize = 1_000;
 /// `[log_kinds.*]` in a pack.
 pub const MAX_LOG_KINDS: usize = 64;
+/// `[file_kinds.*]` in a pack.
+pub const MAX_FILE_KINDS: usize = 64;
 /// `[derive]` entries in a pack.
 pub const MAX_DERIVED: usize = 1_000;
 /// Values in a pack's `[data]`, counting every nested value.
@@ -35,6 +37,7 @@ pub const ALL: &[(&str, usize)] = &[
     ("tests per rule", MAX_TESTS_PER_RULE),
     ("signals", MAX_SIGNALS),
     ("log kinds", MAX_LOG_KINDS),
+    ("file kinds", MAX_FILE_KINDS),
     ("derived facts", MAX_DERIVED),
     ("data values", MAX_DATA_VALUES),
     ("max_matches of a signal", MAX_MATCHES),

@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 use rhai::AST;
 use serde::{Deserialize, Serialize};
-use triage_facts::{FactMap, LogKindSpec};
+use triage_facts::{FactMap, FileKindSpec, LogKindSpec};
 
 pub use diagnostic::{Code, Level, PackDiagnostic};
 pub use load::{load_pack, LoadResult, SourceFile};
@@ -34,6 +34,8 @@ pub struct Pack {
     pub applies_if: Option<Expr>,
     pub signals: Vec<Signal>,
     pub log_kinds: Vec<LogKindSpec>,
+    /// `[file_kinds]`, by name as the pack writes it (planned as `<pack id>/<kind>`).
+    pub file_kinds: Vec<FileKindSpec>,
     pub rules: Vec<Rule>,
     /// The files it was loaded from, for diagnostics and docs.
     pub files: Vec<SourceFile>,
@@ -275,6 +277,12 @@ impl Pack {
         } else {
             kind.to_owned()
         }
+    }
+
+    /// A file kind's name as it appears in scan plans and in `files.<kind>` facts:
+    /// `<pack id>/<kind>`.
+    pub fn file_kind_id(&self, kind: &str) -> String {
+        format!("{}/{kind}", self.manifest.id)
     }
 
     pub fn rule(&self, id: &str) -> Option<&Rule> {

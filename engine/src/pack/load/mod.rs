@@ -4,13 +4,14 @@
 //! [`PackDiagnostic`] labelled at the right place, instead of stopping at the first.
 //!
 //! One module per table, over the shared [`context::Cx`]: [`manifest`] (`[pack]`), [`data`],
-//! [`derive`], [`signals`] (`[log_kinds]` and `[signals]`), [`rules`] (`[[rule]]`) and
+//! [`derive`], [`signals`] (`[log_kinds]` and `[signals]`), [`file_kinds`], [`rules`] (`[[rule]]`) and
 //! [`rule_test`] (`[[rule.test]]`); [`expr`] compiles the Rhai expressions they hold.
 
 mod context;
 mod data;
 mod derive;
 mod expr;
+mod file_kinds;
 mod manifest;
 mod patterns;
 mod rule_test;
@@ -52,7 +53,7 @@ impl LoadResult {
 const MAX_MATCHES_DEFAULT: usize = 1000;
 // The pack format's keys have one definition, beside the schema types.
 pub(crate) use super::format::{
-    CONFIRM_KEYS, LOG_KIND_KEYS, PACK_KEYS, RULE_KEYS, SIGNAL_KEYS, TEST_KEYS, TOP_KEYS,
+    CONFIRM_KEYS, FILE_KIND_KEYS, LOG_KIND_KEYS, PACK_KEYS, RULE_KEYS, SIGNAL_KEYS, TEST_KEYS, TOP_KEYS,
 };
 const BUILTIN_LOGS: &[&str] = &["wsus", "configmgr"];
 
@@ -134,6 +135,7 @@ pub fn load_pack(
     scope.push("facts", ());
     scope.push("data", ());
     let log_kinds = signals::log_kinds(&mut cx, &parsed);
+    let file_kinds = file_kinds::file_kinds(&mut cx, &parsed);
     let mut signals = signals::signals(&mut cx, engine, &parsed, &log_kinds);
     let derived = derive::derived(&mut cx, engine, &parsed, &mut scope, &signals);
     let applies_if = manifest::applies_if(&mut cx, engine, &parsed[0], &scope, &derived, &signals);
@@ -156,6 +158,7 @@ pub fn load_pack(
             applies_if,
             signals,
             log_kinds,
+            file_kinds,
             rules,
             files: files.clone(),
         }),

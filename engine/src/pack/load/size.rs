@@ -7,8 +7,8 @@ use toml::Spanned;
 
 use super::super::diagnostic::{Code, Level, PackDiagnostic};
 use super::super::limits::{
-    MAX_DATA_DEPTH, MAX_DATA_VALUES, MAX_DERIVED, MAX_FILES, MAX_FILE_BYTES, MAX_LOG_KINDS, MAX_PACK_BYTES,
-    MAX_RULES, MAX_SIGNALS, MAX_TESTS_PER_RULE,
+    MAX_DATA_DEPTH, MAX_DATA_VALUES, MAX_DERIVED, MAX_FILES, MAX_FILE_BYTES, MAX_FILE_KINDS, MAX_LOG_KINDS,
+    MAX_PACK_BYTES, MAX_RULES, MAX_SIGNALS, MAX_TESTS_PER_RULE,
 };
 use super::context::Cx;
 use super::SourceFile;
@@ -64,15 +64,16 @@ pub(super) fn files(files: &[SourceFile]) -> Vec<PackDiagnostic> {
 /// True when everything fits.
 pub(super) fn tables(cx: &mut Cx<'_>, parsed: &[Spanned<DeTable<'_>>]) -> bool {
     let mut fits = true;
-    let mut counts = [0usize; 4];
+    let mut counts = [0usize; 5];
     let mut data_values = 0usize;
     for (i, t) in parsed.iter().enumerate() {
         cx.file = i;
         let root = t.get_ref();
-        let limited: [(&str, usize, &str); 4] = [
+        let limited: [(&str, usize, &str); 5] = [
             ("rule", MAX_RULES, "rules"),
             ("signals", MAX_SIGNALS, "signals"),
             ("log_kinds", MAX_LOG_KINDS, "log kinds"),
+            ("file_kinds", MAX_FILE_KINDS, "file kinds"),
             ("derive", MAX_DERIVED, "derived facts"),
         ];
         for (k, (key, max, what)) in limited.into_iter().enumerate() {
