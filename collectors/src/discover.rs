@@ -91,11 +91,19 @@ pub struct DiscoverOptions {
     pub max_file_size: u64,
     /// Called as files are read, with bytes done and the total size of all files.
     pub progress: Option<ProgressFn>,
+    /// When the input was collected, if known (a bundle's `collected_at`): year-less log times
+    /// are placed before it.
+    pub reference_time: Option<triage_facts::Timestamp>,
 }
 
 impl Default for DiscoverOptions {
     fn default() -> Self {
-        DiscoverOptions { hash: false, max_file_size: DEFAULT_MAX_FILE_SIZE, progress: None }
+        DiscoverOptions {
+            hash: false,
+            max_file_size: DEFAULT_MAX_FILE_SIZE,
+            progress: None,
+            reference_time: None,
+        }
     }
 }
 
@@ -327,7 +335,7 @@ fn collect_list(
     options: &DiscoverOptions,
 ) -> Collected {
     files.sort();
-    let ctx = CollectContext { plan };
+    let ctx = CollectContext { plan, reference_time: options.reference_time };
     let mut out = Collected { errors, ..Default::default() };
     let sizes: Vec<u64> = files.iter().map(|(_, p)| std::fs::metadata(p).map_or(0, |m| m.len())).collect();
     let total: u64 = sizes.iter().sum();

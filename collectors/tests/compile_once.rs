@@ -24,6 +24,7 @@ fn plan() -> ScanPlan {
             files: vec!["app_*.txt".into()],
             record_start: r"\d{4}-".into(),
             fields: None,
+            no_year: false,
         }],
     )
 }

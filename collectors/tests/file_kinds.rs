@@ -307,6 +307,7 @@ fn gz_artifacts_are_read_as_what_they_hold_and_bombs_are_refused() {
             files: vec!["auth.log".into(), "auth.log.*".into(), "bomb.log".into()],
             record_start: r"[A-Z][a-z]{2} ".into(),
             fields: Some(r"^(?P<month>\S+)\s+\d+ \S+ (?P<host>\S+)".into()),
+            no_year: false,
         }],
         signals: vec![triage_facts::SignalSpec {
             id: "p/refused".into(),

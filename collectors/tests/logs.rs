@@ -562,6 +562,7 @@ fn discovery_recognises_lists_unknown_and_reports_progress() {
         files: vec!["u_ex*.log".into()],
         record_start: r"\d{4}-\d\d-\d\d ".into(),
         fields: Some(r"^(?P<time>\S+ \S+) (?P<method>\S+)".into()),
+        no_year: false,
     });
     let collectors = triage_collectors::all();
     let c =

@@ -76,6 +76,7 @@ fn kind(name: &str, files: &[&str], record_start: &str) -> triage_facts::LogKind
         files: files.iter().map(|f| (*f).to_owned()).collect(),
         record_start: record_start.into(),
         fields: None,
+        no_year: false,
     }
 }
 

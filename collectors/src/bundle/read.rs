@@ -519,7 +519,10 @@ impl OpenedBundle {
         plan: Option<&ScanPlan>,
     ) -> Result<FactMap, BundleError> {
         let rels: Vec<String> = self.manifest.artifacts.iter().map(|a| a.path.clone()).collect();
-        let discover = DiscoverOptions::default();
+        let discover = DiscoverOptions {
+            reference_time: triage_facts::Timestamp::parse_rfc3339(&self.manifest.collected_at),
+            ..DiscoverOptions::default()
+        };
         let collected = match self.store {
             Store::Folder => {
                 let dir = self.path.join(ARTIFACTS_DIR);

@@ -319,6 +319,16 @@ fn text_learners() -> &'static [(Regex, Kind)] {
             (r#"(?i)\b(?:user id|uid)[ \t]*=[ \t]*([^;"'<>\r\n]{1,256})"#, Kind::User),
             (r"\b([A-Za-z0-9][A-Za-z0-9._%+-]{0,255})@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+", Kind::User),
             (r"(?i)<(?:\w+:)?Site(?:Name)?>([^<\r\n]{1,256})</", Kind::Site),
+            // Linux syslog (auth.log, secure, messages, journal short output): the host field
+            // after the timestamp, and the user names sshd, sudo and PAM log.
+            (
+                r"(?m)^(?:[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d|\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\S*) ([A-Za-z0-9][A-Za-z0-9_.-]{0,252}) [^\s\[:]+(?:\[\d+\])?: ",
+                Kind::Host,
+            ),
+            (
+                r"\b(?:(?:Accepted|Failed|Postponed) \S+ for (?:invalid user )?|[Ii]nvalid user |(?:Connection closed by|Disconnected from|Received disconnect from|Connection reset by) (?:authenticating |invalid )?user |session (?:opened|closed) for user |user=|USER=|ruser=|sudo: +)([A-Za-z_][A-Za-z0-9_.-]{0,31})\b",
+                Kind::User,
+            ),
             (r#"(?i)\bOU=([^,;"<>\r\n\\/]{1,256})"#, Kind::Ou),
         ];
         list.iter()

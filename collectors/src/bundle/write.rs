@@ -127,8 +127,9 @@ pub fn create(input: &Path, out: &Path, opts: &CreateOptions<'_>) -> Result<Crea
     let timed: Vec<Timed<'_>> =
         opts.collectors.iter().map(|c| Timed { inner: *c, nanos: AtomicU64::new(0) }).collect();
     let timed_refs: Vec<&dyn Collector> = timed.iter().map(|t| t as &dyn Collector).collect();
+    let discover = DiscoverOptions { reference_time: Some(collected_at), ..opts.discover.clone() };
     let mut collected =
-        collect_path(input, &timed_refs, opts.plan, &opts.discover).map_err(|e| BundleError::io(input, e))?;
+        collect_path(input, &timed_refs, opts.plan, &discover).map_err(|e| BundleError::io(input, e))?;
     let input_is_file = std::fs::metadata(input).map(|m| m.is_file()).unwrap_or(false);
     let original_of = |rel: &str| -> PathBuf {
         if input_is_file {

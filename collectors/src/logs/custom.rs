@@ -2,7 +2,10 @@
 //! where a record starts (a regex anchored at the line start) and, optionally, a regex with
 //! named groups over a record's first line whose groups become the record's `fields`. A group
 //! named `time` that reads as RFC 3339 (`2024-01-02 10:00:00Z`, `…T…+02:00`) becomes a
-//! Timestamp (and feeds `first_time` / `last_time`); every other group is a Str.
+//! Timestamp (and feeds `first_time` / `last_time`); every other group is a Str. A kind with
+//! `no_year` also reads `Jan  5 10:00:00` as a Timestamp, in the latest year that puts it no
+//! more than a day after the input's collection time ([`place_year`]; a bundle's
+//! `collected_at`); without a collection time it stays a Str.
 //!
 //! Recognition needs the scan plan, which [`triage_facts::Collector::recognise`] does not see,
 //! so discovery asks [`CustomLog::kinds_for`] directly (see `crate::discover`); the trait's
@@ -50,6 +53,8 @@ pub struct CustomKind {
     pub spec: LogKindSpec,
     pub record_start: Arc<regex::bytes::Regex>,
     pub fields: Option<regex::Regex>,
+    /// The input's collection time, for a kind whose times have no year (`spec.no_year`).
+    pub reference: Option<Timestamp>,
 }
 
 impl CustomKind {
@@ -65,7 +70,29 @@ impl CustomKind {
             .map(|f| regex::RegexBuilder::new(f).size_limit(LOG_KIND_REGEX_SIZE_LIMIT).build())
             .transpose()
             .map_err(|e| format!("log kind {}: fields: {e}", spec.name))?;
-        Ok(CustomKind { spec: spec.clone(), record_start: Arc::new(start), fields })
+        Ok(CustomKind { spec: spec.clone(), record_start: Arc::new(start), fields, reference: None })
+    }
+
+    /// This kind for one input collected at `reference` (the compiled regexes shared).
+    pub fn for_input(&self, reference: Option<Timestamp>) -> CustomKind {
+        CustomKind {
+            spec: self.spec.clone(),
+            record_start: Arc::clone(&self.record_start),
+            fields: self.fields.clone(),
+            reference,
+        }
+    }
+
+    /// A `time` group's text as a timestamp: RFC 3339, or for a kind with `no_year` a
+    /// year-less time placed before the collection time.
+    fn time(&self, text: &str) -> Option<Timestamp> {
+        Timestamp::parse_rfc3339(text).or_else(|| {
+            if self.spec.no_year {
+                place_year(text, self.reference?)
+            } else {
+                None
+            }
+        })
     }
 
     /// Whether a file name (`/`-separated relative path) matches one of the kind's globs.
@@ -82,7 +109,7 @@ impl CustomKind {
         let Some(caps) = re.captures(first.text) else { return m };
         for name in re.capture_names().flatten() {
             if let Some(v) = caps.name(name) {
-                let fact = match (name, Timestamp::parse_rfc3339(v.as_str())) {
+                let fact = match (name, self.time(v.as_str())) {
                     ("time", Some(t)) => Fact::new(t),
                     _ => Fact::new(v.as_str()),
                 };
@@ -95,8 +122,36 @@ impl CustomKind {
     pub(crate) fn line_time(&self, line: &[u8]) -> Option<Timestamp> {
         let re = self.fields.as_ref()?;
         let text = std::str::from_utf8(line).ok()?;
-        Timestamp::parse_rfc3339(re.captures(text)?.name("time")?.as_str())
+        self.time(re.captures(text)?.name("time")?.as_str())
     }
+}
+
+/// `Mmm dd HH:MM:SS[.fff…]` (`Jan  5 10:00:00`, as syslog and `journalctl` short output write
+/// it) placed in the latest year that puts it no more than a day after `reference` (a day of
+/// slack for time zones: syslog writes local time, read here as UTC).
+pub fn place_year(text: &str, reference: Timestamp) -> Option<Timestamp> {
+    const MONTHS: [&str; 12] =
+        ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
+    let mut it = text.split_whitespace();
+    let mon = it.next()?.to_ascii_lowercase();
+    let mo = MONTHS.iter().position(|m| *m == mon)? as u32 + 1;
+    let d: u32 = it.next()?.parse().ok()?;
+    let clock = it.next()?;
+    if it.next().is_some() {
+        return None;
+    }
+    let (hms, frac) = clock.split_once('.').unwrap_or((clock, ""));
+    let mut parts = hms.split(':').map(|p| p.parse::<u32>().ok());
+    let (h, mi, s) = (parts.next()??, parts.next()??, parts.next()??);
+    if parts.next().is_some() || !frac.chars().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    let ms = format!("{frac:0<3}").get(..3)?.parse::<u32>().ok()?;
+    let latest = Timestamp(reference.0 + 86_400_000);
+    // Four years back at most: 29 February exists in one of them.
+    (0..5)
+        .map(|back| reference.year() - back)
+        .find_map(|y| Timestamp::from_civil(y, mo, d, h, mi, s.min(59), ms).filter(|t| *t <= latest))
 }
 
 fn spec_matches(spec: &LogKindSpec, rel: &str) -> bool {
@@ -137,6 +192,9 @@ impl triage_facts::Collector for CustomLog {
         {
             // Compiled once per run and plan (`super::compiled`), not per file.
             match super::compiled::custom_kind(plan, spec) {
+                Ok(kind) if spec.no_year && ctx.reference_time.is_some() => {
+                    formats.push(super::Format::Custom(Arc::new(kind.for_input(ctx.reference_time))))
+                }
                 Ok(kind) => formats.push(super::Format::Custom(kind)),
                 Err(e) => errors.push(CollectionError::new(artifact.rel_path, COLLECTOR, e)),
             }

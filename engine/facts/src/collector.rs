@@ -69,6 +69,9 @@ pub enum Recognition {
 pub struct CollectContext<'a> {
     /// Log patterns and pack-defined log kinds to scan for while reading.
     pub plan: Option<&'a ScanPlan>,
+    /// When the input was collected (a bundle's `collected_at`), if known: year-less log times
+    /// are placed before it ([`crate::LogKindSpec::no_year`]). Never the clock of the run.
+    pub reference_time: Option<crate::Timestamp>,
 }
 
 /// A collector's result for one artifact.

@@ -121,6 +121,12 @@ pub struct LogKindSpec {
     /// A regex with named groups applied to a record's first line; the groups become the
     /// record's `fields`.
     pub fields: Option<String>,
+    /// The `time` group carries no year (`Jan  5 10:00:00`, syslog): each time is placed in the
+    /// latest year that does not put it more than a day after the input's collection time
+    /// ([`crate::CollectContext::reference_time`]); without one it stays text. A `time` that
+    /// has a year (RFC 3339) is read as it is.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub no_year: bool,
 }
 
 /// A structured file format taught by a pack (`[file_kinds.NAME]`): which files (globs over the

@@ -217,6 +217,11 @@ impl Timestamp {
         Some(Timestamp(secs * 1000 + i64::from(ms)))
     }
 
+    /// The UTC calendar year it falls in.
+    pub fn year(self) -> i64 {
+        civil_from_days(self.0.div_euclid(1000).div_euclid(86_400)).0
+    }
+
     /// Parses RFC 3339 as this type renders it (`YYYY-MM-DDTHH:MM:SS[.fff]Z`), also with a space
     /// for `T` and an offset `±HH:MM`.
     pub fn parse_rfc3339(s: &str) -> Option<Self> {

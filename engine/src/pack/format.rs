@@ -42,7 +42,7 @@ pub const PACK_KEYS: &[&str] =
 /// `[signals.NAME]`.
 pub const SIGNAL_KEYS: &[&str] = &["log", "pattern", "where", "max_matches", "description"];
 /// `[log_kinds.NAME]`.
-pub const LOG_KIND_KEYS: &[&str] = &["files", "record_start", "fields"];
+pub const LOG_KIND_KEYS: &[&str] = &["files", "record_start", "fields", "year"];
 /// `[file_kinds.NAME]`.
 pub const FILE_KIND_KEYS: &[&str] = &["files", "content", "format", "include", "sections"];
 /// `[[rule]]`.
@@ -158,6 +158,18 @@ pub struct LogKindFile {
     /// record's `fields`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fields: Option<String>,
+    /// `"none"`: the `time` group carries no year (`Jan  5 10:00:00`); each time is placed in
+    /// the latest year that does not put it after the input's collection time (a bundle's),
+    /// and stays text where that is not known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub year: Option<YearFile>,
+}
+
+/// What a log kind's times say about their year.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum YearFile {
+    None,
 }
 
 /// `[file_kinds.NAME]`: a structured file format, read whole into facts under

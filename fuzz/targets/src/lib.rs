@@ -62,7 +62,7 @@ fn collect_as(name: &str, data: &[u8]) {
     let head = &data[..data.len().min(Artifact::HEAD_LEN)];
     let artifact = Artifact { rel_path: name, path: &path, head, size: data.len() as u64 };
     let plan = ScanPlan::default();
-    let ctx = CollectContext { plan: Some(&plan) };
+    let ctx = CollectContext { plan: Some(&plan), ..Default::default() };
     for c in triage_collectors::all() {
         if c.recognise(&artifact) > Recognition::No {
             let out = c.collect(&artifact, &ctx);

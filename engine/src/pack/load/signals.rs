@@ -133,7 +133,38 @@ impl Cx<'_> {
                 }
             }
         }
-        Some(LogKindSpec { name, files, record_start: record_start?.0, fields: fields.map(|f| f.0) })
+        let no_year = match self.string(t, "year") {
+            None => false,
+            Some((y, _)) if y == "none" => {
+                let has_time = fields
+                    .as_ref()
+                    .and_then(|(re, _)| regex::Regex::new(re).ok())
+                    .is_some_and(|r| r.capture_names().flatten().any(|n| n == "time"));
+                if !has_time {
+                    if let Some((kk, _)) = t.get_key_value("year") {
+                        self.error(
+                            Code::BadValue,
+                            "`year = \"none\"` needs a `(?P<time>…)` group in `fields`".into(),
+                            kk.span(),
+                            "no time to place",
+                            None,
+                        );
+                    }
+                }
+                true
+            }
+            Some((y, span)) => {
+                self.error(
+                    Code::BadValue,
+                    format!("unknown `year` value `{y}`"),
+                    span,
+                    "not a year mode",
+                    Some("the one mode is `year = \"none\"` (the times carry no year)".into()),
+                );
+                false
+            }
+        };
+        Some(LogKindSpec { name, files, record_start: record_start?.0, fields: fields.map(|f| f.0), no_year })
     }
 
     pub(super) fn regex(&mut self, re: &str, span: Range<usize>) -> Option<regex::Regex> {
