@@ -328,6 +328,19 @@ fn resolve_inside_canonical(root: &Path, rel: &str) -> std::io::Result<PathBuf> 
 }
 
 fn collect_list(
+    files: Vec<(String, PathBuf)>,
+    errors: Vec<CollectionError>,
+    collectors: &[&dyn Collector],
+    plan: Option<&ScanPlan>,
+    options: &DiscoverOptions,
+) -> Collected {
+    let mut out = collect_list_unfinished(files, errors, collectors, plan, options);
+    finish(&mut out);
+    out
+}
+
+/// [`collect_list`] but for [`finish`], which writes the `collection` namespace.
+fn collect_list_unfinished(
     mut files: Vec<(String, PathBuf)>,
     errors: Vec<CollectionError>,
     collectors: &[&dyn Collector],
@@ -352,6 +365,86 @@ fn collect_list(
             hook(before, total);
         }
     }
+    out
+}
+
+/// The packs' readers (one for all log kinds, one for all file kinds) whose globs or content
+/// match the artifact.
+fn pack_readers<'c>(plan: Option<&ScanPlan>, rel: &str, head: &[u8]) -> Vec<&'c dyn Collector> {
+    let mut readers: Vec<&dyn Collector> = Vec::new();
+    if let Some(p) = plan {
+        if crate::logs::CustomLog::kinds_for(p, rel).next().is_some() {
+            readers.push(&crate::logs::CustomLog);
+        }
+        if crate::files::FileKinds::kinds_for(p, rel, head).next().is_some() {
+            readers.push(&crate::files::FileKinds);
+        }
+    }
+    readers
+}
+
+/// The built-in collector that recognises the artifact best (the first of equals), if any.
+fn best_builtin<'c>(
+    named: &Artifact<'_>,
+    collectors: &[&'c dyn Collector],
+) -> Option<(Recognition, &'c dyn Collector)> {
+    collectors
+        .iter()
+        .filter(|c| {
+            c.info().name != crate::logs::custom::COLLECTOR && c.info().name != crate::files::COLLECTOR
+        })
+        .map(|c| (c.recognise(named), *c))
+        .filter(|(r, _)| *r > Recognition::No)
+        .fold(None::<(Recognition, &dyn Collector)>, |best, cur| match best {
+            Some(b) if b.0 >= cur.0 => Some(b),
+            _ => Some(cur),
+        })
+}
+
+/// Whether any reader would take an artifact of this name and first bytes (`head`, up to
+/// [`Artifact::HEAD_LEN`]): a built-in collector's recognition or a pack's log or file kind. A
+/// `.gz` artifact always is (what it holds is known once decompressed). Lets a bundle's reader
+/// leave the artifacts nobody reads in the archive instead of extracting them.
+pub fn is_wanted(
+    rel: &str,
+    head: &[u8],
+    size: u64,
+    collectors: &[&dyn Collector],
+    plan: Option<&ScanPlan>,
+) -> bool {
+    if crate::gzip::is_gz(rel) {
+        return true;
+    }
+    let named = Artifact { rel_path: crate::logs::recognition_name(rel), path: Path::new(""), head, size };
+    !pack_readers(plan, rel, head).is_empty() || best_builtin(&named, collectors).is_some()
+}
+
+/// The summary of an artifact no reader takes, as collection records it.
+pub fn unrecognised(rel: &str, size: u64, collectors: &[&dyn Collector]) -> ArtifactSummary {
+    ArtifactSummary {
+        path: rel.to_owned(),
+        size,
+        collector: None,
+        encoding: None,
+        items: 0,
+        sha256: None,
+        reason: unrecognised_reason(rel, collectors),
+    }
+}
+
+/// Collects files this process wrote itself into a private scratch folder (a bundle's extracted
+/// artifacts: `(rel, path)`, no link or foreign file among them, so no resolution is needed),
+/// with `skipped`, the summaries of artifacts [`is_wanted`] said nobody reads, in their place.
+pub fn collect_extracted(
+    files: Vec<(String, PathBuf)>,
+    skipped: Vec<ArtifactSummary>,
+    collectors: &[&dyn Collector],
+    plan: Option<&ScanPlan>,
+    options: &DiscoverOptions,
+) -> Collected {
+    let mut out = collect_list_unfinished(files, Vec::new(), collectors, plan, options);
+    out.artifacts.extend(skipped);
+    out.artifacts.sort_by(|a, b| a.path.cmp(&b.path));
     finish(&mut out);
     out
 }
@@ -415,26 +508,8 @@ fn collect_one(
     // its own pack, one collector for all log kinds and one for all file kinds: beside the
     // built-in collector that claims the file, never instead of it (so no pack can take a file
     // from the built-in collectors or from another pack).
-    let mut pack_readers: Vec<&dyn Collector> = Vec::new();
-    if let Some(p) = ctx.plan {
-        if crate::logs::CustomLog::kinds_for(p, rel).next().is_some() {
-            pack_readers.push(&crate::logs::CustomLog);
-        }
-        if crate::files::FileKinds::kinds_for(p, rel, &head).next().is_some() {
-            pack_readers.push(&crate::files::FileKinds);
-        }
-    }
-    let best = collectors
-        .iter()
-        .filter(|c| {
-            c.info().name != crate::logs::custom::COLLECTOR && c.info().name != crate::files::COLLECTOR
-        })
-        .map(|c| (c.recognise(&named), *c))
-        .filter(|(r, _)| *r > Recognition::No)
-        .fold(None::<(Recognition, &dyn Collector)>, |best, cur| match best {
-            Some(b) if b.0 >= cur.0 => Some(b),
-            _ => Some(cur),
-        });
+    let pack_readers = pack_readers(ctx.plan, rel, &head);
+    let best = best_builtin(&named, collectors);
     // With no built-in reader, the first pack reader is the artifact's collector.
     let beside = match best {
         Some(_) => &pack_readers[..],
@@ -456,15 +531,7 @@ fn collect_one(
     }
     let best = best.or_else(|| pack_readers.first().map(|c| (Recognition::ByNameAndContent, *c)));
     let Some((_, collector)) = best else {
-        out.artifacts.push(ArtifactSummary {
-            path: rel.to_owned(),
-            size,
-            collector: None,
-            encoding: None,
-            items: 0,
-            sha256,
-            reason: unrecognised_reason(rel, collectors),
-        });
+        out.artifacts.push(ArtifactSummary { sha256, ..unrecognised(rel, size, collectors) });
         return;
     };
     let name = collector.info().name;

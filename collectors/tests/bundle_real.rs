@@ -109,3 +109,45 @@ fn leaves_of(f: &Fact) -> usize {
     m.insert(&["x"], f.clone());
     leaves(&m).len()
 }
+
+#[test]
+fn a_zip_bundles_facts_derived_again_are_the_folders_facts_unread_artifacts_included() {
+    // Collecting a `.zip` bundle leaves the artifacts no reader wants in the archive (verified in
+    // memory, never extracted): what the facts say of them — listed, unrecognised — must be what
+    // collecting the folder says, and the wanted ones are still read.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let collectors = triage_collectors::all();
+    let mut o = CreateOptions::new(&collectors, "0.1.0-test");
+    o.collected_at = Some(Timestamp(1_795_000_000_000));
+    let input = dir.path().join("in");
+    std::fs::create_dir_all(input.join("notes")).expect("mkdir");
+    std::fs::copy(data().join("registry/wine-reg-export.reg"), input.join("tls.reg")).expect("copy");
+    std::fs::write(input.join("notes/readme.txt"), "nothing to see\n").expect("write");
+    // Named like a WSUS log, holding none: the log collector takes it by name (extracted).
+    std::fs::write(input.join("SoftwareDistribution.log"), "not a log line\n").expect("write");
+    let out = dir.path().join("b.zip");
+    bundle::create(&input, &out, &o).expect("written");
+    let direct = collect_path(&input, &collectors, None, &DiscoverOptions::default()).expect("collected");
+    let again = bundle::open(&out).expect("opens").collect_facts(&collectors, None).expect("collects");
+    let mut got = again.clone();
+    if let Some(c) = got.root.get_mut("collection").and_then(Fact::as_map_mut) {
+        for k in ["collected_at", "host", "bundle_format"] {
+            c.remove(k);
+        }
+    }
+    assert_eq!(got, direct.facts);
+    let unrecognised: Vec<&str> = match again.get("collection.unrecognised").map(|f| &f.value) {
+        Some(Value::List(l)) => l.iter().filter_map(|f| f.value.as_str()).collect(),
+        other => panic!("collection.unrecognised: {other:?}"),
+    };
+    assert_eq!(unrecognised, ["notes/readme.txt"]);
+    let collector = |rel: &str| {
+        again
+            .get_segments(&["collection", "artifacts", rel, "collector"])
+            .and_then(|f| f.value.as_str().map(str::to_owned))
+    };
+    assert_eq!(collector("SoftwareDistribution.log").as_deref(), Some("wsus-log"));
+    assert_eq!(collector("tls.reg").as_deref(), Some("registry"));
+    assert_eq!(collector("notes/readme.txt"), None);
+    assert!(again.has("registry"), "the wanted artifact was extracted and read");
+}

@@ -24,7 +24,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
-use triage_facts::{Collector, Fact, FactMap, Provenance, ScanPlan, Timestamp, Value};
+use triage_facts::{Artifact, Collector, Fact, FactMap, Provenance, ScanPlan, Timestamp, Value};
 
 use super::manifest::Manifest;
 use super::{
@@ -32,6 +32,10 @@ use super::{
 };
 use crate::discover::{collect_files, DiscoverOptions};
 use crate::scratch::ScratchDir;
+
+/// A `.zip` bundle's artifacts up to this size are verified in memory, and extracted only when a
+/// reader wants them.
+const IN_MEMORY_ARTIFACT: usize = 1 << 20;
 
 /// Bounds on what a bundle may hold. The defaults fit any real server's logs with room to spare
 /// and stop archive bombs long before memory or disk suffer.
@@ -541,8 +545,28 @@ impl OpenedBundle {
                 let mut z = open_archive(&self.path)?;
                 // Folders made so far: one `create_dir_all` per folder, not per artifact.
                 let mut made: BTreeSet<PathBuf> = BTreeSet::new();
+                let mut extracted = Vec::new();
+                let mut skipped = Vec::new();
                 for a in &self.manifest.artifacts {
                     let entry = format!("{ARTIFACTS_DIR}/{}", a.path);
+                    let mut e =
+                        z.by_name(&entry).map_err(|e| corrupt(&self.path, format!("{entry}: {e}")))?;
+                    // A small artifact is verified in memory and written out only when a reader
+                    // wants it: the ones nobody reads never touch the disk (linear, and cheap, in
+                    // the entries of a bundle of many small files).
+                    let in_memory = (a.size as usize) <= IN_MEMORY_ARTIFACT;
+                    let bytes = if in_memory {
+                        let mut buf = Vec::with_capacity(a.size as usize);
+                        self.verify_stream(&entry, a.size, &a.sha256, &mut e, &mut buf)?;
+                        let head = &buf[..buf.len().min(Artifact::HEAD_LEN)];
+                        if !crate::discover::is_wanted(&a.path, head, a.size, collectors, plan) {
+                            skipped.push(crate::discover::unrecognised(&a.path, a.size, collectors));
+                            continue;
+                        }
+                        Some(buf)
+                    } else {
+                        None
+                    };
                     let dest = scratch.path().join(&a.path);
                     if let Some(d) = dest.parent() {
                         if !made.contains(d) {
@@ -551,12 +575,14 @@ impl OpenedBundle {
                         }
                     }
                     let mut out = File::create(&dest).map_err(|e| BundleError::io(&dest, e))?;
-                    let mut e =
-                        z.by_name(&entry).map_err(|e| corrupt(&self.path, format!("{entry}: {e}")))?;
-                    self.verify_stream(&entry, a.size, &a.sha256, &mut e, &mut out)?;
+                    match bytes {
+                        Some(buf) => out.write_all(&buf).map_err(|e| BundleError::io(&dest, e))?,
+                        None => self.verify_stream(&entry, a.size, &a.sha256, &mut e, &mut out)?,
+                    }
+                    extracted.push((a.path.clone(), dest));
                 }
                 // The scratch folder goes away here, on every path out of this block.
-                collect_files(scratch.path(), &rels, collectors, plan, &discover)
+                crate::discover::collect_extracted(extracted, skipped, collectors, plan, &discover)
             }
         };
         let mut facts = collected.facts;
