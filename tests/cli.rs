@@ -51,7 +51,9 @@ fn exit_0_when_nothing_is_detected() {
     let r = run(&["run", "--pack", DEMO, HEALTHY]);
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
     assert!(
-        r.stdout.contains("0 detected, 4 not detected, 0 not applicable, 0 missing facts"),
+        r.stdout.contains(
+            "0 detected, 4 not detected, 0 not applicable, 0 not checked (facts missing), 0 rule errors\n"
+        ),
         "{}",
         r.stdout
     );
@@ -62,7 +64,7 @@ fn exit_3_when_nothing_is_detected_but_rules_could_not_be_evaluated() {
     let r = run(&["run", "--pack", DEMO, NEW_BUILD]);
     assert_eq!(r.code, 3, "{}{}", r.stdout, r.stderr);
     assert!(r.stdout.contains("0 detected, 2 not detected"), "{}", r.stdout);
-    assert!(r.stdout.contains("  not evaluated, facts missing: DEMO003, DEMO004\n"), "{}", r.stdout);
+    assert!(r.stdout.contains("  not checked, facts missing: DEMO003, DEMO004\n"), "{}", r.stdout);
     // Across inputs: a detection wins over incompleteness, an error over both.
     assert_eq!(run(&["run", "--pack", DEMO, NEW_BUILD, OLD_BUILD]).code, 1);
     assert_eq!(run(&["run", "--pack", DEMO, NEW_BUILD, HEALTHY]).code, 3);
@@ -286,10 +288,10 @@ fn run_explain_in_human_form_shows_every_rule_and_clause() {
     let r = run(&["run", "--explain", "--pack", DEMO, NEW_BUILD]);
     assert_eq!(r.code, 3);
     for expected in [
-        "not_detected DEMO001 The operating system build is older than 9600",
+        "not_detected DEMO001: The operating system build is older than 9600",
         "  derived facts:\n    derive.old_build = false\n      pack.toml:9  facts.os.build < 9600\n      read os.build = 17763",
         "  clauses (single):\n    when = false\n      rules/os.toml:6  old_build",
-        "missing facts DEMO003",
+        "could not be checked: DEMO003",
         "    MISSING  registry",
     ] {
         assert!(r.stdout.contains(expected), "{expected:?} not in:\n{}", r.stdout);
@@ -378,7 +380,7 @@ fn snippets_of_utf16_artifacts_land_on_the_right_characters() {
         " 5 │ \"Comment\"=\"café — non-ASCII before the value\"",
         " 6 │ \"SchUseStrongCrypto\"=dword:00000000",
         "   · ─────────────────┬─────────────────",
-        "   ·                  ╰── HKLM\\SOFTWARE\\Microsoft\\.NETFramework\\v4.0.30319\\SchUseStrongCrypto = 0",
+        "   ·                  ╰── `HKLM\\SOFTWARE\\Microsoft\\.NETFramework\\v4.0.30319\\SchUseStrongCrypto` = 0",
     ]
     .join("\n");
     assert!(r.stdout.contains(&expected), "{}", r.stdout);
@@ -706,11 +708,11 @@ fn the_issue_4_logs_without_the_dotnet_export_are_an_unconfirmed_detection() {
     let r = run(&["run", case]);
     assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
     assert!(
-        r.stdout.contains("× Configuration Manager cannot import Surface driver updates (unconfirmed)"),
+        r.stdout.contains("WSUS004 — article issue 4: Configuration Manager cannot import Surface driver updates (unconfirmed)\n  Severity: error\n"),
         "{}",
         r.stdout
     );
-    assert!(r.stdout.contains("  unconfirmed: the symptoms are there, but what confirms the cause was not collected\n    to confirm: derive.import_config_known — collect reg export HKLM\\SOFTWARE\\Microsoft\\.NETFramework on the WSUS server of the software update point, or its w3wp.exe.config\n"), "{}", r.stdout);
+    assert!(r.stdout.contains("  unconfirmed: the symptoms are there, but what confirms the cause was not collected\n    to confirm: the import path's TLS configuration (the 64-bit .NETFramework registry key, or w3wp.exe.config) (derive.import_config_known) — collect reg export HKLM\\SOFTWARE\\Microsoft\\.NETFramework on the WSUS server of the software update point, or its w3wp.exe.config\n"), "{}", r.stdout);
     assert!(r.stdout.contains(": 1 detected (1 unconfirmed), "), "{}", r.stdout);
     let j = json(&run(&["run", case, "--format", "json"]).stdout);
     let f = j["findings"]
@@ -796,7 +798,7 @@ fn the_readme_quick_start_works() {
     let r = run(&args);
     assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
     assert!(r.stdout.contains("WSUS001"), "{}", r.stdout);
-    assert!(r.stdout.contains("resolution:"), "{}", r.stdout);
+    assert!(r.stdout.contains("\n  Fix:\n"), "{}", r.stdout);
 
     let mut json_args = args.clone();
     json_args.extend(["--format", "json"]);

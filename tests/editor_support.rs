@@ -105,7 +105,7 @@ fn a_typo_in_a_new_pack_is_one_message_at_its_line() {
         errors,
         vec![
             format!("pack.toml:{line}:9: \"unknown key: this table's keys are applies_if, description, engine, id, retired, source, title, version\" was expected"),
-            "rules/more.toml:4:11: \"unknown key: this table's keys are applies_if, confirm, description, id, references, requires, resolution, severity, tags, test, title, when\" was expected".to_owned(),
+            "rules/more.toml:4:11: \"unknown key: this table's keys are applies_if, confirm, description, id, references, requires, resolution, section, severity, tags, test, title, when\" was expected".to_owned(),
         ]
     );
 }

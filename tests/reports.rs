@@ -315,7 +315,7 @@ fn markdown_names_the_host_findings_evidence_and_fixes_for_every_example() {
         if detected.is_empty() {
             assert!(text.contains("No known problem detected."), "{e}\n{text}");
         }
-        assert!(text.contains("Checked and ruled out: "), "{e}\n{text}");
+        assert!(text.contains("Checked and ruled out:\n\n- "), "{e}\n{text}");
     }
 }
 

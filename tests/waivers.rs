@@ -111,7 +111,7 @@ fn a_live_waiver_marks_the_finding_waived_and_the_run_clean() {
     let out = e.run(WAIVER, &[]).assert().code(0);
     let text = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
     assert!(
-        text.contains("waived MYPACK001")
+        text.contains("waived: MYPACK001: Example")
             && text.contains(
                 "waived by wsus-team@example.com until 2027-03-31, Decommissioned in Q1, CHG-42 (w.toml:2)"
             ),

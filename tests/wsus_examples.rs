@@ -86,7 +86,7 @@ fn resolutions_are_tailored_to_the_host() {
     assert!(issue1.contains("Create %SystemRoot%\\system32\\inetsrv\\W3wp.exe.config"), "{issue1}");
     assert!(issue1.contains("iisreset"), "{issue1}");
     let issue3 = resolution("issue3-2012r2-no-rollup", "WSUS003");
-    assert!(issue3.contains("KB5031419"), "latest 2012 R2 rollup named: {issue3}");
+    assert!(issue3.contains("KB5070886"), "latest 2012 R2 rollup in the pack's data named: {issue3}");
     assert!(issue3.contains("WOW6432Node"), "also resolution 1, with the missing values: {issue3}");
     let issue5 = resolution("issue5-cipher-mismatch", "WSUS005");
     assert!(issue5.contains("\"TLS Hardening - Servers\""), "GPO named: {issue5}");

@@ -403,8 +403,9 @@ fn best_builtin<'c>(
 
 /// Whether any reader would take an artifact of this name and first bytes (`head`, up to
 /// [`Artifact::HEAD_LEN`]): a built-in collector's recognition or a pack's log or file kind. A
-/// `.gz` artifact always is (what it holds is known once decompressed). Lets a bundle's reader
-/// leave the artifacts nobody reads in the archive instead of extracting them.
+/// `.gz` artifact always is (what it holds is known once decompressed), and so is every artifact
+/// when a pack's file kind reads `include` lines (they may name any file of the input). Lets a
+/// bundle's reader leave the artifacts nobody reads in the archive instead of extracting them.
 pub fn is_wanted(
     rel: &str,
     head: &[u8],
@@ -412,7 +413,7 @@ pub fn is_wanted(
     collectors: &[&dyn Collector],
     plan: Option<&ScanPlan>,
 ) -> bool {
-    if crate::gzip::is_gz(rel) {
+    if crate::gzip::is_gz(rel) || plan.is_some_and(|p| p.file_kinds.iter().any(|k| k.include.is_some())) {
         return true;
     }
     let named = Artifact { rel_path: crate::logs::recognition_name(rel), path: Path::new(""), head, size };

@@ -1,19 +1,20 @@
 //! A scan plan is compiled once per run: however many inputs and threads scan with one plan,
-//! each log kind's matcher and each pack-defined kind is built once (`logs::compiled`), and
+//! each log kind's matcher, each pack-defined kind and each file kind's `content` regex is built
+//! once (`logs::compiled`), and
 //! every input gets the facts a freshly compiled plan gives.
 
 use std::path::Path;
 
 use triage_collectors::discover::{collect_path, DiscoverOptions};
 use triage_collectors::logs::compiled::compilations;
-use triage_facts::{LogKindSpec, ScanPlan, SignalSpec};
+use triage_facts::{FileFormat, FileKindSpec, LogKindSpec, ScanPlan, SignalSpec};
 
 fn signal(id: &str, log: &str, pattern: &str) -> SignalSpec {
     SignalSpec { id: id.into(), log: log.into(), pattern: pattern.into(), max_matches: 100 }
 }
 
 fn plan() -> ScanPlan {
-    ScanPlan::new(
+    let mut plan = ScanPlan::new(
         vec![
             signal("p/reset", "wsus", "forcibly closed"),
             signal("p/sync", "configmgr", r"(?i)sync"),
@@ -26,7 +27,17 @@ fn plan() -> ScanPlan {
             fields: None,
             no_year: false,
         }],
-    )
+    );
+    // A file kind recognised by content: its `content` regex is compiled once too.
+    plan.file_kinds.push(FileKindSpec {
+        name: "p/settings".into(),
+        files: vec!["*.json".into()],
+        content: Some(r#""server"\s*:"#.into()),
+        format: FileFormat::Json,
+        include: None,
+        sections: Vec::new(),
+    });
+    plan
 }
 
 /// One host folder: a WSUS log, a ConfigMgr log and a log of the pack's kind.
@@ -44,6 +55,7 @@ fn host(dir: &Path, i: usize) {
         format!("2024-01-02 10:00:00 start host{i}\n2024-01-02 10:00:01 ERROR 42 failed\n"),
     )
     .expect("write");
+    std::fs::write(dir.join("settings.json"), format!("{{\"server\": \"host{i}\"}}")).expect("write");
 }
 
 /// The facts of one input as JSON.
@@ -72,17 +84,19 @@ fn twenty_inputs_on_two_threads_compile_each_kind_once() {
         v
     });
     // The wsus matcher, the configmgr matcher, the pack kind `p/app` (its regexes) and its
-    // matcher: four builds for 20 inputs of three logs each, on two threads.
-    assert_eq!(compilations(&plan), 4);
+    // matcher, the file kind's `content` regex: five builds for 20 inputs of four files each,
+    // on two threads.
+    assert_eq!(compilations(&plan), 5);
     // Each input's facts are those of a plan compiled for it alone (a clone starts uncompiled).
     for (d, out) in dirs.iter().zip(&outputs) {
         let fresh = plan.clone();
         assert_eq!(compilations(&fresh), 0);
         assert_eq!(&facts(d, &fresh), out);
-        assert_eq!(compilations(&fresh), 4);
+        assert_eq!(compilations(&fresh), 5);
     }
     assert!(outputs[0].contains("\"p/app_error\""), "{}", outputs[0]);
     assert!(outputs[0].contains("forcibly closed"), "{}", outputs[0]);
+    assert!(outputs[0].contains("\"p/settings\""), "{}", outputs[0]);
 }
 
 #[test]

@@ -341,3 +341,32 @@ fn gz_artifacts_are_read_as_what_they_hold_and_bombs_are_refused() {
         Some(&Value::Str("custom-log".into()))
     );
 }
+
+#[test]
+fn a_zip_bundle_keeps_the_files_an_include_names() {
+    let dir = tempfile::tempdir().expect("dir");
+    let root = dir.path().join("host");
+    write(&root, "etc/ssh/sshd_config", b"Include /etc/ssh/sshd_config.d/*.conf\nKexAlgorithms +a\n");
+    write(&root, "etc/ssh/sshd_config.d/50-x.conf", b"KexAlgorithms curve25519-sha256\n");
+    let p = plan(vec![sshd_kind()]);
+    let cs = triage_collectors::all();
+    let mut o = triage_collectors::bundle::CreateOptions::new(&cs, "0.1.0-test");
+    o.plan = Some(&p);
+    o.collected_at = Some(triage_facts::Timestamp(1_795_000_000_000));
+    let zip = dir.path().join("b.zip");
+    triage_collectors::bundle::create(&root, &zip, &o).expect("written");
+    let facts =
+        triage_collectors::bundle::open(&zip).expect("opens").collect_facts(&cs, Some(&p)).expect("collects");
+    let first = facts
+        .get_segments(&[
+            "files",
+            "p/sshd_config",
+            "by_file",
+            "etc/ssh/sshd_config",
+            "first",
+            "kexalgorithms",
+            "artifact",
+        ])
+        .map(|f| f.value.clone());
+    assert_eq!(first, Some(Value::Str("etc/ssh/sshd_config.d/50-x.conf".into())));
+}

@@ -260,6 +260,7 @@ impl Evaluator {
         memory: &mut PackMemory,
     ) -> (HashMap<String, SignalMatches>, rhai::Map) {
         let all = input.facts.root.get("signals").and_then(Fact::as_map);
+        let truncated = input.facts.root.get("signals_truncated").and_then(Fact::as_map);
         // `facts.signals`, taken out for the duration and put back below.
         let mut converted: Option<Dynamic> =
             facts.write_lock::<rhai::Map>().and_then(|mut m| m.get_mut("signals").map(std::mem::take));
@@ -328,7 +329,20 @@ impl Evaluator {
                     }
                 }
                 let facts: Vec<&Fact> = kept.iter().filter_map(|&i| matches.get(i).copied()).collect();
-                let reads = sandbox::match_reads(&s.name, &facts, SIGNAL_EVIDENCE_CAP);
+                // Matches the log scan counted but did not keep (beyond `max_matches` per file).
+                let beyond: u64 = truncated
+                    .and_then(|m| m.get(&id))
+                    .and_then(Fact::as_map)
+                    .map(|files| {
+                        files.values().filter_map(|f| f.value.as_int()).map(|n| n.max(0) as u64).sum()
+                    })
+                    .unwrap_or(0);
+                let reads = sandbox::match_reads(
+                    &s.name,
+                    &facts,
+                    SIGNAL_EVIDENCE_CAP,
+                    sandbox::Beyond { count: beyond, filtered: s.filter.is_some() },
+                );
                 if s.listed {
                     // Read-only like every value in `facts`; marked while empty (marking walks
                     // the whole value), as the matches are.

@@ -58,6 +58,9 @@ fn rule_page(pack: &Pack, rule: &Rule) -> String {
     let mut out = String::from(GENERATED);
     out.push_str(&format!("\n# {} — {}\n\n", rule.id, rule.title));
     out.push_str(&format!("Severity: **{}**", rule.severity.as_str()));
+    if let Some(section) = &rule.section {
+        out.push_str(&format!(" · section: {section}"));
+    }
     if !rule.tags.is_empty() {
         out.push_str(&format!(
             " · tags: {}",

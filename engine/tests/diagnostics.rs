@@ -81,3 +81,52 @@ fn missing_pack_toml_is_reported() {
     assert_eq!(result.diagnostics.len(), 1);
     assert_eq!(result.diagnostics[0].code, Code::MissingKey);
 }
+
+/// `[labels]`: words for facts and signals, read into the pack; a label for a signal the pack
+/// does not have, or a key a label does not take, is reported at its line.
+#[test]
+fn labels_load_and_their_mistakes_are_reported() {
+    const PACK: &str = r#"
+[pack]
+id = "labelled"
+version = "1.0.0"
+engine = ">=0.2"
+title = "Labels"
+
+[signals.reset]
+log = "wsus"
+pattern = "reset"
+
+[labels.facts.config]
+name = ".NET configuration files"
+absent = "no w3wp.exe.config was collected"
+
+[labels.signals.reset]
+name = "connection reset"
+"#;
+    let ok = load_pack(vec![SourceFile::new("pack.toml", PACK)], &Evaluator::default());
+    assert!(ok.diagnostics.is_empty(), "{}", render(&ok));
+    let pack = ok.pack.expect("loads");
+    let config = &pack.labels.facts["config"];
+    assert_eq!(
+        (config.name.as_deref(), config.absent.as_deref()),
+        (Some(".NET configuration files"), Some("no w3wp.exe.config was collected"))
+    );
+    assert_eq!(pack.labels.signals["reset"].name.as_deref(), Some("connection reset"));
+    assert_eq!(pack.labels.signals["reset"].absent, None);
+
+    let bad = format!("{PACK}\n[labels.signals.rest]\nname = \"typo\"\n\n[labels.facts.os]\nnmae = \"x\"\n");
+    let r = load_pack(vec![SourceFile::new("pack.toml", bad)], &Evaluator::default());
+    assert!(r.pack.is_none());
+    let found: Vec<(Code, String, Option<usize>)> =
+        r.diagnostics.iter().map(|d| (d.code, d.message.clone(), d.line_col().map(|(l, _)| l))).collect();
+    assert_eq!(
+        found,
+        [
+            (Code::UnknownSignal, "label for unknown signal `rest`".to_owned(), Some(19)),
+            (Code::UnknownKey, "unknown key `nmae`".to_owned(), Some(23)),
+        ],
+        "{}",
+        render(&r)
+    );
+}

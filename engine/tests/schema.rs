@@ -80,6 +80,7 @@ fn pack_files_deserialise_as_the_schema_type() {
             "tests/data/packs/demo",
             "tests/data/packs/incomplete",
             "tests/data/packs/invalid",
+            "tests/data/packs/many-matches",
             "tests/data/packs/report-outcomes",
             "tests/data/packs/thief",
         ],

@@ -173,7 +173,7 @@ fn run_to(
         RunFormat::Jsonl => render::json::write_lines(out, &result.report.findings)?,
         RunFormat::Human => {
             let mut out = render::inert::Inert::new(&mut *out, ui.color_out);
-            render::human::write_run(&mut out, ui, &result.report, &result.inputs, args.explain)?;
+            render::human::write_run(&mut out, ui, &view, args.explain)?;
             if result.report.inputs.len() > 1 {
                 write_rule_summary(&mut out, &result.report)?;
             }

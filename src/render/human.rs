@@ -26,7 +26,9 @@ use triage_engine::{ClauseTrace, Evidence, Finding, Outcome, Report};
 use triage_engine::{Pack, Severity};
 use triage_facts::{Fact, FactMap, Value};
 
+use super::shared;
 use super::window::{Excerpt, Target};
+use super::RunView;
 use crate::input::Input;
 use crate::output::Ui;
 
@@ -88,16 +90,12 @@ fn paint(color: bool, code: &str, text: &str) -> String {
     }
 }
 
-/// `triage run` in human form: per input, its collection summary, each detected finding as a
-/// diagnostic, what is missing or failed, and a count per outcome.
-pub fn write_run(
-    out: &mut impl Write,
-    ui: &Ui,
-    report: &Report,
-    inputs: &[Input],
-    explain: bool,
-) -> io::Result<()> {
+/// `triage run` in human form: per input, its collection summary, each detected finding (its
+/// rule and the article's section, severity, links, the fix, then the evidence in words and as
+/// snippets), what could not be checked and why, and what was checked and ruled out.
+pub fn write_run(out: &mut impl Write, ui: &Ui, view: &RunView<'_>, explain: bool) -> io::Result<()> {
     let color = ui.color_out;
+    let (report, inputs, packs) = (view.report, view.inputs, view.packs);
     let qualified;
     let report = if report.packs.len() > 1 {
         qualified = with_pack_names(report);
@@ -116,18 +114,25 @@ pub fn write_run(
                 "fact map".to_owned()
             }
             Some(x) => {
-                let mut h = format!("{} artifact(s)", summary.artifacts);
+                let mut h = shared::count(summary.artifacts as usize, "artifact", "artifacts");
                 if x.kind == crate::input::InputKind::FactMap {
                     h = format!("fact map of {h}");
                 }
                 if !summary.unrecognised.is_empty() {
                     h.push_str(&format!(", {} not recognised", summary.unrecognised.len()));
                 }
-                h.push_str(&format!(", {} collection error(s)", summary.collection_errors.len()));
+                match summary.collection_errors.len() {
+                    0 => h.push_str(", no collection errors"),
+                    n => h.push_str(&format!(
+                        ", {}",
+                        shared::count(n, "collection error", "collection errors")
+                    )),
+                }
                 h
             }
         };
-        writeln!(out, "{} {}", paint(color, BOLD, &format!("{}:", summary.input)), header)?;
+        let host = summary.host.as_deref().map(|h| format!(" (host {h})")).unwrap_or_default();
+        writeln!(out, "{} {}", paint(color, BOLD, &format!("{}{host}:", summary.input)), header)?;
         const SHOWN: usize = 10;
         let errors = summaries_last(&summary.collection_errors);
         for e in errors.iter().take(SHOWN) {
@@ -157,39 +162,41 @@ pub fn write_run(
                 writeln!(out)?;
                 writeln!(
                     out,
-                    "{} pack {} ({n} rules not evaluated: what tells whether the pack applies is missing)",
-                    paint(color, YELLOW_BOLD, "missing facts"),
-                    paint(color, BOLD, &f.pack)
+                    "{} pack {} ({} not checked: what tells whether the pack applies is missing)",
+                    paint(color, YELLOW_BOLD, "could not be checked:"),
+                    paint(color, BOLD, &f.pack),
+                    shared::count(n, "rule", "rules")
                 )?;
-                write_needs(out, f)?;
+                write_needs(out, packs, f)?;
                 continue;
             }
+            let name = shared::rule_name(packs, f);
             match f.outcome {
                 Outcome::Detected => {
                     writeln!(out)?;
                     match &f.waiver {
-                        Some(w) => write_waived(out, color, f, w)?,
-                        None => write_detected(out, ui, f, &excerpts)?,
+                        Some(w) => write_waived(out, color, f, &name, w)?,
+                        None => write_detected(out, ui, packs, f, &name, &excerpts)?,
                     }
                 }
                 Outcome::MissingFacts => {
                     writeln!(out)?;
                     writeln!(
                         out,
-                        "{} {} {}",
-                        paint(color, YELLOW_BOLD, "missing facts"),
-                        paint(color, BOLD, &f.rule),
+                        "{} {}: {}",
+                        paint(color, YELLOW_BOLD, "could not be checked:"),
+                        paint(color, BOLD, &name),
                         f.title
                     )?;
-                    write_needs(out, f)?;
+                    write_needs(out, packs, f)?;
                 }
                 Outcome::Error => {
                     writeln!(out)?;
                     writeln!(
                         out,
-                        "{} {} {}",
-                        paint(color, RED_BOLD, "rule error"),
-                        paint(color, BOLD, &f.rule),
+                        "{} {}: {}",
+                        paint(color, RED_BOLD, "rule error:"),
+                        paint(color, BOLD, &name),
                         f.title
                     )?;
                     if let Some(e) = &f.error {
@@ -201,9 +208,9 @@ pub fn write_run(
                         writeln!(out)?;
                         writeln!(
                             out,
-                            "{} {} {}",
+                            "{} {}: {}",
                             paint(color, DIM, f.outcome.as_str()),
-                            paint(color, BOLD, &f.rule),
+                            paint(color, BOLD, &name),
                             f.title
                         )?;
                     }
@@ -215,49 +222,93 @@ pub fn write_run(
                 }
             }
         }
-        let counts: Vec<String> = Outcome::ALL
-            .iter()
-            .map(|o| {
-                let n = findings.iter().filter(|f| f.outcome == *o).count();
-                let label = match o {
-                    Outcome::Error => "rule errors",
-                    Outcome::MissingFacts => "missing facts",
-                    Outcome::NotApplicable => "not applicable",
-                    Outcome::NotDetected => "not detected",
-                    Outcome::Detected => "detected",
-                };
-                let waived =
-                    findings.iter().filter(|f| *o == Outcome::Detected && f.waiver.is_some()).count();
-                let unconfirmed =
-                    findings.iter().filter(|f| *o == Outcome::Detected && f.unconfirmed).count();
-                let notes: Vec<String> = [(waived, "waived"), (unconfirmed, "unconfirmed")]
-                    .iter()
-                    .filter(|(k, _)| *k > 0)
-                    .map(|(k, what)| format!("{k} {what}"))
-                    .collect();
-                if notes.is_empty() {
-                    format!("{n} {label}")
-                } else {
-                    format!("{n} {label} ({})", notes.join(", "))
-                }
-            })
-            .collect();
         writeln!(out)?;
-        writeln!(out, "{} {}", paint(color, BOLD, &format!("{}:", summary.input)), counts.join(", "))?;
-        write_not_evaluated(out, &findings)?;
+        writeln!(out, "{} {}", paint(color, BOLD, &format!("{}:", summary.input)), counts(&findings))?;
+        write_checked(out, color, packs, &findings)?;
     }
     Ok(())
 }
 
-/// A `missing_facts` finding's needs, one line each.
-fn write_needs(out: &mut impl Write, f: &Finding) -> io::Result<()> {
+/// An input's outcomes in one line: `1 detected, 5 not detected, …, 1 rule error`.
+fn counts(findings: &[&Finding]) -> String {
+    let n = |o: Outcome| findings.iter().filter(|f| f.outcome == o).count();
+    let waived = findings.iter().filter(|f| f.outcome == Outcome::Detected && f.waiver.is_some()).count();
+    let unconfirmed = findings.iter().filter(|f| f.outcome == Outcome::Detected && f.unconfirmed).count();
+    let notes: Vec<String> = [(waived, "waived"), (unconfirmed, "unconfirmed")]
+        .iter()
+        .filter(|(k, _)| *k > 0)
+        .map(|(k, what)| format!("{k} {what}"))
+        .collect();
+    let detected = if notes.is_empty() {
+        format!("{} detected", n(Outcome::Detected))
+    } else {
+        format!("{} detected ({})", n(Outcome::Detected), notes.join(", "))
+    };
+    [
+        detected,
+        format!("{} not detected", n(Outcome::NotDetected)),
+        format!("{} not applicable", n(Outcome::NotApplicable)),
+        format!("{} not checked (facts missing)", n(Outcome::MissingFacts)),
+        shared::count(n(Outcome::Error), "rule error", "rule errors"),
+    ]
+    .join(", ")
+}
+
+/// Under an input's counts: the diagnoses checked and ruled out, those that do not apply, and
+/// those that could not be checked, with what to collect so they can be.
+fn write_checked(out: &mut impl Write, color: bool, packs: &[Pack], findings: &[&Finding]) -> io::Result<()> {
+    let of = |o: Outcome| findings.iter().filter(move |f| f.outcome == o);
+    let ruled_out: Vec<&&Finding> = of(Outcome::NotDetected).collect();
+    if !ruled_out.is_empty() {
+        writeln!(out, "  {}", paint(color, GREEN, "checked and ruled out:"))?;
+        for f in ruled_out {
+            writeln!(out, "    {}: {}", shared::rule_name(packs, f), f.title)?;
+        }
+    }
+    let not_applicable: Vec<&str> = of(Outcome::NotApplicable).map(|f| &*f.rule).collect();
+    if !not_applicable.is_empty() {
+        writeln!(
+            out,
+            "  {} {}",
+            paint(color, DIM, "not applicable to this input:"),
+            not_applicable.join(", ")
+        )?;
+    }
+    let missing: Vec<&&Finding> = of(Outcome::MissingFacts).collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let rules: Vec<&str> = missing.iter().map(|f| &*f.rule).collect();
+    writeln!(out, "  {} {}", paint(color, YELLOW_BOLD, "not checked, facts missing:"), rules.join(", "))?;
+    let mut collect: Vec<&str> = Vec::new();
+    for m in missing.iter().flat_map(|f| &f.missing) {
+        let what = m.artifact.as_deref().unwrap_or(&m.fact);
+        if !collect.contains(&what) {
+            collect.push(what);
+        }
+    }
+    writeln!(out, "  to check them, collect: {}", collect.join("; "))
+}
+
+/// A `missing_facts` finding's needs, one line each, in the pack's words where it has them.
+fn write_needs(out: &mut impl Write, packs: &[Pack], f: &Finding) -> io::Result<()> {
     for m in &f.missing {
+        let what = needed_name(packs, f, &m.fact);
         match &m.artifact {
-            Some(a) => writeln!(out, "  needs {} — collect {a}", m.fact)?,
-            None => writeln!(out, "  needs {}", m.fact)?,
+            Some(a) => writeln!(out, "  needs {what} — collect {a}")?,
+            None => writeln!(out, "  needs {what}")?,
         }
     }
     Ok(())
+}
+
+/// A needed fact as the pack's `[labels]` name it (`name (fact)`), else its path.
+fn needed_name(packs: &[Pack], f: &Finding, fact: &str) -> String {
+    let pack = packs.iter().find(|p| *p.manifest.id == *f.pack);
+    match pack.and_then(|p| shared::fact_label(p, fact)).and_then(|l| l.name.as_deref()) {
+        Some(name) => format!("{name} ({fact})"),
+        None => fact.to_owned(),
+    }
 }
 
 /// With several packs, every finding is named `pack/RULE`, so two packs' rules with the same
@@ -270,33 +321,15 @@ fn with_pack_names(report: &Report) -> Report {
     r
 }
 
-/// Under an input's counts: the rules that could not be evaluated for missing facts, and what to
-/// collect so they can be.
-fn write_not_evaluated(out: &mut impl Write, findings: &[&Finding]) -> io::Result<()> {
-    let missing: Vec<&&Finding> = findings.iter().filter(|f| f.outcome == Outcome::MissingFacts).collect();
-    if missing.is_empty() {
-        return Ok(());
-    }
-    let rules: Vec<&str> = missing.iter().map(|f| &*f.rule).collect();
-    writeln!(out, "  not evaluated, facts missing: {}", rules.join(", "))?;
-    let mut collect: Vec<&str> = Vec::new();
-    for m in missing.iter().flat_map(|f| &f.missing) {
-        let what = m.artifact.as_deref().unwrap_or(&m.fact);
-        if !collect.contains(&what) {
-            collect.push(what);
-        }
-    }
-    writeln!(out, "  to evaluate them, collect: {}", collect.join("; "))
-}
-
 /// A waived finding: one line naming the rule, then who waived it, until when, and why.
 fn write_waived(
     out: &mut impl Write,
     color: bool,
     f: &Finding,
+    name: &str,
     w: &triage_engine::WaiverRef,
 ) -> io::Result<()> {
-    writeln!(out, "{} {} {}", paint(color, DIM, "waived"), paint(color, BOLD, &f.rule), f.title)?;
+    writeln!(out, "{} {}: {}", paint(color, DIM, "waived:"), paint(color, BOLD, name), f.title)?;
     writeln!(out, "  waived by {} until {}, {} ({}:{})", w.owner, w.expires, w.justification, w.file, w.line)
 }
 
@@ -311,7 +344,8 @@ impl Excerpts {
     fn read(input: &Input, findings: &[&Finding]) -> Excerpts {
         let mut wanted: BTreeMap<&str, Vec<Target>> = BTreeMap::new();
         for f in findings.iter().filter(|f| f.outcome == Outcome::Detected && f.waiver.is_none()) {
-            for src in f.evidence.iter().filter_map(|e| e.source.as_ref()) {
+            // Log records are shown from the evidence's own text ([`write_records`]).
+            for src in f.evidence.iter().filter(|e| e.text.is_none()).filter_map(|e| e.source.as_ref()) {
                 if let Some(t) = target_of(src) {
                     wanted.entry(src.artifact.as_str()).or_default().push(t);
                 }
@@ -412,71 +446,40 @@ impl Diagnostic for FindingDiagnostic {
     }
 }
 
-fn severity(s: Severity) -> miette::Severity {
-    match s {
-        Severity::Error => miette::Severity::Error,
-        Severity::Warning => miette::Severity::Warning,
-        Severity::Info => miette::Severity::Advice,
-    }
-}
-
-fn write_detected(out: &mut impl Write, ui: &Ui, f: &Finding, excerpts: &Excerpts) -> io::Result<()> {
-    // Group located evidence by artifact, in order of first appearance.
-    let mut groups: Vec<(String, Arc<Excerpt>, Vec<LabeledSpan>)> = Vec::new();
-    let mut notes: Vec<String> = Vec::new();
-    for e in &f.evidence {
-        let located = e.source.as_ref().and_then(|src| {
-            let (excerpt, range) = excerpts.label(&src.artifact, target_of(src)?)?;
-            Some((src.artifact.clone(), excerpt, range))
-        });
-        match located {
-            Some((artifact, excerpt, range)) => {
-                // A whole long record underlined, or a long multi-line element bracketed, is
-                // noise: the excerpt points at its start instead (an empty range).
-                let label = LabeledSpan::new(Some(label_for(e)), range.start, range.len());
-                match groups.iter_mut().find(|g| g.0 == artifact) {
-                    Some(g) => g.2.push(label),
-                    None => groups.push((artifact, excerpt, vec![label])),
-                }
-            }
-            None => notes.push(note_for(e)),
-        }
-    }
-    let mut groups = groups.into_iter();
-    let mut diag = FindingDiagnostic {
-        code: f.rule.to_string(),
-        message: if f.unconfirmed { format!("{} (unconfirmed)", f.title) } else { f.title.to_string() },
-        severity: severity(f.severity),
-        source: None,
-        labels: Vec::new(),
-        related: Vec::new(),
-    };
-    if let Some((_, excerpt, labels)) = groups.next() {
-        diag.source = Some(Shared(excerpt));
-        diag.labels = labels;
-    }
-    for (artifact, excerpt, labels) in groups {
-        diag.related.push(FindingDiagnostic {
-            code: String::new(),
-            message: format!("{} evidence in {artifact}", f.rule),
-            severity: miette::Severity::Advice,
-            source: Some(Shared(excerpt)),
-            labels,
-            related: Vec::new(),
-        });
-    }
-    write_diagnostic(out, ui.color_out, ui.width, &diag)?;
+/// A detected finding: its rule (with the article's section) and title, severity, where to read
+/// more, the fix, then the evidence — in words, one line per fact or signal, and as snippets of
+/// the artifacts, each log record folded to its matched line.
+fn write_detected(
+    out: &mut impl Write,
+    ui: &Ui,
+    packs: &[Pack],
+    f: &Finding,
+    name: &str,
+    excerpts: &Excerpts,
+) -> io::Result<()> {
     let color = ui.color_out;
-    if !notes.is_empty() {
-        writeln!(out, "  {}", paint(color, CYAN_BOLD, "evidence:"))?;
-        for n in notes {
-            writeln!(out, "    • {n}")?;
+    let rule = shared::rule_of(packs, f);
+    let title = if f.unconfirmed { format!("{} (unconfirmed)", f.title) } else { f.title.to_string() };
+    writeln!(out, "{}", paint(color, BOLD, &format!("{name}: {title}")))?;
+    let (word, code) = match f.severity {
+        Severity::Error => ("error", RED_BOLD),
+        Severity::Warning => ("warning", YELLOW_BOLD),
+        Severity::Info => ("info", CYAN_BOLD),
+    };
+    writeln!(out, "  Severity: {}", paint(color, code, word))?;
+    if let Some((pack, rule)) = rule {
+        if let Some(page) = shared::rule_page(&pack.manifest.id, &rule.id) {
+            writeln!(out, "  Rule reference: {page}")?;
+        }
+        if let Some(url) = shared::article_url(pack, rule) {
+            writeln!(out, "  Article: {url}")?;
         }
     }
-    write_to_confirm(out, color, f)?;
+    write_to_confirm(out, color, packs, f)?;
     if let Some(res) = &f.resolution {
-        writeln!(out, "  {}", paint(color, GREEN, "resolution:"))?;
-        for line in res.lines() {
+        writeln!(out)?;
+        writeln!(out, "  {}", paint(color, GREEN, "Fix:"))?;
+        for line in res.trim_end().lines() {
             if line.trim().is_empty() {
                 writeln!(out)?;
             } else {
@@ -484,11 +487,130 @@ fn write_detected(out: &mut impl Write, ui: &Ui, f: &Finding, excerpts: &Excerpt
             }
         }
     }
+    let pack = rule.map(|(p, _)| p);
+    let items = shared::evidence_items(pack, &f.evidence);
+    if !items.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "  {}", paint(color, CYAN_BOLD, "Evidence:"))?;
+        for item in &items {
+            let mut line = item.text.clone();
+            if !item.places.is_empty() {
+                line.push_str(&format!(" — {}", shared::places(&item.places)));
+            }
+            if let Some(more) = &item.more {
+                line.push_str(&format!(", and {more}"));
+            }
+            writeln!(out, "    • {line}")?;
+        }
+    }
+    write_records(out, color, ui.width, pack, f)?;
+    // The other located evidence (registry values, XML elements) as labelled snippets, one
+    // diagnostic per artifact, in order of first appearance.
+    let mut groups: Vec<(String, Arc<Excerpt>, Vec<LabeledSpan>)> = Vec::new();
+    for e in f.evidence.iter().filter(|e| e.text.is_none()) {
+        let Some(src) = e.source.as_ref() else { continue };
+        let Some((excerpt, range)) = target_of(src).and_then(|t| excerpts.label(&src.artifact, t)) else {
+            continue;
+        };
+        // A whole long record underlined, or a long multi-line element bracketed, is noise: the
+        // excerpt points at its start instead (an empty range).
+        let label = LabeledSpan::new(Some(label_for(pack, e)), range.start, range.len());
+        match groups.iter_mut().find(|g| g.0 == src.artifact) {
+            Some(g) => g.2.push(label),
+            None => groups.push((src.artifact.clone(), excerpt, vec![label])),
+        }
+    }
+    for (artifact, excerpt, labels) in groups {
+        let diag = FindingDiagnostic {
+            code: String::new(),
+            message: format!("in {artifact}"),
+            severity: miette::Severity::Advice,
+            source: Some(Shared(excerpt)),
+            labels,
+            related: Vec::new(),
+        };
+        writeln!(out)?;
+        let mut text = String::new();
+        handler(color, ui.width)
+            .render_report(&mut text, &diag)
+            .map_err(|_| io::Error::other("rendering failed"))?;
+        out.write_all(text.trim_end_matches('\n').as_bytes())?;
+        writeln!(out)?;
+    }
     Ok(())
 }
 
+/// The matched log records, folded: per artifact, each record's matched line (cut to the width)
+/// and how many more lines the record has (its stack trace), never the lines themselves.
+fn write_records(
+    out: &mut impl Write,
+    color: bool,
+    width: usize,
+    pack: Option<&Pack>,
+    f: &Finding,
+) -> io::Result<()> {
+    let mut artifacts: Vec<&str> = Vec::new();
+    for e in f.evidence.iter().filter(|e| e.text.is_some()) {
+        if let Some(src) = &e.source {
+            if !artifacts.contains(&src.artifact.as_str()) {
+                artifacts.push(&src.artifact);
+            }
+        }
+    }
+    for artifact in artifacts {
+        let records: Vec<&Evidence> = f
+            .evidence
+            .iter()
+            .filter(|e| e.text.is_some() && e.source.as_ref().is_some_and(|s| s.artifact == artifact))
+            .collect();
+        let digits =
+            records.iter().filter_map(|e| e.source.as_ref()?.line).max().unwrap_or(0).to_string().len();
+        writeln!(out)?;
+        writeln!(out, "  {} in {artifact}", paint(color, CYAN_BOLD, "☞"))?;
+        // The first record of each signal in full (wrapped); the next ones, usually the same
+        // message again, on one line each.
+        let mut seen: Vec<&str> = Vec::new();
+        for e in records {
+            let (Some(text), Some(src)) = (&e.text, &e.source) else { continue };
+            let again = seen.contains(&e.fact.as_str());
+            seen.push(&e.fact);
+            let lines: Vec<&str> = text.lines().collect();
+            let line = src.line.unwrap_or(0);
+            let end = src.end_line.unwrap_or(line).max(line);
+            // The record's text ends at `end_line`; the matched line is `line`.
+            let first = (end + 1).saturating_sub(lines.len() as u64);
+            let matched = lines.get(line.saturating_sub(first) as usize).copied().unwrap_or_default();
+            let matched = shorten(&matched.replace('\t', " "), 1024);
+            let room = width.saturating_sub(digits + 7).max(40);
+            let pieces =
+                if again { vec![shorten(matched.trim_end(), room)] } else { wrap(matched.trim_end(), room) };
+            for (i, piece) in pieces.iter().enumerate() {
+                let number = if i == 0 { format!("{line:>digits$}") } else { " ".repeat(digits) };
+                writeln!(out, "    {} {} {piece}", paint(color, DIM, &number), paint(color, DIM, "│"))?;
+            }
+            let pad = " ".repeat(digits);
+            writeln!(out, "    {pad} {} {}", paint(color, DIM, "╰─"), label_for(pack, e))?;
+        }
+    }
+    Ok(())
+}
+
+/// `text` in pieces of at most `width` characters, broken at spaces where there is one.
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut pieces = Vec::new();
+    let mut rest = text;
+    while rest.chars().count() > width {
+        let cut = rest.char_indices().nth(width).map_or(rest.len(), |(i, _)| i);
+        let at = rest[..cut].rfind(' ').filter(|&i| i > cut / 2).unwrap_or(cut);
+        pieces.push(rest[..at].to_owned());
+        rest = rest[at..].trim_start();
+    }
+    pieces.push(rest.to_owned());
+    pieces
+}
+
 /// An unconfirmed finding: the symptoms are there, and what to collect to confirm the cause.
-fn write_to_confirm(out: &mut impl Write, color: bool, f: &Finding) -> io::Result<()> {
+fn write_to_confirm(out: &mut impl Write, color: bool, packs: &[Pack], f: &Finding) -> io::Result<()> {
     if !f.unconfirmed {
         return Ok(());
     }
@@ -498,19 +620,32 @@ fn write_to_confirm(out: &mut impl Write, color: bool, f: &Finding) -> io::Resul
         paint(color, YELLOW_BOLD, "unconfirmed:")
     )?;
     for m in &f.to_confirm {
+        let what = needed_name(packs, f, &m.fact);
         match &m.artifact {
-            Some(a) => writeln!(out, "    to confirm: {} — collect {a}", m.fact)?,
-            None => writeln!(out, "    to confirm: {}", m.fact)?,
+            Some(a) => writeln!(out, "    to confirm: {what} — collect {a}")?,
+            None => writeln!(out, "    to confirm: {what}")?,
         }
     }
     Ok(())
 }
 
-fn label_for(e: &Evidence) -> String {
-    match (&e.text, &e.value) {
-        (Some(_), _) => format!("{} matched here", e.fact),
-        (None, Some(v)) => format!("{} = {v}", e.fact),
-        (None, None) => e.fact.clone(),
+/// A snippet's label: what the pack calls the fact or signal, and for a log record how many
+/// lines of it (its stack trace) are folded away.
+fn label_for(pack: Option<&Pack>, e: &Evidence) -> String {
+    let item = shared::evidence_items(pack, std::slice::from_ref(e));
+    let text = item.first().map_or_else(|| e.fact.clone(), |i| i.text.clone());
+    match (&e.text, &e.source) {
+        (Some(_), Some(src)) => {
+            let more = src.end_line.zip(src.line).map_or(0, |(end, line)| end.saturating_sub(line));
+            match more {
+                0 => text,
+                n => format!(
+                    "{text}; {} of this record not shown",
+                    shared::count(n as usize, "more line", "more lines")
+                ),
+            }
+        }
+        _ => text,
     }
 }
 
@@ -580,7 +715,7 @@ pub fn write_explanation(
             None => writeln!(out, "  missing: {}", m.fact)?,
         }
     }
-    write_to_confirm(out, color, f)?;
+    write_to_confirm(out, color, std::slice::from_ref(pack), f)?;
     if let Some(x) = &f.explain {
         write_trace(out, color, x)?;
     }

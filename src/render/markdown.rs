@@ -1,10 +1,10 @@
 //! Markdown (`run --format markdown`): a summary an admin pastes into a ticket or an e-mail.
 //!
 //! Per input: a heading with the host (and the input's path), when it was collected if the input
-//! says, then each detected finding — rule ID, title, severity, the evidence lines (the file and
-//! line, the value read, the first line of the matched log record) and the fix — then what could
-//! not be checked and why, and one line each for what was checked and ruled out and what does not
-//! apply. Several inputs start with a table of counts per input. Artifact text and fixes are in
+//! says, then each detected finding — rule ID with the article's section, title, severity, links,
+//! the fix, then the evidence in the pack's words (`[labels]`: the file and line, the value read,
+//! the first line of the matched log record) — then what could not be checked and why, what was
+//! checked and ruled out (one line per rule) and what does not apply. Several inputs start with a table of counts per input. Artifact text and fixes are in
 //! fenced blocks, so nothing in them is taken for markup; everything else is escaped.
 //! Deterministic: no clock, no absolute paths the input does not give.
 
@@ -82,23 +82,38 @@ fn render(view: &RunView<'_>) -> String {
                 let needs: Vec<String> = f
                     .missing
                     .iter()
-                    .map(|m| match &m.artifact {
-                        Some(a) => format!("{} (collect {})", code_span(&m.fact), esc(a)),
-                        None => code_span(&m.fact),
+                    .map(|m| {
+                        let label = shared::rule_of(view.packs, f)
+                            .and_then(|(p, _)| shared::fact_label(p, &m.fact))
+                            .and_then(|l| l.name.as_deref());
+                        let what = match label {
+                            Some(name) => format!("{} ({})", esc(name), code_span(&m.fact)),
+                            None => code_span(&m.fact),
+                        };
+                        match &m.artifact {
+                            Some(a) => format!("{what} (collect {})", esc(a)),
+                            None => what,
+                        }
                     })
                     .collect();
-                s.push_str(&format!("- **{}** {}: missing {}\n", f.rule, esc(&f.title), needs.join("; ")));
+                let name = esc(&shared::rule_name(view.packs, f));
+                s.push_str(&format!("- **{name}** {}: missing {}\n", esc(&f.title), needs.join("; ")));
             }
             for f in of(Outcome::Error) {
                 let why = f.error.as_deref().unwrap_or("unknown error");
-                s.push_str(&format!("- **{}** {}: rule error: {}\n", f.rule, esc(&f.title), esc(why)));
+                let name = esc(&shared::rule_name(view.packs, f));
+                s.push_str(&format!("- **{name}** {}: rule error: {}\n", esc(&f.title), esc(why)));
             }
         }
         let ids = |o: Outcome| of(o).map(|f| f.rule.to_string()).collect::<Vec<_>>().join(", ");
         s.push('\n');
-        let ruled_out = ids(Outcome::NotDetected);
+        let ruled_out: Vec<&&Finding> = of(Outcome::NotDetected).collect();
         if !ruled_out.is_empty() {
-            s.push_str(&format!("Checked and ruled out: {ruled_out}.\n"));
+            s.push_str("Checked and ruled out:\n\n");
+            for f in ruled_out {
+                s.push_str(&format!("- {}: {}\n", esc(&shared::rule_name(view.packs, f)), esc(&f.title)));
+            }
+            s.push('\n');
         }
         let not_applicable = ids(Outcome::NotApplicable);
         if !not_applicable.is_empty() {
@@ -109,7 +124,8 @@ fn render(view: &RunView<'_>) -> String {
 }
 
 fn write_detected(s: &mut String, view: &RunView<'_>, f: &Finding) {
-    s.push_str(&format!("\n### {} — {} ({})\n\n", f.rule, esc(&f.title), f.severity.as_str()));
+    s.push_str(&format!("\n### {}: {}\n\n", esc(&shared::rule_name(view.packs, f)), esc(&f.title)));
+    s.push_str(&format!("Severity: **{}**\n\n", f.severity.as_str()));
     if let Some(w) = &f.waiver {
         s.push_str(&format!(
             "**Waived** until {} by {}: {}\n\n",
@@ -131,41 +147,42 @@ fn write_detected(s: &mut String, view: &RunView<'_>, f: &Finding) {
             s.push_str(&format!("See: {}\n\n", links.join(" · ")));
         }
     }
-    if !f.evidence.is_empty() {
-        s.push_str("Evidence:\n\n");
-        for e in &f.evidence {
-            s.push_str(&format!("- {}\n", evidence(e)));
-            if let Some(t) = &e.text {
-                s.push_str(&indented_fence(&shared::first_line(t, 300), "  "));
-            }
-        }
-        s.push('\n');
-    }
     if let Some(res) = &f.resolution {
         s.push_str("Fix:\n\n");
         s.push_str(&indented_fence(res.trim_end(), ""));
     }
+    let pack = shared::rule_of(view.packs, f).map(|(p, _)| p);
+    let items = shared::evidence_items(pack, &f.evidence);
+    if !items.is_empty() {
+        s.push_str("\nEvidence:\n\n");
+        for item in &items {
+            s.push_str(&format!("- {}\n", evidence(item)));
+            if let Some(q) = &item.quote {
+                s.push_str(&indented_fence(q, "  "));
+            }
+        }
+    }
 }
 
-/// One evidence item: names and values in code spans, so nothing in them is markup.
-fn evidence(e: &triage_engine::Evidence) -> String {
-    let what = match e.fact.strip_prefix("signal ") {
-        Some(signal) => format!("log signal {}", code_span(signal)),
-        None => code_span(&e.fact),
-    };
-    let state = match (&e.value, &e.text) {
-        (Some(v), _) => format!(" = {}", code_span(v)),
-        (None, Some(_)) => " matched".to_owned(),
-        (None, None) => " not found in the collected artifacts".to_owned(),
-    };
-    let place = e.source.as_ref().map_or_else(String::new, |src| {
-        let mut src = src.clone();
-        if src.key.as_deref() == Some(e.fact.as_str()) {
-            src.key = None;
-        }
-        format!(" in {}", code_span(&shared::source_display(&src)))
-    });
-    format!("{what}{state}{place}")
+/// One evidence item in words (escaped; a fact path or signal name, which the wording puts
+/// in backticks, kept as a code span), where it was seen, and how many more matched.
+fn evidence(item: &shared::EvidenceItem) -> String {
+    let mut line = code_spans(&item.text);
+    if !item.places.is_empty() {
+        line.push_str(&format!(" — {}", code_span(&shared::places(&item.places))));
+    }
+    if let Some(more) = &item.more {
+        line.push_str(&format!(", and {}", esc(more)));
+    }
+    line
+}
+
+/// Text whose `` `…` `` parts are code spans and the rest escaped.
+fn code_spans(text: &str) -> String {
+    text.split('`')
+        .enumerate()
+        .map(|(i, part)| if i % 2 == 1 { code_span(part) } else { esc(part) })
+        .collect()
 }
 
 /// `text` in a fenced block (a fence longer than any backtick run inside), each line indented.

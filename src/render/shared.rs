@@ -103,6 +103,145 @@ pub fn evidence_line(e: &Evidence) -> String {
     s
 }
 
+/// One line of a finding's evidence as a person reads it: what was seen (worded by the pack's
+/// `[labels]`, else the fact path or signal name), where (`artifact:line`, several for the
+/// matches of one signal), how many more matched, and the first line of the first matched log
+/// record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EvidenceItem {
+    /// The sentence: `… = value`, `… matched`, or what is missing.
+    pub text: String,
+    /// Where it was seen: `artifact:line` (with the key or frame when that adds something).
+    pub places: Vec<String>,
+    /// For a signal with more matches than the evidence lists: `45 more matches`.
+    pub more: Option<String>,
+    /// The first line of the first matched log record.
+    pub quote: Option<String>,
+}
+
+/// A finding's evidence as [`EvidenceItem`]s: one per fact read, one per signal (its matches
+/// together), in the finding's order. `pack` supplies the labels; without one (or without a
+/// label) the generic wording names the fact path or signal.
+pub fn evidence_items(pack: Option<&Pack>, evidence: &[Evidence]) -> Vec<EvidenceItem> {
+    let mut items: Vec<(String, EvidenceItem)> = Vec::new();
+    for e in evidence {
+        if let Some(signal) = e.fact.strip_prefix("signal ") {
+            let label = pack.and_then(|p| p.labels.signals.get(signal));
+            let matched = label
+                .and_then(|l| l.name.clone())
+                .unwrap_or_else(|| format!("log records matching signal `{signal}`"));
+            match (e.value.as_deref(), &e.text) {
+                (Some(v), _) if v.starts_with("… and ") => {
+                    let more = v.trim_start_matches("… and ").to_owned();
+                    match items.iter_mut().rev().find(|(k, _)| *k == e.fact) {
+                        Some((_, item)) => item.more = Some(more),
+                        None => items.push((
+                            e.fact.clone(),
+                            EvidenceItem { text: matched, places: Vec::new(), more: Some(more), quote: None },
+                        )),
+                    }
+                }
+                (Some("no match"), _) => {
+                    let text = label
+                        .and_then(|l| l.absent.clone())
+                        .unwrap_or_else(|| format!("no log record matched signal `{signal}`"));
+                    items.push((
+                        format!("{} (none)", e.fact),
+                        EvidenceItem { text, places: Vec::new(), more: None, quote: None },
+                    ));
+                }
+                _ => {
+                    let place = e.source.as_ref().map(|src| place(src, &e.fact));
+                    let quote = e.text.as_deref().map(|t| first_line(t, 300));
+                    match items.iter_mut().rev().find(|(k, _)| *k == e.fact) {
+                        Some((_, item)) => item.places.extend(place),
+                        None => items.push((
+                            e.fact.clone(),
+                            EvidenceItem {
+                                text: matched,
+                                places: place.into_iter().collect(),
+                                more: None,
+                                quote,
+                            },
+                        )),
+                    }
+                }
+            }
+            continue;
+        }
+        let label = pack.and_then(|p| fact_label(p, &e.fact));
+        let name = label.and_then(|l| l.name.clone()).unwrap_or_else(|| format!("`{}`", e.fact));
+        let text = match e.value.as_deref() {
+            None | Some("absent") => label
+                .and_then(|l| l.absent.clone())
+                .unwrap_or_else(|| format!("`{}`: not found in the collected artifacts", e.fact)),
+            Some("present") => format!("{name}: collected"),
+            Some(v) if v.starts_with("{map of") || v.starts_with("[{map of") => format!("{name}: found"),
+            Some(v) => format!("{name} = {}", first_line(v, 200)),
+        };
+        let places = e.source.as_ref().map(|src| place(src, &e.fact)).into_iter().collect();
+        items.push((e.fact.clone(), EvidenceItem { text, places, more: None, quote: None }));
+    }
+    // Two reads of one fact that say the same (`has()` and a read of its value) are one line.
+    let mut out: Vec<EvidenceItem> = Vec::new();
+    for (_, item) in items {
+        if !out.contains(&item) {
+            out.push(item);
+        }
+    }
+    out
+}
+
+/// `a.log:9, 20, 31`: places in one artifact after the first give only their line.
+pub fn places(places: &[String]) -> String {
+    let mut out: Vec<String> = Vec::new();
+    let mut last_artifact: Option<&str> = None;
+    for p in places {
+        match p.rsplit_once(':').filter(|(_, l)| l.parse::<u64>().is_ok()) {
+            Some((artifact, line)) if last_artifact == Some(artifact) => out.push(line.to_owned()),
+            Some((artifact, _)) => {
+                last_artifact = Some(artifact);
+                out.push(p.clone());
+            }
+            None => {
+                last_artifact = None;
+                out.push(p.clone());
+            }
+        }
+    }
+    out.join(", ")
+}
+
+/// The pack's label for a fact path as evidence names it (registry paths compared ignoring case).
+pub fn fact_label<'a>(pack: &'a Pack, fact: &str) -> Option<&'a triage_engine::pack::Label> {
+    pack.labels
+        .facts
+        .get(fact)
+        .or_else(|| pack.labels.facts.iter().find(|(k, _)| k.eq_ignore_ascii_case(fact)).map(|(_, l)| l))
+}
+
+/// `artifact:line` of a piece of evidence, with the key when it is not the fact itself.
+fn place(src: &Source, fact: &str) -> String {
+    let mut src = src.clone();
+    if src.key.as_deref().is_some_and(|k| k.eq_ignore_ascii_case(fact)) {
+        src.key = None;
+    }
+    source_display(&src)
+}
+
+/// `n` and the noun, singular or plural: `1 rule error`, `2 rule errors`.
+pub fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// A rule as a heading names it: `WSUS001 — article issue 1`, or the ID alone.
+pub fn rule_name(packs: &[Pack], f: &Finding) -> String {
+    match rule_of(packs, f).and_then(|(_, r)| r.section.as_deref()) {
+        Some(section) => format!("{} — {section}", f.rule),
+        None => f.rule.to_string(),
+    }
+}
+
 /// `artifact:line`, with the registry key or capture frame when there is one.
 pub fn source_display(src: &Source) -> String {
     let mut s = src.artifact.clone();
@@ -190,7 +329,9 @@ pub fn input_title(s: &InputSummary) -> String {
 /// The rule of a finding in the loaded packs.
 pub fn rule_of<'a>(packs: &'a [Pack], f: &Finding) -> Option<(&'a Pack, &'a Rule)> {
     let pack = packs.iter().find(|p| *p.manifest.id == *f.pack)?;
-    Some((pack, pack.rule(&f.rule)?))
+    // With several packs the human report names rules `pack/RULE`.
+    let id = f.rule.strip_prefix(&*format!("{}/", f.pack)).unwrap_or(&f.rule);
+    Some((pack, pack.rule(id)?))
 }
 
 #[cfg(test)]

@@ -35,7 +35,8 @@ pub fn is_pack_id(id: &str) -> bool {
 /// The keys of each table of the pack format: what the loader accepts (an unknown key is a
 /// diagnostic with a did-you-mean), what the schema types below declare (a test holds the two
 /// together), and what the store's diff knows. Top level of a pack file:
-pub const TOP_KEYS: &[&str] = &["pack", "data", "derive", "signals", "log_kinds", "file_kinds", "rule"];
+pub const TOP_KEYS: &[&str] =
+    &["pack", "data", "derive", "signals", "log_kinds", "file_kinds", "labels", "rule"];
 /// `[pack]`.
 pub const PACK_KEYS: &[&str] =
     &["id", "version", "engine", "title", "source", "description", "retired", "applies_if"];
@@ -52,6 +53,7 @@ pub const RULE_KEYS: &[&str] = &[
     "severity",
     "tags",
     "description",
+    "section",
     "requires",
     "applies_if",
     "when",
@@ -60,6 +62,10 @@ pub const RULE_KEYS: &[&str] = &[
     "references",
     "test",
 ];
+/// `[labels]`.
+pub const LABELS_KEYS: &[&str] = &["facts", "signals"];
+/// `[labels.facts.PATH]` and `[labels.signals.NAME]`.
+pub const LABEL_KEYS: &[&str] = &["name", "absent"];
 /// An entry of a rule's `confirm`.
 pub const CONFIRM_KEYS: &[&str] = &["fact", "when", "artifact"];
 /// `[[rule.test]]`.
@@ -91,6 +97,9 @@ pub struct PackFile {
     /// `files.<pack id>/<kind>`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub file_kinds: Option<BTreeMap<String, FileKindFile>>,
+    /// How reports word what rules read, for people who do not know the fact paths.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub labels: Option<LabelsFile>,
     /// The rules (`[[rule]]`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rule: Option<Vec<RuleFile>>,
@@ -122,6 +131,35 @@ pub struct ManifestFile {
     /// reads are missing, the pack is `missing_facts` once.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub applies_if: Option<String>,
+}
+
+/// `[labels]`: words for the facts and signals the pack's rules read, as reports show them to
+/// people (an admin reading a finding's evidence). Without a label a report uses the fact path
+/// or signal name.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LabelsFile {
+    /// By fact path as evidence names it: a dotted path (`network.tls.connections`), a top-level
+    /// namespace (`config`), or a registry value (`HKLM\SOFTWARE\…\SchUseStrongCrypto`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub facts: BTreeMap<String, LabelFile>,
+    /// By the name of one of the pack's `[signals]`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub signals: BTreeMap<String, LabelFile>,
+}
+
+/// One label.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LabelFile {
+    /// What it is, in words (`.NET strong cryptography (64-bit)`, `import reset by the endpoint
+    /// on send`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The sentence to show when it is absent, or a signal matched nothing (`no w3wp.exe.config
+    /// was collected`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub absent: Option<String>,
 }
 
 /// `[signals.NAME]`: a regex over one log kind's records.
@@ -223,6 +261,10 @@ pub struct RuleFile {
     pub tags: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
+    /// Where the diagnosis is in the document the pack encodes (`article issue 1`), shown
+    /// beside the rule ID in reports.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub section: Option<String>,
     /// Facts that must be present (not empty), else the outcome is `missing_facts`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub requires: Vec<RequirementFile>,

@@ -12,6 +12,7 @@ pub mod load;
 pub mod source;
 pub mod upgrade;
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use rhai::AST;
@@ -37,8 +38,24 @@ pub struct Pack {
     /// `[file_kinds]`, by name as the pack writes it (planned as `<pack id>/<kind>`).
     pub file_kinds: Vec<FileKindSpec>,
     pub rules: Vec<Rule>,
+    /// `[labels]`: how reports word the facts and signals rules read.
+    pub labels: Labels,
     /// The files it was loaded from, for diagnostics and docs.
     pub files: Vec<SourceFile>,
+}
+
+/// `[labels]`: words for what rules read, by fact path (as evidence names it) and by signal name.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Labels {
+    pub facts: BTreeMap<String, Label>,
+    pub signals: BTreeMap<String, Label>,
+}
+
+/// One label: what the fact or signal is, and what to say when it is absent (or matched nothing).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Label {
+    pub name: Option<String>,
+    pub absent: Option<String>,
 }
 
 /// `[pack]`.
@@ -184,6 +201,9 @@ pub struct Rule {
     pub severity: Severity,
     pub tags: Vec<String>,
     pub description: Option<String>,
+    /// Where the rule's diagnosis is in the document the pack encodes (`article issue 1`), as
+    /// reports name it beside the rule ID.
+    pub section: Option<String>,
     pub requires: Vec<Requirement>,
     pub applies_if: Option<Expr>,
     pub combine: Combine,

@@ -152,6 +152,7 @@ fn register_helpers(engine: &mut Engine) {
     engine.register_fn("contains_ci", |_: (), _: &str| false);
     engine.register_fn("intersect_ci", |a: Array, b: Array| -> Fallible<Array> { keep_ci(a, &b, true) });
     engine.register_fn("missing_from_ci", |a: Array, b: Array| -> Fallible<Array> { keep_ci(a, &b, false) });
+    engine.register_fn("unique_ci", |a: Array| -> Fallible<Array> { unique_ci(a) });
     engine.register_fn("split_list", |s: &str| -> Fallible<Array> {
         charge(cost(s.len()))?;
         Ok(s.split([',', '\n', ';'])
@@ -198,6 +199,22 @@ fn keep_ci(a: Array, b: &Array, keep_found: bool) -> Fallible<Array> {
         let Some(s) = as_str(&x) else { continue };
         charge(cost(s.len()))?;
         if bs.contains(&s.to_lowercase()) == keep_found {
+            out.push(x);
+        }
+    }
+    Ok(out)
+}
+
+/// `unique_ci(a)`: the strings of `a` without repeats, ignoring case, each where it first
+/// appears (one installed update listed by both `systeminfo` and `Get-HotFix` counts once).
+fn unique_ci(a: Array) -> Fallible<Array> {
+    charge(per_item(a.len()))?;
+    let mut seen: HashSet<String> = HashSet::new();
+    let mut out = Array::new();
+    for x in a {
+        let Some(s) = as_str(&x) else { continue };
+        charge(cost(s.len()))?;
+        if seen.insert(s.to_lowercase()) {
             out.push(x);
         }
     }

@@ -27,6 +27,7 @@
 //! | `contains_ci(list_or_string, item)` | case-insensitive membership / substring |
 //! | `intersect_ci(a, b)` | items of `a` also in `b`, case-insensitive |
 //! | `missing_from_ci(a, b)` | items of `a` not in `b`, case-insensitive |
+//! | `unique_ci(a)` | the strings of `a` without repeats, case-insensitive, first kept |
 //! | `split_list(s)` | a comma-separated string split and trimmed |
 //! | `join(array, sep)` | items joined into one string |
 //! | `iff(cond, a, b)` | `a` if `cond` is true, else `b` |
@@ -68,5 +69,5 @@ pub use facts::{InputFacts, Read};
 pub use pure::normalise_key;
 pub(crate) use state::{
     has, match_reads, push_read_only, registry_value, signal_error, signal_evidence, take_reads, with_state,
-    EvalState, SignalMatches,
+    Beyond, EvalState, SignalMatches,
 };

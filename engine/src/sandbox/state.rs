@@ -149,8 +149,17 @@ fn reg_lookup(key: &str, name: &str, accept: impl Fn(&Value) -> bool) -> Dynamic
     .unwrap_or_else(unit)
 }
 
-/// Turns a signal's match list into reads (evidence) — one per match, capped.
-pub(crate) fn match_reads(signal: &str, matches: &[&Fact], cap: usize) -> Vec<Read> {
+/// Matches of a signal the log scan counted but did not keep (beyond the signal's `max_matches`
+/// per file), and whether the signal has a `where` those were never checked against.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Beyond {
+    pub(crate) count: u64,
+    pub(crate) filtered: bool,
+}
+
+/// Turns a signal's match list into reads (evidence) — one per match, capped, then one saying
+/// how many more matched: those kept beyond the cap plus those the scan counted but did not keep.
+pub(crate) fn match_reads(signal: &str, matches: &[&Fact], cap: usize, beyond: Beyond) -> Vec<Read> {
     let mut reads: Vec<Read> = matches
         .iter()
         .take(cap)
@@ -159,13 +168,64 @@ pub(crate) fn match_reads(signal: &str, matches: &[&Fact], cap: usize) -> Vec<Re
             Read { what: format!("signal {signal}"), value: None, source: f.source.clone(), text }
         })
         .collect();
-    if matches.len() > cap {
-        reads.push(Read {
-            what: format!("signal {signal}"),
-            value: Some(format!("… and {} more matches", matches.len() - cap)),
-            source: None,
-            text: None,
-        });
+    let kept_more = matches.len().saturating_sub(cap) as u64;
+    let more = match (beyond.count, beyond.filtered) {
+        (0, _) if kept_more == 0 => None,
+        (0, _) => Some(format!("… and {kept_more} more {}", plural(kept_more, "match", "matches"))),
+        (n, false) => {
+            let all = kept_more + n;
+            Some(format!("… and {all} more {}", plural(all, "match", "matches")))
+        }
+        (n, true) => Some(format!(
+            "… and {kept_more} more {}, and {n} more {} matching the pattern beyond the scan's limit per file (not checked against the signal's `where`)",
+            plural(kept_more, "match", "matches"),
+            plural(n, "record", "records")
+        )),
+    };
+    if let Some(value) = more {
+        reads.push(Read { what: format!("signal {signal}"), value: Some(value), source: None, text: None });
     }
     reads
+}
+
+fn plural<'a>(n: u64, one: &'a str, many: &'a str) -> &'a str {
+    if n == 1 {
+        one
+    } else {
+        many
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn matches(n: usize) -> Vec<Fact> {
+        (0..n)
+            .map(|i| Fact::from_json(serde_json::json!({ "text": format!("r{i}") })).expect("fact"))
+            .collect()
+    }
+
+    fn more(kept: usize, beyond: Beyond) -> Option<String> {
+        let facts = matches(kept);
+        let refs: Vec<&Fact> = facts.iter().collect();
+        let reads = match_reads("reset", &refs, 5, beyond);
+        assert_eq!(reads.iter().filter(|r| r.text.is_some()).count(), kept.min(5));
+        reads.last().and_then(|r| r.value.clone())
+    }
+
+    #[test]
+    fn more_matches_count_those_kept_and_those_the_scan_did_not_keep() {
+        assert_eq!(more(3, Beyond::default()), None);
+        assert_eq!(more(6, Beyond::default()).as_deref(), Some("… and 1 more match"));
+        assert_eq!(
+            more(50, Beyond { count: 850, filtered: false }).as_deref(),
+            Some("… and 895 more matches")
+        );
+        assert_eq!(
+            more(50, Beyond { count: 850, filtered: true }).as_deref(),
+            Some("… and 45 more matches, and 850 more records matching the pattern beyond the scan's limit per file (not checked against the signal's `where`)")
+        );
+        assert_eq!(more(2, Beyond { count: 1, filtered: false }).as_deref(), Some("… and 1 more match"));
+    }
 }

@@ -28,6 +28,9 @@ pub struct PackInfo {
     pub derive: BTreeMap<String, toml::Value>,
     pub signals: BTreeMap<String, toml::Value>,
     pub log_kinds: BTreeMap<String, toml::Value>,
+    /// `[labels]` entries of every file, by `facts.PATH` and `signals.NAME` (a later file's
+    /// entry replaces an earlier one's, as the loader merges them).
+    pub labels: BTreeMap<String, toml::Value>,
 }
 
 /// The changelog's file name inside a pack.
@@ -86,6 +89,7 @@ impl PackInfo {
         let manifest = pack.clone();
         let mut rules = BTreeMap::new();
         let mut sections: [BTreeMap<String, toml::Value>; 4] = Default::default();
+        let mut labels = BTreeMap::new();
         let mut sources = vec![("pack.toml".to_owned(), root.clone())];
         for (path, _) in files.iter() {
             if path.starts_with("rules/") && path.ends_with(".toml") {
@@ -98,6 +102,13 @@ impl PackInfo {
                 if let Some(t) = table.get(*section).and_then(|v| v.as_table()) {
                     for (k, v) in t {
                         out.entry(k.clone()).or_insert_with(|| v.clone());
+                    }
+                }
+            }
+            if let Some(t) = table.get("labels").and_then(|v| v.as_table()) {
+                for kind in ["facts", "signals"] {
+                    for (k, v) in t.get(kind).and_then(|v| v.as_table()).into_iter().flatten() {
+                        labels.insert(format!("{kind}.{k}"), v.clone());
                     }
                 }
             }
@@ -131,6 +142,7 @@ impl PackInfo {
             derive,
             signals,
             log_kinds,
+            labels,
         })
     }
 

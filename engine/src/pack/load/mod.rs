@@ -4,7 +4,7 @@
 //! [`PackDiagnostic`] labelled at the right place, instead of stopping at the first.
 //!
 //! One module per table, over the shared [`context::Cx`]: [`manifest`] (`[pack]`), [`data`],
-//! [`derive`], [`signals`] (`[log_kinds]` and `[signals]`), [`file_kinds`], [`rules`] (`[[rule]]`) and
+//! [`derive`], [`signals`] (`[log_kinds]` and `[signals]`), [`file_kinds`], [`labels`], [`rules`] (`[[rule]]`) and
 //! [`rule_test`] (`[[rule.test]]`); [`expr`] compiles the Rhai expressions they hold.
 
 mod context;
@@ -12,6 +12,7 @@ mod data;
 mod derive;
 mod expr;
 mod file_kinds;
+mod labels;
 mod manifest;
 mod patterns;
 mod rule_test;
@@ -53,7 +54,8 @@ impl LoadResult {
 const MAX_MATCHES_DEFAULT: usize = 1000;
 // The pack format's keys have one definition, beside the schema types.
 pub(crate) use super::format::{
-    CONFIRM_KEYS, FILE_KIND_KEYS, LOG_KIND_KEYS, PACK_KEYS, RULE_KEYS, SIGNAL_KEYS, TEST_KEYS, TOP_KEYS,
+    CONFIRM_KEYS, FILE_KIND_KEYS, LABELS_KEYS, LABEL_KEYS, LOG_KIND_KEYS, PACK_KEYS, RULE_KEYS, SIGNAL_KEYS,
+    TEST_KEYS, TOP_KEYS,
 };
 const BUILTIN_LOGS: &[&str] = &["wsus", "configmgr"];
 
@@ -139,6 +141,7 @@ pub fn load_pack(
     let mut signals = signals::signals(&mut cx, engine, &parsed, &log_kinds);
     let derived = derive::derived(&mut cx, engine, &parsed, &mut scope, &signals);
     let applies_if = manifest::applies_if(&mut cx, engine, &parsed[0], &scope, &derived, &signals);
+    let labels = labels::labels(&mut cx, &parsed, &signals);
 
     // Phase 2c: rules. The retired list is read even when the manifest is broken.
     let retired = manifest::retired(&parsed[0]);
@@ -160,6 +163,7 @@ pub fn load_pack(
             log_kinds,
             file_kinds,
             rules,
+            labels,
             files: files.clone(),
         }),
         _ => None,

@@ -129,6 +129,7 @@ impl Cx<'_> {
         };
         let tags = self.string_list(t, "tags").into_iter().map(|s| s.0).collect();
         let description = self.string(t, "description").map(|s| s.0);
+        let section = self.string(t, "section").map(|s| s.0);
         let references = self.string_list(t, "references").into_iter().map(|s| s.0).collect();
         let requires = self.requires(t, derived);
         let applies_if =
@@ -227,6 +228,7 @@ impl Cx<'_> {
             severity: severity?,
             tags,
             description,
+            section,
             requires,
             applies_if,
             combine,

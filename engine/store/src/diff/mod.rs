@@ -1,7 +1,8 @@
 //! Everything that changes between two versions of a pack, so a reviewer can read an update
 //! before it is installed: rules added, removed and changed (condition, severity,
 //! applicability, resolution, title, tests — each test case by name — and any other key), and
-//! every other part of the pack — `[pack]`, `[data]` keys, derived facts, signals, log kinds —
+//! every other part of the pack — `[pack]`, `[data]` keys, derived facts, signals, log kinds,
+//! `[labels]` (which change only what reports say, so affect no rule) —
 //! added, removed or changed, each with the rules it can affect (rule ← derived facts ←
 //! signals, data, log kinds: the engine's dependency graph, `Pack::dependencies`). A changed value is shown as a readable diff
 //! ([`values`]): short values inline, long ones as the changed lines or the changed part.
@@ -363,6 +364,28 @@ fn part_changes(old: &PackInfo, new: &PackInfo, graphs: &[Option<Affects>; 2]) -
             });
         }
     }
+    // Labels change what reports say, never an outcome: no rules to list.
+    let mut names: Vec<&String> = old.labels.keys().chain(new.labels.keys()).collect();
+    names.sort();
+    names.dedup();
+    for name in names {
+        let (x, y) = (old.labels.get(name), new.labels.get(name));
+        if x == y {
+            continue;
+        }
+        let change = match (x, y) {
+            (None, _) => "added",
+            (_, None) => "removed",
+            _ => "changed",
+        };
+        out.push(PartChange {
+            section: "label".into(),
+            name: name.clone(),
+            change: change.into(),
+            fields: field_changes("label", x, y),
+            affects: Some(Vec::new()),
+        });
+    }
     out
 }
 
@@ -461,6 +484,20 @@ mod tests {
 
     const R1: &str = "[[rule]]\nid = \"D001\"\ntitle = \"One\"\nseverity = \"warning\"\nwhen = 'a > 1'\nresolution = \"fix it\"\n";
     const R2: &str = "[[rule]]\nid = \"D002\"\ntitle = \"Two\"\nseverity = \"error\"\nwhen = 'b'\n";
+
+    #[test]
+    fn label_changes_are_shown_and_affect_no_rule() {
+        let old = info("1.0.0", "", &format!("{R1}[labels.facts.config]\nabsent = \"no config\"\n"));
+        let new = info("1.0.1", "", &format!("{R1}[labels.facts.config]\nabsent = \"no w3wp.exe.config was collected\"\n[labels.signals.reset]\nname = \"reset\"\n"));
+        let d = diff_packs(&old, &new);
+        let parts: Vec<(&str, &str, &str)> =
+            d.parts.iter().map(|p| (p.section.as_str(), p.name.as_str(), p.change.as_str())).collect();
+        assert_eq!(parts, [("label", "facts.config", "changed"), ("label", "signals.reset", "added")]);
+        let text = d.render();
+        assert!(text.contains("  ~ label facts.config\n"), "{text}");
+        assert!(text.contains("no w3wp.exe.config was collected"), "{text}");
+        assert!(text.contains("      affects no rule\n"), "{text}");
+    }
 
     #[test]
     fn added_removed_changed() {
