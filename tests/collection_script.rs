@@ -292,7 +292,7 @@ fn triage_reads_a_folder_and_a_zip_shaped_like_the_script_output() {
 
     // Shown to the admin: the errors as collection errors, evidence from the zip's entries.
     let (_, out, _) = triage(d, &["run", &format!("{name}.zip")]);
-    assert!(out.contains("2 collection error(s)"), "{out}");
+    assert!(out.contains("2 collection errors"), "{out}");
     assert!(out.contains("wsus/LogFiles/SoftwareDistribution.log"), "{out}");
 }
 
