@@ -1,4 +1,5 @@
-//! Inputs of `run`, `facts` and `explain`: an artifact folder, a single artifact file, or a
+//! Inputs of `run`, `facts` and `explain`: an artifact folder, a single artifact file, a bundle
+//! (folder or `.zip`), a `.zip` of artifacts without a manifest (read like a folder), or a
 //! fact-map JSON file (`triage facts --format json` output, or facts written by hand). Each input
 //! is collected and evaluated on its own.
 //!
@@ -13,8 +14,8 @@ use std::sync::Arc;
 
 use indicatif::ProgressBar;
 
-use triage_collectors::bundle::OpenedBundle;
-use triage_collectors::discover::{collect_path, resolve_inside, DiscoverOptions};
+use triage_collectors::bundle::{OpenedArchive, OpenedBundle};
+use triage_collectors::discover::{collect_path, resolve_inside, Collected, DiscoverOptions};
 use triage_collectors::scratch::ScratchDir;
 use triage_engine::InputSummary;
 use triage_facts::{Artifact, FactMap, Recognition, ScanPlan, Value};
@@ -34,6 +35,10 @@ pub enum InputKind {
     /// A bundle (`triage collect`), folder or `.zip`; provenance paths are relative to its
     /// `artifacts/`, which are read through [`Input::bundle`] (verified against the manifest).
     Bundle,
+    /// A `.zip` with no manifest: an archive of artifacts, read like a folder (entries checked as
+    /// a bundle's, backslashes made `/`); provenance paths are its entry names, read back through
+    /// [`Input::archive`].
+    Archive,
 }
 
 /// One collected input.
@@ -47,6 +52,8 @@ pub struct Input {
     pub summary: InputSummary,
     /// The opened bundle, for [`InputKind::Bundle`] (its fact map moved into `facts`).
     pub bundle: Option<Arc<OpenedBundle>>,
+    /// The opened archive, for [`InputKind::Archive`].
+    pub archive: Option<Arc<OpenedArchive>>,
 }
 
 impl Input {
@@ -73,6 +80,7 @@ impl Input {
                 open(resolve_inside(&dir, rel).ok()?)
             }
             InputKind::Bundle => self.bundle.as_ref()?.open_artifact(rel).ok(),
+            InputKind::Archive => self.archive.as_ref()?.open_artifact(rel).ok(),
         }
     }
 }
@@ -131,7 +139,7 @@ fn load_any(path: &Path, plan: &ScanPlan, ui: &Ui) -> Result<Input, String> {
     }
     let meta = std::fs::metadata(path).map_err(|e| format!("{name}: {e}"))?;
     if triage_collectors::bundle::looks_like_bundle(path) {
-        return load_bundle(path, &name, plan);
+        return load_zip_or_bundle(path, &name, plan);
     }
     if !meta.is_dir() && !meta.is_file() {
         return load_stream(path, &name, plan, ui);
@@ -140,6 +148,8 @@ fn load_any(path: &Path, plan: &ScanPlan, ui: &Ui) -> Result<Input, String> {
     let result = if meta.is_dir() {
         // A folder that cannot be listed is unreadable input, not a collection error.
         std::fs::read_dir(path).map_err(|e| format!("{name}: {e}"))?;
+        // One host per input: never a merge of several hosts' artifacts.
+        crate::hosts::check_one_host(path, &name)?;
         collect(path, &name, InputKind::Folder, plan, &spinner)
     } else {
         let head = read_head(path).map_err(|e| format!("{name}: {e}"))?;
@@ -190,7 +200,7 @@ fn load_stdin(plan: &ScanPlan, ui: &Ui) -> Result<Input, String> {
         let copy = dir.path().join("stdin.zip");
         let result = std::fs::write(&copy, &bytes)
             .map_err(|e| format!("-: standard input could not be buffered: {e}"))
-            .and_then(|()| load_bundle(&copy, "-", plan));
+            .and_then(|()| load_zip_or_bundle(&copy, "-", plan));
         drop(dir);
         return result.map(|mut input| {
             input.path = PathBuf::from("-");
@@ -258,6 +268,11 @@ fn collect(
         }));
     }
     let collected = collect_path(path, &collectors, plan, &options).map_err(|e| format!("{name}: {e}"))?;
+    Ok(input_of(path, name, kind, collected))
+}
+
+/// The input collected from `path`.
+fn input_of(path: &Path, name: &str, kind: InputKind, collected: Collected) -> Input {
     let summary = InputSummary {
         input: name.to_owned(),
         host: None,
@@ -271,14 +286,15 @@ fn collect(
             .collect(),
         collection_errors: collected.errors.iter().map(ToString::to_string).collect(),
     };
-    Ok(Input {
+    Input {
         name: name.to_owned(),
         path: path.to_path_buf(),
         kind,
         facts: collected.facts,
         summary,
         bundle: None,
-    })
+        archive: None,
+    }
 }
 
 fn read_fact_map(path: &Path, name: &str) -> Result<Input, String> {
@@ -293,7 +309,31 @@ fn read_fact_map(path: &Path, name: &str) -> Result<Input, String> {
         facts,
         summary,
         bundle: None,
+        archive: None,
     })
+}
+
+/// A bundle folder, or a `.zip`: a bundle when it holds a `manifest.json`, else an archive of
+/// artifacts ([`load_archive`]).
+fn load_zip_or_bundle(path: &Path, name: &str, plan: &ScanPlan) -> Result<Input, String> {
+    if path.is_file() && !triage_collectors::bundle::zip_has_manifest(path).map_err(|e| e.to_string())? {
+        return load_archive(path, name, plan);
+    }
+    load_bundle(path, name, plan)
+}
+
+/// Opens a `.zip` without a manifest as an archive of artifacts (refusing unsafe entries, see
+/// `triage_collectors::bundle::archive`) and collects its files like a folder's; an unsafe
+/// archive is an input error (exit status 2).
+fn load_archive(path: &Path, name: &str, plan: &ScanPlan) -> Result<Input, String> {
+    let a = triage_collectors::bundle::open_archive_of_artifacts(path).map_err(|e| e.to_string())?;
+    let plan = (!plan.is_empty()).then_some(plan);
+    crate::cleanup::on_signal();
+    let collected =
+        a.collect(&triage_collectors::all(), plan, &DiscoverOptions::default()).map_err(|e| e.to_string())?;
+    let mut input = input_of(path, name, InputKind::Archive, collected);
+    input.archive = Some(Arc::new(a));
+    Ok(input)
 }
 
 /// Opens a bundle (refusing unsafe ones, see `triage_collectors::bundle`). Its artifacts are
@@ -315,6 +355,7 @@ fn load_bundle(path: &Path, name: &str, plan: &ScanPlan) -> Result<Input, String
         facts,
         summary,
         bundle: Some(Arc::new(b)),
+        archive: None,
     })
 }
 

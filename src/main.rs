@@ -19,6 +19,7 @@
 
 mod cleanup;
 mod cmd;
+mod hosts;
 mod input;
 mod junit;
 mod output;

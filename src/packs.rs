@@ -1,5 +1,8 @@
 //! Finding and loading rule packs: the ones built into the binary (every pack under `rules/`,
-//! embedded by `build.rs`) or those given with `--pack`: folders, or IDs of installed packs.
+//! embedded by `build.rs`) or those given with `--pack`: folders, or IDs of built-in or
+//! installed packs, combined freely. An ID that names more than one of a built-in pack, an
+//! installed pack and a folder is refused until qualified (`builtin:ID`, `installed:ID`,
+//! `./ID`): see [`resolve`].
 //!
 //! A pack folder contributes `pack.toml` and every `*.toml` under its `rules/` subfolder; test
 //! inputs (`tests/…`) are data, not pack source. Load diagnostics are printed with miette at the
@@ -155,9 +158,9 @@ pub fn load_one(files: Vec<SourceFile>, evaluator: &Evaluator) -> (Option<Pack>,
     (result.pack, result.diagnostics)
 }
 
-/// Loads the packs for a command: the `--pack` folders or installed pack IDs ([`resolve`]), or
-/// every built-in pack when none is given. Warnings are printed to `err`; any error is printed
-/// and ends the command.
+/// Loads the packs for a command: each `--pack` value as [`resolve`] finds it (a folder, a
+/// built-in pack or an installed pack, by ID), or every built-in pack when none is given.
+/// Warnings are printed to `err`; any error is printed and ends the command.
 pub fn load_for_command(
     dirs: &[PathBuf],
     evaluator: &Evaluator,
@@ -168,13 +171,13 @@ pub fn load_for_command(
         embedded_sources()
     } else {
         dirs.iter()
-            .map(|d| {
-                let (d, verified) = resolve(d, err)?;
-                let sources = match verified {
-                    Some(files) => files,
-                    None => read_pack_dir(&d)?,
-                };
-                Ok((PackOrigin::Dir(d.clone()), sources))
+            .map(|d| match resolve(d, err)? {
+                Resolved::BuiltIn(name, files) => Ok((PackOrigin::Embedded(name), files)),
+                Resolved::Folder(d) => {
+                    let files = read_pack_dir(&d)?;
+                    Ok((PackOrigin::Dir(d), files))
+                }
+                Resolved::Installed(d, files) => Ok((PackOrigin::Dir(d), files)),
             })
             .collect::<Result<_, Failure>>()?
     };
@@ -210,26 +213,164 @@ pub fn load_for_command(
     Ok(packs)
 }
 
-/// A `--pack` value: an existing path wins; otherwise the ID of an installed pack, whose files
-/// are checked against its manifest, the lock file and its signature, and then used exactly as
-/// checked (the pack's sources, returned with the folder). The store's warnings (an unsigned
-/// pack, ignored key files) go to `err`.
-pub fn resolve(arg: &Path, err: &mut Out) -> Result<(PathBuf, Option<Vec<SourceFile>>), Failure> {
-    if arg.exists() {
-        return Ok((arg.to_owned(), None));
+/// Where a `--pack` value led.
+#[derive(Debug)]
+pub enum Resolved {
+    /// A built-in pack: its folder name under `rules/` and its sources.
+    BuiltIn(&'static str, Vec<SourceFile>),
+    /// A pack folder on disk, read by [`read_pack_dir`].
+    Folder(PathBuf),
+    /// An installed pack: its folder in the store and its sources exactly as they were verified.
+    Installed(PathBuf, Vec<SourceFile>),
+}
+
+/// The prefix that names a built-in pack whatever else has its ID (`builtin:wsus-tls`).
+pub const BUILTIN_PREFIX: &str = "builtin:";
+/// The prefix that names an installed pack whatever else has its ID (`installed:wsus-tls`).
+pub const INSTALLED_PREFIX: &str = "installed:";
+
+/// A built-in pack as `pack list` and `--pack ID` see it: its ID and version (read from its
+/// `pack.toml` without compiling it), its folder name and its sources.
+#[derive(Debug)]
+pub struct BuiltIn {
+    pub id: String,
+    pub version: String,
+    pub name: &'static str,
+    pub files: Vec<SourceFile>,
+}
+
+/// Every built-in pack with its ID and version, in folder order. A built-in pack whose
+/// `pack.toml` cannot be read is listed under its folder name with version `?` (the test suite
+/// keeps that from shipping).
+pub fn builtin_packs() -> Vec<BuiltIn> {
+    embedded::EMBEDDED_PACKS
+        .iter()
+        .map(|(name, files)| {
+            let mut store_files = triage_store::PackFiles::new();
+            for (rel, text) in files.iter() {
+                let _ = store_files.insert(rel, text.as_bytes().to_vec());
+            }
+            let info = triage_store::PackInfo::from_files(&store_files).ok();
+            BuiltIn {
+                id: info.as_ref().map_or_else(|| (*name).to_owned(), |i| i.id.clone()),
+                version: info.as_ref().map_or_else(|| "?".to_owned(), |i| i.version.to_string()),
+                name,
+                files: files.iter().map(|(rel, text)| SourceFile::new(*rel, *text)).collect(),
+            }
+        })
+        .collect()
+}
+
+/// A `--pack` value:
+///
+/// - `builtin:ID` is the built-in pack with that ID, `installed:ID` the installed one (checked
+///   against its manifest, the lock file and its signature, and used exactly as checked);
+/// - a value that looks like a path (it holds `/` or `\`, or starts with `.`) is a folder;
+/// - a bare ID is whichever of the built-in pack, the installed pack and the folder of that name
+///   (in the working folder) exists; when more than one does, it is refused as ambiguous, with
+///   the qualified spellings to choose from. Nothing is ever chosen silently.
+///
+/// The store's warnings (an unsigned pack, ignored key files) go to `err`.
+pub fn resolve(arg: &Path, err: &mut Out) -> Result<Resolved, Failure> {
+    let text = arg.to_string_lossy();
+    let fail = |m: String| Failure::Message(miette::miette!("--pack {}: {m}", arg.display()));
+    if let Some(id) = text.strip_prefix(BUILTIN_PREFIX) {
+        let mut all = builtin_packs();
+        return match all.iter().position(|b| b.id == id) {
+            Some(i) => {
+                let b = all.swap_remove(i);
+                Ok(Resolved::BuiltIn(b.name, b.files))
+            }
+            None => Err(fail(format!("no built-in pack has this ID (built in: {})", builtin_ids(&all)))),
+        };
     }
-    let r = triage_store::resolve_pack(&arg.to_string_lossy())
+    if let Some(id) = text.strip_prefix(INSTALLED_PREFIX) {
+        return installed(id, arg, err);
+    }
+    let looks_like_path = text.contains('/') || text.contains('\\') || text.starts_with('.');
+    if looks_like_path || !triage_store::info::valid_id(&text) {
+        return Ok(Resolved::Folder(arg.to_owned()));
+    }
+    // A bare ID: every reading of it, so that two are never silently decided between.
+    let id: &str = &text;
+    let mut all = builtin_packs();
+    let builtin = all.iter().position(|b| b.id == id);
+    let store = triage_store::Store::locate();
+    let entries =
+        store.as_ref().map_err(ToString::to_string).and_then(|s| s.list().map_err(|e| e.to_string()));
+    let installed_version = match &entries {
+        Ok(list) => list.iter().find(|e| e.id == id).map(|e| e.version.clone()),
+        // An unreadable store cannot say whether the ID is installed: refuse to guess when a
+        // built-in pack or a folder could also be meant.
+        Err(e) if builtin.is_some() || arg.exists() => {
+            return Err(fail(format!(
+                "cannot tell whether a pack `{id}` is installed ({e}); say {BUILTIN_PREFIX}{id} or ./{id}"
+            )))
+        }
+        Err(_) => None,
+    };
+    let folder = arg.exists();
+    let mut readings = Vec::new();
+    if let Some(i) = builtin {
+        readings.push(format!("the built-in pack {id} {} ({BUILTIN_PREFIX}{id})", all[i].version));
+    }
+    if let Some(v) = &installed_version {
+        readings.push(format!("the installed pack {id} {v} ({INSTALLED_PREFIX}{id})"));
+    }
+    if folder {
+        readings.push(format!("the folder ./{id}"));
+    }
+    if readings.len() > 1 {
+        return Err(fail(format!(
+            "ambiguous: it names {}; say which",
+            match readings.len() {
+                2 => readings.join(" and "),
+                _ => format!(
+                    "{}, and {}",
+                    readings[..readings.len() - 1].join(", "),
+                    readings[readings.len() - 1]
+                ),
+            }
+        )));
+    }
+    if let Some(i) = builtin {
+        let b = all.swap_remove(i);
+        return Ok(Resolved::BuiltIn(b.name, b.files));
+    }
+    if folder {
+        return Ok(Resolved::Folder(arg.to_owned()));
+    }
+    installed(id, arg, err)
+}
+
+fn builtin_ids(all: &[BuiltIn]) -> String {
+    if all.is_empty() {
+        return "none".to_owned();
+    }
+    all.iter().map(|b| b.id.as_str()).collect::<Vec<_>>().join(", ")
+}
+
+/// The installed pack `id`, verified.
+fn installed(id: &str, arg: &Path, err: &mut Out) -> Result<Resolved, Failure> {
+    let r = triage_store::Store::locate()
+        .and_then(|s| {
+            if triage_store::info::valid_id(id) {
+                s.resolve(id)
+            } else {
+                Err(triage_store::Error::NotInstalled(id.to_owned()))
+            }
+        })
         .map_err(|e| Failure::Message(miette::miette!("--pack {}: {e}", arg.display())))?;
     for w in &r.warnings {
         writeln!(err, "warning: {w}")?;
     }
-    let sources = match r.files {
-        None => None,
-        Some(files) => Some(sources_of(&files).map_err(|e| {
-            Failure::Message(miette::miette!("--pack {}: {}: {e}", arg.display(), r.dir.display()))
-        })?),
-    };
-    Ok((r.dir, sources))
+    let files = r.files.ok_or_else(|| {
+        Failure::Message(miette::miette!("--pack {}: the store gave no files for `{id}`", arg.display()))
+    })?;
+    let sources = sources_of(&files).map_err(|e| {
+        Failure::Message(miette::miette!("--pack {}: {}: {e}", arg.display(), r.dir.display()))
+    })?;
+    Ok(Resolved::Installed(r.dir, sources))
 }
 
 /// A verified pack's sources, as [`read_pack_dir`] would read them from its folder.

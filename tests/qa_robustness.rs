@@ -255,8 +255,12 @@ fn run_with_an_installed_pack_id() {
     let env = [("TRIAGE_HOME", home.path())];
     let r = triage(&["pack", "install", "--allow-unsigned", "rules/wsus-tls"], &env);
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
-    let r = triage(&["run", "--pack", "wsus-tls", "examples/issue2-tls10-disabled"], &env);
+    // Installed under the built-in pack's own ID: named with its prefix (the bare ID is ambiguous).
+    let r = triage(&["run", "--pack", "installed:wsus-tls", "examples/issue2-tls10-disabled"], &env);
     assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    let r = triage(&["run", "--pack", "wsus-tls", "examples/issue2-tls10-disabled"], &env);
+    assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
+    assert!(r.stderr.contains("ambiguous"), "{}", r.stderr);
 }
 
 #[test]

@@ -209,7 +209,8 @@ fn an_installed_pack_is_found_by_its_id() {
     assert_eq!(report["packs"][0]["id"], "my-pack");
     assert_eq!(finding(&report, "../old-server")["outcome"], "detected");
 
-    // An existing path wins over an installed ID: a different pack in a folder named `my-pack`.
+    // A folder named like an installed ID: the bare ID is ambiguous, `./my-pack` is the folder
+    // (a different pack) and `installed:my-pack` the installed one.
     e.triage().current_dir(e.path("elsewhere")).args(["pack", "new", "my-pack"]).assert().success();
     let toml = std::fs::read_to_string(e.path("elsewhere/my-pack/pack.toml")).expect("read");
     write(&e.path("elsewhere/my-pack/pack.toml"), &toml.replace("< 9200", "< 7000"));
@@ -217,7 +218,18 @@ fn an_installed_pack_is_found_by_its_id() {
         .current_dir(e.path("elsewhere"))
         .args(["run", "--pack", "my-pack", "../old-server"])
         .assert()
+        .code(2)
+        .stderr(predicate::str::contains("ambiguous: it names the installed pack my-pack 0.1.0 (installed:my-pack) and the folder ./my-pack"));
+    e.triage()
+        .current_dir(e.path("elsewhere"))
+        .args(["run", "--pack", "./my-pack", "../old-server"])
+        .assert()
         .code(0);
+    e.triage()
+        .current_dir(e.path("elsewhere"))
+        .args(["run", "--pack", "installed:my-pack", "../old-server"])
+        .assert()
+        .code(1);
 
     // An installed file changed behind triage's back is refused.
     let installed = e.path("home/packs/my-pack/pack.toml");

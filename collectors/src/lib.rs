@@ -18,6 +18,7 @@ pub mod logs;
 pub mod probe;
 pub mod registry;
 pub mod scratch;
+pub mod script_errors;
 pub mod secrets;
 pub mod system;
 pub mod text;
@@ -54,6 +55,7 @@ pub fn all() -> Vec<&'static dyn Collector> {
         files::COLLECTORS,
         capture::COLLECTORS,
         probe::COLLECTORS,
+        script_errors::COLLECTORS,
     ];
     lists.iter().flat_map(|l| l.iter().copied()).collect()
 }

@@ -41,7 +41,7 @@ Register-ArgumentCompleter -Native -CommandName 'triage' -ScriptBlock {
             break
         }
         'triage;run' {
-            [CompletionResult]::new('--pack', '--pack', [CompletionResultType]::ParameterName, 'A rule-pack folder or the ID of an installed pack; repeat for several. Without it, the packs built into triage are used')
+            [CompletionResult]::new('--pack', '--pack', [CompletionResultType]::ParameterName, 'A rule-pack folder, or the ID of a built-in or installed pack (`builtin:ID`, `installed:ID` when both exist); repeat for several, combined freely. Without it, the packs built into triage are used')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'How to write the findings (see the values below)')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Write the report to FILE instead of stdout (diagnostics still go to stderr)')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Write the report to FILE instead of stdout (diagnostics still go to stderr)')
@@ -92,7 +92,7 @@ Register-ArgumentCompleter -Native -CommandName 'triage' -ScriptBlock {
             [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Check a pack archive or folder: files against the manifest, the signature against the keys')
             [CompletionResult]::new('keygen', 'keygen', [CompletionResultType]::ParameterValue, 'Make a minisign key pair for signing packs')
             [CompletionResult]::new('install', 'install', [CompletionResultType]::ParameterValue, 'Install a pack (folder, archive or git URL[@REV]) into your pack store')
-            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the installed packs')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the installed packs and the built-in ones')
             [CompletionResult]::new('remove', 'remove', [CompletionResultType]::ParameterValue, 'Remove an installed pack')
             [CompletionResult]::new('update', 'update', [CompletionResultType]::ParameterValue, 'Update an installed pack from its source, showing the diff and asking first')
             [CompletionResult]::new('diff', 'diff', [CompletionResultType]::ParameterValue, 'Show every change between two versions of a pack, and the rules each change affects')
@@ -225,7 +225,7 @@ Register-ArgumentCompleter -Native -CommandName 'triage' -ScriptBlock {
             [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Check a pack archive or folder: files against the manifest, the signature against the keys')
             [CompletionResult]::new('keygen', 'keygen', [CompletionResultType]::ParameterValue, 'Make a minisign key pair for signing packs')
             [CompletionResult]::new('install', 'install', [CompletionResultType]::ParameterValue, 'Install a pack (folder, archive or git URL[@REV]) into your pack store')
-            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the installed packs')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the installed packs and the built-in ones')
             [CompletionResult]::new('remove', 'remove', [CompletionResultType]::ParameterValue, 'Remove an installed pack')
             [CompletionResult]::new('update', 'update', [CompletionResultType]::ParameterValue, 'Update an installed pack from its source, showing the diff and asking first')
             [CompletionResult]::new('diff', 'diff', [CompletionResultType]::ParameterValue, 'Show every change between two versions of a pack, and the rules each change affects')
@@ -409,7 +409,7 @@ Register-ArgumentCompleter -Native -CommandName 'triage' -ScriptBlock {
             [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Check a pack archive or folder: files against the manifest, the signature against the keys')
             [CompletionResult]::new('keygen', 'keygen', [CompletionResultType]::ParameterValue, 'Make a minisign key pair for signing packs')
             [CompletionResult]::new('install', 'install', [CompletionResultType]::ParameterValue, 'Install a pack (folder, archive or git URL[@REV]) into your pack store')
-            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the installed packs')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the installed packs and the built-in ones')
             [CompletionResult]::new('remove', 'remove', [CompletionResultType]::ParameterValue, 'Remove an installed pack')
             [CompletionResult]::new('update', 'update', [CompletionResultType]::ParameterValue, 'Update an installed pack from its source, showing the diff and asking first')
             [CompletionResult]::new('diff', 'diff', [CompletionResultType]::ParameterValue, 'Show every change between two versions of a pack, and the rules each change affects')

@@ -2,7 +2,8 @@
 //! artifacts, the fact map and a manifest — as a folder or a `.zip` (by `OUT`'s extension).
 //!
 //! With `--from`, the artifacts are the files of `DIR`; without it, they are gathered from the
-//! live Windows host (`triage_collectors::live`). The collection time is `--time`, else
+//! live Windows host (`triage_collectors::live`); off Windows that is refused (exit 2, one line,
+//! nothing written). The collection time is `--time`, else
 //! `SOURCE_DATE_EPOCH` (seconds, the reproducible-builds convention), else the clock; a given
 //! time makes the bundle byte-for-byte reproducible. Collection problems are recorded in the
 //! bundle and summarised on stderr; only bad arguments and an unwritable destination fail (2).
@@ -67,7 +68,15 @@ pub struct CollectArgs {
     pub event_log_max_mib: u64,
 }
 
+/// What `triage collect` without `--from` says off Windows, before anything is read or written.
+pub const LIVE_OFF_WINDOWS: &str = "live collection reads this host's Windows registry, logs and tools, and this is not Windows: run `triage collect` on the Windows server (or the collection script, scripts/Collect-Triage.ps1), or collect a copied folder with --from DIR";
+
 pub fn run(args: CollectArgs, ui: &Ui, out: &mut Out, err: &mut Out) -> CmdResult {
+    // Off Windows there is no live host to read: say so, and write nothing (an empty bundle
+    // would look like a collection).
+    if args.from.is_none() && !cfg!(windows) {
+        return Err(Failure::Message(miette::miette!("{LIVE_OFF_WINDOWS}")));
+    }
     let collected_at =
         collection_time(args.time.as_deref(), std::env::var("SOURCE_DATE_EPOCH").ok().as_deref())
             .map_err(|m| Failure::Message(miette::miette!("{m}")))?;
@@ -112,6 +121,9 @@ pub fn run(args: CollectArgs, ui: &Ui, out: &mut Out, err: &mut Out) -> CmdResul
             if !dir.exists() {
                 return Err(Failure::Message(miette::miette!("{}: no such folder", dir.display())));
             }
+            // A bundle is one host's: never a merge of several hosts' artifacts.
+            crate::hosts::check_one_host(dir, &dir.display().to_string())
+                .map_err(|m| Failure::Message(miette::miette!("{m}")))?;
             dir
         }
         None => {

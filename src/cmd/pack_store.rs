@@ -51,7 +51,7 @@ pub enum StoreCommand {
     Keygen(KeygenArgs),
     /// Install a pack (folder, archive or git URL[@REV]) into your pack store.
     Install(InstallArgs),
-    /// List the installed packs.
+    /// List the installed packs and the built-in ones.
     List(ListArgs),
     /// Remove an installed pack.
     Remove(RemoveArgs),
@@ -345,16 +345,30 @@ struct ListedJson<'a> {
     problem: Option<&'a str>,
 }
 
-/// Lists every lock entry, each checked as a use would check it. An entry that cannot be used
-/// (invalid, tampered, no longer trusted) is listed with its problem and makes the exit 2.
+/// One built-in pack in `pack list --format json`.
+#[derive(Debug, Serialize)]
+struct BuiltInJson<'a> {
+    id: &'a str,
+    version: &'a str,
+    /// Always `built-in`.
+    status: &'static str,
+    /// How to name it whatever else has its ID: `builtin:ID`.
+    qualified: String,
+}
+
+/// Lists every lock entry, each checked as a use would check it, then the packs built into this
+/// triage (marked `built-in`, with their versions; `--pack ID` selects them too). An entry that
+/// cannot be used (invalid, tampered, no longer trusted) is listed with its problem and makes
+/// the exit 2.
 fn list(a: ListArgs, out: &mut Out, err: &mut Out) -> CmdResult {
     let s = Store::locate().map_err(fail)?;
     let keys = trusted_keys(&s, err)?;
     let entries = s.list_checked(&keys).map_err(fail)?;
+    let builtin = packs::builtin_packs();
     let bad = entries.iter().filter(|l| l.status.is_err()).count();
     match a.format {
         Format::Json => {
-            let json: Vec<ListedJson> = entries
+            let mut json: Vec<serde_json::Value> = entries
                 .iter()
                 .map(|l| ListedJson {
                     entry: &l.entry,
@@ -365,11 +379,23 @@ fn list(a: ListArgs, out: &mut Out, err: &mut Out) -> CmdResult {
                     },
                     problem: l.status.as_ref().err().map(String::as_str),
                 })
-                .collect();
+                .map(|j| serde_json::to_value(j).map_err(fail))
+                .collect::<Result<_, _>>()?;
+            for b in &builtin {
+                let j = BuiltInJson {
+                    id: &b.id,
+                    version: &b.version,
+                    status: "built-in",
+                    qualified: format!("{}{}", packs::BUILTIN_PREFIX, b.id),
+                };
+                json.push(serde_json::to_value(j).map_err(fail)?);
+            }
             render::json::write(out, &json)?
         }
-        Format::Human if entries.is_empty() => writeln!(out, "no packs installed in {}", s.root().display())?,
         Format::Human => {
+            if entries.is_empty() {
+                writeln!(out, "no packs installed in {}", s.root().display())?;
+            }
             for l in &entries {
                 match &l.status {
                     Ok(t) => writeln!(out, "{}", describe(&l.entry, t))?,
@@ -380,6 +406,20 @@ fn list(a: ListArgs, out: &mut Out, err: &mut Out) -> CmdResult {
                         l.entry.version.escape_debug()
                     )?,
                 }
+            }
+            for b in &builtin {
+                let also = if entries.iter().any(|l| l.entry.id == b.id) {
+                    format!(
+                        " (also installed: say {}{} or {}{})",
+                        packs::BUILTIN_PREFIX,
+                        b.id,
+                        packs::INSTALLED_PREFIX,
+                        b.id
+                    )
+                } else {
+                    String::new()
+                };
+                writeln!(out, "{} {}  built-in{also}", b.id, b.version)?;
             }
         }
     }

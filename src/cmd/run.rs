@@ -8,7 +8,7 @@
 //! findings at the end would be.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use clap::Args;
@@ -38,7 +38,8 @@ pub struct RunArgs {
     /// (a fact map, a bundle or an artifact) from standard input. Each is evaluated on its own.
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
-    /// A rule-pack folder or the ID of an installed pack; repeat for several. Without it, the
+    /// A rule-pack folder, or the ID of a built-in or installed pack (`builtin:ID`,
+    /// `installed:ID` when both exist); repeat for several, combined freely. Without it, the
     /// packs built into triage are used.
     #[arg(long = "pack", value_name = "DIR|ID")]
     pub packs: Vec<PathBuf>,
@@ -210,7 +211,8 @@ pub fn evaluate(
     let mut findings = Vec::new();
     let mut input_errors = Vec::new();
     let mut unrecognised = Vec::new();
-    for (path, result) in unique.iter().zip(results) {
+    for (planned, result) in unique.iter().zip(results) {
+        let path = &planned.path;
         match result {
             Ok((input, found)) => {
                 if recognised_nothing(&input) {
@@ -275,9 +277,13 @@ impl<'a> Job<'a> {
         Job { packs, evaluator, plan, opts, ui }
     }
 
-    /// Collects one input and evaluates every pack on it; the error message when it is unreadable.
-    fn evaluate(&self, path: &Path) -> Result<(Input, Vec<Finding>), String> {
-        let mut input = input::load(path, &self.plan, self.ui)?;
+    /// Collects one input and evaluates every pack on it; the error message when it is unreadable
+    /// or refused (see [`crate::hosts`]).
+    fn evaluate(&self, planned: &crate::hosts::Planned) -> Result<(Input, Vec<Finding>), String> {
+        if let Some(refused) = &planned.refused {
+            return Err(refused.clone());
+        }
+        let mut input = input::load(&planned.path, &self.plan, self.ui)?;
         let facts = Arc::new(InputFacts::new(Arc::new(std::mem::take(&mut input.facts))));
         let host: Option<Arc<str>> = input.summary.host.as_deref().map(Arc::from);
         let findings: Vec<Finding> = self
@@ -290,10 +296,10 @@ impl<'a> Job<'a> {
     }
 }
 
-/// The paths in command-line order, each once: findings are keyed by the input's name.
-fn unique_paths(paths: &[PathBuf]) -> Vec<&PathBuf> {
-    let mut seen = std::collections::BTreeSet::new();
-    paths.iter().filter(|p| seen.insert(p.as_path())).collect()
+/// The inputs in command-line order, each once (findings are keyed by the input's name), a
+/// folder of several hosts' collections as one input per host ([`crate::hosts::expand`]).
+fn unique_paths(paths: &[PathBuf]) -> Vec<crate::hosts::Planned> {
+    crate::hosts::expand(paths)
 }
 
 /// `run --format jsonl`: evaluates the inputs in ordered batches of a few per worker, writes each
@@ -316,12 +322,12 @@ fn run_jsonl(
     // Workers stream the inputs; each input's lines are written as soon as it and every
     // earlier input are done, a few inputs per worker ahead at most. Each worker drops the input
     // (facts, snippets) as soon as its findings are made.
-    let evaluate = |path: &&PathBuf| {
-        job.evaluate(path)
+    let evaluate = |planned: &crate::hosts::Planned| {
+        job.evaluate(planned)
             .map(|(input, findings)| (recognised_nothing(&input).then_some(input.name), findings))
     };
     crate::parallel::for_each_ordered(&unique, 4 * crate::parallel::workers(), evaluate, |i, result| {
-        let path = unique[i];
+        let path = &unique[i].path;
         match result {
             Ok((nothing, mut findings)) => {
                 if let Some(name) = nothing {

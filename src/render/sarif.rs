@@ -304,7 +304,7 @@ fn host_of(f: &Finding) -> String {
 fn base_uri(input: &Input) -> Option<String> {
     let path = &input.path;
     let dir = match input.kind {
-        InputKind::Folder => path.clone(),
+        InputKind::Folder | InputKind::Archive => path.clone(),
         InputKind::File | InputKind::FactMap => path.parent()?.to_path_buf(),
         InputKind::Bundle => input.bundle.as_ref()?.artifacts_dir().unwrap_or_else(|| path.join("artifacts")),
     };

@@ -27,6 +27,8 @@
 //!   are refused, sizes and compression ratios (per entry and over the whole archive) are bounded
 //!   ([`read::Limits`]) and checked while decompressing, and every artifact is verified against
 //!   the manifest's size and SHA-256 when it is collected: one mismatch refuses the bundle.
+//! - **A zip without a manifest is not a bundle** but an archive of artifacts, read like a
+//!   folder with the same entry checks (backslash names normalised first): [`archive`].
 //! - **Facts derived again.** `triage run` collects a bundle's artifacts again
 //!   ([`OpenedBundle::collect_facts`]); `facts.json` only supplies the facts of artifacts the
 //!   bundle does not carry, so a forged `facts.json` cannot change a finding.
@@ -49,6 +51,7 @@
 //! - **1** (triage 0.1): still read. Its artifacts are collected again like any bundle's, so
 //!   its findings are those of this triage (`tests/data/bundles/format1-issue1.zip`).
 
+pub mod archive;
 pub mod manifest;
 pub mod read;
 pub mod redact;
@@ -56,6 +59,7 @@ pub mod write;
 
 use std::path::PathBuf;
 
+pub use archive::{open_archive_of_artifacts, zip_has_manifest, OpenedArchive};
 pub use manifest::Manifest;
 pub use read::{open, open_with_limits, Limits, OpenedBundle};
 pub use write::{create, CreateOptions, Created};

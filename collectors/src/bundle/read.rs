@@ -112,7 +112,7 @@ pub fn open_with_limits(path: &Path, limits: &Limits) -> Result<OpenedBundle, Bu
     Ok(OpenedBundle { path: path.to_path_buf(), manifest, facts, store, limits: limits.clone() })
 }
 
-fn corrupt(bundle: &Path, reason: impl Into<String>) -> BundleError {
+pub(crate) fn corrupt(bundle: &Path, reason: impl Into<String>) -> BundleError {
     BundleError::Corrupt { bundle: bundle.to_path_buf(), reason: reason.into() }
 }
 
@@ -230,7 +230,7 @@ fn read_folder(root: &Path, limits: &Limits) -> Result<(Vec<u8>, Vec<u8>), Bundl
 
 // ---- zip ----
 
-fn open_archive(path: &Path) -> Result<zip::ZipArchive<File>, BundleError> {
+pub(crate) fn open_archive(path: &Path) -> Result<zip::ZipArchive<File>, BundleError> {
     let f = File::open(path).map_err(|e| BundleError::io(path, e))?;
     zip::ZipArchive::new(f).map_err(|e| match e {
         zip::result::ZipError::Io(e) => BundleError::io(path, e),
@@ -238,8 +238,32 @@ fn open_archive(path: &Path) -> Result<zip::ZipArchive<File>, BundleError> {
     })
 }
 
-fn read_zip(path: &Path, limits: &Limits) -> Result<(Vec<u8>, Vec<u8>), BundleError> {
-    let mut z = open_archive(path)?;
+/// An archive entry that passed [`checked_entries`].
+#[derive(Debug, Clone)]
+pub(crate) struct CheckedEntry {
+    /// Its index in the archive.
+    pub index: usize,
+    /// Its name as stored.
+    pub raw: String,
+    /// Its name as used: the stored one, with `\` made `/` for an archive of artifacts.
+    pub name: String,
+    /// Uncompressed size, as declared (decompression is held to it).
+    pub size: u64,
+    pub is_dir: bool,
+}
+
+/// Every entry of an open archive, checked as a bundle's are: count, names (no `..`, absolute
+/// paths, drive letters, `:`, control characters; for a bundle no backslash either, for an
+/// archive of artifacts a backslash is Windows' separator and is made `/` first), duplicates
+/// (after that normalisation), links, encryption, compression method, each entry's size, the
+/// total, the compression ratio of each large entry and of the whole archive, and overlapping
+/// entries. Linear in the entries, but for the sort of the overlap check.
+pub(crate) fn checked_entries(
+    path: &Path,
+    z: &mut zip::ZipArchive<File>,
+    limits: &Limits,
+    normalise_backslashes: bool,
+) -> Result<Vec<CheckedEntry>, BundleError> {
     if z.len() > limits.max_entries {
         return Err(too_large(path, "", format!("{} entries, more than {}", z.len(), limits.max_entries)));
     }
@@ -255,14 +279,16 @@ fn read_zip(path: &Path, limits: &Limits) -> Result<(Vec<u8>, Vec<u8>), BundleEr
         }
     }
     let mut names = BTreeSet::new();
+    let mut out = Vec::with_capacity(z.len());
     let mut total = 0u64;
     let mut ranges: Option<Vec<(u64, u64)>> = Some(Vec::with_capacity(z.len()));
     for i in 0..z.len() {
         let e = z.by_index_raw(i).map_err(|e| corrupt(path, format!("entry {i}: {e}")))?;
-        let name = e.name().to_owned();
-        check_entry_name(&name).map_err(|why| unsafe_entry(path, &name, why))?;
+        let raw = e.name().to_owned();
+        let name = if normalise_backslashes { raw.replace('\\', "/") } else { raw.clone() };
+        check_entry_name(&name).map_err(|why| unsafe_entry(path, &raw, why))?;
         if !names.insert(name.trim_end_matches('/').to_owned()) {
-            return Err(unsafe_entry(path, &name, "appears twice in the archive"));
+            return Err(unsafe_entry(path, &raw, "appears twice in the archive"));
         }
         if e.compressed_size() > 0 {
             // Where its data lies, for the overlap check below (`None`: the reader did not
@@ -274,28 +300,27 @@ fn read_zip(path: &Path, limits: &Limits) -> Result<(Vec<u8>, Vec<u8>), BundleEr
             });
         }
         if e.is_symlink() {
-            return Err(unsafe_entry(path, &name, "symbolic link"));
+            return Err(unsafe_entry(path, &raw, "symbolic link"));
         }
         if e.encrypted() {
-            return Err(unsafe_entry(path, &name, "encrypted entry"));
+            return Err(unsafe_entry(path, &raw, "encrypted entry"));
         }
-        if e.is_dir() {
+        let is_dir = e.is_dir() || name.ends_with('/');
+        if is_dir {
+            out.push(CheckedEntry { index: i, raw, name, size: 0, is_dir });
             continue;
         }
         if !matches!(e.compression(), zip::CompressionMethod::Stored | zip::CompressionMethod::Deflated) {
             return Err(corrupt(
                 path,
-                format!(
-                    "{name}: compression {:?} is not supported (stored or deflate only)",
-                    e.compression()
-                ),
+                format!("{raw}: compression {:?} is not supported (stored or deflate only)", e.compression()),
             ));
         }
         let size = e.size();
         if size > limits.max_entry_size {
             return Err(too_large(
                 path,
-                &name,
+                &raw,
                 format!("{size} bytes uncompressed, more than {}", limits.max_entry_size),
             ));
         }
@@ -303,7 +328,7 @@ fn read_zip(path: &Path, limits: &Limits) -> Result<(Vec<u8>, Vec<u8>), BundleEr
         if total > limits.max_total_size {
             return Err(too_large(
                 path,
-                &name,
+                &raw,
                 format!("entries total more than {} bytes uncompressed", limits.max_total_size),
             ));
         }
@@ -311,10 +336,11 @@ fn read_zip(path: &Path, limits: &Limits) -> Result<(Vec<u8>, Vec<u8>), BundleEr
         if size > limits.ratio_floor && ratio > limits.max_ratio {
             return Err(too_large(
                 path,
-                &name,
+                &raw,
                 format!("compression ratio {ratio}:1 is above {}:1 (a zip bomb?)", limits.max_ratio),
             ));
         }
+        out.push(CheckedEntry { index: i, raw, name, size, is_dir });
     }
     let archive_size = std::fs::metadata(path).map_err(|e| BundleError::io(path, e))?.len().max(1);
     if total > limits.ratio_floor && total / archive_size > limits.max_ratio {
@@ -336,6 +362,15 @@ fn read_zip(path: &Path, limits: &Limits) -> Result<(Vec<u8>, Vec<u8>), BundleEr
     if overlapping {
         return Err(corrupt(path, "entries overlap in the archive (a zip bomb?)"));
     }
+    Ok(out)
+}
+
+fn read_zip(path: &Path, limits: &Limits) -> Result<(Vec<u8>, Vec<u8>), BundleError> {
+    let mut z = open_archive(path)?;
+    let names: BTreeSet<String> = checked_entries(path, &mut z, limits, false)?
+        .into_iter()
+        .map(|e| e.name.trim_end_matches('/').to_owned())
+        .collect();
     if !names.contains(MANIFEST) {
         return Err(BundleError::NotABundle { bundle: path.to_path_buf(), reason: format!("no {MANIFEST}") });
     }
@@ -674,35 +709,38 @@ impl OpenedBundle {
             }
             Store::Zip => {
                 let mut z = open_archive(&self.path)?;
-                let (start, compressed, method) = {
-                    let i = z
-                        .index_for_name(&entry)
-                        .ok_or_else(|| corrupt(&self.path, format!("no {entry} in the archive")))?;
-                    let e = z.by_index_raw(i).map_err(|e| corrupt(&self.path, format!("{entry}: {e}")))?;
-                    let start = e
-                        .data_start()
-                        .ok_or_else(|| corrupt(&self.path, format!("{entry}: no data offset")))?;
-                    (start, e.compressed_size(), e.compression())
-                };
-                // An owned stream over the entry's bytes: the archive's own readers borrow it.
-                let mut f = File::open(&self.path).map_err(|e| BundleError::io(&self.path, e))?;
-                std::io::Seek::seek(&mut f, std::io::SeekFrom::Start(start))
-                    .map_err(|e| BundleError::io(&self.path, e))?;
-                let raw = f.take(compressed);
-                let r: Box<dyn Read + Send> = match method {
-                    zip::CompressionMethod::Stored => Box::new(raw),
-                    zip::CompressionMethod::Deflated => Box::new(flate2::read::DeflateDecoder::new(raw)),
-                    other => {
-                        return Err(corrupt(
-                            &self.path,
-                            format!("{entry}: compression {other:?} is not supported"),
-                        ))
-                    }
-                };
-                Ok(Box::new(r.take(rec.size)))
+                let i = z
+                    .index_for_name(&entry)
+                    .ok_or_else(|| corrupt(&self.path, format!("no {entry} in the archive")))?;
+                stream_zip_entry(&self.path, &mut z, i, &entry, rec.size)
             }
         }
     }
+}
+
+/// An owned stream over entry `index` (named `entry` in messages) of the archive at `path`,
+/// decompressed as it is read, at most `size` bytes: the archive's own readers borrow it.
+pub(crate) fn stream_zip_entry(
+    path: &Path,
+    z: &mut zip::ZipArchive<File>,
+    index: usize,
+    entry: &str,
+    size: u64,
+) -> Result<Box<dyn Read + Send>, BundleError> {
+    let (start, compressed, method) = {
+        let e = z.by_index_raw(index).map_err(|e| corrupt(path, format!("{entry}: {e}")))?;
+        let start = e.data_start().ok_or_else(|| corrupt(path, format!("{entry}: no data offset")))?;
+        (start, e.compressed_size(), e.compression())
+    };
+    let mut f = File::open(path).map_err(|e| BundleError::io(path, e))?;
+    std::io::Seek::seek(&mut f, std::io::SeekFrom::Start(start)).map_err(|e| BundleError::io(path, e))?;
+    let raw = f.take(compressed);
+    let r: Box<dyn Read + Send> = match method {
+        zip::CompressionMethod::Stored => Box::new(raw),
+        zip::CompressionMethod::Deflated => Box::new(flate2::read::DeflateDecoder::new(raw)),
+        other => return Err(corrupt(path, format!("{entry}: compression {other:?} is not supported"))),
+    };
+    Ok(Box::new(r.take(size)))
 }
 
 /// The facts of `stored` whose provenance names one of `artifacts` (with their enclosing maps).

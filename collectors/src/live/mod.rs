@@ -11,10 +11,10 @@
 //! | `registry/hklm-32bit.reg` | the same keys under `SOFTWARE` in the 32-bit view, written as `…\SOFTWARE\WOW6432Node\…` (as regedit shows them) |
 //! | `wsus/LogFiles/*` | `%ProgramFiles%\Update Services\LogFiles` (`SoftwareDistribution.log*`, `Change.log`) |
 //! | `wsus/WsusService.exe.config` | `%ProgramFiles%\Update Services\Services` |
-//! | `iis/w3wp.exe.config` | `%SystemRoot%\system32\inetsrv` |
+//! | `iis/w3wp.exe.config` | `%SystemRoot%\system32\inetsrv`, when present (most servers have none: not an error) |
 //! | `configmgr/*` | `wsyncmgr*` and `WCM*` logs from `<Installation Directory>\Logs`, the directory read from `HKLM\SOFTWARE\Microsoft\SMS\Identification` |
 //! | `system/systeminfo.txt` | `systeminfo` |
-//! | `gpo/gpresult.xml` | `gpresult /x … /f` |
+//! | `gpo/gpresult.xml` | `gpresult /scope computer /x … /f` |
 //! | `wsus/wsus-config.json` | PowerShell `(Get-WsusServer).GetConfiguration() \| ConvertTo-Json` |
 //! | `system/hotfixes.csv` | PowerShell `Get-HotFix \| Export-Csv` |
 //! | `eventlogs/System.evtx`, `eventlogs/Application.evtx` | `wevtutil epl <log> <file> /q:"*[System[TimeCreated[timediff(@SystemTime) <= N]]]"`: the events of the last [`LiveSpec::event_log_max_age`] (30 days), the window halved until the file is at most [`LiveSpec::event_log_max_bytes`] (64 MiB) |
@@ -521,12 +521,13 @@ mod windows {
             None => errors.push(CollectionError::new("wsus", COLLECTOR, "%ProgramFiles% is not set")),
         }
         match env_path("SystemRoot") {
-            Some(root) => copy_file(
-                &root.join("system32").join("inetsrv").join("w3wp.exe.config"),
-                dest,
-                "iis/w3wp.exe.config",
-                errors,
-            ),
+            // Most servers have no w3wp.exe.config (it is made only to set .NET switches).
+            Some(root) => {
+                let config = root.join("system32").join("inetsrv").join("w3wp.exe.config");
+                if config.is_file() {
+                    copy_file(&config, dest, "iis/w3wp.exe.config", errors);
+                }
+            }
             None => errors.push(CollectionError::new("iis", COLLECTOR, "%SystemRoot% is not set")),
         }
         let hklm = RegKey::predef(HKEY_LOCAL_MACHINE);
@@ -562,7 +563,8 @@ mod windows {
         let xml = dest.join("gpo").join("gpresult.xml");
         let _ = std::fs::create_dir_all(dest.join("gpo"));
         let mut gp = system32("gpresult.exe");
-        gp.arg("/x").arg(&xml).arg("/f");
+        // The computer's policies only: the user part is the collecting admin's, not the server's.
+        gp.args(["/scope", "computer", "/x"]).arg(&xml).arg("/f");
         // gpresult writes the XML itself; its stdout is only progress text.
         run_artifact(dest, "gpo/gpresult.stdout.txt", gp, spec.timeout, errors);
         let _ = std::fs::remove_file(dest.join("gpo/gpresult.stdout.txt"));
