@@ -98,6 +98,22 @@ impl Cx<'_> {
         }
     }
 
+    /// Checks a log or file kind's name, one segment of its fact path (`logs.<pack>/<kind>`,
+    /// `files.<pack>/<kind>`): a letter, then letters, digits, `_` and `-`.
+    pub(super) fn check_kind_name(&mut self, name: &str, span: Range<usize>, what: &str) {
+        let valid = name.starts_with(|c: char| c.is_ascii_alphabetic())
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+        if !valid {
+            self.error(
+                Code::BadValue,
+                format!("{what} name `{name}` is not valid"),
+                span,
+                "invalid",
+                Some("start with a letter; use letters, digits, `_` and `-`".into()),
+            );
+        }
+    }
+
     pub(super) fn wrong_type(&mut self, v: &Val<'_>, expected: &str) {
         self.error(
             Code::WrongType,

@@ -40,18 +40,7 @@ pub(super) fn file_kinds(cx: &mut Cx<'_>, parsed: &[Spanned<DeTable<'_>>]) -> Ve
 impl Cx<'_> {
     fn file_kind(&mut self, k: &Key<'_>, v: &Val<'_>) -> Option<FileKindSpec> {
         let name = k.get_ref().to_string();
-        // One segment of the fact path `files.<pack id>/<kind>`.
-        let valid = name.starts_with(|c: char| c.is_ascii_alphabetic())
-            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
-        if !valid {
-            self.error(
-                Code::BadValue,
-                format!("file kind name `{name}` is not valid"),
-                k.span(),
-                "invalid",
-                Some("start with a letter; use letters, digits, `_` and `-`".into()),
-            );
-        }
+        self.check_kind_name(&name, k.span(), "file kind");
         let Some(t) = v.get_ref().as_table() else {
             self.wrong_type(v, "a table");
             return None;

@@ -93,18 +93,7 @@ pub(super) fn signals(
 impl Cx<'_> {
     pub(super) fn log_kind(&mut self, k: &Key<'_>, v: &Val<'_>) -> Option<LogKindSpec> {
         let name = k.get_ref().to_string();
-        // One segment of the fact path `logs.<pack id>/<kind>`.
-        let valid = name.starts_with(|c: char| c.is_ascii_alphabetic())
-            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
-        if !valid {
-            self.error(
-                Code::BadValue,
-                format!("log kind name `{name}` is not valid"),
-                k.span(),
-                "invalid",
-                Some("start with a letter; use letters, digits, `_` and `-`".into()),
-            );
-        }
+        self.check_kind_name(&name, k.span(), "log kind");
         let Some(t) = v.get_ref().as_table() else {
             self.wrong_type(v, "a table");
             return None;
